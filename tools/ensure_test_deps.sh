@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Makes sure the system programs the tests drive are present: Debian's chromium, redis-server,
+# node, iproute2 (network namespaces). As root on Debian, missing ones are installed with apt-get;
+# otherwise we say what is missing and fail (tests must never skip for a missing dependency in CI).
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing test dependencies with apt-get: ${missing[*]}" >&2
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+else
+  echo "error: missing test dependencies: ${missing[*]} (Debian: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
