@@ -1,0 +1,38 @@
+"""``python -m signaling``: run the signaling server until SIGINT/SIGTERM, then exit 0."""
+
+from __future__ import annotations
+
+import sys
+
+from aiohttp import web
+
+from signaling.app import create_app
+from signaling.config import ConfigurationError, settings_from_args
+from signaling.logs import configure_logging, log_event
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings, warnings = settings_from_args(argv)
+    except ConfigurationError as exc:
+        print(f"signaling: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, settings.debug)
+    for warning in warnings:
+        log_event("warning", 30, message=warning)
+    log_event("listening", host=settings.host, port=settings.port)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_timeout,
+        handle_signals=True,
+    )
+    log_event("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,565 @@
+"""The aiohttp application: websocket ``/ws``, hook ``/hooks/board``, ``/healthz``, ``/metrics``.
+
+This module only moves bytes. What a message means is decided in ``protocol``, who is where in
+``rooms``, whether a token is good in ``tickets``; this layer asks them and sends what they decide.
+Sends never await (see ``connection``), so one slow client never holds up a broadcast.
+
+The websocket handler has one shape: check the origin, ``prepare``, wait for ``join`` (bounded),
+serve messages, and leave in ``finally``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import WSMsgType, web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from signaling import protocol
+from signaling.config import Settings
+from signaling.connection import ClientConnection
+from signaling.errors import (
+    CapacityExceeded,
+    HookRejected,
+    ProtocolError,
+    RoutingError,
+    SignalingError,
+    TicketRejected,
+)
+from signaling.ice import ice_servers_for
+from signaling.logs import log_event
+from signaling.metrics import SignalingMetrics
+from signaling.ratelimit import TokenBucket
+from signaling.rooms import Rooms
+from signaling.tickets import (
+    ReplayGuard,
+    derive_key,
+    peer_from_resume_token,
+    resume_token,
+    verify_hook,
+    verify_ticket,
+)
+
+CLOSE_NO_JOIN: Final = 4408
+CLOSE_RATE_LIMITED: Final = 4429
+CLOSE_ABUSE: Final = 4400
+CLOSE_REPLACED: Final = 4000
+CLOSE_GOING_AWAY: Final = 1001
+
+BINARY_REFUSED: Final = ProtocolError(
+    "binary frames are not supported; send JSON text", code="binary-not-supported"
+)
+JOIN_FIRST: Final = ProtocolError("join first: the first message must be join", code="not-joined")
+
+
+class Client:
+    """Per-connection protocol state: the socket plus its rate-limit buckets."""
+
+    def __init__(self, connection: ClientConnection, settings: Settings) -> None:
+        self.connection = connection
+        self.messages = TokenBucket(settings.rate, settings.burst)
+        self.relays = TokenBucket(settings.relay_rate, settings.relay_burst)
+        self.invalid = TokenBucket(settings.invalid_rate, settings.invalid_burst)
+        self.name: str | None = None
+        # Set when this client must be disconnected; its own handler performs the close.
+        self.close_request: tuple[int, str] | None = None
+
+
+class SignalingServer:
+    """Rooms, connections and metrics of one server, and the handlers that use them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rooms = Rooms(
+            max_peers_per_sprint=settings.max_peers_per_sprint, max_rooms=settings.max_rooms
+        )
+        self.metrics = SignalingMetrics()
+        self.clients: set[Client] = set()
+        self.by_peer: dict[str, Client] = {}
+        self.replay_guard = ReplayGuard()
+        self.resume_key = derive_key(settings.secret, "resume")
+        self.shutting_down = False
+        self.started = time.monotonic()
+        self._numbers = itertools.count(1)
+
+    # --- websocket ----------------------------------------------------------------------------
+
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if not self.settings.origin_allowed(origin):
+            self._reject("origin", addr=request.remote, origin=origin)
+            raise web.HTTPForbidden(text=f"origin {origin!r} is not allowed to open a websocket")
+        ws = web.WebSocketResponse(
+            heartbeat=self.settings.heartbeat or None,
+            max_msg_size=self.settings.max_frame_bytes,
+        )
+        await ws.prepare(request)
+        connection = ClientConnection(
+            ws, request, number=next(self._numbers), max_queue=self.settings.send_queue
+        )
+        client = Client(connection, self.settings)
+        connection.on_overflow = lambda: self.metrics.rejects.labels("slow-client").inc()
+        if self.shutting_down:
+            await connection.close(CLOSE_GOING_AWAY, "server shutting down")
+            return ws
+        if len(self.clients) >= self.settings.max_connections:
+            self._reject("server-full", addr=connection.address)
+            await connection.close(
+                CapacityExceeded.close_code,
+                f"server is at its limit of {self.settings.max_connections} connections",
+            )
+            return ws
+        self.clients.add(client)
+        self.metrics.connections.inc()
+        try:
+            if await self._admit(client):
+                await self._serve(client)
+        finally:
+            self.clients.discard(client)
+            self.metrics.connections.dec()
+            self._depart(client)
+            await connection.close(1000, "bye")
+        return ws
+
+    async def _admit(self, client: Client) -> bool:
+        """Wait for a valid ``join`` (bounded by the join timeout); True once the peer is in."""
+        connection = client.connection
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.join_timeout
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                msg = await connection.ws.receive(timeout=remaining)
+            except TimeoutError:
+                self._reject("no-join", addr=connection.address)
+                await connection.close(
+                    CLOSE_NO_JOIN, f"no join within {self.settings.join_timeout:g} s"
+                )
+                return False
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return False
+            if msg.type is WSMsgType.ERROR:
+                self._log_socket_error(client, msg.data)
+                return False
+            join = self._before_join(client, msg)
+            if client.close_request is not None:
+                await connection.close(*client.close_request)
+                return False
+            if join is not None:
+                return await self._join(client, join)
+
+    def _before_join(self, client: Client, msg: aiohttp.WSMessage) -> protocol.Join | None:
+        """Handle one frame of a connection that has not joined; return the join if it is one."""
+        if not self._within_rate(client):
+            return None
+        if msg.type is not WSMsgType.TEXT:
+            self._bad_input(client, BINARY_REFUSED)
+            return None
+        try:
+            parsed = protocol.parse_client_message(msg.data)
+        except ProtocolError as exc:
+            self._bad_input(client, exc)
+            return None
+        if isinstance(parsed, protocol.Join):
+            return parsed
+        if isinstance(parsed, protocol.Ping):
+            client.connection.send(protocol.PONG)
+        else:
+            self._bad_input(client, JOIN_FIRST)
+        return None
+
+    async def _join(self, client: Client, join: protocol.Join) -> bool:
+        connection = client.connection
+        try:
+            claims = verify_ticket(join.ticket, self.settings.secret)
+        except TicketRejected as exc:
+            self._reject("bad-ticket", addr=connection.address, detail=exc.message)
+            await connection.close(exc.close_code, exc.message)
+            return False
+        resume_peer = None
+        if join.resume:
+            resume_peer = peer_from_resume_token(
+                self.resume_key, join.resume, sprint=claims.sprint, user_id=claims.user_id
+            )
+            if resume_peer is None:
+                log_event(
+                    "resume-refused",
+                    sprint=claims.sprint,
+                    user=claims.user_id,
+                    reason="resume token not valid for this sprint and user; new peer id",
+                )
+        try:
+            admission = self.rooms.join(
+                sprint=claims.sprint,
+                user_id=claims.user_id,
+                name=claims.name,
+                connection=connection.number,
+                resume_peer=resume_peer,
+            )
+        except CapacityExceeded as exc:
+            self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
+            await connection.close(exc.close_code, exc.message)
+            return False
+        member = admission.member
+        previous = self.by_peer.get(member.peer)
+        connection.state = "joined"
+        connection.peer, connection.sprint, connection.user_id = (
+            member.peer,
+            member.sprint,
+            member.user_id,
+        )
+        client.name = member.name
+        self.by_peer[member.peer] = client
+        welcome = protocol.welcome(
+            peer=member.peer,
+            sprint=member.sprint,
+            peers=[other.public() for other in admission.others],
+            ice_servers=ice_servers_for(self.settings, member.user_id, time.time()),
+            resume=resume_token(
+                self.resume_key, sprint=member.sprint, user_id=member.user_id, peer=member.peer
+            ),
+        )
+        self._send(client, welcome)
+        if admission.replaced is not None:
+            if previous is not None and previous is not client:
+                await previous.connection.close(
+                    CLOSE_REPLACED, "replaced: this peer resumed on a newer connection", flush=False
+                )
+        else:
+            joined = protocol.encode(
+                protocol.peer_joined(member.peer, protocol.user_dict(member.user_id, member.name))
+            )
+            for other in admission.others:
+                self._send_text(other.peer, joined, "peer-joined")
+        log_event(
+            "resume" if admission.replaced or resume_peer else "join",
+            sprint=member.sprint,
+            peer=member.peer,
+            user=member.user_id,
+            name=member.name,
+            addr=connection.address,
+            peers=len(admission.others) + 1,
+        )
+        self._update_gauges()
+        return True
+
+    async def _serve(self, client: Client) -> None:
+        ws = client.connection.ws
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                self._on_text(client, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                self._bad_input(client, BINARY_REFUSED)
+            elif msg.type is WSMsgType.ERROR:
+                self._log_socket_error(client, msg.data)
+                break
+            if client.close_request is not None:
+                await client.connection.close(*client.close_request)
+                break
+            if client.connection.state == "closing":
+                break
+
+    def _within_rate(self, client: Client) -> bool:
+        """Take a token from the client's message bucket; on a flood, ask for a 4429 close."""
+        if client.messages.allow(time.monotonic()):
+            return True
+        connection = client.connection
+        if client.close_request is None:
+            self._reject("rate-limited", peer=connection.peer, addr=connection.address)
+            client.close_request = (
+                CLOSE_RATE_LIMITED,
+                f"rate limit exceeded: more than {self.settings.rate:g} messages/s "
+                f"(burst {self.settings.burst})",
+            )
+        return False
+
+    def _on_text(self, client: Client, text: str) -> None:
+        connection = client.connection
+        if not self._within_rate(client):
+            return
+        try:
+            message = protocol.parse_client_message(text)
+        except ProtocolError as exc:
+            self._bad_input(client, exc)
+            return
+        self.metrics.messages.labels("in", type(message).__name__.lower()).inc()
+        if isinstance(message, protocol.Ping):
+            connection.send(protocol.PONG)
+        elif isinstance(message, protocol.Join):
+            self._bad_input(
+                client,
+                ProtocolError(
+                    "already joined; open a new connection to join another sprint",
+                    code="already-joined",
+                ),
+            )
+        elif isinstance(message, protocol.Signal):
+            self._forward(client, message.to, protocol.signal_from, message.data, "signal")
+        elif isinstance(message, protocol.Relay):
+            if not client.relays.allow(time.monotonic()):
+                self._reject("relay-rate-limited", peer=connection.peer)
+                self._send(
+                    client,
+                    protocol.error("rate-limited", "relay rate limit exceeded; message dropped"),
+                )
+                return
+            self._forward(client, message.to, protocol.relay_from, message.data, "relay")
+
+    def _forward(
+        self,
+        client: Client,
+        to: str,
+        build: Any,
+        data: dict[str, Any],
+        kind: str,
+    ) -> None:
+        sender = client.connection.peer
+        assert sender is not None
+        try:
+            target = self.rooms.route(sender, to)
+        except RoutingError as exc:
+            self._reject(exc.code, peer=sender, sprint=client.connection.sprint)
+            self._send(client, protocol.error(exc.code, exc.message))
+            return
+        text = protocol.encode(build(sender, data))
+        self._send_text(target.peer, text, kind)
+        self.metrics.relayed_bytes.labels(kind).inc(len(text))
+        if kind == "signal":
+            summary = protocol.describe_signal(data)
+            log_event(
+                "signal",
+                sprint=target.sprint,
+                **{"from": sender},
+                to=target.peer,
+                kind=summary.kind,
+                bytes=len(text),
+                candidates=",".join(summary.candidate_types) or None,
+            )
+            if self.settings.debug:
+                log_event("signal-data", logging.DEBUG, data=data)
+        else:
+            log_event(
+                "relay",
+                logging.DEBUG,
+                sprint=target.sprint,
+                **{"from": sender},
+                to=target.peer,
+                bytes=len(text),
+            )
+
+    def _depart(self, client: Client) -> None:
+        connection = client.connection
+        peer = connection.peer
+        if peer is None:
+            return
+        others = self.rooms.leave(peer, connection.number)
+        if self.by_peer.get(peer) is client:
+            del self.by_peer[peer]
+        else:
+            return  # replaced by a resumed connection: the peer never left
+        ws = connection.ws
+        reason = self._leave_reason(ws)
+        log_event(
+            "leave",
+            sprint=connection.sprint,
+            peer=peer,
+            user=connection.user_id,
+            name=client.name,
+            addr=connection.address,
+            reason=reason,
+        )
+        if not self.shutting_down:
+            text = protocol.encode(protocol.peer_left(peer))
+            for other in others:
+                self._send_text(other.peer, text, "peer-left")
+        self._update_gauges()
+
+    def _leave_reason(self, ws: web.WebSocketResponse) -> str:
+        if self.shutting_down:
+            return "server shutting down"
+        exception = ws.exception()
+        if isinstance(exception, TimeoutError | asyncio.TimeoutError):
+            return "heartbeat lost (no pong)"
+        if ws.close_code is None:
+            return "connection lost"
+        return f"closed ({ws.close_code})"
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def _send(self, client: Client, message: dict[str, Any]) -> None:
+        client.connection.send(protocol.encode(message))
+        self.metrics.messages.labels("out", str(message["type"])).inc()
+
+    def _send_text(self, peer: str, text: str, kind: str) -> None:
+        client = self.by_peer.get(peer)
+        if client is not None:
+            client.connection.send(text)
+            self.metrics.messages.labels("out", kind).inc()
+
+    # --- refusals and bad input ---------------------------------------------------------------
+
+    def _reject(self, reason: str, **fields: Any) -> None:
+        self.metrics.rejects.labels(reason).inc()
+        log_event("refused", reason=reason, **fields)
+
+    def _bad_input(self, client: Client, exc: SignalingError) -> None:
+        connection = client.connection
+        self.metrics.rejects.labels(exc.code).inc()
+        log_event(
+            "bad-message",
+            peer=connection.peer,
+            addr=connection.address,
+            code=exc.code,
+            message=exc.message,
+        )
+        self._send(client, protocol.error(exc.code, exc.message))
+        if not client.invalid.allow(time.monotonic()):
+            self._reject("abuse", peer=connection.peer, addr=connection.address)
+            client.close_request = (CLOSE_ABUSE, "too many invalid messages")
+
+    def _log_socket_error(self, client: Client, error: object) -> None:
+        code = getattr(error, "code", None)
+        reason = "frame-too-large" if code == 1009 else "socket-error"
+        self._reject(
+            reason,
+            peer=client.connection.peer,
+            addr=client.connection.address,
+            detail=str(error)[:200],
+        )
+
+    # --- hook, health, metrics ----------------------------------------------------------------
+
+    async def handle_hook(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            self._hook_refused("body-too-large", request)
+            return web.json_response(
+                {"error": f"body larger than {self.settings.hook_max_bytes} bytes"}, status=413
+            )
+        try:
+            verify_hook(
+                request.headers.get("Authorization"), body, self.settings.secret, self.replay_guard
+            )
+        except HookRejected as exc:
+            self._hook_refused(exc.message, request)
+            return web.json_response({"error": exc.message}, status=401)
+        try:
+            sprint, event = parse_hook_body(body)
+        except ValueError as exc:
+            self._hook_refused(str(exc), request)
+            return web.json_response({"error": str(exc)}, status=400)
+        text = protocol.encode(protocol.board_event(event))
+        members = self.rooms.members(sprint)
+        for member in members:
+            self._send_text(member.peer, text, "event")
+        self.metrics.hook_events.labels("delivered").inc()
+        log_event(
+            "hook",
+            sprint=sprint,
+            model=event.get("model"),
+            action=event.get("action"),
+            delivered=len(members),
+            bytes=len(body),
+        )
+        return web.json_response({"delivered": len(members)}, status=202)
+
+    def _hook_refused(self, reason: str, request: web.Request) -> None:
+        self.metrics.hook_events.labels("rejected").inc()
+        log_event("hook-refused", logging.WARNING, reason=reason, addr=request.remote)
+
+    async def handle_healthz(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "shutting-down" if self.shutting_down else "ok",
+                "connections": len(self.clients),
+                "rooms": self.rooms.room_count,
+                "peers": self.rooms.peer_count,
+            },
+            status=503 if self.shutting_down else 200,
+        )
+
+    async def handle_metrics(self, request: web.Request) -> web.Response:
+        self._update_gauges()
+        return web.Response(
+            body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    def _update_gauges(self) -> None:
+        self.metrics.rooms.set(self.rooms.room_count)
+        self.metrics.peers.set(self.rooms.peer_count)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def on_startup(self, app: web.Application) -> None:
+        settings = self.settings
+        log_event(
+            "started",
+            origins=",".join(settings.allowed_origins)
+            or ("any (debug)" if settings.debug else "none"),
+            max_frame_bytes=settings.max_frame_bytes,
+            rate=settings.rate,
+            max_peers_per_sprint=settings.max_peers_per_sprint,
+            ice_servers=len(settings.ice_servers) + (1 if settings.turn_urls else 0),
+        )
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close every socket with 1001 so clients reconnect elsewhere, then log a summary."""
+        self.shutting_down = True
+        clients = list(self.clients)
+        log_event(
+            "shutdown",
+            connections=len(clients),
+            rooms=self.rooms.room_count,
+            peers=self.rooms.peer_count,
+            uptime_s=round(time.monotonic() - self.started, 1),
+        )
+        await asyncio.gather(
+            *(
+                c.connection.close(CLOSE_GOING_AWAY, "server shutting down", flush=False)
+                for c in clients
+            ),
+            return_exceptions=True,
+        )
+
+
+def parse_hook_body(body: bytes) -> tuple[str, dict[str, Any]]:
+    """``{"sprint":S,"event":{...}}`` → (sprint as a string, event); ValueError names the fault."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValueError("hook body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise ValueError("hook body must be a JSON object")
+    sprint = payload.get("sprint")
+    if isinstance(sprint, bool) or not isinstance(sprint, str | int) or sprint == "":
+        raise ValueError('hook body needs "sprint" (a string or an integer)')
+    event = payload.get("event")
+    if not isinstance(event, dict):
+        raise ValueError('hook body needs "event" (a JSON object)')
+    return str(sprint), event
+
+
+SERVER: Final = web.AppKey("server", SignalingServer)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the signaling application for ``settings`` (no sockets are opened here)."""
+    app = web.Application(client_max_size=settings.hook_max_bytes)
+    server = SignalingServer(settings)
+    app[SERVER] = server
+    app.router.add_get("/ws", server.handle_websocket)
+    app.router.add_post("/hooks/board", server.handle_hook)
+    app.router.add_get("/healthz", server.handle_healthz)
+    app.router.add_get("/metrics", server.handle_metrics)
+    app.on_startup.append(server.on_startup)
+    app.on_shutdown.append(server.on_shutdown)
+    return app

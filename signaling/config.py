@@ -1,0 +1,174 @@
+"""Settings of the signaling server and the command line that fills them.
+
+``Settings`` is a frozen dataclass with safe defaults, so tests build one directly; the command line
+(``python -m signaling --help``) and the environment (``WATERCOOLER_SECRET``,
+``WATERCOOLER_TURN_SECRET``) fill it for real runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+DEVELOPMENT_SECRET: Final = "watercooler-development-secret-do-not-use-in-production"
+
+
+class ConfigurationError(Exception):
+    """The server cannot start with this configuration; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server's behaviour depends on. Defaults suit one instance on one machine."""
+
+    secret: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    allowed_origins: tuple[str, ...] = ()
+    debug: bool = False
+    log_format: str = "human"
+    # limits
+    max_frame_bytes: int = 64 * 1024
+    rate: float = 50.0
+    burst: int = 200
+    relay_rate: float = 20.0
+    relay_burst: int = 60
+    invalid_burst: int = 20
+    invalid_rate: float = 0.5
+    max_peers_per_sprint: int = 50
+    max_rooms: int = 10_000
+    max_connections: int = 25_000
+    send_queue: int = 512
+    hook_max_bytes: int = 256 * 1024
+    # timing
+    join_timeout: float = 5.0
+    heartbeat: float = 20.0
+    shutdown_timeout: float = 5.0
+    # ICE
+    ice_servers: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = field(default=None, repr=False)
+    turn_ttl: int = 3600
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        """Browsers send Origin and it must be listed; other clients send none: tickets decide."""
+        if origin is None:
+            return True
+        if not self.allowed_origins:
+            return self.debug
+        return origin in self.allowed_origins
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = Settings(secret="")
+    parser = argparse.ArgumentParser(
+        prog="python -m signaling",
+        description="Watercooler signaling server: introduces the peers viewing a sprint.",
+        epilog="The shared secret comes from WATERCOOLER_SECRET (required unless --debug); "
+        "a TURN REST secret from WATERCOOLER_TURN_SECRET.",
+    )
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="browser origin allowed to connect, e.g. http://127.0.0.1:8000 (repeatable)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="development mode: debug logs, dev secret allowed"
+    )
+    parser.add_argument("--log-format", choices=("human", "json"), default=defaults.log_format)
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-frame-bytes", type=int, default=defaults.max_frame_bytes)
+    limits.add_argument(
+        "--rate", type=float, default=defaults.rate, help="messages/s per connection"
+    )
+    limits.add_argument("--burst", type=int, default=defaults.burst)
+    limits.add_argument("--relay-rate", type=float, default=defaults.relay_rate)
+    limits.add_argument("--max-peers-per-sprint", type=int, default=defaults.max_peers_per_sprint)
+    limits.add_argument("--max-rooms", type=int, default=defaults.max_rooms)
+    limits.add_argument("--max-connections", type=int, default=defaults.max_connections)
+    limits.add_argument(
+        "--send-queue",
+        type=int,
+        default=defaults.send_queue,
+        help="messages queued for one slow client before it is disconnected",
+    )
+    timing = parser.add_argument_group("timing")
+    timing.add_argument("--join-timeout", type=float, default=defaults.join_timeout)
+    timing.add_argument(
+        "--heartbeat",
+        type=float,
+        default=defaults.heartbeat,
+        help="seconds between websocket pings; a peer that misses a pong is dropped",
+    )
+    ice = parser.add_argument_group("ICE servers handed to clients")
+    ice.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:...")
+    ice.add_argument(
+        "--turn-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="turn: URL; needs WATERCOOLER_TURN_SECRET (coturn static-auth-secret)",
+    )
+    ice.add_argument("--turn-ttl", type=int, default=defaults.turn_ttl)
+    return parser
+
+
+def settings_from_args(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """Parse the command line and environment; return settings and warnings to log at start."""
+    env = os.environ if environ is None else environ
+    args = build_parser().parse_args(argv)
+    warnings: list[str] = []
+    secret = env.get("WATERCOOLER_SECRET", "")
+    if not secret:
+        if not args.debug:
+            raise ConfigurationError(
+                "WATERCOOLER_SECRET is not set: set it to the secret the board uses "
+                "(or pass --debug to run with an insecure development secret)"
+            )
+        secret = DEVELOPMENT_SECRET
+        warnings.append(
+            "WATERCOOLER_SECRET is not set: using the DEVELOPMENT secret (--debug). "
+            "Never run like this in production."
+        )
+    turn_secret = env.get("WATERCOOLER_TURN_SECRET") or None
+    if args.turn_url and not turn_secret:
+        raise ConfigurationError("--turn-url needs WATERCOOLER_TURN_SECRET (coturn's auth secret)")
+    if args.debug and not args.allowed_origin:
+        warnings.append(
+            "no --allowed-origin given: --debug allows websocket upgrades from ANY origin"
+        )
+    for name in ("max_frame_bytes", "burst", "max_peers_per_sprint", "max_connections"):
+        if getattr(args, name) < 1:
+            raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
+    settings = Settings(
+        secret=secret,
+        host=args.host,
+        port=args.port,
+        allowed_origins=tuple(args.allowed_origin),
+        debug=args.debug,
+        log_format=args.log_format,
+        max_frame_bytes=args.max_frame_bytes,
+        rate=args.rate,
+        burst=args.burst,
+        relay_rate=args.relay_rate,
+        max_peers_per_sprint=args.max_peers_per_sprint,
+        max_rooms=args.max_rooms,
+        max_connections=args.max_connections,
+        send_queue=args.send_queue,
+        join_timeout=args.join_timeout,
+        heartbeat=args.heartbeat,
+        ice_servers=tuple(args.ice_server),
+        turn_urls=tuple(args.turn_url),
+        turn_secret=turn_secret,
+        turn_ttl=args.turn_ttl,
+    )
+    return settings, warnings

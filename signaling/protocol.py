@@ -1,0 +1,214 @@
+"""The signaling wire protocol: parse what clients send, build what the server sends.
+
+Pure functions and small immutable message classes; no I/O and no aiohttp import, so every rule here
+is tested synchronously. ``docs/protocol.md`` section 1 is the specification this module follows.
+
+Parsing never trusts the input: anything that is not exactly a known message raises
+:class:`~signaling.errors.ProtocolError` with a code and a message in plain words, and the caller
+answers with an ``error`` message and keeps the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from signaling.errors import ProtocolError
+
+MAX_PEER_ID_LENGTH: Final = 64
+MAX_TICKET_LENGTH: Final = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """``{"type":"join","ticket":T[,"resume":R]}``: the first message of every connection."""
+
+    ticket: str
+    resume: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """``{"type":"signal","to":PEER,"data":{...}}``: negotiation for one other peer."""
+
+    to: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """``{"type":"relay","to":PEER,"data":{...}}``: a data-channel message with no direct link."""
+
+    to: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """``{"type":"ping"}``: answered with ``{"type":"pong"}``."""
+
+
+ClientMessage = Join | Signal | Relay | Ping
+
+
+def parse_client_message(text: str) -> ClientMessage:
+    """Parse one text frame from a client, or raise :class:`ProtocolError` saying what is wrong."""
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ProtocolError(f"message is not valid JSON: {exc}", code="bad-json") from None
+    if not isinstance(raw, dict):
+        raise ProtocolError(
+            f"message must be a JSON object, got {_json_kind(raw)}", code="bad-message"
+        )
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError('message has no string "type" field', code="bad-message")
+    if kind == "join":
+        return Join(
+            ticket=_required_str(raw, "ticket", MAX_TICKET_LENGTH),
+            resume=_optional_str(raw, "resume", MAX_TICKET_LENGTH),
+        )
+    if kind == "signal":
+        return Signal(to=_peer_field(raw), data=_data_field(raw))
+    if kind == "relay":
+        return Relay(to=_peer_field(raw), data=_data_field(raw))
+    if kind == "ping":
+        return Ping()
+    raise ProtocolError(
+        f"unknown message type {kind[:40]!r}; expected join, signal, relay or ping",
+        code="unknown-type",
+    )
+
+
+def _json_kind(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    for python_type, name in names.items():
+        if isinstance(value, python_type):
+            return name
+    return "a number"
+
+
+def _required_str(raw: dict[str, Any], field: str, max_length: int) -> str:
+    value = raw.get(field)
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(
+            f'"{field}" must be a non-empty string, got {_json_kind(value)}'
+            if field in raw
+            else f'"{raw["type"]}" message needs a "{field}" field',
+            code="bad-message",
+        )
+    if len(value) > max_length:
+        raise ProtocolError(f'"{field}" is longer than {max_length} characters', code="bad-message")
+    return value
+
+
+def _optional_str(raw: dict[str, Any], field: str, max_length: int) -> str | None:
+    if raw.get(field) is None:
+        return None
+    return _required_str(raw, field, max_length)
+
+
+def _peer_field(raw: dict[str, Any]) -> str:
+    return _required_str(raw, "to", MAX_PEER_ID_LENGTH)
+
+
+def _data_field(raw: dict[str, Any]) -> dict[str, Any]:
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            f'"data" must be a JSON object, got {_json_kind(data)}'
+            if "data" in raw
+            else f'"{raw["type"]}" message needs a "data" object',
+            code="bad-message",
+        )
+    return data
+
+
+# --- server -> client -------------------------------------------------------------------------
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Serialise a server message compactly (one frame)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def user_dict(user_id: str, name: str) -> dict[str, str]:
+    return {"id": user_id, "name": name}
+
+
+def welcome(
+    *,
+    peer: str,
+    sprint: str,
+    peers: list[dict[str, Any]],
+    ice_servers: list[dict[str, Any]],
+    resume: str,
+) -> dict[str, Any]:
+    return {
+        "type": "welcome",
+        "peer": peer,
+        "sprint": sprint,
+        "peers": peers,
+        "iceServers": ice_servers,
+        "resume": resume,
+    }
+
+
+def peer_joined(peer: str, user: dict[str, str]) -> dict[str, Any]:
+    return {"type": "peer-joined", "peer": peer, "user": user}
+
+
+def peer_left(peer: str) -> dict[str, Any]:
+    return {"type": "peer-left", "peer": peer}
+
+
+def signal_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "signal", "from": sender, "data": data}
+
+
+def relay_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "relay", "from": sender, "data": data}
+
+
+def board_event(event: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "event", "event": event}
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message}
+
+
+PONG: Final = encode({"type": "pong"})
+
+
+# --- describing negotiation for logs ----------------------------------------------------------
+
+_CANDIDATE_TYPE = re.compile(r"\btyp (\w+)")
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSummary:
+    """What a ``signal`` carries, for one log line: never the SDP itself."""
+
+    kind: str  # offer | answer | candidate | end-of-candidates | other
+    candidate_types: tuple[str, ...] = ()
+
+
+def describe_signal(data: dict[str, Any]) -> SignalSummary:
+    """Classify a signal's opaque ``data`` (docs/protocol.md 1.4) for logs and metrics."""
+    description = data.get("description")
+    if isinstance(description, dict) and description.get("type") in {"offer", "answer"}:
+        sdp = description.get("sdp")
+        types = _CANDIDATE_TYPE.findall(sdp) if isinstance(sdp, str) else []
+        return SignalSummary(kind=str(description["type"]), candidate_types=tuple(types))
+    if "candidate" in data:
+        candidate = data["candidate"]
+        if candidate is None or (isinstance(candidate, dict) and not candidate.get("candidate")):
+            return SignalSummary(kind="end-of-candidates")
+        line = candidate.get("candidate") if isinstance(candidate, dict) else candidate
+        types = _CANDIDATE_TYPE.findall(line) if isinstance(line, str) else []
+        return SignalSummary(kind="candidate", candidate_types=tuple(types))
+    return SignalSummary(kind="other")

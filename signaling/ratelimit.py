@@ -1,0 +1,34 @@
+"""Token buckets for per-connection limits. No I/O; the caller passes the time.
+
+A bucket holds up to ``burst`` tokens and refills at ``rate`` tokens per second; each message takes
+one. A client may send ``burst`` messages at once (an offer plus its trickled candidates to several
+peers) but no more than ``rate`` per second over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """A token bucket. ``allow(now)`` takes a token if there is one."""
+
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    updated: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(f"bucket needs rate > 0 and burst >= 1, got {self.rate}, {self.burst}")
+        self.tokens = self.burst
+
+    def allow(self, now: float) -> bool:
+        if self.updated is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False

@@ -1,0 +1,202 @@
+"""Signed tokens: sprint tickets, hook tokens and resume tokens. No I/O.
+
+- A **ticket** (JWT, HS256, audience ``watercooler/signaling``) is minted by the board and lets its
+  holder join one sprint as one user.
+- A **hook token** (JWT, HS256, audience ``watercooler/hook``) authenticates one board event: it
+  covers the exact body bytes (``body_sha256``), expires at most 60 s ahead and is single-use here.
+- A **resume token** (HMAC under a key derived for that purpose alone) lets a client that lost its
+  socket rejoin with the same peer id; it is bound to the sprint, the user and the peer id.
+
+Every failure raises an exception whose message names the fault in plain words; the caller turns it
+into close code 4401 or HTTP 401.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jwt
+
+from signaling.errors import HookRejected, TicketRejected
+
+TICKET_AUDIENCE: Final = "watercooler/signaling"
+HOOK_AUDIENCE: Final = "watercooler/hook"
+HOOK_MAX_LIFETIME_SECONDS: Final = 60
+ALGORITHMS: Final = ["HS256"]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketClaims:
+    """Who a verified ticket lets in, and where."""
+
+    sprint: str
+    user_id: str
+    name: str
+    expires: float
+
+
+def verify_ticket(token: str | None, secret: str) -> TicketClaims:
+    """Check a sprint ticket and return its claims, or raise :class:`TicketRejected`."""
+    if not token:
+        raise TicketRejected("ticket missing")
+    payload = _decode(token, secret, TICKET_AUDIENCE, TicketRejected, "ticket")
+    required = ("sprint", "sub", "name")
+    for claim in required:
+        if claim not in payload:
+            raise TicketRejected(f'ticket has no "{claim}" claim')
+    for claim in required:
+        if not isinstance(payload[claim], str) or not payload[claim]:
+            raise TicketRejected(f'ticket claim "{claim}" must be a non-empty string')
+    return TicketClaims(
+        sprint=payload["sprint"],
+        user_id=payload["sub"],
+        name=payload["name"][:120],
+        expires=float(payload["exp"]),
+    )
+
+
+def _decode(
+    token: str,
+    secret: str,
+    audience: str,
+    error: type[TicketRejected] | type[HookRejected],
+    what: str,
+) -> dict[str, Any]:
+    try:
+        payload: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=ALGORITHMS,
+            audience=audience,
+            options={"require": ["exp", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise error(f"{what} expired") from None
+    except jwt.InvalidAudienceError:
+        raise error(f'{what} is for another audience (expected "{audience}")') from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise error(f'{what} has no "{exc.claim}" claim') from None
+    except jwt.InvalidSignatureError:
+        raise error(f"{what} signature does not verify") from None
+    except jwt.InvalidAlgorithmError:
+        raise error(f"{what} is not signed with HS256") from None
+    except jwt.DecodeError:
+        raise error(f"{what} is not a well-formed JWT") from None
+    except jwt.InvalidTokenError as exc:
+        raise error(f"{what} is invalid: {exc}") from None
+    return payload
+
+
+class ReplayGuard:
+    """Remembers hook tokens until they expire, so each is accepted once on this instance.
+
+    Memory is bounded by the rate of hooks times their lifetime (at most 60 s); entries are
+    dropped as soon as they expire.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def check_and_remember(self, key: str, expires: float) -> bool:
+        """True if ``key`` is new (and now remembered); False if it was seen before."""
+        now = self._clock()
+        if len(self._seen) > 1000:
+            self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
+        if key in self._seen and self._seen[key] > now:
+            return False
+        self._seen[key] = expires
+        return True
+
+
+def verify_hook(
+    authorization: str | None,
+    body: bytes,
+    secret: str,
+    replay_guard: ReplayGuard,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Check a hook request's ``Authorization`` header against its body, or raise HookRejected."""
+    if not authorization:
+        raise HookRejected("Authorization header missing")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HookRejected('Authorization header must be "Bearer <token>"')
+    token = token.strip()
+    payload = _decode(token, secret, HOOK_AUDIENCE, HookRejected, "hook token")
+    expires = float(payload["exp"])
+    if expires - clock() > HOOK_MAX_LIFETIME_SECONDS:
+        raise HookRejected(
+            f"hook token expires more than {HOOK_MAX_LIFETIME_SECONDS} s ahead; mint it per request"
+        )
+    claimed = payload.get("body_sha256")
+    if not isinstance(claimed, str):
+        raise HookRejected('hook token has no "body_sha256" claim')
+    if not hmac.compare_digest(claimed.lower(), hashlib.sha256(body).hexdigest()):
+        raise HookRejected("body does not match the token's body_sha256 (changed in transit?)")
+    jti = payload.get("jti")
+    if isinstance(jti, str) and jti:
+        key = f"jti:{jti}"
+    else:
+        key = "token:" + hashlib.sha256(token.encode()).hexdigest()
+    if not replay_guard.check_and_remember(key, expires):
+        raise HookRejected("hook token already used (replay)")
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose only, so a token of one kind can never pass as another."""
+    return hmac.new(secret.encode(), f"watercooler/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def resume_token(key: bytes, *, sprint: str, user_id: str, peer: str) -> str:
+    """Token that lets ``user_id`` reclaim ``peer`` in ``sprint`` after a dropped socket."""
+    return f"{peer}.{_resume_mac(key, sprint, user_id, peer)}"
+
+
+def peer_from_resume_token(key: bytes, token: str, *, sprint: str, user_id: str) -> str | None:
+    """The peer id a resume token names, if it was issued for this sprint and user; else None."""
+    peer, dot, mac = token.rpartition(".")
+    if not dot or not peer:
+        return None
+    if not hmac.compare_digest(mac, _resume_mac(key, sprint, user_id, peer)):
+        return None
+    return peer
+
+
+def _resume_mac(key: bytes, sprint: str, user_id: str, peer: str) -> str:
+    message = "\x1f".join((sprint, user_id, peer)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def mint_ticket(
+    secret: str, *, sprint: str, user_id: str, name: str, ttl: float = 300.0, **extra: Any
+) -> str:
+    """Mint a ticket as the board does (used by tests, benchmarks and the development tools)."""
+    claims = {
+        "sprint": sprint,
+        "sub": user_id,
+        "name": name,
+        "aud": TICKET_AUDIENCE,
+        "exp": int(time.time() + ttl),
+        **extra,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def mint_hook_token(secret: str, body: bytes, *, ttl: float = 30.0, **extra: Any) -> str:
+    """Mint a hook token for ``body`` as the board does (tests, benchmarks, tools)."""
+    claims = {
+        "aud": HOOK_AUDIENCE,
+        "exp": int(time.time() + ttl),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        **extra,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
