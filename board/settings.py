@@ -1,0 +1,185 @@
+"""Django settings for the board, read from the environment with safe development defaults.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``DEBUG`` | ``true`` | development mode; ``false`` in any deployment |
+| ``SECRET_KEY`` | development value when DEBUG | Django's signing key; required when DEBUG is off |
+| ``WATERCOOLER_SECRET`` | development value when DEBUG | shared with signaling (tickets, hooks) |
+| ``ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` (+ ``*`` when DEBUG) | comma-separated |
+| ``CSRF_TRUSTED_ORIGINS`` | empty | comma-separated origins, for HTTPS behind a proxy |
+| ``DATABASE_URL`` | ``sqlite:///var/db.sqlite3`` | PostgreSQL in deployments |
+| ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL for clients |
+| ``WATERCOOLER_HOOK_URL`` | ``http://127.0.0.1:8080/hooks/board`` | internal; empty: no hooks |
+| ``WATERCOOLER_HOOK_TIMEOUT`` | ``2`` | seconds per hook request |
+| ``WATERCOOLER_TICKET_TTL`` | ``300`` | ticket lifetime in seconds |
+| ``STATIC_ROOT`` | ``var/static`` | where ``collectstatic`` puts files for whitenoise |
+| ``LOG_LEVEL`` | ``INFO`` | level of the ``board`` loggers |
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+
+from board.env import env_bool, env_float, env_int, env_list, env_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = env_bool("DEBUG", True)
+
+SECRET_KEY = env_secret(
+    "SECRET_KEY",
+    debug=DEBUG,
+    development_value="django-insecure-watercooler-development-key-not-for-production",
+)
+WATERCOOLER_SECRET = env_secret(
+    "WATERCOOLER_SECRET",
+    debug=DEBUG,
+    development_value="watercooler-development-secret-not-for-production",
+)
+WATERCOOLER_SIGNALING_URL = os.environ.get("WATERCOOLER_SIGNALING_URL", "ws://127.0.0.1:8080/ws")
+WATERCOOLER_HOOK_URL = os.environ.get("WATERCOOLER_HOOK_URL", "http://127.0.0.1:8080/hooks/board")
+WATERCOOLER_HOOK_TIMEOUT = env_float("WATERCOOLER_HOOK_TIMEOUT", 2.0)
+WATERCOOLER_TICKET_TTL = env_int("WATERCOOLER_TICKET_TTL", 300)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", *(["*"] if DEBUG else [])])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "board.scrum",
+    "board.pages",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "board.urls"
+WSGI_APPLICATION = "board.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    """``DATABASE_URL`` or the development SQLite file in ``var/``.
+
+    SQLite gets WAL and ``BEGIN IMMEDIATE`` so gunicorn's workers queue for the write lock instead
+    of failing, and tests get a file of their own (threads cannot share an in-memory database).
+    Test databases carry the process id so two test runs on one machine never collide.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        VAR_DIR.mkdir(exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        test_name = Path(tempfile.gettempdir()) / f"watercooler-test-{os.getpid()}.sqlite3"
+        config["TEST"] = {"NAME": str(test_name)}
+    else:
+        config["TEST"] = {"NAME": f"test_watercooler_{os.getpid()}"}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# whitenoise warns at startup when the directory is missing (before the first collectstatic).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "web" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Not the manifest storage: the browser client is plain ES modules importing each other by
+    # relative path, which must keep their names.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "sprint-list"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "board.scrum.api_errors.handle_exception",
+    "DEFAULT_PAGINATION_CLASS": "board.scrum.pagination.BoardPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "board": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    },
+}
