@@ -291,7 +291,7 @@ async def test_flood_closes_with_4429_and_others_keep_working(
     harness_factory: HarnessFactory,
 ) -> None:
     harness = await harness_factory(rate=5.0, burst=10)
-    alice, wa = await harness.join("1", "u1")
+    alice, _wa = await harness.join("1", "u1")
     flooder, _ = await harness.join("1", "u2")
     await receive_type(alice, "peer-joined")
     for _ in range(40):
@@ -346,7 +346,8 @@ async def test_malformed_messages_get_an_error_and_the_connection_stays(
     await alice.send_str(frame)
     error = await receive_type(alice, "error")
     assert error["code"] == code
-    assert isinstance(error["message"], str) and len(error["message"]) > 5
+    assert isinstance(error["message"], str)
+    assert len(error["message"]) > 5
     await alice.send_json({"type": "ping"})
     await receive_type(alice, "pong")
 
@@ -375,7 +376,7 @@ async def test_repeated_abuse_closes_the_connection(harness_factory: HarnessFact
 
 
 async def test_peer_left_on_close(harness: Harness) -> None:
-    alice, wa = await harness.join("1", "u1")
+    alice, _wa = await harness.join("1", "u1")
     bob, wb = await harness.join("1", "u2")
     await receive_type(alice, "peer-joined")
     await bob.close()
@@ -439,7 +440,7 @@ async def test_ping_pong(harness: Harness) -> None:
 
 
 async def test_resume_keeps_the_peer_id_without_peer_left(harness: Harness) -> None:
-    alice, wa = await harness.join("1", "u1")
+    alice, _wa = await harness.join("1", "u1")
     bob, wb = await harness.join("1", "u2")
     await receive_type(alice, "peer-joined")
     # bob reconnects on a new socket while the old one still looks alive.

@@ -1,0 +1,58 @@
+"""The command line: the secret rule, limits, origins."""
+
+from __future__ import annotations
+
+import pytest
+
+from signaling.config import DEVELOPMENT_SECRET, ConfigurationError, settings_from_args
+
+
+def test_without_secret_the_server_refuses_to_start() -> None:
+    with pytest.raises(ConfigurationError, match="WATERCOOLER_SECRET is not set"):
+        settings_from_args([], environ={})
+
+
+def test_debug_uses_the_development_secret_and_warns() -> None:
+    settings, warnings = settings_from_args(["--debug"], environ={})
+    assert settings.secret == DEVELOPMENT_SECRET
+    assert any("DEVELOPMENT secret" in w for w in warnings)
+    assert any("ANY origin" in w for w in warnings)
+
+
+def test_options_reach_the_settings() -> None:
+    settings, warnings = settings_from_args(
+        [
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "9000",
+            "--allowed-origin",
+            "http://a",
+            "--allowed-origin",
+            "http://b",
+            "--log-format",
+            "json",
+            "--max-frame-bytes",
+            "1000",
+            "--rate",
+            "3",
+        ],
+        environ={"WATERCOOLER_SECRET": "s"},
+    )
+    assert warnings == []
+    assert (settings.host, settings.port, settings.secret) == ("0.0.0.0", 9000, "s")
+    assert settings.allowed_origins == ("http://a", "http://b")
+    assert settings.origin_allowed("http://a")
+    assert not settings.origin_allowed("http://c")
+    assert settings.origin_allowed(None)
+    assert (settings.log_format, settings.max_frame_bytes, settings.rate) == ("json", 1000, 3.0)
+
+
+def test_turn_needs_its_secret() -> None:
+    with pytest.raises(ConfigurationError, match="WATERCOOLER_TURN_SECRET"):
+        settings_from_args(["--turn-url", "turn:x"], environ={"WATERCOOLER_SECRET": "s"})
+
+
+def test_nonsense_limits_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="--max-frame-bytes"):
+        settings_from_args(["--max-frame-bytes", "0"], environ={"WATERCOOLER_SECRET": "s"})

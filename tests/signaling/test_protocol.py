@@ -1,0 +1,85 @@
+"""Message parsing and building, without sockets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from signaling import protocol
+from signaling.errors import ProtocolError
+
+
+def test_parses_each_client_message() -> None:
+    assert protocol.parse_client_message('{"type":"join","ticket":"t"}') == protocol.Join("t")
+    assert protocol.parse_client_message(
+        '{"type":"join","ticket":"t","resume":"p.m"}'
+    ) == protocol.Join("t", "p.m")
+    assert protocol.parse_client_message(
+        '{"type":"signal","to":"p","data":{"a":1}}'
+    ) == protocol.Signal("p", {"a": 1})
+    assert protocol.parse_client_message('{"type":"relay","to":"p","data":{}}') == protocol.Relay(
+        "p", {}
+    )
+    assert protocol.parse_client_message('{"type":"ping"}') == protocol.Ping()
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "words"),
+    [
+        ("", "bad-json", "not valid JSON"),
+        ("[" * 100_000, "bad-json", "not valid JSON"),
+        ("null", "bad-message", "got null"),
+        ("3", "bad-message", "got a number"),
+        ('{"type":null}', "bad-message", '"type"'),
+        ('{"type":"hello"}', "unknown-type", "'hello'"),
+        ('{"type":"join"}', "bad-message", 'needs a "ticket"'),
+        ('{"type":"join","ticket":7}', "bad-message", "got a number"),
+        ('{"type":"signal","to":"","data":{}}', "bad-message", '"to" must be a non-empty string'),
+        ('{"type":"signal","to":"' + "p" * 65 + '","data":{}}', "bad-message", "longer than 64"),
+        ('{"type":"relay","to":"p","data":[]}', "bad-message", "got an array"),
+    ],
+)
+def test_bad_messages_name_the_fault(text: str, code: str, words: str) -> None:
+    with pytest.raises(ProtocolError) as raised:
+        protocol.parse_client_message(text)
+    assert raised.value.code == code
+    assert words in raised.value.message
+
+
+def test_server_messages_match_the_contract() -> None:
+    welcome = protocol.welcome(
+        peer="p1",
+        sprint="7",
+        peers=[{"peer": "p0", "user": {"id": "1", "name": "A"}}],
+        ice_servers=[],
+        resume="p1.x",
+    )
+    assert json.loads(protocol.encode(welcome)) == {
+        "type": "welcome",
+        "peer": "p1",
+        "sprint": "7",
+        "peers": [{"peer": "p0", "user": {"id": "1", "name": "A"}}],
+        "iceServers": [],
+        "resume": "p1.x",
+    }
+    assert protocol.peer_left("p") == {"type": "peer-left", "peer": "p"}
+    assert protocol.signal_from("a", {"x": 1}) == {"type": "signal", "from": "a", "data": {"x": 1}}
+    assert protocol.error("bad-json", "m") == {"type": "error", "code": "bad-json", "message": "m"}
+    assert json.loads(protocol.PONG) == {"type": "pong"}
+
+
+def test_describe_signal_classifies_negotiation_without_the_sdp() -> None:
+    sdp = (
+        "v=0\r\na=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n"
+        "a=candidate:2 1 udp 1 1.2.3.4 9 typ srflx\r\n"
+    )
+    offer = protocol.describe_signal({"description": {"type": "offer", "sdp": sdp}})
+    assert offer == protocol.SignalSummary("offer", ("host", "srflx"))
+    candidate = protocol.describe_signal(
+        {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ relay", "sdpMid": "0"}}
+    )
+    assert candidate == protocol.SignalSummary("candidate", ("relay",))
+    assert protocol.describe_signal({"candidate": None}).kind == "end-of-candidates"
+    assert protocol.describe_signal({"candidate": {"candidate": ""}}).kind == "end-of-candidates"
+    assert protocol.describe_signal({"whatever": 1}).kind == "other"

@@ -1,0 +1,92 @@
+"""Tickets, hook tokens, resume tokens and TURN credentials, without sockets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import jwt
+import pytest
+
+from signaling.config import Settings
+from signaling.errors import HookRejected, TicketRejected
+from signaling.ice import ice_servers_for
+from signaling.tickets import (
+    ReplayGuard,
+    derive_key,
+    mint_hook_token,
+    mint_ticket,
+    peer_from_resume_token,
+    resume_token,
+    verify_hook,
+    verify_ticket,
+)
+
+SECRET = "unit-secret-" + "y" * 20
+
+
+def test_a_good_ticket_yields_its_claims() -> None:
+    claims = verify_ticket(mint_ticket(SECRET, sprint="4", user_id="9", name="Kim"), SECRET)
+    assert (claims.sprint, claims.user_id, claims.name) == ("4", "9", "Kim")
+
+
+def test_ticket_with_none_algorithm_is_refused() -> None:
+    token = jwt.encode(
+        {"sprint": "1", "sub": "1", "name": "n", "aud": "watercooler/signaling", "exp": 2**40},
+        key=None,
+        algorithm="none",
+    )
+    with pytest.raises(TicketRejected, match=r"not signed with HS256|well-formed"):
+        verify_ticket(token, SECRET)
+
+
+def test_hook_token_checks_body_and_lifetime() -> None:
+    guard = ReplayGuard()
+    body = b'{"sprint":"1","event":{}}'
+    verify_hook(f"Bearer {mint_hook_token(SECRET, body)}", body, SECRET, guard)
+    with pytest.raises(HookRejected, match="body does not match"):
+        verify_hook(f"Bearer {mint_hook_token(SECRET, body)}", body + b" ", SECRET, guard)
+    with pytest.raises(HookRejected, match="Bearer"):
+        verify_hook("Basic abc", body, SECRET, guard)
+
+
+def test_replay_guard_forgets_expired_entries() -> None:
+    now = [1000.0]
+    guard = ReplayGuard(clock=lambda: now[0])
+    assert guard.check_and_remember("a", expires=1010)
+    assert not guard.check_and_remember("a", expires=1010)
+    now[0] = 1011
+    assert guard.check_and_remember("a", expires=1040)  # expired entries no longer block
+
+
+def test_resume_tokens_are_bound_to_sprint_user_and_peer() -> None:
+    key = derive_key(SECRET, "resume")
+    token = resume_token(key, sprint="1", user_id="u", peer="abc")
+    assert peer_from_resume_token(key, token, sprint="1", user_id="u") == "abc"
+    assert peer_from_resume_token(key, token, sprint="2", user_id="u") is None
+    assert peer_from_resume_token(key, token, sprint="1", user_id="v") is None
+    forged = "xyz." + token.split(".", 1)[1]
+    assert peer_from_resume_token(key, forged, sprint="1", user_id="u") is None
+    assert (
+        peer_from_resume_token(derive_key(SECRET, "other"), token, sprint="1", user_id="u") is None
+    )
+    assert peer_from_resume_token(key, "no-dot", sprint="1", user_id="u") is None
+
+
+def test_turn_credentials_follow_coturns_rest_scheme() -> None:
+    settings = Settings(
+        secret=SECRET,
+        ice_servers=("stun:stun.example.org:3478",),
+        turn_urls=("turn:turn.example.org:3478",),
+        turn_secret="coturn-secret",
+        turn_ttl=600,
+    )
+    stun, turn = ice_servers_for(settings, "42", now=1_000_000)
+    assert stun == {"urls": "stun:stun.example.org:3478"}
+    assert turn["username"] == "1000600:42"
+    expected = base64.b64encode(
+        hmac.new(b"coturn-secret", b"1000600:42", hashlib.sha1).digest()
+    ).decode()
+    assert turn["credential"] == expected
+    assert turn["urls"] == ["turn:turn.example.org:3478"]

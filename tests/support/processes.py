@@ -1,0 +1,119 @@
+"""Run the real servers as child processes on free loopback ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(
+    url: str, timeout: float = 20.0, process: subprocess.Popen[str] | None = None
+) -> None:
+    """Poll ``url`` until it answers 2xx; fail with the child's output if it dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            if process.stdout:
+                process.stdout.close()
+            raise RuntimeError(
+                f"process exited with {process.returncode} before {url} answered:\n{output}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if 200 <= response.status < 300:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class SignalingProcess:
+    """``python -m signaling`` on a free port; ``stop()`` sends SIGTERM and returns the exit code."""
+
+    def __init__(
+        self,
+        secret: str,
+        *args: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.port = port or free_port()
+        self.secret = secret
+        environment = {**os.environ, **(env or {}), "WATERCOOLER_SECRET": secret}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "signaling",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *args,
+                *extra_args,
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._output: str | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def wait_ready(self, timeout: float = 20.0) -> SignalingProcess:
+        wait_for_http(f"{self.http_url}/healthz", timeout, self.process)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Signal the process, wait for it, collect its output; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self._collect_output()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self._collect_output()
+
+    def _collect_output(self) -> None:
+        if self._output is None and self.process.stdout is not None:
+            self._output = self.process.stdout.read()
+            self.process.stdout.close()
+
+    def output(self) -> str:
+        """Everything the process printed (stops it first if it is still running)."""
+        self.stop()
+        return self._output or ""
