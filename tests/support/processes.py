@@ -45,7 +45,7 @@ def wait_for_http(
 
 
 class SignalingProcess:
-    """``python -m signaling`` on a free port; ``stop()`` sends SIGTERM and returns the exit code."""
+    """``python -m signaling`` on a free port; ``stop()`` sends SIGTERM, returns the exit code."""
 
     def __init__(
         self,
