@@ -161,6 +161,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "board.scrum.api_errors.handle_exception",
     "DEFAULT_PAGINATION_CLASS": "board.scrum.pagination.BoardPagination",
     "DEFAULT_FILTER_BACKENDS": [
