@@ -1,0 +1,203 @@
+// @ts-check
+/**
+ * What one client believes the board looks like (docs/protocol.md 2.4). Pure: no DOM, no network,
+ * time passed in by the caller.
+ *
+ * - `tasks`: per task, the state with the highest version seen from any source (REST, a peer's
+ *   `task-updated`, a board event). A state whose version is not higher is ignored.
+ * - `order`: the ids of each column in display order. A new task state moves its task to
+ *   `position` of its column among the others, which is exactly what the board does on save
+ *   (siblings are renumbered on the server without a new version, so their own `position` goes stale).
+ * - `overlays`: drops shown before the board settled them, until a newer state or a deadline.
+ * - `drags`: cards other people (and this client) are dragging, with where they hover.
+ */
+
+import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
+
+/** @typedef {import("./protocol.js").Task} Task */
+/** @typedef {import("./protocol.js").Column} Column */
+/** @typedef {import("./protocol.js").Place} Place */
+/** @typedef {{task: number, to: Place, version: number, by: string, until: number}} Overlay */
+/** @typedef {{task: number, from: Place, over: Place, by: string, version: number}} Drag */
+
+/** @returns {Record<Column, number[]>} */
+function emptyOrder() {
+  return { backlog: [], not_started: [], in_progress: [], testing: [], done: [] };
+}
+
+export class BoardState {
+  /** @param {number} sprintId */
+  constructor(sprintId) {
+    this.sprintId = sprintId;
+    /** @type {Map<number, Task>} */
+    this.tasks = new Map();
+    /** @type {Record<Column, number[]>} */
+    this.order = emptyOrder();
+    /** @type {Map<number, Overlay>} by task id: the latest drop of each task */
+    this.overlays = new Map();
+    /** @type {Map<string, Drag>} by who drags (a peer id, or "self") */
+    this.drags = new Map();
+    /** Versions of deleted tasks, so a late update cannot bring one back. @type {Map<number, number>} */
+    this.deleted = new Map();
+  }
+
+  /**
+   * Replace everything with a full load from the API (the server's order is the truth), keeping any
+   * task state that is newer than the load.
+   * @param {Task[]} tasks
+   */
+  load(tasks) {
+    const newer = [...this.tasks.values()];
+    this.tasks = new Map();
+    this.order = emptyOrder();
+    const sorted = [...tasks].sort((a, b) => a.position - b.position || a.id - b.id);
+    for (const task of sorted) {
+      const column = columnOf(task, this.sprintId);
+      this.tasks.set(task.id, task);
+      if (column) this.order[column].push(task.id);
+    }
+    for (const task of newer) {
+      const loaded = this.tasks.get(task.id);
+      if (loaded && task.version > loaded.version) this.apply(task);
+    }
+    this.settleOverlays();
+  }
+
+  /** @param {number} id */
+  version(id) {
+    return this.tasks.get(id)?.version ?? this.deleted.get(id) ?? 0;
+  }
+
+  /**
+   * Keep `task` if it is newer than what we have; returns whether it changed anything.
+   * @param {Task} task
+   */
+  apply(task) {
+    if (task.version <= this.version(task.id)) return false;
+    this.tasks.set(task.id, task);
+    this.removeFromOrder(task.id);
+    const column = columnOf(task, this.sprintId);
+    if (column) {
+      const ids = this.order[column];
+      ids.splice(Math.min(task.position, ids.length), 0, task.id);
+    }
+    this.settleOverlays();
+    return true;
+  }
+
+  /** A deletion (board event): forget the task for good. @param {Task} task */
+  remove(task) {
+    const known = this.version(task.id);
+    this.deleted.set(task.id, Math.max(known, task.version));
+    this.tasks.delete(task.id);
+    this.removeFromOrder(task.id);
+    this.overlays.delete(task.id);
+    return known > 0;
+  }
+
+  /** @param {number} id */
+  removeFromOrder(id) {
+    for (const column of COLUMNS) {
+      const at = this.order[column].indexOf(id);
+      if (at >= 0) this.order[column].splice(at, 1);
+    }
+  }
+
+  /**
+   * Show `task` at `to` until a state newer than `version` arrives or `now + DROP_OVERLAY_MS`.
+   * @param {number} task @param {Place} to @param {number} version @param {string} by @param {number} now
+   */
+  addOverlay(task, to, version, by, now) {
+    if (this.version(task) > version || !this.tasks.has(task)) return false;
+    this.overlays.set(task, { task, to, version, by, until: now + DROP_OVERLAY_MS });
+    return true;
+  }
+
+  /** @param {number} task */
+  dropOverlay(task) {
+    return this.overlays.delete(task);
+  }
+
+  /** Drop overlays that a newer state settled. */
+  settleOverlays() {
+    for (const [id, overlay] of this.overlays) {
+      if (this.version(id) > overlay.version) this.overlays.delete(id);
+    }
+  }
+
+  /** Drop overlays past their deadline; returns whether any went. @param {number} now */
+  expire(now) {
+    let changed = false;
+    for (const [id, overlay] of this.overlays) {
+      if (overlay.until <= now) {
+        this.overlays.delete(id);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The earliest overlay deadline, or null. */
+  nextDeadline() {
+    let next = null;
+    for (const overlay of this.overlays.values()) {
+      if (next === null || overlay.until < next) next = overlay.until;
+    }
+    return next;
+  }
+
+  /** @param {string} by @param {Drag} drag */
+  startDrag(by, drag) {
+    this.drags.set(by, drag);
+  }
+
+  /** @param {string} by @param {number} task @param {Place} over */
+  hoverDrag(by, task, over) {
+    const drag = this.drags.get(by);
+    if (!drag || drag.task !== task) return false;
+    drag.over = over;
+    return true;
+  }
+
+  /** @param {string} by @param {number} [task] only if that is the task being dragged */
+  endDrag(by, task) {
+    const drag = this.drags.get(by);
+    if (!drag || (task !== undefined && drag.task !== task)) return false;
+    this.drags.delete(by);
+    return true;
+  }
+
+  /** Forget everything a peer was doing (it left). @param {string} by */
+  forgetPeer(by) {
+    return this.drags.delete(by);
+  }
+
+  /** The place of a task as shown (overlay first), or null. @param {number} id @returns {Place | null} */
+  placeOf(id) {
+    const view = this.columns();
+    for (const column of COLUMNS) {
+      const index = view[column].indexOf(id);
+      if (index >= 0) return { column, index };
+    }
+    return null;
+  }
+
+  /**
+   * The ids of each column as they should be shown: kept order with overlays applied.
+   * @returns {Record<Column, number[]>}
+   */
+  columns() {
+    const view = emptyOrder();
+    for (const column of COLUMNS) view[column] = [...this.order[column]];
+    for (const overlay of this.overlays.values()) {
+      if (!this.tasks.has(overlay.task)) continue;
+      for (const column of COLUMNS) {
+        const at = view[column].indexOf(overlay.task);
+        if (at >= 0) view[column].splice(at, 1);
+      }
+      const ids = view[overlay.to.column];
+      ids.splice(Math.min(overlay.to.index, ids.length), 0, overlay.task);
+    }
+    return view;
+  }
+}
