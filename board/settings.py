@@ -36,10 +36,11 @@ SECRET_KEY = env_secret(
     debug=DEBUG,
     development_value="django-insecure-watercooler-development-key-not-for-production",
 )
+# The development value equals signaling's (signaling/config.py), so both run in debug unconfigured.
 WATERCOOLER_SECRET = env_secret(
     "WATERCOOLER_SECRET",
     debug=DEBUG,
-    development_value="watercooler-development-secret-not-for-production",
+    development_value="watercooler-development-secret-do-not-use-in-production",
 )
 WATERCOOLER_SIGNALING_URL = os.environ.get("WATERCOOLER_SIGNALING_URL", "ws://127.0.0.1:8080/ws")
 WATERCOOLER_HOOK_URL = os.environ.get("WATERCOOLER_HOOK_URL", "http://127.0.0.1:8080/hooks/board")
