@@ -1,0 +1,1 @@
+"""Watercooler peer client (docs to come)."""

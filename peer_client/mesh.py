@@ -1,0 +1,367 @@
+"""The peer mesh: one aiortc ``RTCPeerConnection`` with one data channel per other peer.
+
+Rules (docs/protocol.md 1.4, 2.1, 2.6; ../shared/notes/webrtc-interop.md):
+
+- Every connection is built with ``RTCConfiguration(iceServers=...)`` from ``welcome`` — never a
+  bare ``RTCPeerConnection()``, which would reach for Google's STUN server.
+- The newcomer offers (:meth:`PeerMesh.offer`); the other side answers. The offerer creates the
+  ``"watercooler"`` channel before its offer.
+- aiortc does not trickle: we send one full description with the candidates inline. Browsers
+  trickle: their candidates are parsed with ``aiortc.sdp.candidate_from_sdp``; ``null`` is
+  end-of-candidates.
+- Each peer's incoming signaling is handled strictly in order by that link's own worker task (a
+  browser's candidates arrive while we are still applying its offer).
+- The answerer's channel arrives already open (aiortc #1228), so ``readyState`` is checked in the
+  ``datachannel`` handler, and the message handler is attached right there (aiortc #1194).
+- A link not open :data:`~peer_client.protocol.LINK_TIMEOUT` after negotiation began, or whose
+  connection failed, is *relayed*: its messages go through signaling (``relay``).
+
+A link's ``state`` is ``"connecting"``, ``"open"`` (direct channel), ``"relayed"`` or ``"closed"``.
+The mesh tells its owner about every change through ``on_state`` and hands each received frame to
+``on_message``; it never interprets messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.sdp import candidate_from_sdp
+
+from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
+
+log = logging.getLogger("peer_client.mesh")
+
+LinkState = Literal["connecting", "open", "relayed", "closed"]
+SendFunction = Callable[[str, dict[str, Any]], bool]
+StateCallback = Callable[[str, str, str], None]
+MessageCallback = Callable[[str, str | bytes], None]
+
+
+def ice_servers_from(welcome_servers: object) -> list[RTCIceServer]:
+    """``welcome.iceServers`` (RTCIceServer dictionaries) as aiortc objects; bad entries skipped."""
+    servers: list[RTCIceServer] = []
+    if not isinstance(welcome_servers, list):
+        return servers
+    for entry in welcome_servers:
+        if not isinstance(entry, dict):
+            continue
+        urls = entry.get("urls")
+        if not (isinstance(urls, str) or (isinstance(urls, list) and urls)):
+            continue
+        username, credential = entry.get("username"), entry.get("credential")
+        servers.append(
+            RTCIceServer(
+                urls=urls,
+                username=username if isinstance(username, str) else None,
+                credential=credential if isinstance(credential, str) else None,
+            )
+        )
+    return servers
+
+
+def candidate_from_browser(data: dict[str, Any]) -> Any:
+    """A trickled ``{candidate, sdpMid, sdpMLineIndex}`` as an aiortc ``RTCIceCandidate``.
+
+    Returns None for end-of-candidates (``null`` or an empty candidate string).
+    """
+    line = data.get("candidate")
+    if not isinstance(line, str) or not line.strip():
+        return None
+    line = line.strip()
+    if line.startswith("a="):
+        line = line[2:]
+    if line.startswith("candidate:"):
+        line = line[len("candidate:") :]
+    candidate = candidate_from_sdp(line)
+    mid = data.get("sdpMid")
+    index = data.get("sdpMLineIndex")
+    candidate.sdpMid = mid if isinstance(mid, str) else None
+    candidate.sdpMLineIndex = index if isinstance(index, int) and not isinstance(index, bool) else 0
+    return candidate
+
+
+class PeerLink:
+    """The connection to one other peer; see the module docstring for ``state``."""
+
+    def __init__(self, mesh: PeerMesh, peer: str) -> None:
+        self.mesh = mesh
+        self.peer = peer
+        self.pc: RTCPeerConnection | None = None
+        self.channel: RTCDataChannel | None = None
+        self._state: LinkState = "connecting"
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._timer: asyncio.TimerHandle | None = None
+        self._worker = asyncio.create_task(self._work(), name=f"link-{peer[:8]}")
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    def _set_state(self, new: LinkState) -> None:
+        old, self._state = self._state, new
+        if old != new:
+            log.debug("link %s: %s -> %s", self.peer, old, new)
+            self.mesh._state_changed(self.peer, old, new)
+
+    # --- commands, handled in order by the worker --------------------------------------------
+
+    def start_offer(self) -> None:
+        self._inbox.put_nowait(None)
+
+    def receive_signal(self, data: dict[str, Any]) -> None:
+        self._inbox.put_nowait(data)
+
+    async def _work(self) -> None:
+        while True:
+            item = await self._inbox.get()
+            try:
+                if item is None:
+                    await self._offer()
+                else:
+                    await self._handle(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("link %s: signaling message failed: %s", self.peer, exc)
+
+    def _new_connection(self) -> RTCPeerConnection:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self.mesh.ice_servers)))
+        self.pc = pc
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: RTCDataChannel) -> None:
+            if pc is self.pc:
+                self._attach(channel)
+
+        @pc.on("connectionstatechange")
+        async def on_connection_state() -> None:
+            if pc is not self.pc:
+                return
+            log.debug("link %s: connection %s", self.peer, pc.connectionState)
+            if pc.connectionState == "failed":
+                await self._fail("connection failed")
+            elif pc.connectionState == "closed" and self._state == "open":
+                self._set_state("closed")
+
+        self._start_timer()
+        return pc
+
+    def _attach(self, channel: RTCDataChannel) -> None:
+        """Take ``channel`` as this link's channel; handlers attached at once (aiortc #1194)."""
+        self.channel = channel
+        peer = self.peer
+
+        @channel.on("message")
+        def on_message(message: str | bytes) -> None:
+            if channel is self.channel:
+                self.mesh._on_message(peer, message)
+
+        @channel.on("open")
+        def on_open() -> None:
+            if channel is self.channel:
+                self._opened()
+
+        @channel.on("close")
+        def on_close() -> None:
+            if channel is self.channel and self._state == "open":
+                log.debug("link %s: channel closed by the other side", peer)
+                self._set_state("closed")
+
+        if channel.readyState == "open":  # the answerer's channel arrives open (aiortc #1228)
+            self._opened()
+
+    def _opened(self) -> None:
+        if self._state in ("connecting", "relayed"):
+            self._cancel_timer()
+            self._set_state("open")
+
+    async def _offer(self) -> None:
+        await self._drop_connection()
+        pc = self._new_connection()
+        self._attach(pc.createDataChannel(CHANNEL_LABEL))
+        await pc.setLocalDescription(await pc.createOffer())
+        self._send_description(pc)
+
+    async def _handle(self, data: dict[str, Any]) -> None:
+        description = data.get("description")
+        if isinstance(description, dict):
+            kind, sdp = description.get("type"), description.get("sdp")
+            if not isinstance(sdp, str):
+                raise ValueError("description without an sdp string")
+            if kind == "offer":
+                await self._answer(sdp)
+            elif kind == "answer":
+                if self.pc is None or self.pc.signalingState != "have-local-offer":
+                    log.info("link %s: answer without an offer of ours; ignored", self.peer)
+                    return
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            else:
+                raise ValueError(f"description of type {kind!r}")
+        elif "candidate" in data:
+            if self.pc is None or self.pc.remoteDescription is None:
+                log.info("link %s: candidate before any description; ignored", self.peer)
+                return
+            candidate = data["candidate"]
+            parsed = candidate_from_browser(candidate) if isinstance(candidate, dict) else None
+            await self.pc.addIceCandidate(parsed)
+        else:
+            raise ValueError("signal data is neither a description nor a candidate")
+
+    async def _answer(self, sdp: str) -> None:
+        # A new offer always starts over: the rule (newcomer offers, a rejoining peer offers only
+        # when it has no open channel) means the old connection is dead or never came up.
+        await self._drop_connection()
+        if self._state == "open":
+            self._set_state("connecting")
+        pc = self._new_connection()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        self._send_description(pc)
+
+    def _send_description(self, pc: RTCPeerConnection) -> None:
+        local = pc.localDescription
+        self.mesh.send_signal(self.peer, {"description": {"type": local.type, "sdp": local.sdp}})
+
+    # --- relay fallback ----------------------------------------------------------------------
+
+    def _start_timer(self) -> None:
+        self._cancel_timer()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.mesh.link_timeout, self._timed_out)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self._state == "connecting":
+            log.info("link %s: no channel after %g s; relaying", self.peer, self.mesh.link_timeout)
+            self._set_state("relayed")
+
+    async def _fail(self, why: str) -> None:
+        log.info("link %s: %s; relaying", self.peer, why)
+        await self._drop_connection()
+        if self._state != "closed":
+            self._set_state("relayed")
+
+    # --- sending and closing -----------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> bool:
+        """Send over the channel, or through signaling when relayed; False if not possible."""
+        channel = self.channel
+        if self._state == "open" and channel is not None and channel.readyState == "open":
+            channel.send(json.dumps(message, separators=(",", ":")))
+            return True
+        if self._state == "relayed":
+            return self.mesh.send_relay(self.peer, message)
+        return False
+
+    async def _drop_connection(self) -> None:
+        self._cancel_timer()
+        pc, self.pc = self.pc, None
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                channel.close()
+        if pc is not None:
+            with contextlib.suppress(Exception):
+                await pc.close()
+
+    async def close(self) -> None:
+        """Close the peer connection and stop the worker. Idempotent."""
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        await self._drop_connection()
+        self._set_state("closed")
+
+
+class PeerMesh:
+    """All :class:`PeerLink` s of one client in one sprint."""
+
+    def __init__(
+        self,
+        *,
+        send_signal: SendFunction,
+        send_relay: SendFunction,
+        on_message: MessageCallback,
+        on_state: StateCallback,
+        ice_servers: list[RTCIceServer] | None = None,
+        link_timeout: float = LINK_TIMEOUT,
+    ) -> None:
+        self.send_signal = send_signal
+        self.send_relay = send_relay
+        self._on_message = on_message
+        self._on_state = on_state
+        self.ice_servers: list[RTCIceServer] = list(ice_servers or [])
+        self.link_timeout = link_timeout
+        self.links: dict[str, PeerLink] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def state_of(self, peer: str) -> LinkState | None:
+        link = self.links.get(peer)
+        return link.state if link is not None else None
+
+    def offer(self, peer: str) -> None:
+        """Negotiate with ``peer`` as the offerer (we are the newcomer, or lost our channel)."""
+        link = self.links.get(peer)
+        if link is None or link.state == "closed":
+            link = self.links[peer] = PeerLink(self, peer)
+        link.start_offer()
+
+    def signal(self, peer: str, data: dict[str, Any]) -> None:
+        """Hand ``peer``'s negotiation message to its link (created on a first offer)."""
+        link = self.links.get(peer)
+        if link is None or link.state == "closed":
+            description = data.get("description")
+            if not (isinstance(description, dict) and description.get("type") == "offer"):
+                log.info("signal from %s without a connection to it; ignored", peer)
+                return
+            link = self.links[peer] = PeerLink(self, peer)
+        link.receive_signal(data)
+
+    def send(self, peer: str, message: dict[str, Any]) -> bool:
+        link = self.links.get(peer)
+        return link.send(message) if link is not None else False
+
+    def broadcast(self, message: dict[str, Any]) -> list[str]:
+        """Send to every peer we can reach; returns who got it."""
+        return [peer for peer, link in list(self.links.items()) if link.send(message)]
+
+    async def drop(self, peer: str) -> None:
+        """Close the connection to ``peer`` at once (it left)."""
+        link = self.links.pop(peer, None)
+        if link is not None:
+            await link.close()
+
+    def _state_changed(self, peer: str, old: str, new: str) -> None:
+        if new == "closed":
+            link = self.links.get(peer)
+            if link is not None and link.state == "closed":
+                del self.links[peer]
+                task = asyncio.get_running_loop().create_task(link.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        self._on_state(peer, old, new)
+
+    async def close(self) -> None:
+        """Close every connection. Idempotent."""
+        links = list(self.links.values())
+        self.links.clear()
+        await asyncio.gather(*(link.close() for link in links), return_exceptions=True)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

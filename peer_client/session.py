@@ -1,0 +1,591 @@
+"""A live sprint board for one client: presence, drags, moves — with a browser-like event API.
+
+:class:`BoardSession` wires the pieces together: the signaling client (who is here, negotiation,
+relays, board events), the peer mesh (data channels) and the board state (tasks, drags, pending
+drops). It speaks section 2 of docs/protocol.md: ``hello`` and ``snapshot`` when a channel opens,
+drag messages while the user (or the bot) drags, ``task-updated`` after the board answered a move,
+``bye`` on :meth:`BoardSession.close`.
+
+Events, subscribed with :meth:`BoardSession.on` (handlers may be plain functions or coroutines):
+
+=================  ===========================================================================
+``joined``         :class:`Person` — we are in the sprint (our own person)
+``presence``       ``tuple[Person, ...]`` — everyone else viewing the sprint, after each change
+``peer-joined``    :class:`Person` — someone arrived
+``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``, or their ``bye``)
+``link``           :class:`LinkEvent` — our link to a person: connecting, direct, relayed, closed
+``hello``          :class:`HelloEvent` — a person's client introduced itself on its channel
+``drag``           :class:`DragEvent` — someone picked up, hovered, dropped or put back a card
+``task-updated``   :class:`TaskEvent` — a newer task state was kept (from a peer, the board, us)
+``task-deleted``   :class:`TaskEvent` — the board deleted a task
+``overlay-expired`` :class:`~peer_client.state.Overlay` — a drop was not settled within 10 s
+``signaling``      ``str`` — the signaling connection's new state (joined, reconnecting, ...)
+``rejected``       :class:`RejectedEvent` — a malformed message from a peer was dropped
+=================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+from peer_client import protocol
+from peer_client.board_api import BoardClient, MoveResult, ticket_from
+from peer_client.errors import ActionError
+from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.protocol import (
+    HOVER_INTERVAL,
+    LINK_TIMEOUT,
+    DragInfo,
+    Place,
+    colour_for,
+    initials,
+)
+from peer_client.signaling import SignalingClient, Ticket, TicketSource
+from peer_client.state import BoardState, Drag
+
+log = logging.getLogger("peer_client.session")
+
+Handler = Callable[[Any], object]
+SessionState = Literal["new", "joining", "live", "closing", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone viewing the sprint: their peer id and who signaling says they are."""
+
+    peer: str
+    user_id: str
+    name: str
+
+    @property
+    def colour(self) -> str:
+        return colour_for(self.user_id)
+
+    @property
+    def initials(self) -> str:
+        return initials(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvent:
+    person: Person
+    state: Literal["connecting", "direct", "relayed", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class HelloEvent:
+    person: Person
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class DragEvent:
+    """``kind``: ``start`` (``place`` = where it was), ``hover`` (over), ``drop`` (to), ``cancel``
+    (``place`` None) or ``snapshot`` (a drag already under way when our channel opened)."""
+
+    kind: Literal["start", "hover", "drop", "cancel", "snapshot"]
+    person: Person
+    task: int
+    task_name: str
+    place: Place | None
+    from_: Place | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """A kept task state changed. ``source``: ``peer`` (``task-updated``), ``board`` (a hook
+    event through signaling) or ``self`` (the board's answer to our own move)."""
+
+    task: dict[str, Any]
+    previous: dict[str, Any] | None
+    source: Literal["peer", "board", "self"]
+    person: Person | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    person: Person
+    reason: str
+
+
+def identity_from_ticket(ticket: str) -> tuple[str, str]:
+    """``(user id, display name)`` from a ticket's claims (read only; signaling verifies it)."""
+    try:
+        claims = jwt.decode(ticket, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return "", ""
+    return str(claims.get("sub", "")), str(claims.get("name", ""))
+
+
+class BoardSession:
+    """One client's live view of one sprint. ``state``: new, joining, live, closing, closed."""
+
+    def __init__(
+        self,
+        sprint: int,
+        ticket: Ticket,
+        *,
+        ticket_source: TicketSource | None = None,
+        board: BoardClient | None = None,
+        tasks: Iterable[dict[str, Any]] = (),
+        sprint_name: str = "",
+        agent: str = "bot",
+        link_timeout: float = LINK_TIMEOUT,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 10.0,
+    ) -> None:
+        self.sprint = sprint
+        self.sprint_name = sprint_name
+        self.board = board
+        self.agent = agent
+        self.board_state = BoardState(sprint, list(tasks))
+        self._handlers: dict[str, list[Handler]] = {}
+        self._state: SessionState = "new"
+        self._ids = protocol.MessageIds()
+        self._seen = protocol.SeenIds()
+        self._people: dict[str, Person] = {}
+        self._signaling_peers: set[str] = set()
+        self._presence: tuple[str, ...] = ()
+        self._agents: dict[str, str] = {}
+        self._own_drags: dict[int, DragInfo] = {}
+        self._last_hover = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._expiry: asyncio.Task[None] | None = None
+        user_id, name = identity_from_ticket(ticket.ticket)
+        self.user_id, self.name = user_id, name
+        self.me: Person | None = None
+
+        async def stale_ticket() -> Ticket:
+            return ticket
+
+        self.signaling = SignalingClient(
+            ticket,
+            ticket_source or stale_ticket,
+            self._on_signaling,
+            on_state=self._on_signaling_state,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+        )
+        self.mesh = PeerMesh(
+            send_signal=lambda peer, data: self.signaling.send(
+                {"type": "signal", "to": peer, "data": data}
+            ),
+            send_relay=lambda peer, data: self.signaling.send(
+                {"type": "relay", "to": peer, "data": data}
+            ),
+            on_message=self._on_channel_message,
+            on_state=self._on_link_state,
+            link_timeout=link_timeout,
+        )
+
+    @classmethod
+    async def from_board(cls, board: BoardClient, sprint_id: int, **options: Any) -> BoardSession:
+        """Load a sprint from the board (detail with ticket, tasks) into a session, not yet joined.
+
+        Raises :class:`~peer_client.errors.BoardError` (unknown sprint, bad token, unreachable).
+        """
+        sprint = await board.sprint(sprint_id)
+        signaling = sprint.get("links", {}).get("signaling")
+        ticket = ticket_from(signaling) if isinstance(signaling, dict) else None
+        if ticket is None:
+            ticket = await board.ticket(sprint_id)
+        tasks = await board.tasks(sprint_id)
+        return cls(
+            sprint_id,
+            ticket,
+            ticket_source=lambda: board.ticket(sprint_id),
+            board=board,
+            tasks=tasks,
+            sprint_name=str(sprint.get("name", "")),
+            **options,
+        )
+
+    # --- events ------------------------------------------------------------------------------
+
+    def on(self, event: str, handler: Handler) -> Handler:
+        """Call ``handler(payload)`` on ``event`` (see the module docstring); returns it."""
+        self._handlers.setdefault(event, []).append(handler)
+        return handler
+
+    def off(self, event: str, handler: Handler) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._handlers[event].remove(handler)
+
+    def _emit(self, event: str, payload: Any) -> None:
+        for handler in list(self._handlers.get(event, ())):
+            try:
+                result = handler(payload)
+            except Exception:
+                log.exception("%s handler failed", event)
+                continue
+            if inspect.isawaitable(result):
+                self._spawn(result)
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                await awaitable
+            except Exception:
+                log.exception("event handler failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- who is here -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def peer(self) -> str:
+        """Our peer id (assigned by signaling); RuntimeError before :meth:`join`."""
+        if self.me is None:
+            raise RuntimeError("not joined yet: no peer id")
+        return self.me.peer
+
+    @property
+    def presence(self) -> dict[str, Person]:
+        """Everyone else viewing the sprint, by peer id."""
+        return {peer: self._people[peer] for peer in self._presence}
+
+    def person(self, peer: str) -> Person:
+        return self._people.get(peer) or Person(peer, "", peer[:8])
+
+    def link_state(self, peer: str) -> str | None:
+        """``connecting``, ``direct``, ``relayed`` or None (no link to that peer)."""
+        state = self.mesh.state_of(peer)
+        return {"open": "direct"}.get(state, state) if state is not None else None
+
+    def open_peers(self) -> list[str]:
+        """Peers we can exchange messages with (direct or relayed)."""
+        return [p for p in self._presence if self.mesh.state_of(p) in ("open", "relayed")]
+
+    def _update_presence(self) -> None:
+        present = self._signaling_peers | {
+            peer for peer, link in self.mesh.links.items() if link.state == "open"
+        }
+        present.discard(self.me.peer if self.me else "")
+        ordered = tuple(sorted(present, key=lambda p: (self.person(p).name, p)))
+        if ordered != self._presence:
+            before = set(self._presence)
+            self._presence = ordered
+            for peer in ordered:
+                if peer not in before:
+                    self._emit("peer-joined", self.person(peer))
+            for peer in before - set(ordered):
+                self._agents.pop(peer, None)
+                for drag in self.board_state.forget_peer(peer):
+                    self._emit_drag("cancel", peer, drag.task, None)
+                self._emit("peer-left", self.person(peer))
+            self._emit("presence", tuple(self.person(p) for p in ordered))
+
+    # --- joining and signaling ---------------------------------------------------------------
+
+    async def join(self) -> Person:
+        """Join the sprint through signaling; returns our own person (peer id from the server).
+
+        Raises :class:`~peer_client.errors.SignalingError` if signaling cannot be reached or
+        refuses the ticket.
+        """
+        if self._state != "new":
+            raise RuntimeError("join() may be called once")
+        self._state = "joining"
+        try:
+            await self.signaling.connect()
+        except BaseException:
+            self._state = "closed"
+            await self.mesh.close()
+            raise
+        self._state = "live"
+        self._expiry = asyncio.create_task(self._expire_overlays(), name="overlay-expiry")
+        assert self.me is not None
+        self._emit("joined", self.me)
+        return self.me
+
+    def _on_signaling_state(self, old: str, new: str) -> None:
+        if self._state in ("live", "joining"):
+            self._emit("signaling", new)
+
+    async def _on_signaling(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "welcome":
+            await self._on_welcome(message)
+        elif kind == "peer-joined":
+            peer, user = message.get("peer"), message.get("user")
+            if isinstance(peer, str):
+                self._remember(peer, user)
+                self._signaling_peers.add(peer)
+                self._update_presence()
+        elif kind == "peer-left":
+            peer = message.get("peer")
+            if isinstance(peer, str):
+                await self._departed(peer)
+        elif kind == "signal":
+            peer, data = message.get("from"), message.get("data")
+            if isinstance(peer, str) and isinstance(data, dict):
+                self.mesh.signal(peer, data)
+        elif kind == "relay":
+            peer, data = message.get("from"), message.get("data")
+            if isinstance(peer, str) and isinstance(data, dict):
+                self._on_peer_message(peer, data)
+        elif kind == "event":
+            event = message.get("event")
+            if isinstance(event, dict):
+                self._on_board_event(event)
+        elif kind == "error":
+            log.warning("signaling error %s: %s", message.get("code"), message.get("message"))
+
+    async def _on_welcome(self, welcome: dict[str, Any]) -> None:
+        peer = str(welcome.get("peer", ""))
+        if self.me is not None and self.me.peer != peer:
+            # Our resume was refused: we are a new peer now, and nobody knows our old links.
+            log.info("rejoined as a new peer %s (was %s)", peer, self.me.peer)
+            await self.mesh.close()
+        self.me = Person(peer, self.user_id, self.name)
+        self.mesh.ice_servers = ice_servers_from(welcome.get("iceServers"))
+        listed: set[str] = set()
+        for entry in welcome.get("peers", []):
+            if isinstance(entry, dict) and isinstance(entry.get("peer"), str):
+                self._remember(entry["peer"], entry.get("user"))
+                listed.add(entry["peer"])
+        # A peer missing from the list may simply not have rejoined yet: keep its open channel.
+        self._signaling_peers = listed
+        for other in sorted(listed):
+            if self.mesh.state_of(other) != "open":
+                self.mesh.offer(other)
+        self._update_presence()
+
+    def _remember(self, peer: str, user: object) -> None:
+        if isinstance(user, dict):
+            self._people[peer] = Person(peer, str(user.get("id", "")), str(user.get("name", "")))
+
+    async def _departed(self, peer: str) -> None:
+        self._signaling_peers.discard(peer)
+        await self.mesh.drop(peer)
+        self._update_presence()
+
+    # --- the data channels -------------------------------------------------------------------
+
+    def _on_link_state(self, peer: str, old: str, new: str) -> None:
+        if new == "open" or (new == "relayed" and old == "connecting"):
+            self._send_to(peer, protocol.Hello(self.agent))
+            self._send_to(peer, protocol.Snapshot(tuple(self._own_drags.values())))
+        public = {"open": "direct"}.get(new, new)
+        self._emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
+        if new == "closed":
+            self._update_presence()
+
+    def _on_channel_message(self, peer: str, raw: str | bytes) -> None:
+        self._on_peer_message(peer, raw)
+
+    def _on_peer_message(self, peer: str, raw: str | bytes | dict[str, Any]) -> None:
+        parsed = protocol.parse_message(raw)
+        if parsed is None:
+            return
+        person = self.person(peer)
+        if isinstance(parsed, protocol.MessageRejected):
+            log.warning("dropped a message from %s: %s", person.name, parsed.reason)
+            self._emit("rejected", RejectedEvent(person, parsed.reason))
+            return
+        if not self._seen.first_time(parsed.id):
+            return
+        message = parsed.message
+        state = self.board_state
+        if isinstance(message, protocol.Hello):
+            self._agents[peer] = message.agent
+            self._emit("hello", HelloEvent(person, message.agent))
+        elif isinstance(message, protocol.Snapshot):
+            state.replace_drags(peer, [Drag(peer, d.task, d.from_, d.over) for d in message.drags])
+            for info in message.drags:
+                self._emit_drag("snapshot", peer, info.task, info.over, info.from_)
+        elif isinstance(message, protocol.DragStart):
+            state.drag_start(peer, message.task, message.from_, message.version)
+            self._emit_drag("start", peer, message.task, message.from_, message.from_)
+        elif isinstance(message, protocol.DragHover):
+            hovering = state.drag_hover(peer, message.task, message.over)
+            self._emit_drag("hover", peer, message.task, message.over, hovering.from_)
+        elif isinstance(message, protocol.DragDrop):
+            ended = state.drag_end(peer, message.task)
+            state.add_overlay(message.task, message.to, message.version, peer, time.monotonic())
+            self._emit_drag("drop", peer, message.task, message.to, ended.from_ if ended else None)
+        elif isinstance(message, protocol.DragCancel):
+            ended = state.drag_end(peer, message.task)
+            self._emit_drag("cancel", peer, message.task, None, ended.from_ if ended else None)
+        elif isinstance(message, protocol.TaskUpdated):
+            self._keep(message.task, "peer", person)
+        elif isinstance(message, protocol.Bye):
+            self._spawn(self._departed(peer))
+        elif isinstance(message, protocol.Ping):
+            self._send_to(peer, protocol.Pong(message.t))
+
+    def _emit_drag(
+        self,
+        kind: Literal["start", "hover", "drop", "cancel", "snapshot"],
+        peer: str,
+        task: int,
+        place: Place | None,
+        from_: Place | None = None,
+    ) -> None:
+        name = self.board_state.name_of(task)
+        self._emit("drag", DragEvent(kind, self.person(peer), task, name, place, from_))
+
+    def _keep(self, task: dict[str, Any], source: Any, person: Person | None = None) -> bool:
+        previous = self.board_state.apply_task(task)
+        if previous is None:
+            return False
+        self._emit("task-updated", TaskEvent(task, previous or None, source, person))
+        return True
+
+    def _on_board_event(self, event: dict[str, Any]) -> None:
+        task = event.get("task")
+        if event.get("model") != "task" or not isinstance(task, dict):
+            self._emit("board-event", event)
+            return
+        if not isinstance(task.get("id"), int) or not isinstance(task.get("version"), int):
+            log.warning("board event with a malformed task; ignored")
+            return
+        if event.get("action") == "deleted":
+            previous = self.board_state.tasks.get(task["id"])
+            if self.board_state.remove_task(task):
+                self._emit("task-deleted", TaskEvent(task, previous, "board"))
+        else:
+            self._keep(task, "board")
+
+    async def _expire_overlays(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            for overlay in self.board_state.expire_overlays(time.monotonic()):
+                self._emit("overlay-expired", overlay)
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def _envelope(self, message: protocol.Message) -> dict[str, Any]:
+        return protocol.encode(message, self._ids.next())
+
+    def _send_to(self, peer: str, message: protocol.Message) -> bool:
+        return self.mesh.send(peer, self._envelope(message))
+
+    def broadcast(self, message: protocol.Message) -> list[str]:
+        """Send one message (one id) to every peer we can reach; returns their peer ids."""
+        return self.mesh.broadcast(self._envelope(message))
+
+    # --- acting ------------------------------------------------------------------------------
+
+    def _task(self, task_id: int) -> dict[str, Any]:
+        task = self.board_state.tasks.get(task_id)
+        if task is None or self.board_state.place_of(task_id) is None:
+            raise ActionError(f"task {task_id} is not on sprint {self.sprint} or the backlog")
+        return task
+
+    def check_place(self, place: Place) -> None:
+        """Raise :class:`ActionError` if ``place`` is beyond the end of its column."""
+        size = len(self.board_state.column(place.column))
+        if place.index > size:
+            raise ActionError(f"{place} is past the end of {place.column} ({size} tasks)")
+
+    def drag_start(self, task_id: int) -> Place:
+        """Pick a card up (others see it held); returns where it was."""
+        task = self._task(task_id)
+        origin = self.board_state.place_of(task_id)
+        assert origin is not None
+        self._own_drags[task_id] = DragInfo(task_id, origin, origin)
+        self.broadcast(protocol.DragStart(task_id, task["version"], origin))
+        return origin
+
+    async def drag_hover(self, task_id: int, over: Place) -> None:
+        """Move a held card over ``over`` (spaced at least 50 ms apart, as the protocol asks)."""
+        held = self._own_drags.get(task_id)
+        if held is None:
+            raise ActionError(f"task {task_id} is not being dragged")
+        wait = self._last_hover + HOVER_INTERVAL - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_hover = time.monotonic()
+        self._own_drags[task_id] = DragInfo(task_id, held.from_, over)
+        self.broadcast(protocol.DragHover(task_id, over))
+
+    def drag_cancel(self, task_id: int) -> None:
+        """Put a held card back where it was."""
+        if self._own_drags.pop(task_id, None) is not None:
+            self.broadcast(protocol.DragCancel(task_id))
+
+    async def drop(self, task_id: int, to: Place) -> MoveResult:
+        """Drop a held card on ``to`` and save the move (docs/protocol.md 2.4)."""
+        task = self._task(task_id)
+        if self.board is None:
+            raise ActionError("this session has no board client to save moves with")
+        self._own_drags.pop(task_id, None)
+        version = task["version"]
+        self.broadcast(protocol.DragDrop(task_id, to, version))
+        self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
+        result = await self.board.move(task_id, to, self.sprint, version)
+        if result.task is not None:
+            if not self._keep(result.task, "self"):
+                self.board_state.overlays.pop(task_id, None)
+            self.broadcast(protocol.TaskUpdated(result.task))
+        else:
+            self.board_state.overlays.pop(task_id, None)
+            self.broadcast(protocol.DragCancel(task_id))
+        return result
+
+    async def move(
+        self, task_id: int, to: Place, *, over: Sequence[Place] = (), step: float = 0.0
+    ) -> MoveResult:
+        """Drag a card as a person would: pick it up, hover over ``over`` then ``to``, drop."""
+        self._task(task_id)
+        self.drag_start(task_id)
+        try:
+            for place in (*over, to):
+                await asyncio.sleep(step)
+                await self.drag_hover(task_id, place)
+            await asyncio.sleep(step)
+        except BaseException:
+            self.drag_cancel(task_id)
+            raise
+        return await self.drop(task_id, to)
+
+    # --- leaving -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Leave: ``bye`` to everyone, close the websocket and every connection. Idempotent."""
+        if self._state in ("closing", "closed"):
+            return
+        was_live = self._state == "live"
+        self._state = "closing"
+        if was_live:
+            for task_id in list(self._own_drags):
+                self.drag_cancel(task_id)
+            self.broadcast(protocol.Bye())
+            await self._drain_channels(0.5)
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+        await self.signaling.close()
+        await self.mesh.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._state = "closed"
+
+    async def _drain_channels(self, timeout: float) -> None:
+        """Give queued channel messages (the ``bye``) a moment to leave before closing."""
+        deadline = time.monotonic() + timeout
+        await asyncio.sleep(0.02)
+        while time.monotonic() < deadline:
+            channels = [link.channel for link in self.mesh.links.values() if link.channel]
+            if all(c.bufferedAmount == 0 or c.readyState != "open" for c in channels):
+                break
+            await asyncio.sleep(0.02)

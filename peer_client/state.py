@@ -1,0 +1,156 @@
+"""What one client believes about a sprint board: tasks, drags by others, pending drops. No I/O.
+
+- **Tasks** are kept by id with the highest ``version`` seen from any source (REST load,
+  ``task-updated`` from a peer, a board ``event`` from signaling); a state whose version is not
+  higher than the kept one changes nothing (docs/protocol.md 2.4).
+- **Drags** are the cards other peers hold right now, keyed by (peer, task).
+- **Overlays** are dropped cards shown at their new place until a newer version settles them or
+  :data:`~peer_client.protocol.OVERLAY_SECONDS` pass.
+
+Time is passed in (``now``), so expiry is tested without sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from peer_client.protocol import OVERLAY_SECONDS, Place, place_of_task
+
+
+@dataclass(frozen=True, slots=True)
+class Drag:
+    """A card another peer is holding."""
+
+    peer: str
+    task: int
+    from_: Place
+    over: Place
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """A dropped card shown at ``place`` until a version above ``version`` arrives or it expires."""
+
+    task: int
+    place: Place
+    version: int
+    peer: str | None
+    expires: float
+
+
+class BoardState:
+    """Tasks of one sprint (and the backlog), drags by others and pending drops."""
+
+    def __init__(self, sprint: int, tasks: list[dict[str, Any]] | None = None) -> None:
+        self.sprint = sprint
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.drags: dict[tuple[str, int], Drag] = {}
+        self.overlays: dict[int, Overlay] = {}
+        for task in tasks or ():
+            self.apply_task(task)
+
+    # --- tasks -------------------------------------------------------------------------------
+
+    def apply_task(self, task: dict[str, Any]) -> dict[str, Any] | None:
+        """Keep ``task`` if its version is newer; returns the state it replaced (``{}`` if none).
+
+        Returns None when the task was ignored (not newer). A kept state settles an overlay whose
+        dropped version it exceeds.
+        """
+        task_id, version = task["id"], task["version"]
+        kept = self.tasks.get(task_id)
+        if kept is not None and version <= kept["version"]:
+            return None
+        self.tasks[task_id] = task
+        overlay = self.overlays.get(task_id)
+        if overlay is not None and version > overlay.version:
+            del self.overlays[task_id]
+        return kept if kept is not None else {}
+
+    def remove_task(self, task: dict[str, Any]) -> bool:
+        """Forget a deleted task (unless we hold a newer version); True if it was removed."""
+        kept = self.tasks.get(task["id"])
+        if kept is None or kept["version"] > task.get("version", 0):
+            return False
+        del self.tasks[task["id"]]
+        self.overlays.pop(task["id"], None)
+        return True
+
+    def place_of(self, task_id: int) -> Place | None:
+        """Where a task is shown: its pending drop if any, else its kept place; None if not here."""
+        overlay = self.overlays.get(task_id)
+        if overlay is not None:
+            return overlay.place
+        task = self.tasks.get(task_id)
+        return place_of_task(task, self.sprint) if task is not None else None
+
+    def column(self, column: str) -> list[dict[str, Any]]:
+        """The kept tasks of one column in board order (position, then id)."""
+        tasks = [
+            task
+            for task in self.tasks.values()
+            if (place := place_of_task(task, self.sprint)) is not None and place.column == column
+        ]
+        return sorted(tasks, key=lambda task: (task.get("position", 0), task["id"]))
+
+    def name_of(self, task_id: int) -> str:
+        task = self.tasks.get(task_id)
+        return str(task.get("name", "")) if task is not None else ""
+
+    # --- drags by others ---------------------------------------------------------------------
+
+    def drag_start(self, peer: str, task: int, from_: Place, version: int | None = None) -> Drag:
+        drag = Drag(peer, task, from_, from_, version)
+        self.drags[(peer, task)] = drag
+        return drag
+
+    def drag_hover(self, peer: str, task: int, over: Place) -> Drag:
+        """Move a drag's hover place (a hover without a known start starts the drag there)."""
+        previous = self.drags.get((peer, task))
+        from_ = previous.from_ if previous is not None else self.place_of(task) or over
+        version = previous.version if previous is not None else None
+        drag = Drag(peer, task, from_, over, version)
+        self.drags[(peer, task)] = drag
+        return drag
+
+    def drag_end(self, peer: str, task: int) -> Drag | None:
+        """The drag ends (dropped or cancelled); returns it if there was one."""
+        return self.drags.pop((peer, task), None)
+
+    def replace_drags(self, peer: str, drags: list[Drag]) -> None:
+        """A snapshot: ``peer``'s drags are exactly ``drags`` now."""
+        self.forget_peer(peer)
+        for drag in drags:
+            self.drags[(peer, drag.task)] = drag
+
+    def drags_of(self, peer: str) -> list[Drag]:
+        return [drag for (owner, _), drag in self.drags.items() if owner == peer]
+
+    def forget_peer(self, peer: str) -> list[Drag]:
+        """Drop every drag of a peer that left; returns them."""
+        gone = self.drags_of(peer)
+        for drag in gone:
+            del self.drags[(peer, drag.task)]
+        return gone
+
+    # --- pending drops -----------------------------------------------------------------------
+
+    def add_overlay(
+        self, task: int, place: Place, version: int, peer: str | None, now: float
+    ) -> Overlay | None:
+        """Show a drop at once; None if a state newer than ``version`` already settled it."""
+        kept = self.tasks.get(task)
+        if kept is not None and kept["version"] > version:
+            return None
+        overlay = Overlay(task, place, version, peer, now + OVERLAY_SECONDS)
+        self.overlays[task] = overlay
+        return overlay
+
+    def expire_overlays(self, now: float) -> list[Overlay]:
+        """Drop overlays older than their deadline; returns them (the kept state shows again)."""
+        expired = [overlay for overlay in self.overlays.values() if overlay.expires <= now]
+        for overlay in expired:
+            del self.overlays[overlay.task]
+        return expired

@@ -1,0 +1,155 @@
+"""Fixtures for the peer client suite: a real signaling server, joined sessions, event recorders.
+
+WebRTC tests (``@pytest.mark.webrtc``) run inside a loopback-only network namespace
+(``make test-webrtc``); ``tests.support.webrtc`` makes aiortc gather 127.0.0.1 there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+import tests.support.webrtc  # noqa: F401  (applies the aioice loopback patch)
+from peer_client.session import BoardSession
+from peer_client.signaling import Ticket
+from signaling.tickets import mint_ticket
+from tests.support.processes import SignalingProcess
+
+SECRET = "peer-client-test-secret-0123456789abcdef"
+OPEN_TIMEOUT = 15.0
+
+
+@pytest.fixture
+def signaling() -> Iterator[SignalingProcess]:
+    """``python -m signaling`` on a free port, for one test."""
+    process = SignalingProcess(SECRET).wait_ready()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def wait_until(
+    predicate: Callable[[], object], timeout: float = OPEN_TIMEOUT, what: str = "condition"
+) -> None:
+    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class Recorder:
+    """Records a session's events as ``(name, payload)``; :meth:`wait_for` one that matches."""
+
+    NAMES = (
+        "joined",
+        "presence",
+        "peer-joined",
+        "peer-left",
+        "link",
+        "hello",
+        "drag",
+        "task-updated",
+        "task-deleted",
+        "signaling",
+        "rejected",
+    )
+
+    def __init__(self, session: BoardSession) -> None:
+        self.events: list[tuple[str, Any]] = []
+        for name in self.NAMES:
+            session.on(name, lambda payload, name=name: self.events.append((name, payload)))
+
+    def of(self, name: str) -> list[Any]:
+        return [payload for event, payload in self.events if event == name]
+
+    async def wait_for(
+        self,
+        name: str,
+        predicate: Callable[[Any], bool] = lambda payload: True,
+        timeout: float = OPEN_TIMEOUT,
+    ) -> Any:
+        found: list[Any] = []
+
+        def match() -> bool:
+            found[:] = [p for p in self.of(name) if predicate(p)]
+            return bool(found)
+
+        await wait_until(match, timeout, f"a {name!r} event")
+        return found[0]
+
+
+PeerFactory = Callable[..., Awaitable[tuple[BoardSession, Recorder]]]
+
+
+@pytest.fixture
+async def make_peer(signaling: SignalingProcess) -> AsyncIterator[PeerFactory]:
+    """Join the sprint as a new aiortc peer: ``session, recorder = await make_peer("Ann")``."""
+    sessions: list[BoardSession] = []
+
+    async def make(
+        name: str, *, sprint: int = 1, user_id: str | None = None, **options: Any
+    ) -> tuple[BoardSession, Recorder]:
+        def ticket() -> Ticket:
+            token = mint_ticket(
+                SECRET, sprint=str(sprint), user_id=user_id or name.lower(), name=name
+            )
+            return Ticket(signaling.ws_url, token)
+
+        async def fresh_ticket() -> Ticket:
+            return ticket()
+
+        session = BoardSession(sprint, ticket(), ticket_source=fresh_ticket, **options)
+        recorder = Recorder(session)
+        sessions.append(session)
+        await asyncio.wait_for(session.join(), OPEN_TIMEOUT)
+        return session, recorder
+
+    yield make
+    await asyncio.gather(*(session.close() for session in sessions))
+
+
+async def wait_linked(*sessions: BoardSession, timeout: float = OPEN_TIMEOUT) -> None:
+    """Wait until every pair of ``sessions`` has an open direct channel."""
+
+    def linked() -> bool:
+        for session in sessions:
+            for other in sessions:
+                if other is session:
+                    continue
+                if session.link_state(other.peer) != "direct":
+                    return False
+        return True
+
+    await wait_until(linked, timeout, "every pair of peers to have an open channel")
+
+
+def sample_task(
+    task_id: int, status: str = "not_started", position: int = 0, *, sprint: int | None = 1
+) -> dict[str, Any]:
+    """A task as the board's API shows it (the fields the peers use)."""
+    return {
+        "id": task_id,
+        "name": f"Task {task_id}",
+        "description": "",
+        "sprint": sprint,
+        "status": status,
+        "status_display": status.replace("_", " ").capitalize(),
+        "position": position,
+        "assignee": None,
+        "assignee_name": None,
+        "started": None,
+        "due": None,
+        "completed": None,
+        "version": 1,
+        "links": {},
+    }
+
+
+SAMPLE_TASKS = [sample_task(1), sample_task(2, "in_progress"), sample_task(3, sprint=None)]
