@@ -1,0 +1,159 @@
+"""The data-channel protocol module: places, validation, ids, colours (no sockets)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from peer_client import protocol
+from peer_client.protocol import (
+    DragDrop,
+    DragInfo,
+    DragStart,
+    Hello,
+    MessageIds,
+    MessageRejected,
+    Place,
+    Received,
+    SeenIds,
+    Snapshot,
+    TaskUpdated,
+    parse_message,
+)
+
+
+def frame(**fields: object) -> str:
+    return json.dumps({"id": "s:1", **fields})
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        Hello("bot"),
+        Snapshot((DragInfo(4, Place("backlog", 0), Place("done", 2)),)),
+        DragStart(4, 3, Place("in_progress", 1)),
+        protocol.DragHover(4, Place("testing", 0)),
+        DragDrop(4, Place("done", 0), 3),
+        protocol.DragCancel(4),
+        TaskUpdated({"id": 4, "version": 5, "name": "x"}),
+        protocol.Bye(),
+        protocol.Ping(12.5),
+        protocol.Pong(12.5),
+    ],
+)
+def test_every_message_survives_encoding_and_parsing(message: protocol.Message) -> None:
+    encoded = protocol.encode(message, "abc:7")
+    assert encoded["type"] == message.type
+    assert parse_message(json.dumps(encoded)) == Received("abc:7", message)
+    assert parse_message(encoded) == Received("abc:7", message)  # a relay's data object
+
+
+def test_wire_shape_matches_the_protocol_document() -> None:
+    assert protocol.encode(DragStart(4, 3, Place("in_progress", 1)), "s:1") == {
+        "type": "drag-start",
+        "id": "s:1",
+        "task": 4,
+        "version": 3,
+        "from": {"column": "in_progress", "index": 1},
+    }
+    assert protocol.encode(
+        Snapshot((DragInfo(4, Place("backlog", 0), Place("done", 2)),)), "s:2"
+    ) == {
+        "type": "snapshot",
+        "id": "s:2",
+        "drags": [
+            {
+                "task": 4,
+                "from": {"column": "backlog", "index": 0},
+                "over": {"column": "done", "index": 2},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (json.dumps({"id": "s:1"}), '"type"'),
+        (json.dumps({"type": "bye"}), '"id"'),
+        (frame(type="drag-cancel", task="4"), '"task" must be an integer'),
+        (frame(type="drag-cancel", task=True), '"task" must be an integer'),
+        (frame(type="drag-hover", task=4, over={"column": "doing", "index": 0}), "column"),
+        (frame(type="drag-hover", task=4, over={"column": "done", "index": -1}), "at least 0"),
+        (frame(type="drag-hover", task=4, over=[]), "place"),
+        (
+            frame(type="drag-start", task=4, version=0, **{"from": {"column": "done", "index": 0}}),
+            "version",
+        ),
+        (frame(type="snapshot", drags={}), "list"),
+        (frame(type="task-updated", task={"id": 1}), "version"),
+        (frame(type="hello", agent=3), "agent"),
+        (frame(type="ping", t="now"), "number"),
+        (frame(type="hello", agent="x" * 20_000), "larger than"),
+        (b"\x00", "binary"),
+    ],
+)
+def test_malformed_messages_are_rejected_with_a_reason(raw: str | bytes, reason: str) -> None:
+    result = parse_message(raw)
+    assert isinstance(result, MessageRejected)
+    assert reason in result.reason
+
+
+def test_unknown_types_are_ignored() -> None:
+    assert parse_message(frame(type="cursor", x=1)) is None
+
+
+def test_places_map_to_the_move_api() -> None:
+    assert protocol.move_request(Place("backlog", 2), 7) == {
+        "sprint": None,
+        "status": "not_started",
+        "position": 2,
+    }
+    assert protocol.move_request(Place("testing", 0), 7) == {
+        "sprint": 7,
+        "status": "testing",
+        "position": 0,
+    }
+    assert protocol.place_of_task({"sprint": None, "status": "not_started", "position": 1}, 7) == (
+        Place("backlog", 1)
+    )
+    assert protocol.place_of_task({"sprint": 7, "status": "done", "position": 0}, 7) == Place(
+        "done", 0
+    )
+    assert protocol.place_of_task({"sprint": 8, "status": "done", "position": 0}, 7) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [("In progress", "in_progress"), ("not-started", "not_started"), ("DONE", "done"), ("x", None)],
+)
+def test_column_names_people_type(text: str, column: str | None) -> None:
+    assert protocol.column_named(text) == column
+
+
+def test_ids_count_up_within_a_session() -> None:
+    ids = MessageIds("abc")
+    assert [ids.next(), ids.next()] == ["abc:1", "abc:2"]
+    assert MessageIds().session != MessageIds().session
+
+
+def test_seen_ids_drop_repeats_and_forget_the_oldest() -> None:
+    seen = SeenIds(size=3)
+    assert seen.first_time("a")
+    assert not seen.first_time("a")
+    for name in "bcd":
+        assert seen.first_time(name)
+    assert seen.first_time("a")  # forgotten after 3 newer ids
+    assert not seen.first_time("d")
+
+
+def test_colours_and_initials_follow_section_2_5() -> None:
+    assert protocol.fnv1a_32(b"") == 0x811C9DC5
+    assert protocol.fnv1a_32(b"a") == 0xE40C292C
+    assert protocol.colour_for("1") == f"hsl({protocol.fnv1a_32(b'1') % 360}, 65%, 45%)"
+    assert protocol.initials("Dana Demo Smith") == "DD"
+    assert protocol.initials("sam") == "s"
+    assert protocol.initials("") == ""

@@ -1,0 +1,86 @@
+"""Board state: the version rule, drags by others, pending drops (no sockets)."""
+
+from __future__ import annotations
+
+from peer_client.protocol import OVERLAY_SECONDS, Place
+from peer_client.state import BoardState, Drag
+from tests.peer_client.conftest import sample_task
+
+
+def versioned(task_id: int, version: int, **fields: object) -> dict[str, object]:
+    return {**sample_task(task_id), "version": version, **fields}
+
+
+def test_only_newer_versions_are_kept() -> None:
+    state = BoardState(1, [versioned(1, 2, status="testing")])
+    assert state.apply_task(versioned(1, 2, status="done")) is None
+    assert state.apply_task(versioned(1, 1, status="done")) is None
+    assert state.tasks[1]["status"] == "testing"
+    previous = state.apply_task(versioned(1, 3, status="done"))
+    assert previous is not None
+    assert previous["status"] == "testing"
+    assert state.place_of(1) == Place("done", 0)
+    assert state.apply_task(versioned(9, 1)) == {}  # new task: nothing replaced
+
+
+def test_columns_are_in_board_order_and_other_sprints_are_not_shown() -> None:
+    state = BoardState(
+        1,
+        [
+            versioned(1, 1, position=1),
+            versioned(2, 1, position=0),
+            versioned(3, 1, sprint=None),
+            versioned(4, 1, sprint=2),
+        ],
+    )
+    assert [task["id"] for task in state.column("not_started")] == [2, 1]
+    assert [task["id"] for task in state.column("backlog")] == [3]
+    assert state.place_of(4) is None
+
+
+def test_a_drop_shows_until_a_newer_version_settles_it() -> None:
+    state = BoardState(1, [versioned(1, 4)])
+    assert state.add_overlay(1, Place("done", 0), 4, "p", now=100.0) is not None
+    assert state.place_of(1) == Place("done", 0)
+    state.apply_task(versioned(1, 5, status="testing"))  # saved elsewhere: settles it
+    assert state.place_of(1) == Place("testing", 0)
+    assert not state.overlays
+
+
+def test_an_unsettled_drop_expires() -> None:
+    state = BoardState(1, [versioned(1, 4)])
+    state.add_overlay(1, Place("done", 0), 4, None, now=100.0)
+    assert state.expire_overlays(100.0 + OVERLAY_SECONDS - 0.1) == []
+    expired = state.expire_overlays(100.0 + OVERLAY_SECONDS)
+    assert [overlay.task for overlay in expired] == [1]
+    assert state.place_of(1) == Place("not_started", 0)
+
+
+def test_a_drop_older_than_the_kept_state_is_not_shown() -> None:
+    state = BoardState(1, [versioned(1, 6)])
+    assert state.add_overlay(1, Place("done", 0), 5, "p", now=0.0) is None
+    assert state.place_of(1) == Place("not_started", 0)
+
+
+def test_drags_follow_start_hover_end_and_snapshots() -> None:
+    state = BoardState(1, [versioned(1, 1), versioned(2, 1)])
+    state.drag_start("p", 1, Place("not_started", 0), 1)
+    state.drag_hover("p", 1, Place("done", 0))
+    assert state.drags[("p", 1)] == Drag("p", 1, Place("not_started", 0), Place("done", 0), 1)
+    # A hover without a start (the start was lost) still shows the card held.
+    hover = state.drag_hover("q", 2, Place("testing", 1))
+    assert hover.from_ == Place("not_started", 0)
+    assert state.drag_end("p", 1) is not None
+    assert state.drag_end("p", 1) is None
+    state.replace_drags("q", [Drag("q", 1, Place("backlog", 0), Place("done", 1))])
+    assert list(state.drags) == [("q", 1)]
+    assert [drag.task for drag in state.forget_peer("q")] == [1]
+    assert not state.drags
+
+
+def test_deleted_tasks_disappear_unless_we_hold_a_newer_state() -> None:
+    state = BoardState(1, [versioned(1, 3), versioned(2, 1)])
+    assert not state.remove_task(versioned(1, 2))
+    assert state.remove_task(versioned(1, 3))
+    assert 1 not in state.tasks
+    assert not state.remove_task(versioned(7, 1))
