@@ -142,7 +142,7 @@ def _describe(event: dict[str, Any]) -> str:
     item = event.get(model)
     if not isinstance(item, dict):
         item = {}
-    return f"{model} {item.get('id', '?')} {event.get('action', '?')}"
+    return f"({model} {item.get('id', '?')} {event.get('action', '?')})"
 
 
 poster = HookPoster()

@@ -1,0 +1,1 @@
+"""Developer tools run as modules: ``python -m tools.run_demo``, ``tools.postgres_suite``."""
