@@ -1,0 +1,236 @@
+"""End-to-end fixtures: the real board (gunicorn) and signaling processes, and Debian's Chromium.
+
+Every test gets a fresh board database (copied from one migrated and seeded once per session), its
+own board and signaling processes on free ports, and a new browser context with camera and
+microphone granted (without that grant Chromium offers no ICE candidate on loopback; see
+../shared/notes/webrtc-interop.md). These tests are marked ``webrtc`` and run inside a
+loopback-only network namespace (``make test-webrtc``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.e2e.board_page import WAIT_MS
+from tests.support.processes import ROOT, SignalingProcess, free_port, wait_for_http
+
+SECRET = "e2e-secret-" + "s" * 32
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+]
+PASSWORD = "demo"
+
+
+def board_environment(database: Path, signaling_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "board.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DEBUG": "true",
+        "SECRET_KEY": "e2e-django-secret-key-" + "k" * 30,
+        "WATERCOOLER_SECRET": SECRET,
+        "WATERCOOLER_SIGNALING_URL": f"ws://127.0.0.1:{signaling_port}/ws",
+        "WATERCOOLER_HOOK_URL": f"http://127.0.0.1:{signaling_port}/hooks/board",
+        "WATERCOOLER_HOOK_TIMEOUT": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A migrated database with the demo data, made once; tests copy it."""
+    database = tmp_path_factory.mktemp("seed") / "db.sqlite3"
+    env = board_environment(database, 1)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, timeout=120)
+    seeded = subprocess.run(
+        [*manage, "seed_demo", "--json"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return database, json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Stack:
+    """The board and signaling of one test, and how to reach them."""
+
+    board_port: int
+    signaling: SignalingProcess
+    board: subprocess.Popen[str]
+    sprint: int
+    tokens: dict[str, str] = field(default_factory=dict)
+    signaling_logs: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.board_port}"
+
+    @property
+    def origin(self) -> str:
+        return self.base
+
+    def start_signaling(self) -> SignalingProcess:
+        """Start signaling again on the same port (a new process: no memory of rooms)."""
+        self.signaling = start_signaling(self.origin, port=self.signaling.port)
+        return self.signaling
+
+    def stop_signaling(self) -> None:
+        self.signaling.stop()
+        self.signaling_logs.append(self.signaling.output())
+
+    def api(self, method: str, path: str, body: Any = None, user: str = "demo") -> Any:
+        """Call the board's API with a token (like a script or another client would)."""
+        if user not in self.tokens:
+            self.tokens[user] = self._request(
+                "POST", "/api/token/", {"username": user, "password": PASSWORD}, None
+            )["token"]
+        return self._request(method, path, body, self.tokens[user])
+
+    def _request(self, method: str, path: str, body: Any, token: str | None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Accept", "application/json")
+        if token:
+            request.add_header("Authorization", f"Token {token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def task_named(self, name: str) -> dict[str, Any]:
+        tasks = self.api("GET", f"/api/tasks/?search={urllib.request.quote(name)}")["results"]
+        (task,) = [task for task in tasks if task["name"] == name]
+        return dict(task)
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"{self.signaling.http_url}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+
+
+def start_signaling(origin: str, port: int | None = None) -> SignalingProcess:
+    # --debug so that relayed data-channel messages would be logged (at DEBUG) if there were any.
+    return SignalingProcess(
+        SECRET, "--allowed-origin", origin, "--debug", "--heartbeat", "5", port=port
+    ).wait_ready()
+
+
+@pytest.fixture
+def stack(seeded_database: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Stack]:
+    template, seed = seeded_database
+    database = tmp_path / "db.sqlite3"
+    shutil.copy(template, database)
+    board_port = free_port()
+    signaling = start_signaling(f"http://127.0.0.1:{board_port}")
+    board = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "board.wsgi",
+            "--bind",
+            f"127.0.0.1:{board_port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=board_environment(database, signaling.port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stack = Stack(board_port=board_port, signaling=signaling, board=board, sprint=seed["sprint"])
+    try:
+        wait_for_http(f"{stack.base}/login/", timeout=30, process=board)
+        yield stack
+    finally:
+        board.terminate()
+        try:
+            board.wait(10)
+        except subprocess.TimeoutExpired:
+            board.kill()
+            board.wait(5)
+        if board.stdout:
+            board.stdout.close()
+        stack.signaling.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def open_board(browser: Browser, stack: Stack) -> Iterator[Callable[[str], Page]]:
+    """``open_board("demo")``: a logged-in tab (its own context) on the demo sprint's board."""
+    contexts: list[BrowserContext] = []
+
+    def open_as(username: str, *, wait_live: bool = True) -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.grant_permissions(["camera", "microphone"], origin=stack.origin)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: _echo_console(username, message.type, message.text))
+        page.on("pageerror", lambda error: print(f"[{username}] page error: {error}"))
+        page.goto(f"{stack.base}/login/?next=/sprints/{stack.sprint}/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**/sprints/{stack.sprint}/")
+        page.wait_for_function(
+            "() => window.watercooler && window.watercooler.state.tasks.size > 0"
+        )
+        if wait_live:
+            wait_live_status(page, "live")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def _echo_console(who: str, kind: str, text: str) -> None:
+    if kind in {"error", "warning"}:
+        print(f"[{who}] console {kind}: {text}")
+
+
+def wait_live_status(page: Page, state: str) -> None:
+    page.wait_for_selector(f'#live-status[data-state="{state}"]', state="attached")

@@ -1,0 +1,301 @@
+"""The live board in Chromium: two tabs on one sprint, peer to peer (issue 4).
+
+Real processes: the board (gunicorn), signaling, Debian's Chromium. Drags are driven with real
+pointer events (``page.mouse``) or the keyboard, never by calling the page's functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.board_page import (
+    WAIT_MS,
+    card,
+    column,
+    column_ids,
+    drag_to_column,
+    hover_column,
+    keyboard_move,
+    pick_up,
+    presence_user_ids,
+    stats,
+    wait_direct_links,
+    wait_in_column,
+    wait_settled,
+)
+from tests.e2e.conftest import Stack, wait_live_status
+
+pytestmark = pytest.mark.webrtc
+
+OpenBoard = Callable[..., Page]
+DRAG_TYPES = {"drag-start", "drag-hover", "drag-drop"}
+
+
+def user_id(stack: Stack, username: str) -> str:
+    users = stack.api("GET", "/api/users/")["results"]
+    return str(next(user["id"] for user in users if user["username"] == username))
+
+
+def two_tabs(open_board: OpenBoard) -> tuple[Page, Page]:
+    """Dana (demo) and Sam on the demo sprint, linked by an open data channel."""
+    dana = open_board("demo")
+    sam = open_board("sam")
+    wait_direct_links(dana, 1)
+    wait_direct_links(sam, 1)
+    return dana, sam
+
+
+def test_two_tabs_see_each_others_presence(stack: Stack, open_board: OpenBoard) -> None:
+    dana, sam = two_tabs(open_board)
+    dana_id, sam_id = user_id(stack, "demo"), user_id(stack, "sam")
+
+    expect(dana.locator(f'#presence .avatar[data-user-id="{sam_id}"]')).to_have_text("SS")
+    expect(sam.locator(f'#presence .avatar[data-user-id="{dana_id}"]')).to_have_text("DD")
+    assert presence_user_ids(dana) == [dana_id, sam_id], "we come first, then the others"
+    # Both compute the same colour for a person (FNV-1a of the user id, docs/protocol.md 2.5).
+    colour = "getComputedStyle(document.querySelector('#presence .avatar[data-user-id=\"{}\"]'))"
+    dana_sees = dana.evaluate(colour.format(sam_id) + ".backgroundColor")
+    sam_sees = sam.evaluate(colour.format(sam_id) + ".backgroundColor")
+    assert dana_sees == sam_sees
+
+    # The indicator lists the other peer as a direct link with a round-trip time from getStats.
+    link = dana.locator("#peer-links li[data-path=direct]")
+    expect(link).to_have_count(1)
+    dana.wait_for_function(
+        "() => window.watercooler.stats().links.every(link => link.rttMs !== null)",
+        timeout=WAIT_MS,
+    )
+    dana.click("#live-status")
+    expect(link.locator(".rtt")).to_have_text(re.compile(r"^[\d.]+ ms$"))
+
+    sam.context.close()  # Sam leaves: gone from Dana's presence at once (peer-left)
+    expect(dana.locator(f'#presence .avatar[data-user-id="{sam_id}"]')).to_have_count(0)
+    expect(dana.locator("#peer-links li[data-peer]")).to_have_count(0)
+
+
+def test_drag_is_shown_live_then_persisted(stack: Stack, open_board: OpenBoard) -> None:
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("Sign-up page copy")
+    assert task["status"] == "not_started"
+
+    pick_up(dana, task["id"])
+    hover_column(dana, "testing")
+    # While Dana holds the card over Testing, Sam sees it marked as moved by Dana, over Testing.
+    ghost = column(sam, "testing").locator(f'.ghost[data-task-id="{task["id"]}"]')
+    expect(ghost).to_be_visible()
+    expect(ghost).to_contain_text("Dana Demo")
+    expect(card(sam, task["id"])).to_have_class(re.compile(r"\bremote-drag\b"))
+    expect(card(sam, task["id"])).to_contain_text("Dana Demo is moving this")
+    # Dana's own placeholder is in Testing too.
+    expect(column(dana, "testing").locator(".placeholder")).to_have_count(1)
+
+    hover_column(dana, "in_progress")
+    expect(
+        column(sam, "in_progress").locator(f'.ghost[data-task-id="{task["id"]}"]')
+    ).to_be_visible()
+    expect(column(sam, "testing").locator(".ghost")).to_have_count(0)
+
+    dana.mouse.up()
+    wait_in_column(sam, task["id"], "in_progress")
+    expect(sam.locator(".ghost")).to_have_count(0)
+    wait_settled(dana, task["id"])
+    saved = stack.api("GET", f"/api/tasks/{task['id']}/")
+    assert saved["status"] == "in_progress"
+    assert saved["version"] == task["version"] + 1
+    wait_settled(sam, task["id"])
+    index = column_ids(dana, "in_progress").index(task["id"])
+    assert column_ids(sam, "in_progress") == column_ids(dana, "in_progress")
+
+    for page in (dana, sam):
+        page.reload()
+        page.wait_for_function(
+            "() => window.watercooler && window.watercooler.state.tasks.size > 0"
+        )
+        wait_in_column(page, task["id"], "in_progress", index)
+
+
+def test_keyboard_move_reaches_the_other_tab(stack: Stack, open_board: OpenBoard) -> None:
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("Task search")  # Not Started
+    # Space picks it up, two columns right (Testing), Space drops it at the top.
+    card(dana, task["id"]).focus()
+    dana.keyboard.press("Space")
+    dana.keyboard.press("ArrowRight")
+    dana.keyboard.press("ArrowRight")
+    dana.keyboard.press("ArrowUp")
+    expect(column(sam, "testing").locator(f'.ghost[data-task-id="{task["id"]}"]')).to_be_visible()
+    dana.keyboard.press("Space")
+
+    wait_in_column(sam, task["id"], "testing", 0)
+    wait_in_column(dana, task["id"], "testing", 0)
+    wait_settled(dana, task["id"])
+    assert stack.api("GET", f"/api/tasks/{task['id']}/")["status"] == "testing"
+    expect(card(dana, task["id"])).to_be_focused()
+
+    # Escape puts a picked-up card back and tells the other tab the drag ended.
+    keyboard_move(dana, task["id"], [])  # picking up and dropping in place changes nothing
+    card(dana, task["id"]).focus()
+    dana.keyboard.press("Space")
+    dana.keyboard.press("ArrowLeft")
+    expect(column(sam, "in_progress").locator(".ghost")).to_have_count(1)
+    dana.keyboard.press("Escape")
+    expect(sam.locator(".ghost")).to_have_count(0)
+    wait_in_column(dana, task["id"], "testing", 0)
+    assert stack.api("GET", f"/api/tasks/{task['id']}/")["version"] == task["version"] + 1
+
+
+def test_drag_traffic_goes_over_the_data_channel_not_signaling(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    dana, sam = two_tabs(open_board)
+    first = stack.task_named("Password reset e-mail")
+    second = stack.task_named("CSV export")
+    signaling_sent_before = stats(dana)["signalingMessagesSent"]
+
+    drag_to_column(dana, first["id"], "done")
+    wait_in_column(sam, first["id"], "done")
+    keyboard_move(sam, second["id"], ["ArrowLeft"])
+    wait_in_column(dana, second["id"], "in_progress")
+    for page in (dana, sam):
+        wait_settled(page, first["id"])
+        wait_settled(page, second["id"])
+
+    # The page's own counters: every drag message went over the channel, none through the relay.
+    (dana_link,) = stats(dana)["links"]
+    (sam_link,) = stats(sam)["links"]
+    assert dana_link["path"] == sam_link["path"] == "direct"
+    for link in (dana_link, sam_link):
+        counters = link["counters"]
+        assert set(counters["sentDirect"]) >= DRAG_TYPES, counters
+        assert set(counters["receivedDirect"]) >= DRAG_TYPES, counters
+        assert counters["sentRelay"] == {}, counters
+        assert counters["receivedRelay"] == {}, counters
+        assert counters["sentDirect"]["task-updated"] >= 1
+    # Dana sent nothing at all to signaling while dragging (signaling only introduces peers).
+    assert stats(dana)["signalingMessagesSent"] == signaling_sent_before
+
+    # Signaling's side: no relayed bytes, no relay message in, and no relay line in its log.
+    metrics = stack.metrics()
+    relay_bytes = re.search(
+        r'^watercooler_relayed_bytes_total\{kind="relay"\} (\S+)$', metrics, re.M
+    )
+    assert relay_bytes is None or float(relay_bytes.group(1)) == 0.0, metrics
+    relay_in = re.search(
+        r'^watercooler_messages_total\{direction="in",type="relay"\} (\S+)$', metrics, re.M
+    )
+    assert relay_in is None or float(relay_in.group(1)) == 0.0, metrics
+    stack.stop_signaling()
+    log = stack.signaling_logs[-1]
+    assert " signal " in log, "the log does record negotiation (so it is the right log)"
+    assert not re.search(r"\brelay\b", log), log
+
+
+def test_conflicting_moves_end_with_the_servers_state(stack: Stack, open_board: OpenBoard) -> None:
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("Sprint burndown chart")  # In Progress
+    # Both pick the same card up (same version), then drop it in different columns at once.
+    for page, key in ((dana, "ArrowRight"), (sam, "ArrowLeft")):
+        card(page, task["id"]).focus()
+        page.keyboard.press("Space")
+        page.keyboard.press(key)
+    dana.keyboard.press("Space")
+    sam.keyboard.press("Space")
+
+    for page in (dana, sam):
+        wait_settled(page, task["id"])
+    server = stack.api("GET", f"/api/tasks/{task['id']}/")
+    assert server["version"] == task["version"] + 1, "exactly one move was saved"
+    assert server["status"] in {"testing", "not_started"}
+    for page in (dana, sam):
+        wait_in_column(page, task["id"], server["status"])
+        page.wait_for_function(
+            "([id, v]) => window.watercooler.state.tasks.get(id).version === v",
+            arg=[task["id"], server["version"]],
+            timeout=WAIT_MS,
+        )
+    loser = sam if server["status"] == "testing" else dana
+    expect(loser.locator(".notice.error")).to_contain_text("Move not saved")
+    assert column_ids(dana, server["status"]) == column_ids(sam, server["status"])
+
+
+def test_task_edited_through_the_api_appears_in_both_tabs(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("Drag and drop on the board")
+    stack.api(
+        "PATCH",
+        f"/api/tasks/{task['id']}/",
+        {"name": "Drag and drop, live", "status": "testing"},
+        user="sam",
+    )
+    for page in (dana, sam):
+        expect(card(page, task["id"])).to_contain_text("Drag and drop, live")
+        wait_in_column(page, task["id"], "testing")
+
+
+def test_edit_dialog_saves_and_the_other_tab_follows(stack: Stack, open_board: OpenBoard) -> None:
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("CSV export")
+    card(dana, task["id"]).hover()
+    card(dana, task["id"]).locator("button.edit").click()
+    dialog = dana.locator("#task-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("input[name=name]").fill("CSV and JSON export")
+    dialog.locator("select[name=assignee]").select_option(label="Dana Demo")
+    dialog.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    for page in (dana, sam):
+        expect(card(page, task["id"])).to_contain_text("CSV and JSON export")
+        expect(card(page, task["id"])).to_contain_text("Dana Demo")
+
+    # A new backlog task (backlog tasks have no sprint room, so only the peers tell Sam).
+    dana.fill(".add-task input", "Onboarding checklist")
+    dana.press(".add-task input", "Enter")
+    expect(column(sam, "backlog")).to_contain_text("Onboarding checklist")
+    assert stack.task_named("Onboarding checklist")["sprint"] is None
+
+
+def test_signaling_down_moves_still_save_and_live_recovers(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    dana = open_board("demo")
+    dana_peer = stats(dana)["peer"]
+    stack.stop_signaling()
+    wait_live_status(dana, "off")
+    expect(dana.locator("#live-status")).to_have_text("Live updates off")
+
+    task = stack.task_named("Write the release notes")  # Backlog
+    drag_to_column(dana, task["id"], "not_started")
+    wait_settled(dana, task["id"])
+    assert stack.api("GET", f"/api/tasks/{task['id']}/")["status"] == "not_started"
+    assert stack.api("GET", f"/api/tasks/{task['id']}/")["sprint"] == stack.sprint
+    expect(dana.locator(".notice.error")).to_have_count(0)
+
+    # Sam opens the board while signaling is down: it loads over REST, live updates are off.
+    sam = open_board("sam", wait_live=False)
+    wait_in_column(sam, task["id"], "not_started")
+    wait_live_status(sam, "off")
+
+    stack.start_signaling()  # a new process on the same port
+    wait_live_status(dana, "live")
+    wait_live_status(sam, "live")
+    assert stats(dana)["peer"] == dana_peer, "Dana resumed her peer id"
+    wait_direct_links(dana, 1)
+    wait_direct_links(sam, 1)
+
+    # Live drags work again, without a reload.
+    second = stack.task_named("Dark mode")
+    pick_up(dana, second["id"])
+    hover_column(dana, "in_progress")
+    expect(
+        column(sam, "in_progress").locator(f'.ghost[data-task-id="{second["id"]}"]')
+    ).to_be_visible()
+    dana.mouse.up()
+    wait_in_column(sam, second["id"], "in_progress")
+    wait_settled(dana, second["id"])
+    assert stack.api("GET", f"/api/tasks/{second['id']}/")["status"] == "in_progress"

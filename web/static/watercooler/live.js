@@ -1,0 +1,442 @@
+// @ts-check
+/**
+ * The live board: what happens when the user moves or edits a card, when a peer says something on
+ * a data channel, and when signaling brings peers or board events. It joins the board state, the REST
+ * API, the mesh and signaling, and asks the view to redraw.
+ *
+ * Truth (docs/protocol.md 2.4): a drop is shown at once (an overlay), saved with one move request,
+ * and every source of task states goes through `BoardState.apply`, which keeps the highest version.
+ */
+
+import { ApiError } from "./api.js";
+import { BoardState } from "./boardstate.js";
+import { PeerMesh } from "./mesh.js";
+import { MessageIds, RecentIds, moveRequest, parseMessage, randomSession, HOVER_INTERVAL_MS } from "./protocol.js";
+import { SignalingClient } from "./signaling.js";
+import { Throttle } from "./timing.js";
+
+/** @typedef {import("./protocol.js").Task} Task */
+/** @typedef {import("./protocol.js").Place} Place */
+/** @typedef {import("./protocol.js").Message} Message */
+/** @typedef {import("./view.js").Person} Person */
+/** @typedef {{sprintId: number, apiRoot: string, csrfToken: string, user: {id: number, name: string}}} BoardConfig */
+
+const PING_INTERVAL_MS = 5000;
+
+/** @param {unknown[]} args */
+function log(...args) {
+  console.debug("[watercooler]", ...args);
+}
+
+export class LiveBoard {
+  /**
+   * @param {BoardConfig} config
+   * @param {import("./api.js").BoardApi} api
+   * @param {import("./view.js").BoardView} view
+   */
+  constructor(config, api, view) {
+    this.config = config;
+    this.api = api;
+    this.view = view;
+    this.state = new BoardState(config.sprintId);
+    this.ids = new MessageIds(randomSession());
+    this.recent = new RecentIds();
+    /** @type {Map<string, Person>} peers signaling told us about */
+    this.people = new Map();
+    this.me = { peer: "self", userId: String(config.user.id), name: config.user.name, self: true };
+    /** @type {Throttle<Place>} */
+    this.hoverThrottle = new Throttle(HOVER_INTERVAL_MS);
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.hoverTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.expiryTimer = null;
+    /** @type {{state: import("./signaling.js").SignalingState, detail: object}} */
+    this.connection = { state: "connecting", detail: {} };
+    this.welcomes = 0;
+    this.redrawQueued = false;
+
+    this.mesh = new PeerMesh({
+      sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
+      sendRelay: (to, data) => this.signaling.send({ type: "relay", to, data }),
+      onMessage: (peer, frame, via) => this.onPeerMessage(peer, frame, via),
+      onLinkUp: (peer) => this.greet(peer),
+      onChange: () => this.redrawConnection(),
+      log,
+    });
+    this.signaling = new SignalingClient({
+      getLink: () => this.api.ticket(config.sprintId),
+      onMessage: (message) => this.onSignaling(message),
+      onState: (state, detail) => {
+        this.connection = { state, detail };
+        this.redrawConnection();
+      },
+      log,
+    });
+    this.pingTimer = setInterval(() => {
+      if (this.mesh.links.size) this.broadcast({ type: "ping", id: "", t: performance.now() });
+    }, PING_INTERVAL_MS);
+  }
+
+  /** Load the board over REST, then go live. */
+  async start() {
+    this.redraw();
+    this.redrawConnection();
+    let link;
+    try {
+      const [sprint, tasks] = await Promise.all([
+        this.api.sprint(this.config.sprintId),
+        this.api.boardTasks(this.config.sprintId),
+      ]);
+      this.state.load(tasks);
+      link = sprint.links.signaling;
+      this.redraw();
+    } catch (error) {
+      this.view.notify(`Could not load the board: ${error instanceof Error ? error.message : error}`, "error");
+    }
+    this.signaling.connect(link);
+  }
+
+  /** Leaving the page: say bye to everyone, close every connection. */
+  stop() {
+    this.broadcast({ type: "bye", id: "" });
+    clearInterval(this.pingTimer);
+    this.mesh.close();
+    this.signaling.close();
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  /** Give a message its id and send it to every peer. @param {Message} message */
+  broadcast(message) {
+    message.id = this.ids.next();
+    try {
+      return this.mesh.broadcast(message);
+    } catch (error) {
+      log("not sent", error);
+      return 0;
+    }
+  }
+
+  /** A new link (direct or relayed): hello, then our drag in progress. @param {string} peer */
+  greet(peer) {
+    this.mesh.send(peer, { type: "hello", id: this.ids.next(), agent: "web" });
+    const own = this.state.drags.get("self");
+    const drags = own ? [{ task: own.task, from: own.from, over: own.over }] : [];
+    this.mesh.send(peer, { type: "snapshot", id: this.ids.next(), drags });
+  }
+
+  // --- the user's own moves ------------------------------------------------------------------
+
+  /** @param {number} task @param {Place} from */
+  startDrag(task, from) {
+    const kept = this.state.tasks.get(task);
+    if (!kept || this.state.overlays.has(task)) return false;
+    this.state.startDrag("self", { task, from, over: from, by: "self", version: kept.version });
+    this.hoverThrottle = new Throttle(HOVER_INTERVAL_MS);
+    this.broadcast({ type: "drag-start", id: "", task, version: kept.version, from });
+    this.redraw();
+    return true;
+  }
+
+  /** @param {number} task @param {Place} over */
+  hoverDrag(task, over) {
+    if (!this.state.hoverDrag("self", task, over)) return;
+    this.redraw();
+    const now = performance.now();
+    if (this.hoverThrottle.offer(over, now) === "send") {
+      this.broadcast({ type: "drag-hover", id: "", task, over });
+    } else if (!this.hoverTimer) {
+      this.hoverTimer = setTimeout(() => {
+        this.hoverTimer = null;
+        const due = this.hoverThrottle.due(performance.now());
+        if (due && this.state.drags.get("self")?.task === task) this.broadcast({ type: "drag-hover", id: "", task, over: due });
+      }, this.hoverThrottle.waitMs(now));
+    }
+  }
+
+  /** @param {number} task */
+  cancelDrag(task) {
+    this.hoverThrottle.clear();
+    if (!this.state.endDrag("self", task)) return;
+    this.broadcast({ type: "drag-cancel", id: "", task });
+    this.redraw();
+  }
+
+  /** Show the drop at once, tell the peers, save it, settle it. @param {number} task @param {Place} to */
+  async dropDrag(task, to) {
+    this.hoverThrottle.clear();
+    const drag = this.state.drags.get("self");
+    const kept = this.state.tasks.get(task);
+    if (!drag || drag.task !== task || !kept) return;
+    this.state.endDrag("self", task);
+    if (drag.from.column === to.column && drag.from.index === to.index) {
+      this.broadcast({ type: "drag-cancel", id: "", task });
+      this.redraw();
+      return;
+    }
+    // The version seen when the card was picked up: if someone saved it meanwhile, the board
+    // refuses the move (409) and we show theirs, rather than overwrite a change nobody saw.
+    const version = drag.version;
+    this.state.addOverlay(task, to, version, "self", performance.now());
+    this.broadcast({ type: "drag-drop", id: "", task, to, version });
+    this.redraw();
+    try {
+      const saved = await this.api.moveTask(task, moveRequest(to, this.config.sprintId, version));
+      this.state.apply(saved);
+      this.broadcast({ type: "task-updated", id: "", task: saved });
+    } catch (error) {
+      this.state.dropOverlay(task);
+      if (error instanceof ApiError && error.status === 409 && error.body?.task) {
+        this.state.apply(error.body.task);
+        this.broadcast({ type: "task-updated", id: "", task: error.body.task });
+        this.view.notify(`Move not saved: ${error.message}`, "error");
+      } else {
+        this.broadcast({ type: "drag-cancel", id: "", task });
+        this.view.notify(`Move not saved: ${error instanceof Error ? error.message : error}`, "error");
+      }
+      this.view.flashReverted(task);
+    }
+    this.redraw();
+  }
+
+  // --- the user's own edits -------------------------------------------------------------------
+
+  /** @param {string} name */
+  async addTask(name) {
+    try {
+      const task = await this.api.createTask({ name, sprint: null });
+      this.state.apply(task);
+      this.broadcast({ type: "task-updated", id: "", task });
+      this.redraw();
+    } catch (error) {
+      this.view.notify(`Task not added: ${error instanceof Error ? error.message : error}`, "error");
+    }
+  }
+
+  /** @param {number} id @param {Partial<Task>} fields @returns {Promise<string | null>} an error, or null */
+  async editTask(id, fields) {
+    const kept = this.state.tasks.get(id);
+    if (!kept) return "This task is no longer on the board.";
+    try {
+      const task = await this.api.updateTask(id, { ...fields, version: kept.version });
+      this.state.apply(task);
+      this.broadcast({ type: "task-updated", id: "", task });
+      this.redraw();
+      return null;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && error.body?.task) {
+        this.state.apply(error.body.task);
+        this.redraw();
+      }
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  // --- peers ------------------------------------------------------------------------------------
+
+  /** @param {string} peer @param {unknown} frame @param {"direct" | "relay"} via */
+  onPeerMessage(peer, frame, via) {
+    const parsed = parseMessage(frame);
+    if (!parsed.ok) {
+      if (parsed.ignored) log(`ignored from ${peer}: ${parsed.reason}`);
+      else console.warn("[watercooler] malformed message dropped", { peer, reason: parsed.reason });
+      return;
+    }
+    const message = parsed.message;
+    if (this.recent.seen(message.id)) return;
+    this.mesh.countReceived(peer, message.type, via);
+    const link = this.mesh.links.get(peer);
+    const state = this.state;
+    let changed = false;
+    switch (message.type) {
+      case "hello":
+        if (link) link.agent = message.agent;
+        break;
+      case "snapshot":
+        state.forgetPeer(peer);
+        for (const drag of message.drags) {
+          const version = state.version(drag.task);
+          state.startDrag(peer, { ...drag, by: peer, version });
+        }
+        changed = true;
+        break;
+      case "drag-start":
+        state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
+        changed = true;
+        break;
+      case "drag-hover":
+        changed = state.hoverDrag(peer, message.task, message.over);
+        break;
+      case "drag-drop":
+        state.endDrag(peer, message.task);
+        state.addOverlay(message.task, message.to, message.version, peer, performance.now());
+        changed = true;
+        break;
+      case "drag-cancel": {
+        changed = state.endDrag(peer, message.task);
+        const overlay = state.overlays.get(message.task);
+        if (overlay && overlay.by === peer) changed = state.dropOverlay(message.task) || changed;
+        break;
+      }
+      case "task-updated":
+        changed = state.apply(message.task);
+        break;
+      case "bye":
+        changed = state.forgetPeer(peer);
+        this.people.delete(peer);
+        this.redrawPresence();
+        break;
+      case "ping":
+        this.mesh.send(peer, { type: "pong", id: this.ids.next(), t: message.t });
+        break;
+      case "pong":
+        if (link) link.pingRttMs = performance.now() - message.t;
+        break;
+    }
+    if (changed) this.redraw();
+  }
+
+  // --- signaling ------------------------------------------------------------------------------
+
+  /** @param {any} message */
+  onSignaling(message) {
+    switch (message.type) {
+      case "welcome": {
+        this.welcomes += 1;
+        this.people.clear();
+        for (const { peer, user } of message.peers) {
+          this.people.set(peer, { peer, userId: String(user.id), name: String(user.name) });
+        }
+        this.mesh.welcome(message.peer, Array.isArray(message.iceServers) ? message.iceServers : [], message.peers);
+        this.redrawPresence();
+        // Board events sent while we were away are lost: catch up over REST.
+        if (this.welcomes > 1) void this.refresh();
+        break;
+      }
+      case "peer-joined":
+        this.people.set(message.peer, { peer: message.peer, userId: String(message.user.id), name: String(message.user.name) });
+        this.mesh.joined(message.peer, message.user);
+        this.redrawPresence();
+        break;
+      case "peer-left":
+        this.people.delete(message.peer);
+        this.mesh.left(message.peer);
+        if (this.state.forgetPeer(message.peer)) this.redraw();
+        this.redrawPresence();
+        break;
+      case "signal":
+        this.mesh.signal(message.from, message.data);
+        break;
+      case "relay":
+        this.mesh.relay(message.from, message.data);
+        break;
+      case "event":
+        this.onBoardEvent(message.event);
+        break;
+      case "disconnected":
+        this.mesh.signalingLost();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A change the board announced through the hook. @param {any} event */
+  onBoardEvent(event) {
+    if (!event || typeof event !== "object") return;
+    if (event.model === "task" && event.task && typeof event.task.id === "number") {
+      const changed = event.action === "deleted" ? this.state.remove(event.task) : this.state.apply(event.task);
+      if (changed) this.redraw();
+    } else if (event.model === "sprint" && event.sprint?.id === this.config.sprintId) {
+      const title = document.getElementById("sprint-name");
+      if (event.action === "deleted") this.view.notify("This sprint was deleted.", "error");
+      else if (title && event.sprint.name) title.textContent = event.sprint.name;
+    }
+  }
+
+  /** Reload the tasks (the server's order wins; newer states we hold are kept). */
+  async refresh() {
+    try {
+      this.state.load(await this.api.boardTasks(this.config.sprintId));
+      this.redraw();
+    } catch (error) {
+      log("refresh failed", error);
+    }
+  }
+
+  // --- drawing --------------------------------------------------------------------------------
+
+  /** @param {string} by @returns {Person | undefined} */
+  who(by) {
+    if (by === "self") return this.me;
+    const person = this.people.get(by);
+    if (person) return person;
+    const link = this.mesh.links.get(by);
+    return link ? { peer: by, userId: String(link.user.id), name: String(link.user.name) } : undefined;
+  }
+
+  /** Redraw the board (coalescing the changes of one turn) and arm the overlay deadline. */
+  redraw() {
+    if (this.redrawQueued) return;
+    this.redrawQueued = true;
+    queueMicrotask(() => {
+      this.redrawQueued = false;
+      this.state.expire(performance.now());
+      this.view.render(this.state, (by) => this.who(by));
+      this.armExpiry();
+    });
+  }
+
+  armExpiry() {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const deadline = this.state.nextDeadline();
+    if (deadline === null) return;
+    this.expiryTimer = setTimeout(() => this.redraw(), Math.max(0, deadline - performance.now()) + 5);
+  }
+
+  redrawPresence() {
+    const present = new Map(this.people);
+    // A peer whose channel is still open is still here, even while signaling is away.
+    for (const link of this.mesh.links.values()) {
+      if (!present.has(link.peer) && link.openChannel) {
+        present.set(link.peer, { peer: link.peer, userId: String(link.user.id), name: String(link.user.name) });
+      }
+    }
+    this.view.renderPresence([this.me, ...present.values()]);
+  }
+
+  redrawConnection() {
+    const links = [...this.mesh.links.values()].map((link) => ({
+      peer: link.peer,
+      name: String(link.user.name),
+      userId: String(link.user.id),
+      path: link.path,
+      connectionState: link.connectionState,
+      rttMs: link.rttMs ?? link.pingRttMs,
+      candidates: link.candidates,
+    }));
+    this.view.renderConnection(this.connection.state, this.connection.detail, links);
+    this.redrawPresence();
+  }
+
+  /** A plain summary for people debugging and for tests (counters per peer and path). */
+  stats() {
+    return {
+      peer: this.signaling.peer,
+      signaling: this.signaling.state,
+      signalingMessagesSent: this.signaling.sent,
+      links: [...this.mesh.links.values()].map((link) => ({
+        peer: link.peer,
+        name: link.user.name,
+        path: link.path,
+        agent: link.agent,
+        connectionState: link.connectionState,
+        rttMs: link.rttMs,
+        pingRttMs: link.pingRttMs,
+        candidates: link.candidates,
+        counters: link.counters,
+      })),
+    };
+  }
+}
