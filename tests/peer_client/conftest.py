@@ -153,3 +153,37 @@ def sample_task(
 
 
 SAMPLE_TASKS = [sample_task(1), sample_task(2, "in_progress"), sample_task(3, sprint=None)]
+
+
+@pytest.fixture(scope="session")
+def seeded_board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, int]:
+    """A migrated database with the demo data (made once per session) and the sprint's id."""
+    from tests.peer_client.board_stack import seed_database
+
+    return seed_database(tmp_path_factory.mktemp("board-seed"))
+
+
+@pytest.fixture(scope="module")
+def shared_board(
+    seeded_board: tuple[Any, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One board and signaling for a module whose tests change nothing on the board."""
+    from tests.peer_client.board_stack import BoardStack
+
+    stack = BoardStack.start(*seeded_board, tmp_path_factory.mktemp("board"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def board_stack(seeded_board: tuple[Any, int], tmp_path: Any) -> Iterator[Any]:
+    """A fresh board (a copy of the seeded one) and signaling, for one test."""
+    from tests.peer_client.board_stack import BoardStack
+
+    stack = BoardStack.start(*seeded_board, tmp_path)
+    try:
+        yield stack
+    finally:
+        stack.stop()

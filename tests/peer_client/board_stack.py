@@ -1,0 +1,154 @@
+"""The real board (gunicorn) next to a real signaling server, for the bot's tests.
+
+The database is migrated and seeded (``manage.py seed_demo``: users demo/demo and sam/demo, one
+sprint of tasks) once per session; each stack copies it, so every stack starts from the same board.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.peer_client.conftest import SECRET
+from tests.support.processes import ROOT, SignalingProcess, free_port, wait_for_http
+
+PASSWORD = "demo"
+
+
+def board_environment(database: Path, signaling_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "board.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DEBUG": "true",
+        "SECRET_KEY": "peer-client-test-django-key-" + "k" * 30,
+        "WATERCOOLER_SECRET": SECRET,
+        "WATERCOOLER_SIGNALING_URL": f"ws://127.0.0.1:{signaling_port}/ws",
+        "WATERCOOLER_HOOK_URL": f"http://127.0.0.1:{signaling_port}/hooks/board",
+        "WATERCOOLER_HOOK_TIMEOUT": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def seed_database(directory: Path) -> tuple[Path, int]:
+    """Migrate and seed a database in ``directory``; returns it and the demo sprint's id."""
+    database = directory / "db.sqlite3"
+    env = board_environment(database, 1)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run(
+        [*manage, "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    seeded = subprocess.run(
+        [*manage, "seed_demo", "--json"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return database, int(json.loads(seeded.stdout.strip().splitlines()[-1])["sprint"])
+
+
+@dataclass
+class BoardStack:
+    """A board and its signaling server on free ports."""
+
+    signaling: SignalingProcess
+    board: subprocess.Popen[str]
+    port: int
+    sprint: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls, template: Path, sprint: int, directory: Path) -> BoardStack:
+        database = directory / "db.sqlite3"
+        shutil.copy(template, database)
+        signaling = SignalingProcess(SECRET).wait_ready()
+        port = free_port()
+        board = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "board.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=board_environment(database, signaling.port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        stack = cls(signaling, board, port, sprint)
+        try:
+            wait_for_http(f"{stack.url}/login/", timeout=30, process=board)
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def stop(self) -> None:
+        if self.board.poll() is None:
+            self.board.terminate()
+            try:
+                self.board.wait(10)
+            except subprocess.TimeoutExpired:
+                self.board.kill()
+                self.board.wait(5)
+        if self.board.stdout:
+            self.board.stdout.close()
+        self.signaling.stop()
+
+    def bot_command(self, *args: str, user: str = "demo") -> list[str]:
+        """``python -m peer_client`` against this board, logged in as ``user``."""
+        return [
+            sys.executable,
+            "-m",
+            "peer_client",
+            "--board",
+            self.url,
+            "--sprint",
+            str(self.sprint),
+            "--user",
+            user,
+            "--password",
+            PASSWORD,
+            *args,
+        ]
+
+
+def run_bot(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    """Run the bot to the end; returns its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "peer_client", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def task_named(tasks: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    (task,) = [task for task in tasks if task["name"] == name]
+    return task
