@@ -1,0 +1,189 @@
+"""The bot against the real board and signaling, next to an aiortc peer (a three-process sprint)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from peer_client.board_api import BoardClient
+from peer_client.protocol import Place
+from peer_client.session import BoardSession
+from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
+from tests.peer_client.conftest import Recorder, wait_until
+from tests.support.processes import ROOT
+
+pytestmark = pytest.mark.webrtc
+
+TASK = "Drag and drop on the board"  # seeded in "In progress"
+
+
+class Bot:
+    """``python -m peer_client --json`` as a child process; its output lines, parsed."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, command: list[str]) -> Bot:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            text = raw.decode().strip()
+            self.raw.append(text)
+            with contextlib.suppress(ValueError):
+                self.lines.append(json.loads(text))
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line.get("event") == name]
+
+    async def wait_line(
+        self, name: str, predicate: Callable[[dict[str, Any]], bool] = lambda line: True
+    ) -> dict[str, Any]:
+        await wait_until(
+            lambda: any(predicate(line) for line in self.events(name)) or self.exited,
+            what=f"the bot to print {name!r}",
+        )
+        matches = [line for line in self.events(name) if predicate(line)]
+        assert matches, f"the bot exited without printing {name!r}: {self.raw}"
+        return matches[0]
+
+    @property
+    def exited(self) -> bool:
+        return self.process.returncode is not None
+
+    async def wait(self, timeout: float = 30.0) -> int:
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        await asyncio.wait_for(self._reader, 5)
+        return code
+
+    async def stderr(self) -> str:
+        assert self.process.stderr is not None
+        return (await self.process.stderr.read()).decode()
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+@pytest.fixture
+async def viewer(board_stack: BoardStack) -> AsyncIterator[tuple[BoardSession, Recorder]]:
+    """Sam, viewing the demo sprint through the library (as a browser tab would)."""
+    board = BoardClient(board_stack.url)
+    await board.login("sam", PASSWORD)
+    session = await BoardSession.from_board(board, board_stack.sprint)
+    recorder = Recorder(session)
+    await session.join()
+    try:
+        yield session, recorder
+    finally:
+        await session.close()
+        await board.close()
+
+
+async def test_bot_move_is_seen_live_and_persisted(
+    board_stack: BoardStack, viewer: tuple[BoardSession, Recorder]
+) -> None:
+    sam, events = viewer
+    task = task_named(list(sam.board_state.tasks.values()), TASK)
+    task_id, version = task["id"], task["version"]
+    bot = await Bot.start(
+        board_stack.bot_command(
+            "--loopback-only",
+            "--json",
+            "--wait-peers",
+            "1",
+            "--drag",
+            f"{task_id}:testing,done:1",
+            "--move",
+            f"{task_id}:testing:0",
+            "--step",
+            "0.1",
+            "--once",
+        )
+    )
+    try:
+        assert await bot.wait() == 0, await bot.stderr()
+    finally:
+        await bot.kill()
+
+    # The bot saw Sam, linked directly, and reports its move.
+    assert [line["name"] for line in bot.events("peer-joined")] == ["Sam Second"]
+    assert bot.events("link")[0]["state"] == "direct"
+    (moved,) = bot.events("moved")
+    assert moved["task"]["status"] == "testing"
+    assert moved["task"]["version"] == version + 1
+
+    # Sam saw the drag markers (pick up, hover, put back; pick up, hover, drop) and the move.
+    drags = [(e.kind, e.place) for e in events.of("drag") if e.task == task_id]
+    assert drags == [
+        ("start", Place("in_progress", 0)),
+        ("hover", Place("testing", 0)),
+        ("hover", Place("done", 1)),
+        ("cancel", None),
+        ("start", Place("in_progress", 0)),
+        ("hover", Place("testing", 0)),
+        ("drop", Place("testing", 0)),
+    ]
+    assert {e.person.name for e in events.of("drag")} == {"Dana Demo"}
+    update = await events.wait_for("task-updated", lambda e: e.task["id"] == task_id)
+    assert update.task["status"] == "testing"
+    assert update.task["version"] == version + 1
+    assert sam.board_state.place_of(task_id) == Place("testing", 0)
+    await events.wait_for("peer-left", lambda person: person.name == "Dana Demo")
+
+    # The board holds the move.
+    assert sam.board is not None
+    stored = task_named(await sam.board.tasks(board_stack.sprint), TASK)
+    assert (stored["status"], stored["position"], stored["version"]) == ("testing", 0, version + 1)
+
+
+async def test_bot_watches_and_leaves_cleanly_on_ctrl_c(
+    board_stack: BoardStack, viewer: tuple[BoardSession, Recorder]
+) -> None:
+    sam, events = viewer
+    bot = await Bot.start(board_stack.bot_command("--loopback-only", "--json"))
+    try:
+        joined = await bot.wait_line("joined")
+        assert [person["name"] for person in joined["here"]] == ["Sam Second"]
+        dana = await events.wait_for("peer-joined", lambda person: person.name == "Dana Demo")
+        await wait_until(lambda: sam.link_state(dana.peer) == "direct", what="a direct link")
+        await bot.wait_line("hello")
+
+        # The bot prints what Sam does.
+        task = task_named(list(sam.board_state.tasks.values()), TASK)
+        sam.drag_start(task["id"])
+        await sam.drag_hover(task["id"], Place("done", 0))
+        hover = await bot.wait_line("drag", lambda line: line["kind"] == "hover")
+        assert (hover["name"], hover["task"]) == ("Sam Second", task["id"])
+        assert hover["place"] == {"column": "done", "index": 0}
+
+        bot.process.send_signal(signal.SIGINT)
+        assert await bot.wait(15) == 0
+        assert await bot.stderr() == ""
+        left = await events.wait_for("peer-left", timeout=5)
+        assert left.peer == dana.peer
+        assert sam.link_state(dana.peer) is None
+        assert bot.lines[-1]["event"] == "left"
+    finally:
+        await bot.kill()
