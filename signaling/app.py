@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from signaling import protocol
+from signaling.broker import Broker, BrokerUnavailable, InMemoryBroker
 from signaling.config import Settings
 from signaling.connection import ClientConnection
 from signaling.errors import (
@@ -36,7 +37,7 @@ from signaling.ice import ice_servers_for
 from signaling.logs import log_event
 from signaling.metrics import SignalingMetrics
 from signaling.ratelimit import TokenBucket
-from signaling.rooms import Rooms
+from signaling.rooms import Member, Rooms
 from signaling.tickets import (
     ReplayGuard,
     derive_key,
@@ -51,6 +52,12 @@ CLOSE_RATE_LIMITED: Final = 4429
 CLOSE_ABUSE: Final = 4400
 CLOSE_REPLACED: Final = 4000
 CLOSE_GOING_AWAY: Final = 1001
+CLOSE_TRY_AGAIN: Final = 1013
+
+PEER_UNREACHABLE: Final = (
+    "that peer is on another signaling instance, which cannot be reached right now; "
+    "message not delivered"
+)
 
 BINARY_REFUSED: Final = ProtocolError(
     "binary frames are not supported; send JSON text", code="binary-not-supported"
@@ -74,11 +81,15 @@ class Client:
 class SignalingServer:
     """Rooms, connections and metrics of one server, and the handlers that use them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, broker: Broker | None = None) -> None:
         self.settings = settings
+        self.broker = broker or broker_for(settings)
         self.rooms = Rooms(
-            max_peers_per_sprint=settings.max_peers_per_sprint, max_rooms=settings.max_rooms
+            max_peers_per_sprint=settings.max_peers_per_sprint,
+            max_rooms=settings.max_rooms,
+            instance=self.broker.instance,
         )
+        self._background: set[asyncio.Task[None]] = set()
         self.metrics = SignalingMetrics()
         self.clients: set[Client] = set()
         self.by_peer: dict[str, Client] = {}
@@ -197,18 +208,28 @@ class SignalingServer:
                     reason="resume token not valid for this sprint and user; new peer id",
                 )
         try:
+            remote = await self.broker.enter_sprint(claims.sprint)
             admission = self.rooms.join(
                 sprint=claims.sprint,
                 user_id=claims.user_id,
                 name=claims.name,
                 connection=connection.number,
                 resume_peer=resume_peer,
+                known_remote=remote,
             )
-        except CapacityExceeded as exc:
+        except (CapacityExceeded, BrokerUnavailable) as exc:
+            code = exc.close_code if isinstance(exc, CapacityExceeded) else CLOSE_TRY_AGAIN
             self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
-            await connection.close(exc.close_code, exc.message)
+            await connection.close(code, exc.message)
             return False
         member = admission.member
+        try:
+            await self.broker.announce_join(member)
+        except BrokerUnavailable as exc:
+            self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
+            self.rooms.leave(member.peer, connection.number)
+            await connection.close(CLOSE_TRY_AGAIN, exc.message)
+            return False
         previous = self.by_peer.get(member.peer)
         connection.state = "joined"
         connection.peer, connection.sprint, connection.user_id = (
@@ -238,7 +259,8 @@ class SignalingServer:
                 protocol.peer_joined(member.peer, protocol.user_dict(member.user_id, member.name))
             )
             for other in admission.others:
-                self._send_text(other.peer, joined, "peer-joined")
+                if self.rooms.is_local(other):
+                    self._send_text(other.peer, joined, "peer-joined")
         log_event(
             "resume" if admission.replaced or resume_peer else "join",
             sprint=member.sprint,
@@ -330,7 +352,13 @@ class SignalingServer:
             self._send(client, protocol.error(exc.code, exc.message))
             return
         text = protocol.encode(build(sender, data))
-        self._send_text(target.peer, text, kind)
+        if self.rooms.is_local(target):
+            self._send_text(target.peer, text, kind)
+        elif not self.broker.send_to_peer(target, text):
+            # Counted, not logged: the broker's outage is logged once, not once per message.
+            self.metrics.rejects.labels("peer-unreachable").inc()
+            self._send(client, protocol.error("unavailable", PEER_UNREACHABLE))
+            return
         self.metrics.relayed_bytes.labels(kind).inc(len(text))
         if kind == "signal":
             summary = protocol.describe_signal(data)
@@ -360,11 +388,13 @@ class SignalingServer:
         peer = connection.peer
         if peer is None:
             return
+        member = self.rooms.member(peer)
         others = self.rooms.leave(peer, connection.number)
         if self.by_peer.get(peer) is client:
             del self.by_peer[peer]
-        else:
+        if others is None or member is None:
             return  # replaced by a resumed connection: the peer never left
+        self.broker.announce_leave(member, last_in_sprint=not others)
         ws = connection.ws
         reason = self._leave_reason(ws)
         log_event(
@@ -377,10 +407,74 @@ class SignalingServer:
             reason=reason,
         )
         if not self.shutting_down:
-            text = protocol.encode(protocol.peer_left(peer))
-            for other in others:
-                self._send_text(other.peer, text, "peer-left")
+            self._tell_left(peer, others)
         self._update_gauges()
+
+    def _tell_left(self, peer: str, local_members: tuple[Member, ...]) -> None:
+        text = protocol.encode(protocol.peer_left(peer))
+        for other in local_members:
+            self._send_text(other.peer, text, "peer-left")
+
+    def _tell_joined(self, member: Member) -> None:
+        text = protocol.encode(
+            protocol.peer_joined(member.peer, protocol.user_dict(member.user_id, member.name))
+        )
+        for other in self.rooms.local_members(member.sprint):
+            if other.peer != member.peer:
+                self._send_text(other.peer, text, "peer-joined")
+
+    # --- news from other instances (BrokerListener) --------------------------------------------
+
+    def remote_joined(self, member: Member) -> None:
+        known = self.rooms.member(member.peer)
+        if known is not None and self.rooms.is_local(known) and known.sprint == member.sprint:
+            self._retire_local(known)
+        if self.rooms.add_remote(member):
+            self._tell_joined(member)
+            self._update_gauges()
+
+    def remote_left(self, member: Member) -> None:
+        local = self.rooms.remove_remote(member)
+        if local is not None:
+            self._tell_left(member.peer, local)
+            self._update_gauges()
+
+    def remote_synced(self, sprint: str, instance: str, members: list[Member]) -> None:
+        joined, left = self.rooms.sync_instance(sprint, instance, members)
+        for member in joined:
+            self._tell_joined(member)
+        for member, local in left:
+            self._tell_left(member.peer, local)
+
+    def instance_lost(self, instance: str) -> list[Member]:
+        removed = self.rooms.remove_instance(instance)
+        for member, local in removed:
+            self._tell_left(member.peer, local)
+        self._update_gauges()
+        return [member for member, _ in removed]
+
+    def deliver_to_peer(self, peer: str, text: str) -> None:
+        self._send_text(peer, text, "remote")
+
+    def deliver_to_sprint(self, sprint: str, text: str) -> None:
+        for member in self.rooms.local_members(sprint):
+            self._send_text(member.peer, text, "event")
+
+    def known_instances(self) -> set[str]:
+        return self.rooms.remote_instances()
+
+    def _retire_local(self, member: Member) -> None:
+        """Our socket for ``member`` was superseded by a resume on another instance: close it
+        without telling anyone, since the peer never left."""
+        client = self.by_peer.pop(member.peer, None)
+        if client is not None:
+            task = asyncio.create_task(
+                client.connection.close(
+                    CLOSE_REPLACED, "replaced: this peer resumed on a newer connection", flush=False
+                )
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     def _leave_reason(self, ws: web.WebSocketResponse) -> str:
         if self.shutting_down:
@@ -458,31 +552,37 @@ class SignalingServer:
             self._hook_refused(str(exc), request)
             return web.json_response({"error": str(exc)}, status=400)
         text = protocol.encode(protocol.board_event(event))
-        members = self.rooms.members(sprint)
-        for member in members:
+        local = self.rooms.local_members(sprint)
+        for member in local:
             self._send_text(member.peer, text, "event")
+        self.broker.publish_to_sprint(sprint, text)
+        everywhere = await self.broker.sprint_size(sprint)
+        delivered = len(local) if everywhere is None else everywhere
         self.metrics.hook_events.labels("delivered").inc()
         log_event(
             "hook",
             sprint=sprint,
             model=event.get("model"),
             action=event.get("action"),
-            delivered=len(members),
+            delivered=delivered,
             bytes=len(body),
         )
-        return web.json_response({"delivered": len(members)}, status=202)
+        return web.json_response({"delivered": delivered}, status=202)
 
     def _hook_refused(self, reason: str, request: web.Request) -> None:
         self.metrics.hook_events.labels("rejected").inc()
         log_event("hook-refused", logging.WARNING, reason=reason, addr=request.remote)
 
     async def handle_healthz(self, request: web.Request) -> web.Response:
+        status = "ok" if self.broker.available else "degraded: broker unavailable"
         return web.json_response(
             {
-                "status": "shutting-down" if self.shutting_down else "ok",
+                "status": "shutting-down" if self.shutting_down else status,
                 "connections": len(self.clients),
                 "rooms": self.rooms.room_count,
                 "peers": self.rooms.peer_count,
+                "broker": self.settings.broker.split("://")[0],
+                "instance": self.broker.instance,
             },
             status=503 if self.shutting_down else 200,
         )
@@ -500,6 +600,7 @@ class SignalingServer:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def on_startup(self, app: web.Application) -> None:
+        await self.broker.start(self)
         settings = self.settings
         log_event(
             "started",
@@ -508,6 +609,8 @@ class SignalingServer:
             max_frame_bytes=settings.max_frame_bytes,
             rate=settings.rate,
             max_peers_per_sprint=settings.max_peers_per_sprint,
+            broker=settings.broker.split("://")[0],
+            instance=self.broker.instance,
             ice_servers=len(settings.ice_servers) + (1 if settings.turn_urls else 0),
         )
 
@@ -529,6 +632,18 @@ class SignalingServer:
             ),
             return_exceptions=True,
         )
+
+    async def on_cleanup(self, app: web.Application) -> None:
+        await self.broker.close()
+
+
+def broker_for(settings: Settings) -> Broker:
+    """The broker named by ``--broker``: ``memory`` (default) or a ``redis://`` URL."""
+    if settings.broker == "memory":
+        return InMemoryBroker()
+    from signaling.redis_broker import RedisBroker
+
+    return RedisBroker(settings.broker, presence_ttl=settings.presence_ttl)
 
 
 def parse_hook_body(body: bytes) -> tuple[str, dict[str, Any]]:
@@ -562,4 +677,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", server.handle_metrics)
     app.on_startup.append(server.on_startup)
     app.on_shutdown.append(server.on_shutdown)
+    app.on_cleanup.append(server.on_cleanup)
     return app

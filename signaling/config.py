@@ -47,6 +47,9 @@ class Settings:
     join_timeout: float = 5.0
     heartbeat: float = 20.0
     shutdown_timeout: float = 5.0
+    # several instances
+    broker: str = "memory"
+    presence_ttl: float = 5.0
     # ICE
     ice_servers: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
@@ -107,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.heartbeat,
         help="seconds between websocket pings; a peer that misses a pong is dropped",
     )
+    cluster = parser.add_argument_group("several instances")
+    cluster.add_argument(
+        "--broker",
+        default=defaults.broker,
+        metavar="URL",
+        help="memory (one instance, default) or redis://HOST:PORT/DB to run several instances",
+    )
+    cluster.add_argument(
+        "--presence-ttl",
+        type=float,
+        default=defaults.presence_ttl,
+        help="seconds after which a dead instance's peers are dropped (Redis broker)",
+    )
     ice = parser.add_argument_group("ICE servers handed to clients")
     ice.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:...")
     ice.add_argument(
@@ -149,8 +165,14 @@ def settings_from_args(
     for name in ("max_frame_bytes", "burst", "max_peers_per_sprint", "max_connections"):
         if getattr(args, name) < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.broker != "memory" and not args.broker.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(
+            f"--broker must be 'memory' or a redis:// URL, got {args.broker!r}"
+        )
     settings = Settings(
         secret=secret,
+        broker=args.broker,
+        presence_ttl=args.presence_ttl,
         host=args.host,
         port=args.port,
         allowed_origins=tuple(args.allowed_origin),

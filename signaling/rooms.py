@@ -4,12 +4,17 @@
 answers with decisions (the peer id to use, who must be told what). It never sends anything itself,
 so it is tested without sockets and a refused operation leaves it unchanged.
 
+With several signaling instances (see ``broker``), a room also holds the *remote* members of its
+sprint, learned from the broker, each tagged with the instance that holds its socket. A room exists
+while it has at least one local member; remote members of sprints without local members are of no
+interest here and are not kept.
+
 Rules it enforces:
-- Peer ids are chosen here, never by a client (a resumed id is one this server issued; the caller
+- Peer ids are chosen here, never by a client (a resumed id is one this cluster issued; the caller
   checks the resume token before asking).
 - A peer can only address peers of its own sprint; ids of other sprints are indistinguishable from
   ids that do not exist.
-- Limits: peers per sprint, number of rooms.
+- Limits: peers per sprint (local and remote together), number of rooms.
 """
 
 from __future__ import annotations
@@ -28,17 +33,25 @@ def random_peer_id() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One peer in one sprint. ``connection`` tells apart successive sockets of a resumed peer."""
+    """One peer in one sprint.
+
+    ``instance`` names the signaling instance holding the peer's socket; ``connection`` tells apart
+    successive sockets of a resumed peer on that instance.
+    """
 
     peer: str
     sprint: str
     user_id: str
     name: str
     connection: int
+    instance: str = ""
 
     def public(self) -> dict[str, object]:
         """The peer as others see it in ``welcome.peers``."""
         return {"peer": self.peer, "user": {"id": self.user_id, "name": self.name}}
+
+    def same_socket(self, other: Member) -> bool:
+        return (self.instance, self.connection) == (other.instance, other.connection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +59,8 @@ class Admission:
     """The outcome of a join.
 
     ``others`` are the members already in the sprint (for ``welcome``); they get ``peer-joined``
-    unless ``replaced`` is set, in which case the peer resumed over a live connection that the
-    caller must close without telling anyone (the peer never left).
+    unless ``replaced`` is set, in which case the peer resumed over a connection (here or on
+    another instance) that the caller must retire without telling anyone: the peer never left.
     """
 
     member: Member
@@ -57,10 +70,11 @@ class Admission:
 
 @dataclass(slots=True)
 class Rooms:
-    """All sprint rooms of this server."""
+    """All sprint rooms of this instance."""
 
     max_peers_per_sprint: int = 50
     max_rooms: int = 10_000
+    instance: str = ""
     new_peer_id: Callable[[], str] = random_peer_id
     _rooms: dict[str, dict[str, Member]] = field(default_factory=dict)
     _members: dict[str, Member] = field(default_factory=dict)
@@ -71,7 +85,11 @@ class Rooms:
 
     @property
     def peer_count(self) -> int:
-        return len(self._members)
+        """Local peers: those whose socket is on this instance."""
+        return sum(1 for m in self._members.values() if m.instance == self.instance)
+
+    def is_local(self, member: Member) -> bool:
+        return member.instance == self.instance
 
     def join(
         self,
@@ -81,51 +99,128 @@ class Rooms:
         name: str,
         connection: int,
         resume_peer: str | None = None,
+        known_remote: tuple[Member, ...] | list[Member] = (),
     ) -> Admission:
-        """Admit a connection to a sprint, or raise :class:`CapacityExceeded`."""
-        room = self._rooms.get(sprint)
-        existing = self._members.get(resume_peer) if resume_peer else None
-        if existing is not None and existing.sprint != sprint:
-            existing, resume_peer = None, None  # a token for another sprint cannot steal an id
+        """Admit a local connection to a sprint, or raise :class:`CapacityExceeded`.
+
+        ``known_remote`` are the sprint's members on other instances as the broker reported them;
+        they count towards the sprint's limit and are listed in the admission's ``others``.
+        """
+        room = dict(self._rooms.get(sprint, {}))
+        for remote in known_remote:
+            if remote.sprint == sprint and not self.is_local(remote):
+                room.setdefault(remote.peer, remote)
+        existing = room.get(resume_peer) if resume_peer else None
+        if existing is not None and existing.user_id != user_id:
+            existing, resume_peer = None, None  # a token for another user cannot steal an id
+        if existing is None:
+            if sprint not in self._rooms and len(self._rooms) >= self.max_rooms:
+                raise CapacityExceeded(
+                    f"server holds its maximum of {self.max_rooms} sprint rooms",
+                    code="server-full",
+                )
+            if len(room) >= self.max_peers_per_sprint:
+                raise CapacityExceeded(
+                    f"sprint room is full ({self.max_peers_per_sprint} peers)", code="room-full"
+                )
         if existing is not None:
-            assert room is not None
-            member = Member(resume_peer or existing.peer, sprint, user_id, name, connection)
-            room[member.peer] = member
-            self._members[member.peer] = member
-            others = tuple(m for m in room.values() if m.peer != member.peer)
-            return Admission(member=member, others=others, replaced=existing)
-        if room is None and len(self._rooms) >= self.max_rooms:
-            raise CapacityExceeded(
-                f"server holds its maximum of {self.max_rooms} sprint rooms", code="server-full"
-            )
-        if room is not None and len(room) >= self.max_peers_per_sprint:
-            raise CapacityExceeded(
-                f"sprint room is full ({self.max_peers_per_sprint} peers)", code="room-full"
-            )
-        peer = resume_peer if resume_peer and resume_peer not in self._members else None
-        while peer is None or peer in self._members:
+            peer = existing.peer
+        elif resume_peer and resume_peer not in self._members and resume_peer not in room:
+            peer = resume_peer  # an id this cluster issued, free again (e.g. after a restart)
+        else:
             peer = self.new_peer_id()
-        member = Member(peer, sprint, user_id, name, connection)
-        others = tuple(room.values()) if room else ()
-        self._rooms.setdefault(sprint, {})[peer] = member
-        self._members[peer] = member
-        return Admission(member=member, others=others)
+            while peer in self._members or peer in room:
+                peer = self.new_peer_id()
+        member = Member(peer, sprint, user_id, name, connection, self.instance)
+        others = tuple(m for m in room.values() if m.peer != peer)
+        room[peer] = member
+        self._rooms[sprint] = room
+        for m in room.values():
+            self._members[m.peer] = m
+        return Admission(member=member, others=others, replaced=existing)
 
-    def leave(self, peer: str, connection: int) -> tuple[Member, ...]:
-        """Remove a peer if ``connection`` still owns it; return who must get ``peer-left``.
+    def leave(self, peer: str, connection: int) -> tuple[Member, ...] | None:
+        """Remove a local peer if ``connection`` still owns it; return who must get ``peer-left``.
 
-        A connection that was replaced by a resume owns nothing any more: its late leave is a no-op.
+        None means nothing was removed: the connection was replaced by a resume (here or on another
+        instance) and owns nothing any more. When the last local member leaves, the room and its
+        remote members are forgotten.
         """
         member = self._members.get(peer)
-        if member is None or member.connection != connection:
-            return ()
-        del self._members[peer]
+        if member is None or member.connection != connection or not self.is_local(member):
+            return None
+        return self._remove(member)
+
+    def _remove(self, member: Member) -> tuple[Member, ...]:
+        del self._members[member.peer]
         room = self._rooms[member.sprint]
-        del room[peer]
-        if not room:
+        del room[member.peer]
+        local = tuple(m for m in room.values() if self.is_local(m))
+        if not local:
+            for remote in room.values():
+                del self._members[remote.peer]
             del self._rooms[member.sprint]
+        return local
+
+    # --- remote members (from the broker) -----------------------------------------------------
+
+    def add_remote(self, member: Member) -> tuple[Member, ...]:
+        """Record a member held by another instance; return local members to tell it joined.
+
+        Nothing is returned when the peer was already known (it moved instances on a resume, or
+        this is a repeated announcement), or when this instance has no room for that sprint.
+        """
+        room = self._rooms.get(member.sprint)
+        if room is None or self.is_local(member):
             return ()
-        return tuple(room.values())
+        known = self._members.get(member.peer)
+        if known is not None and known.sprint != member.sprint:
+            return ()
+        room[member.peer] = member
+        self._members[member.peer] = member
+        if known is not None:
+            return ()  # moved instances on a resume, or announced twice: the peer never left
+        return tuple(m for m in room.values() if self.is_local(m))
+
+    def remove_remote(self, member: Member) -> tuple[Member, ...] | None:
+        """Forget a remote member if it is still the same socket; return local members to tell.
+
+        None means nothing was removed (unknown, or the peer has since resumed elsewhere).
+        """
+        known = self._members.get(member.peer)
+        if known is None or self.is_local(known) or not known.same_socket(member):
+            return None
+        return self._remove(known)
+
+    def sync_instance(
+        self, sprint: str, instance: str, members: list[Member]
+    ) -> tuple[list[Member], list[tuple[Member, tuple[Member, ...]]]]:
+        """Make ``instance``'s members of ``sprint`` exactly ``members``.
+
+        Returns (joined, left): members new to this room, and (member, local members to tell) for
+        each one that is gone.
+        """
+        room = self._rooms.get(sprint)
+        if room is None or instance == self.instance:
+            return [], []
+        wanted = {m.peer: m for m in members if m.sprint == sprint and m.instance == instance}
+        left = [
+            (m, self._remove(m))
+            for m in list(room.values())
+            if m.instance == instance and m.peer not in wanted and sprint in self._rooms
+        ]
+        joined = [m for m in wanted.values() if self.add_remote(m)]
+        return joined, left
+
+    def remove_instance(self, instance: str) -> list[tuple[Member, tuple[Member, ...]]]:
+        """Forget every member held by a dead instance; (member, local members to tell) each."""
+        gone = [m for m in self._members.values() if m.instance == instance]
+        return [(m, self._remove(m)) for m in gone if m.peer in self._members]
+
+    def remote_instances(self) -> set[str]:
+        return {m.instance for m in self._members.values() if not self.is_local(m)}
+
+    # --- queries ------------------------------------------------------------------------------
 
     def route(self, sender: str, recipient: str) -> Member:
         """The member ``sender`` may address as ``recipient``, or raise :class:`RoutingError`."""
@@ -145,6 +240,12 @@ class Rooms:
     def members(self, sprint: str) -> tuple[Member, ...]:
         room = self._rooms.get(sprint)
         return tuple(room.values()) if room else ()
+
+    def local_members(self, sprint: str) -> tuple[Member, ...]:
+        return tuple(m for m in self.members(sprint) if self.is_local(m))
+
+    def sprints(self) -> tuple[str, ...]:
+        return tuple(self._rooms)
 
     def member(self, peer: str) -> Member | None:
         return self._members.get(peer)

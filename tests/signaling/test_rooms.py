@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from signaling.errors import CapacityExceeded, RoutingError
-from signaling.rooms import Rooms
+from signaling.rooms import Member, Rooms
 
 
 def counter_ids() -> Rooms:
@@ -48,7 +48,7 @@ def test_leave_reports_the_remaining_peers_and_drops_empty_rooms() -> None:
     assert rooms.leave(a.peer, 1) == (b,)
     assert rooms.leave(b.peer, 2) == ()
     assert rooms.room_count == 0
-    assert rooms.leave(b.peer, 2) == ()  # twice is harmless
+    assert rooms.leave(b.peer, 2) is None  # twice is harmless: nothing was removed
 
 
 def test_full_room_refusal_changes_nothing() -> None:
@@ -78,7 +78,7 @@ def test_resume_over_a_live_connection_replaces_it_silently() -> None:
     assert again.replaced == a
     assert rooms.peer_count == 2
     # The old connection's late leave does not remove the resumed peer.
-    assert rooms.leave(a.peer, 1) == ()
+    assert rooms.leave(a.peer, 1) is None
     assert rooms.member(a.peer) == again.member
 
 
@@ -96,3 +96,81 @@ def test_resume_after_restart_reuses_a_free_id() -> None:
     admitted = rooms.join(sprint="s", user_id="1", name="A", connection=1, resume_peer="old")
     assert admitted.member.peer == "old"
     assert admitted.replaced is None
+
+
+# --- remote members (several instances) ------------------------------------------------------
+
+
+def remote(peer: str, sprint: str = "s", instance: str = "other", connection: int = 1) -> Member:
+    return Member(peer, sprint, f"user-{peer}", peer.upper(), connection, instance)
+
+
+def local_rooms(**kwargs: object) -> Rooms:
+    numbers = itertools.count(1)
+    return Rooms(instance="here", new_peer_id=lambda: f"p{next(numbers)}", **kwargs)  # type: ignore[arg-type]
+
+
+def test_join_lists_remote_members_and_counts_them_towards_the_limit() -> None:
+    rooms = local_rooms(max_peers_per_sprint=2)
+    admitted = rooms.join(
+        sprint="s", user_id="1", name="A", connection=1, known_remote=[remote("r1")]
+    )
+    assert [m.peer for m in admitted.others] == ["r1"]
+    with pytest.raises(CapacityExceeded):
+        rooms.join(sprint="s", user_id="2", name="B", connection=2, known_remote=[remote("r1")])
+    assert rooms.peer_count == 1  # local peers only
+    assert rooms.route(admitted.member.peer, "r1").instance == "other"
+
+
+def test_remote_join_and_leave_tell_local_members_once() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    assert rooms.add_remote(remote("r1")) == (a,)
+    assert rooms.add_remote(remote("r1")) == ()  # announced twice
+    assert rooms.add_remote(remote("x", sprint="t")) == ()  # no room here for that sprint
+    assert rooms.remove_remote(remote("r1", connection=9)) is None  # another socket of r1
+    assert rooms.remove_remote(remote("r1")) == (a,)
+    assert rooms.member("r1") is None
+
+
+def test_resume_moving_a_peer_to_another_instance_is_not_a_leave() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    rooms.add_remote(remote("r1", instance="old"))
+    assert rooms.add_remote(remote("r1", instance="new")) == ()
+    assert rooms.remove_remote(remote("r1", instance="old")) is None  # the old socket's leave
+    assert rooms.member("r1") == remote("r1", instance="new")
+    assert rooms.route(a.peer, "r1").instance == "new"
+
+
+def test_sync_replaces_an_instances_members() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    rooms.add_remote(remote("r1"))
+    rooms.add_remote(remote("r2"))
+    joined, left = rooms.sync_instance("s", "other", [remote("r2"), remote("r3")])
+    assert [m.peer for m in joined] == ["r3"]
+    assert [(m.peer, tell) for m, tell in left] == [("r1", (a,))]
+
+
+def test_a_dead_instances_members_are_all_removed() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    rooms.join(sprint="t", user_id="2", name="B", connection=2)
+    rooms.add_remote(remote("r1"))
+    rooms.add_remote(remote("r2", sprint="t"))
+    rooms.add_remote(remote("q1", instance="third"))
+    assert rooms.remote_instances() == {"other", "third"}
+    removed = rooms.remove_instance("other")
+    assert sorted(m.peer for m, _ in removed) == ["r1", "r2"]
+    assert rooms.remote_instances() == {"third"}
+    assert rooms.member(a.peer) == a
+
+
+def test_last_local_leave_forgets_the_remote_members_of_the_room() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    rooms.add_remote(remote("r1"))
+    assert rooms.leave(a.peer, 1) == ()
+    assert rooms.room_count == 0
+    assert rooms.member("r1") is None

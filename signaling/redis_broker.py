@@ -1,0 +1,465 @@
+"""The Redis broker: several signaling instances serving the same sprints.
+
+Keys and channels (prefix ``wc`` by default):
+
+- ``wc:instance:<id>`` — this instance is alive; set with a TTL (``presence_ttl``) and renewed
+  every fifth of it. An instance that dies stops renewing; the others notice the key is gone and
+  drop its peers, sending ``peer-left`` to theirs.
+- ``wc:members:<sprint>`` — hash peer id → member (JSON): the sprint's directory, read by an
+  instance when its first peer of that sprint joins.
+- ``wc:sprint:<sprint>`` — pub/sub channel of the sprint: join, leave, sync and board-event notices.
+  Only instances with peers in the sprint listen.
+- ``wc:to:<instance>`` — pub/sub channel of one instance: frames for one of its peers
+  (``<peer>\\n<frame>``).
+
+When Redis goes away, local peers keep talking to each other, joins are refused
+(:class:`BrokerUnavailable`), and it is logged once. When it is back, this instance re-registers its
+peers and publishes a ``sync`` of each sprint, so the others drop peers that left meanwhile. An
+instance only declares another dead after being connected for a full TTL, so a restarted Redis
+(which forgets every key) does not make instances drop each other's peers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from dataclasses import asdict
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from signaling.broker import Broker, BrokerListener, BrokerUnavailable
+from signaling.logs import log_event
+from signaling.rooms import Member
+
+OUTBOX_LIMIT = 50_000
+BATCH = 256
+
+
+def member_json(member: Member) -> str:
+    return json.dumps(asdict(member), separators=(",", ":"))
+
+
+def member_from(raw: Any) -> Member | None:
+    """A member from a JSON object, or None if it is not one (never trust the wire)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Member(
+            peer=str(raw["peer"]),
+            sprint=str(raw["sprint"]),
+            user_id=str(raw["user_id"]),
+            name=str(raw["name"]),
+            connection=int(raw["connection"]),
+            instance=str(raw["instance"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class RedisBroker(Broker):
+    """Pub/sub delivery and expiring presence through one Redis server."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        presence_ttl: float = 5.0,
+        prefix: str = "wc",
+        instance: str | None = None,
+    ) -> None:
+        self.url = url
+        self.instance = instance or secrets.token_hex(6)
+        self.presence_ttl = presence_ttl
+        self.prefix = prefix
+        self._listener: BrokerListener | None = None
+        self._redis: aioredis.Redis | None = None
+        self._pubsub: Any = None
+        self._available = False
+        self._connected_since = 0.0
+        self._closing = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._outbox: asyncio.Queue[tuple[str, ...]] = asyncio.Queue(OUTBOX_LIMIT)
+        self._local: dict[str, Member] = {}
+        self._sprints: set[str] = set()
+        self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
+        self._missing_since: dict[str, float] = {}
+        self._dropped = 0
+        self._first_connect = asyncio.Event()
+
+    # --- names --------------------------------------------------------------------------------
+
+    def _instance_key(self, instance: str) -> str:
+        return f"{self.prefix}:instance:{instance}"
+
+    def _members_key(self, sprint: str) -> str:
+        return f"{self.prefix}:members:{sprint}"
+
+    def _sprint_channel(self, sprint: str) -> str:
+        return f"{self.prefix}:sprint:{sprint}"
+
+    def _instance_channel(self, instance: str) -> str:
+        return f"{self.prefix}:to:{instance}"
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    async def start(self, listener: BrokerListener) -> None:
+        self._listener = listener
+        self._supervisor = asyncio.create_task(self._supervise())
+        # Give Redis a moment so a healthy start accepts joins at once; never block start-up.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_connect.wait(), 3.0)
+
+    async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        # Let queued leave notices go out before the connection is dropped.
+        deadline = time.monotonic() + 2.0
+        while self._available and not self._outbox.empty() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        redis = self._redis
+        if redis is not None and self._available:
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(2):
+                    pipe = redis.pipeline(transaction=False)
+                    for member in self._local.values():
+                        pipe.hdel(self._members_key(member.sprint), member.peer)
+                        pipe.publish(
+                            self._sprint_channel(member.sprint), self._notice("leave", member)
+                        )
+                    pipe.delete(self._instance_key(self.instance))
+                    await pipe.execute()
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
+        pubsub, redis = self._pubsub, self._redis
+        self._pubsub = self._redis = None
+        with contextlib.suppress(Exception):
+            if pubsub is not None:
+                await pubsub.aclose()
+        with contextlib.suppress(Exception):
+            if redis is not None:
+                await redis.aclose()
+
+    async def _supervise(self) -> None:
+        """Stay connected: serve until Redis fails, then retry with capped backoff."""
+        delay = 0.2
+        while not self._closing:
+            try:
+                await self._connect_and_serve()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, TimeoutError, ConnectionError) as exc:
+                self._mark_unavailable(exc)
+            await self._disconnect()
+            if self._closing:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            if self._available:
+                delay = 0.2
+
+    def _mark_unavailable(self, exc: BaseException) -> None:
+        if self._available or not self._first_connect.is_set():
+            log_event(
+                "broker-unavailable",
+                logging.WARNING,
+                broker="redis",
+                url=_redacted(self.url),
+                error=f"{type(exc).__name__}: {exc}"[:200],
+                effect="new joins refused; local peers keep working; retrying",
+            )
+        self._available = False
+        self._first_connect.set()
+
+    async def _connect_and_serve(self) -> None:
+        redis = aioredis.from_url(
+            self.url, socket_connect_timeout=1.0, socket_timeout=5.0, decode_responses=True
+        )
+        self._redis = redis
+        await redis.ping()
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = pubsub
+        channels = [self._instance_channel(self.instance)]
+        channels += [self._sprint_channel(s) for s in self._sprints]
+        await pubsub.subscribe(*channels)
+        await self._register_everything(redis)
+        was_down = not self._available and self._first_connect.is_set()
+        self._available = True
+        self._connected_since = time.monotonic()
+        self._missing_since.clear()
+        self._first_connect.set()
+        log_event(
+            "broker-recovered" if was_down else "broker-connected",
+            broker="redis",
+            url=_redacted(self.url),
+            instance=self.instance,
+            peers=len(self._local),
+            sprints=len(self._sprints),
+        )
+        tasks = [
+            asyncio.create_task(self._read(pubsub)),
+            asyncio.create_task(self._write(redis)),
+            asyncio.create_task(self._keep_presence(redis)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _register_everything(self, redis: aioredis.Redis) -> None:
+        """After (re)connecting: our presence, our members, and a sync of each of our sprints."""
+        await redis.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
+        for sprint in list(self._sprints | self._unsynced):
+            local = [m for m in self._local.values() if m.sprint == sprint]
+            key = self._members_key(sprint)
+            directory = await redis.hgetall(key)
+            stale = [
+                peer
+                for peer, raw in directory.items()
+                if (m := member_from(_loads(raw))) is not None
+                and m.instance == self.instance
+                and peer not in self._local
+            ]
+            pipe = redis.pipeline(transaction=False)
+            if stale:
+                pipe.hdel(key, *stale)
+            for member in local:
+                pipe.hset(key, member.peer, member_json(member))
+            pipe.publish(
+                self._sprint_channel(sprint),
+                json.dumps(
+                    {"op": "sync", "from": self.instance, "members": [asdict(m) for m in local]}
+                ),
+            )
+            await pipe.execute()
+            # What did the others do while we could not hear them? Re-read the members of each
+            # instance that has registered again; one that has not yet is left alone (its own
+            # sync will come), and the presence check drops it if it never does.
+            by_instance: dict[str, list[Member]] = {}
+            for raw in (await redis.hgetall(key)).values():
+                other = member_from(_loads(raw))
+                if other is not None and other.instance != self.instance:
+                    by_instance.setdefault(other.instance, []).append(other)
+            listener = self._require_listener()
+            for instance, members in by_instance.items():
+                listener.remote_synced(sprint, instance, members)
+        self._unsynced.clear()
+
+    # --- the three loops ----------------------------------------------------------------------
+
+    async def _read(self, pubsub: Any) -> None:
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is None or message.get("type") != "message":
+                continue
+            self._dispatch(str(message["channel"]), str(message["data"]))
+
+    def _dispatch(self, channel: str, data: str) -> None:
+        listener = self._require_listener()
+        if channel == self._instance_channel(self.instance):
+            peer, newline, text = data.partition("\n")
+            if newline:
+                listener.deliver_to_peer(peer, text)
+            return
+        sprint = channel.removeprefix(f"{self.prefix}:sprint:")
+        notice = _loads(data)
+        if not isinstance(notice, dict) or notice.get("from") == self.instance:
+            return
+        op = notice.get("op")
+        if op == "event" and isinstance(notice.get("text"), str):
+            listener.deliver_to_sprint(sprint, notice["text"])
+        elif op in {"join", "leave"}:
+            member = member_from(notice.get("member"))
+            if member is None or member.sprint != sprint:
+                return
+            if op == "join":
+                listener.remote_joined(member)
+            else:
+                listener.remote_left(member)
+        elif op == "sync" and isinstance(notice.get("members"), list):
+            members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
+            listener.remote_synced(sprint, str(notice["from"]), members)
+
+    async def _write(self, redis: aioredis.Redis) -> None:
+        """Send queued commands in pipelined batches, so a broadcast never waits for Redis."""
+        while True:
+            first = await self._outbox.get()
+            batch = [first]
+            while len(batch) < BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            pipe = redis.pipeline(transaction=False)
+            for command, *args in batch:
+                if command == "publish":
+                    pipe.publish(args[0], args[1])
+                elif command == "hdel":
+                    pipe.hdel(args[0], args[1])
+            await pipe.execute()
+
+    async def _keep_presence(self, redis: aioredis.Redis) -> None:
+        """Renew our presence; drop the peers of instances whose presence has expired."""
+        interval = self.presence_ttl / 5
+        while True:
+            await redis.set(
+                self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000)
+            )
+            listener = self._require_listener()
+            now = time.monotonic()
+            settled = now - self._connected_since >= self.presence_ttl
+            for instance in listener.known_instances():
+                if await redis.exists(self._instance_key(instance)):
+                    self._missing_since.pop(instance, None)
+                    continue
+                first_missing = self._missing_since.setdefault(instance, now)
+                if settled and now - first_missing >= interval:
+                    self._declare_dead(instance)
+            await asyncio.sleep(interval)
+
+    def _declare_dead(self, instance: str) -> None:
+        self._missing_since.pop(instance, None)
+        removed = self._require_listener().instance_lost(instance)
+        log_event("instance-lost", logging.WARNING, instance=instance, peers=len(removed))
+        for member in removed:
+            self._enqueue("hdel", self._members_key(member.sprint), member.peer)
+
+    # --- the broker interface -----------------------------------------------------------------
+
+    async def enter_sprint(self, sprint: str) -> list[Member]:
+        redis, pubsub = self._require_connection()
+        try:
+            if sprint not in self._sprints:
+                await pubsub.subscribe(self._sprint_channel(sprint))
+                self._sprints.add(sprint)
+            return await self._live_members(redis, sprint)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"broker unavailable: {exc}") from None
+
+    async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
+        """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
+        directory = await redis.hgetall(self._members_key(sprint))
+        members = [m for raw in directory.values() if (m := member_from(_loads(raw))) is not None]
+        others = [m for m in members if m.instance != self.instance]
+        # Until we have been connected a full TTL, a missing key may just mean that instance has
+        # not re-registered after a Redis restart: only then is a missing key proof of death.
+        settled = time.monotonic() - self._connected_since >= self.presence_ttl
+        alive: dict[str, bool] = {}
+        for instance in {m.instance for m in others}:
+            exists = bool(await redis.exists(self._instance_key(instance)))
+            alive[instance] = exists or not settled
+        dead = [m.peer for m in others if not alive[m.instance]]
+        if dead:
+            await redis.hdel(self._members_key(sprint), *dead)
+        return [m for m in others if alive[m.instance]]
+
+    async def announce_join(self, member: Member) -> None:
+        redis, _ = self._require_connection()
+        self._local[member.peer] = member
+        try:
+            pipe = redis.pipeline(transaction=False)
+            pipe.hset(self._members_key(member.sprint), member.peer, member_json(member))
+            pipe.publish(self._sprint_channel(member.sprint), self._notice("join", member))
+            await pipe.execute()
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"broker unavailable: {exc}") from None
+
+    def announce_leave(self, member: Member, last_in_sprint: bool) -> None:
+        if self._local.get(member.peer) == member:
+            del self._local[member.peer]
+        self._enqueue("hdel", self._members_key(member.sprint), member.peer)
+        self._enqueue("publish", self._sprint_channel(member.sprint), self._notice("leave", member))
+        if not self._available:
+            self._unsynced.add(member.sprint)
+        if last_in_sprint:
+            self._sprints.discard(member.sprint)
+            pubsub = self._pubsub
+            if pubsub is not None and self._available:
+                task = asyncio.create_task(self._unsubscribe(pubsub, member.sprint))
+                task.add_done_callback(_ignore_result)
+
+    async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
+        if sprint not in self._sprints:
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await pubsub.unsubscribe(self._sprint_channel(sprint))
+
+    def send_to_peer(self, member: Member, text: str) -> bool:
+        if not self._available:
+            return False
+        return self._enqueue(
+            "publish", self._instance_channel(member.instance), f"{member.peer}\n{text}"
+        )
+
+    def publish_to_sprint(self, sprint: str, text: str) -> None:
+        notice = json.dumps({"op": "event", "from": self.instance, "text": text})
+        self._enqueue("publish", self._sprint_channel(sprint), notice)
+
+    async def sprint_size(self, sprint: str) -> int | None:
+        redis = self._redis
+        if redis is None or not self._available:
+            return None
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            return int(await redis.hlen(self._members_key(sprint)))
+        return None
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _notice(self, op: str, member: Member) -> str:
+        return json.dumps({"op": op, "from": self.instance, "member": asdict(member)})
+
+    def _enqueue(self, *command: str) -> bool:
+        if not self._available:
+            return False
+        try:
+            self._outbox.put_nowait(command)
+        except asyncio.QueueFull:
+            self._dropped += 1
+            if self._dropped == 1 or self._dropped % 1000 == 0:
+                log_event("broker-backlog-full", logging.WARNING, dropped=self._dropped)
+            return False
+        return True
+
+    def _require_listener(self) -> BrokerListener:
+        assert self._listener is not None, "start() the broker first"
+        return self._listener
+
+    def _require_connection(self) -> tuple[aioredis.Redis, Any]:
+        if not self._available or self._redis is None or self._pubsub is None:
+            raise BrokerUnavailable("broker (Redis) unavailable: try again in a few seconds")
+        return self._redis, self._pubsub
+
+
+def _loads(raw: str | bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def _ignore_result(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
