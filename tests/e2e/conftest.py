@@ -202,9 +202,10 @@ def open_board(browser: Browser, stack: Stack) -> Iterator[Callable[[str], Page]
     """``open_board("demo")``: a logged-in tab (its own context) on the demo sprint's board."""
     contexts: list[BrowserContext] = []
 
-    def open_as(username: str, *, wait_live: bool = True) -> Page:
+    def open_as(username: str, *, wait_live: bool = True, grant_media: bool = True) -> Page:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.grant_permissions(["camera", "microphone"], origin=stack.origin)
+        if grant_media:  # without it, Chromium gathers no ICE candidate on loopback
+            context.grant_permissions(["camera", "microphone"], origin=stack.origin)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()

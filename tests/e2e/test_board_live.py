@@ -299,3 +299,35 @@ def test_signaling_down_moves_still_save_and_live_recovers(
     wait_in_column(sam, second["id"], "in_progress")
     wait_settled(dana, second["id"])
     assert stack.api("GET", f"/api/tasks/{second['id']}/")["status"] == "in_progress"
+
+
+def test_pair_without_a_direct_link_falls_back_to_the_relay(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    # Sam's tab has no media permission, so in this loopback-only namespace Chromium gathers no
+    # ICE candidate for it and the pair can never connect directly (docs/protocol.md 2.6).
+    dana = open_board("demo")
+    sam = open_board("sam", grant_media=False)
+    for page in (dana, sam):
+        page.wait_for_function(
+            "() => window.watercooler.stats().links.some(link => link.path === 'relayed')",
+            timeout=25_000,
+        )
+    expect(dana.locator("#peer-links li[data-path=relayed]")).to_have_count(1)
+
+    task = stack.task_named("Task search")
+    pick_up(dana, task["id"])
+    hover_column(dana, "done")
+    expect(column(sam, "done").locator(f'.ghost[data-task-id="{task["id"]}"]')).to_be_visible()
+    dana.mouse.up()
+    wait_in_column(sam, task["id"], "done")
+    wait_settled(dana, task["id"])
+
+    (link,) = stats(dana)["links"]
+    assert {"drag-start", "drag-drop", "task-updated"} <= set(link["counters"]["sentRelay"])
+    assert link["counters"]["sentDirect"] == {}
+    relay_bytes = re.search(
+        r'^watercooler_relayed_bytes_total\{kind="relay"\} (\S+)$', stack.metrics(), re.M
+    )
+    assert relay_bytes is not None
+    assert float(relay_bytes.group(1)) > 0

@@ -45,3 +45,18 @@ test("throttle sends at most once per interval and keeps the latest value for la
   assert.equal(throttle.due(1200), undefined);
   assert.equal(throttle.waitMs(1200), 0);
 });
+
+test("token bucket: burst, refill at the rate, and a reserve that stops low-priority sends first", async () => {
+  const { TokenBucket } = await import("../../web/static/watercooler/timing.js");
+  const bucket = new TokenBucket(10, 4); // 10/s, burst 4
+  assert.equal(bucket.take(0, 2), true); // 3 left
+  assert.equal(bucket.take(0, 2), true); // 2 left
+  assert.equal(bucket.take(0, 2), false, "a hover may not dip into the reserve");
+  assert.equal(bucket.take(0), true);
+  assert.equal(bucket.take(0), true);
+  assert.equal(bucket.take(0), false, "empty");
+  assert.equal(bucket.take(100), true, "100 ms at 10/s gives one token back");
+  assert.equal(bucket.take(100), false);
+  bucket.take(10_000);
+  assert.ok(bucket.tokens <= 4, "never above the burst");
+});

@@ -14,6 +14,7 @@
  */
 
 import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, encodeMessage } from "./protocol.js";
+import { TokenBucket } from "./timing.js";
 
 /** @typedef {import("./protocol.js").Message} Message */
 /** @typedef {{id: string, name: string}} PeerUser */
@@ -29,7 +30,14 @@ import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, encodeMessage } from "./protocol
  * }} MeshOptions
  */
 
+/** After a failed direct link, the offerer tries again after 3 s, 6 s, … up to a minute. */
 const RETRY_DIRECT_MS = 3000;
+const MAX_RETRY_DIRECT_MS = 60_000;
+/** Our own budget for relayed messages, under signaling's default (20/s, burst 60) for all peers. */
+const RELAY_RATE = 15;
+const RELAY_BURST = 40;
+/** Hovers stop when fewer tokens than this are left, so drops and updates still get through. */
+const RELAY_HOVER_RESERVE = 20;
 const STATS_INTERVAL_MS = 2000;
 
 /** The counters a link keeps, per path and direction. */
@@ -39,6 +47,7 @@ function emptyCounters() {
     /** @type {Record<string, number>} */ sentRelay: {},
     /** @type {Record<string, number>} */ receivedDirect: {},
     /** @type {Record<string, number>} */ receivedRelay: {},
+    /** @type {Record<string, number>} not relayed: over our relay budget */ droppedRelay: {},
   };
 }
 
@@ -68,6 +77,7 @@ export class PeerLink {
     this.relayTimer = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.retryTimer = null;
+    this.retries = 0;
     /** @type {number | null} round-trip time from getStats, ms */
     this.rttMs = null;
     /** @type {number | null} round-trip time from ping/pong, ms */
@@ -172,10 +182,12 @@ export class PeerLink {
     if (this.openChannel) return;
     this.useRelay(why);
     if (this.weOffer && !this.retryTimer) {
+      const delay = Math.min(MAX_RETRY_DIRECT_MS, RETRY_DIRECT_MS * 2 ** this.retries);
+      this.retries += 1;
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         if (!this.closed && !this.openChannel && this.mesh.signalingLive) this.offer();
-      }, RETRY_DIRECT_MS);
+      }, delay);
     }
   }
 
@@ -193,6 +205,7 @@ export class PeerLink {
       if (this.relayTimer) clearTimeout(this.relayTimer);
       this.relayTimer = null;
       this.relayed = false;
+      this.retries = 0;
       this.mesh.log(`peer ${this.peer}: channel open`);
       this.mesh.options.onChange();
       this.mesh.options.onLinkUp(this.peer, "direct");
@@ -265,7 +278,13 @@ export class PeerLink {
         this.mesh.log(`send to ${this.peer} failed`, error);
       }
     }
-    if (this.relayed && this.mesh.options.sendRelay(this.peer, message)) {
+    if (!this.relayed) return false;
+    const reserve = message.type === "drag-hover" ? RELAY_HOVER_RESERVE : 0;
+    if (!this.mesh.relayBudget.take(performance.now(), reserve)) {
+      count(this.counters.droppedRelay, message.type);
+      return false;
+    }
+    if (this.mesh.options.sendRelay(this.peer, message)) {
       count(this.counters.sentRelay, message.type);
       return true;
     }
@@ -324,6 +343,8 @@ export class PeerMesh {
     /** @type {Map<string, PeerLink>} */
     this.links = new Map();
     this.signalingLive = false;
+    /** Shared by every peer: signaling limits relays per connection, not per pair. */
+    this.relayBudget = new TokenBucket(RELAY_RATE, RELAY_BURST);
     this.statsTimer = setInterval(() => void this.measure(), STATS_INTERVAL_MS);
   }
 

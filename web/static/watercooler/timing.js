@@ -76,3 +76,27 @@ export class Throttle {
     this.pending = null;
   }
 }
+
+/**
+ * A token bucket: `rate` tokens per second up to `burst`. `take(now, reserve)` spends one token if
+ * more than `reserve` would be left, so low-priority messages can stop before the important ones do.
+ */
+export class TokenBucket {
+  /** @param {number} rate per second @param {number} burst */
+  constructor(rate, burst) {
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = burst;
+    this.updated = -Infinity;
+  }
+
+  /** @param {number} now ms @param {number} [reserve] tokens to keep for more important messages */
+  take(now, reserve = 0) {
+    const elapsed = this.updated === -Infinity ? 0 : Math.max(0, now - this.updated) / 1000;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
+    this.updated = now;
+    if (this.tokens - 1 < reserve) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
