@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 from aiohttp import web
 
 from signaling.app import create_app
 from signaling.config import ConfigurationError, settings_from_args
-from signaling.logs import configure_logging, log_event
+from signaling.logs import configure_logging, events, log_event
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_format, settings.debug)
     for warning in warnings:
         log_event("warning", 30, message=warning)
-    log_event("listening", host=settings.host, port=settings.port)
+    log_event("listening", host=settings.host, port=settings.port, loop=settings.event_loop)
+    if settings.event_loop == "uvloop":
+        import uvloop  # libuv's loop: less per-message I/O overhead than asyncio's own
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     web.run_app(
         create_app(settings),
         host=settings.host,
@@ -30,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         shutdown_timeout=settings.shutdown_timeout,
         handle_signals=True,
     )
+    events.flush()
     log_event("stopped")
     return 0
 

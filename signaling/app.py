@@ -34,7 +34,7 @@ from signaling.errors import (
     TicketRejected,
 )
 from signaling.ice import ice_servers_for
-from signaling.logs import log_event
+from signaling.logs import events, log_event
 from signaling.metrics import SignalingMetrics
 from signaling.ratelimit import TokenBucket
 from signaling.rooms import Member, Rooms
@@ -312,7 +312,7 @@ class SignalingServer:
         except ProtocolError as exc:
             self._bad_input(client, exc)
             return
-        self.metrics.messages.labels("in", type(message).__name__.lower()).inc()
+        self.metrics.count_message("in", type(message).__name__.lower())
         if isinstance(message, protocol.Ping):
             connection.send(protocol.PONG)
         elif isinstance(message, protocol.Join):
@@ -359,7 +359,7 @@ class SignalingServer:
             self.metrics.rejects.labels("peer-unreachable").inc()
             self._send(client, protocol.error("unavailable", PEER_UNREACHABLE))
             return
-        self.metrics.relayed_bytes.labels(kind).inc(len(text))
+        self.metrics.count_relayed_bytes(kind, len(text))
         if kind == "signal":
             summary = protocol.describe_signal(data)
             log_event(
@@ -490,13 +490,13 @@ class SignalingServer:
 
     def _send(self, client: Client, message: dict[str, Any]) -> None:
         client.connection.send(protocol.encode(message))
-        self.metrics.messages.labels("out", str(message["type"])).inc()
+        self.metrics.count_message("out", str(message["type"]))
 
     def _send_text(self, peer: str, text: str, kind: str) -> None:
         client = self.by_peer.get(peer)
         if client is not None:
             client.connection.send(text)
-            self.metrics.messages.labels("out", kind).inc()
+            self.metrics.count_message("out", kind)
 
     # --- refusals and bad input ---------------------------------------------------------------
 
@@ -635,6 +635,7 @@ class SignalingServer:
 
     async def on_cleanup(self, app: web.Application) -> None:
         await self.broker.close()
+        events.flush()
 
 
 def broker_for(settings: Settings) -> Broker:

@@ -30,6 +30,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     debug: bool = False
     log_format: str = "human"
+    event_loop: str = "uvloop"
     # limits
     max_frame_bytes: int = 64 * 1024
     rate: float = 50.0
@@ -86,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="development mode: debug logs, dev secret allowed"
     )
     parser.add_argument("--log-format", choices=("human", "json"), default=defaults.log_format)
+    parser.add_argument(
+        "--event-loop",
+        choices=("uvloop", "asyncio"),
+        default=defaults.event_loop,
+        help="event loop implementation (default uvloop)",
+    )
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-frame-bytes", type=int, default=defaults.max_frame_bytes)
     limits.add_argument(
@@ -178,6 +185,7 @@ def settings_from_args(
         allowed_origins=tuple(args.allowed_origin),
         debug=args.debug,
         log_format=args.log_format,
+        event_loop=args.event_loop,
         max_frame_bytes=args.max_frame_bytes,
         rate=args.rate,
         burst=args.burst,
