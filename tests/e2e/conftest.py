@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.e2e.board_page import WAIT_MS
 from tests.support.processes import ROOT, SignalingProcess, free_port, wait_for_http
@@ -39,6 +46,8 @@ CHROMIUM_ARGS = [
     "--allow-loopback-in-peer-connection",
 ]
 PASSWORD = "demo"
+
+expect.set_options(timeout=WAIT_MS)
 
 
 def board_environment(database: Path, signaling_port: int) -> dict[str, str]:

@@ -92,6 +92,9 @@ def test_drag_is_shown_live_then_persisted(stack: Stack, open_board: OpenBoard) 
     expect(card(sam, task["id"])).to_contain_text("Dana Demo is moving this")
     # Dana's own placeholder is in Testing too.
     expect(column(dana, "testing").locator(".placeholder")).to_have_count(1)
+    # Someone who opens the board now gets the drag in progress from Dana's snapshot.
+    late = open_board("sam")
+    expect(column(late, "testing").locator(f'.ghost[data-task-id="{task["id"]}"]')).to_be_visible()
 
     hover_column(dana, "in_progress")
     expect(
@@ -101,6 +104,7 @@ def test_drag_is_shown_live_then_persisted(stack: Stack, open_board: OpenBoard) 
 
     dana.mouse.up()
     wait_in_column(sam, task["id"], "in_progress")
+    wait_in_column(late, task["id"], "in_progress")
     expect(sam.locator(".ghost")).to_have_count(0)
     wait_settled(dana, task["id"])
     saved = stack.api("GET", f"/api/tasks/{task['id']}/")

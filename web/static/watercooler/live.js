@@ -142,16 +142,26 @@ export class LiveBoard {
   hoverDrag(task, over) {
     if (!this.state.hoverDrag("self", task, over)) return;
     this.redraw();
-    const now = performance.now();
-    if (this.hoverThrottle.offer(over, now) === "send") {
+    if (this.hoverThrottle.offer(over, performance.now()) === "send") {
       this.broadcast({ type: "drag-hover", id: "", task, over });
-    } else if (!this.hoverTimer) {
-      this.hoverTimer = setTimeout(() => {
-        this.hoverTimer = null;
-        const due = this.hoverThrottle.due(performance.now());
-        if (due && this.state.drags.get("self")?.task === task) this.broadcast({ type: "drag-hover", id: "", task, over: due });
-      }, this.hoverThrottle.waitMs(now));
+    } else {
+      this.scheduleHover(task);
     }
+  }
+
+  /** Send the latest held-back hover once the throttle allows it. @param {number} task */
+  scheduleHover(task) {
+    if (this.hoverTimer) return;
+    // +1: timers round down to whole milliseconds and may fire a fraction early.
+    this.hoverTimer = setTimeout(() => {
+      this.hoverTimer = null;
+      const due = this.hoverThrottle.due(performance.now());
+      if (due && this.state.drags.get("self")?.task === task) {
+        this.broadcast({ type: "drag-hover", id: "", task, over: due });
+      } else if (this.hoverThrottle.pending) {
+        this.scheduleHover(task);
+      }
+    }, this.hoverThrottle.waitMs(performance.now()) + 1);
   }
 
   /** @param {number} task */
