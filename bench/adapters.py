@@ -1,0 +1,253 @@
+"""Protocol adapters: how the load generator speaks to each server, in that server's own protocol.
+
+One adapter per server, all with the same shape, so every workload in :mod:`bench.loadgen` is
+written once:
+
+- ``open_peer`` connects one client and waits until the server has taken it in: our ``welcome``,
+  PeerJS's ``OPEN``, and for y-webrtc (which acknowledges nothing) the echo of the ``announce``
+  that a y-webrtc client publishes to its room right after subscribing;
+- ``direct`` builds one frame addressed to one other peer: our ``signal``, a PeerJS ``CANDIDATE``
+  to a peer id, a y-webrtc ``publish`` to the other peer's own inbox topic (the best case for
+  y-webrtc: a real client publishes to the whole room topic and every member gets a copy);
+- ``payload`` pulls the benchmark payload out of a received frame (None for anything else);
+- ``fan_out`` sends one event to every peer of a room: our hook ``POST /hooks/board``, a y-webrtc
+  ``publish`` to the room topic, and for PeerJS (which has no rooms) one addressed message per peer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+
+from signaling.tickets import mint_hook_token, mint_ticket
+
+CONNECT_TIMEOUT: Final = 30.0
+# An ICE candidate as browsers trickle it: makes every relayed frame about 200 bytes.
+CANDIDATE: Final = (
+    "candidate:842163049 1 udp 1677729535 127.0.0.1 54321 typ srflx raddr 0.0.0.0 rport 0 "
+    "generation 0 ufrag Xa1b network-cost 999"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a server listens."""
+
+    name: str
+    ws_url: str
+    http_url: str
+    secret: str = ""
+
+
+@dataclass
+class Peer:
+    """One connected client: its socket, the address others reach it by, how long joining took."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    address: str
+    room: str
+    join_ms: float
+
+
+def bench_payload(seq: int) -> dict[str, Any]:
+    """The ~200-byte signaling-sized payload; ``t`` is the send time in ns, ``n`` a sequence."""
+    return {
+        "candidate": {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0},
+        "n": seq,
+        "t": time.perf_counter_ns(),
+    }
+
+
+async def _receive_until(ws: aiohttp.ClientWebSocketResponse, wanted: str, key: str) -> Any:
+    """Read frames until one whose ``key`` field equals ``wanted``; return it parsed."""
+    while True:
+        msg = await ws.receive(timeout=CONNECT_TIMEOUT)
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            raise ConnectionError(f"connection ended while waiting for {wanted}: {msg.type.name}")
+        message = json.loads(msg.data)
+        if message.get(key) == wanted:
+            return message
+        if message.get("type") in ("error", "ERROR"):
+            raise ConnectionError(f"server refused: {message}")
+
+
+class Adapter:
+    """Base class: the shape every adapter has."""
+
+    name = "?"
+    fan_out_emulated = False
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
+        """Do untimed per-peer work (minting tickets) for ``(room, index)`` before a timed phase."""
+
+    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+        raise NotImplementedError
+
+    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def payload(self, text: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    async def fan_out(
+        self,
+        session: aiohttp.ClientSession,
+        sender: Peer,
+        room: Sequence[Peer],
+        event: dict[str, Any],
+    ) -> None:
+        raise NotImplementedError
+
+
+class OursAdapter(Adapter):
+    """Our signaling server: ``join`` with a ticket, ``signal`` to a peer id, hooks for events."""
+
+    name = "ours"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        self._tickets: dict[tuple[str, int], str] = {}
+
+    def _ticket(self, room: str, index: int) -> str:
+        ticket = self._tickets.pop((room, index), None)
+        if ticket is None:
+            ticket = mint_ticket(
+                self.target.secret, sprint=room, user_id=f"u{index}", name=f"Bench {index}"
+            )
+        return ticket
+
+    def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
+        for room, index in specs:
+            self._tickets[(room, index)] = self._ticket(room, index)
+
+    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+        ticket = self._ticket(room, index)
+        started = time.perf_counter()
+        ws = await session.ws_connect(self.target.ws_url, autoping=True, max_msg_size=0)
+        await ws.send_str(json.dumps({"type": "join", "ticket": ticket}))
+        welcome = await _receive_until(ws, "welcome", "type")
+        return Peer(ws, welcome["peer"], room, (time.perf_counter() - started) * 1000)
+
+    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+        return json.dumps({"type": "signal", "to": to.address, "data": payload})
+
+    def payload(self, text: str) -> dict[str, Any] | None:
+        message = json.loads(text)
+        kind = message.get("type")
+        if kind == "signal":
+            return message["data"]
+        if kind == "event":
+            return message["event"]
+        return None
+
+    async def fan_out(
+        self,
+        session: aiohttp.ClientSession,
+        sender: Peer,
+        room: Sequence[Peer],
+        event: dict[str, Any],
+    ) -> None:
+        body = json.dumps({"sprint": room[0].room, "event": event}).encode()
+        token = mint_hook_token(self.target.secret, body)
+        async with session.post(
+            f"{self.target.http_url}/hooks/board",
+            data=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        ) as response:
+            if response.status != 202:
+                raise RuntimeError(f"hook refused: {response.status} {await response.text()}")
+
+
+class YWebrtcAdapter(Adapter):
+    """y-webrtc's server: ``subscribe`` to topics, ``publish`` to a topic."""
+
+    name = "y-webrtc"
+
+    @staticmethod
+    def _inbox(room: str, index: int) -> str:
+        return f"{room}/peer{index}"
+
+    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+        inbox = self._inbox(room, index)
+        started = time.perf_counter()
+        ws = await session.ws_connect(self.target.ws_url, autoping=True, max_msg_size=0)
+        await ws.send_str(json.dumps({"type": "subscribe", "topics": [room, inbox]}))
+        announce = {"type": "announce", "from": inbox}
+        await ws.send_str(json.dumps({"type": "publish", "topic": room, "data": announce}))
+        while True:  # others' announces may come first; ours closes the join
+            message = await _receive_until(ws, "publish", "type")
+            if message.get("data", {}).get("from") == inbox:
+                break
+        return Peer(ws, inbox, room, (time.perf_counter() - started) * 1000)
+
+    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+        return json.dumps({"type": "publish", "topic": to.address, "data": payload})
+
+    def payload(self, text: str) -> dict[str, Any] | None:
+        message = json.loads(text)
+        data = message.get("data") if message.get("type") == "publish" else None
+        return data if isinstance(data, dict) and "t" in data else None
+
+    async def fan_out(
+        self,
+        session: aiohttp.ClientSession,
+        sender: Peer,
+        room: Sequence[Peer],
+        event: dict[str, Any],
+    ) -> None:
+        await sender.ws.send_str(
+            json.dumps({"type": "publish", "topic": room[0].room, "data": event})
+        )
+
+
+class PeerjsAdapter(Adapter):
+    """The PeerJS server: connect with ``?key&id&token``, ``{type,dst,payload}`` to a peer id."""
+
+    name = "peerjs"
+    fan_out_emulated = True
+
+    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+        peer_id = f"{room}-p{index}"
+        url = f"{self.target.ws_url}?key=peerjs&id={peer_id}&token=t{index}"
+        started = time.perf_counter()
+        ws = await session.ws_connect(url, autoping=True, max_msg_size=0)
+        await _receive_until(ws, "OPEN", "type")
+        return Peer(ws, peer_id, room, (time.perf_counter() - started) * 1000)
+
+    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+        return json.dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
+
+    def payload(self, text: str) -> dict[str, Any] | None:
+        message = json.loads(text)
+        payload = message.get("payload")
+        return payload if isinstance(payload, dict) and "t" in payload else None
+
+    async def fan_out(
+        self,
+        session: aiohttp.ClientSession,
+        sender: Peer,
+        room: Sequence[Peer],
+        event: dict[str, Any],
+    ) -> None:
+        # No rooms in PeerJS: one addressed message per member, the way a PeerJS app would.
+        for member in room:
+            await sender.ws.send_str(self.direct(sender, member, event))
+
+
+ADAPTERS: Final[dict[str, type[Adapter]]] = {
+    "ours": OursAdapter,
+    "y-webrtc": YWebrtcAdapter,
+    "peerjs": PeerjsAdapter,
+}
+
+
+def adapter_for(target: Target) -> Adapter:
+    return ADAPTERS[target.name](target)

@@ -1,0 +1,380 @@
+"""The one asyncio load generator: four workloads, each bounded in count and in time.
+
+Every workload takes an :class:`~bench.adapters.Adapter` (so it speaks the server's own protocol)
+and the server's pid (to read its memory and CPU from /proc), and returns a plain dict for the
+results JSON. All traffic goes to the adapter's target, which is on 127.0.0.1.
+
+- :func:`idle_connections`: connect in steps up to N clients, memory per connection, connect rate;
+- :func:`directed_relay`: pairs of peers sending ~200-byte messages at a ladder of offered rates;
+- :func:`join_storm`: many peers joining rooms of one size at once;
+- :func:`room_fan_out`: events to every member of one room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import aiohttp
+
+from bench import procstat
+from bench.adapters import Adapter, Peer, bench_payload
+from bench.stats import latency_summary, percentile
+
+P99_LIMIT_MS: Final = 50.0
+CONNECT_CONCURRENCY: Final = 64
+
+
+def new_session() -> aiohttp.ClientSession:
+    """A client session with no connection cap (each websocket holds one connection)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60)
+    )
+
+
+@dataclass
+class Inbox:
+    """What the reader tasks collected: latencies by step, deliveries by event number."""
+
+    latencies: dict[int, list[float]] = field(default_factory=dict)
+    deliveries: dict[int, int] = field(default_factory=dict)
+    control: int = 0
+    on_delivery: Callable[[dict[str, Any], float], None] | None = None
+
+
+async def _read(adapter: Adapter, peer: Peer, inbox: Inbox) -> None:
+    """Read one peer's frames until its socket ends; record benchmark payloads."""
+    async for msg in peer.ws:
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            continue
+        received = time.perf_counter_ns()
+        payload = adapter.payload(msg.data)
+        if payload is None or "t" not in payload:
+            inbox.control += 1
+            continue
+        latency_ms = (received - payload["t"]) / 1e6
+        inbox.latencies.setdefault(payload.get("s", 0), []).append(latency_ms)
+        number = payload.get("n", 0)
+        inbox.deliveries[number] = inbox.deliveries.get(number, 0) + 1
+        if inbox.on_delivery is not None:
+            inbox.on_delivery(payload, latency_ms)
+
+
+class Crowd:
+    """A set of connected peers with their reader tasks; ``close()`` drops them all."""
+
+    def __init__(self, adapter: Adapter, session: aiohttp.ClientSession) -> None:
+        self.adapter = adapter
+        self.session = session
+        self.peers: list[Peer] = []
+        self.inbox = Inbox()
+        self.failures: list[str] = []
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def open(
+        self, specs: Sequence[tuple[str, int]], concurrency: int = CONNECT_CONCURRENCY
+    ) -> list[Peer]:
+        """Open one peer per ``(room, index)``, at most ``concurrency`` joins in flight."""
+        gate = asyncio.Semaphore(concurrency)
+        opened: list[Peer | None] = [None] * len(specs)
+
+        async def one(slot: int, room: str, index: int) -> None:
+            async with gate:
+                try:
+                    peer = await self.adapter.open_peer(self.session, room, index)
+                except (aiohttp.ClientError, ConnectionError, OSError, TimeoutError) as exc:
+                    self.failures.append(f"{type(exc).__name__}: {exc}"[:200])
+                    return
+                opened[slot] = peer
+                self._readers.append(asyncio.create_task(_read(self.adapter, peer, self.inbox)))
+
+        await asyncio.gather(*(one(slot, room, index) for slot, (room, index) in enumerate(specs)))
+        peers = [peer for peer in opened if peer is not None]
+        self.peers.extend(peers)
+        return peers
+
+    def open_count(self) -> int:
+        return sum(not peer.ws.closed for peer in self.peers)
+
+    async def close(self, timeout: float = 30.0) -> None:
+        """Stop the readers and close every socket (bounded; the session aborts the rest)."""
+        for task in self._readers:
+            task.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        closing = asyncio.gather(*(peer.ws.close() for peer in self.peers), return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(closing, timeout)
+
+
+# --- idle connections ---------------------------------------------------------------------------
+
+
+async def idle_connections(
+    adapter: Adapter,
+    server_pid: int,
+    levels: Sequence[int],
+    *,
+    hold_seconds: float = 5.0,
+    settle_seconds: float = 2.0,
+) -> dict[str, Any]:
+    """Connect up to each level in turn (rooms of two), then hold the last level.
+
+    Per level: memory of the server per connection above its idle baseline (VmRSS and PSS), and
+    the rate at which that step's connections were made. After the hold, how many are still open
+    (a heartbeat that went unanswered would have dropped them).
+    """
+    baseline = procstat.memory(server_pid)
+    steps: list[dict[str, Any]] = []
+    async with new_session() as session:
+        crowd = Crowd(adapter, session)
+        try:
+            made = 0
+            for level in levels:
+                specs = [(f"idle{i // 2}", i) for i in range(made, level)]
+                adapter.prepare(specs)
+                started = time.perf_counter()
+                await crowd.open(specs)
+                elapsed = time.perf_counter() - started
+                await asyncio.sleep(settle_seconds)
+                memory = procstat.memory(server_pid)
+                connected = len(crowd.peers)
+                steps.append(
+                    {
+                        "level": level,
+                        "connected": connected,
+                        "connect_rate_per_s": round((connected - made) / elapsed, 1),
+                        "rss_bytes": memory.rss,
+                        "pss_bytes": memory.pss,
+                        "rss_per_conn_bytes": round((memory.rss - baseline.rss) / connected),
+                        "pss_per_conn_bytes": round((memory.pss - baseline.pss) / connected),
+                    }
+                )
+                made = connected
+                if connected < level:
+                    break  # the server refused some: no point in going higher
+            await asyncio.sleep(hold_seconds)
+            held = crowd.open_count()
+        finally:
+            await crowd.close()
+    return {
+        "baseline_rss_bytes": baseline.rss,
+        "baseline_pss_bytes": baseline.pss,
+        "steps": steps,
+        "hold_seconds": hold_seconds,
+        "held_open": held,
+        "failures": len(crowd.failures),
+        "failure_examples": crowd.failures[:3],
+    }
+
+
+# --- directed relay -----------------------------------------------------------------------------
+
+
+async def _pace(
+    adapter: Adapter, pairs: Sequence[tuple[Peer, Peer]], rate: float, seconds: float, step: int
+) -> int:
+    """Send ``rate`` messages/s for ``seconds``, round-robin over the pairs (alternating way)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    sent = 0
+    turn = 0
+    while (now := loop.time()) - start < seconds:
+        due = int((now - start) * rate)
+        while sent < due:
+            first, second = pairs[turn % len(pairs)]
+            sender, receiver = (first, second) if (turn // len(pairs)) % 2 == 0 else (second, first)
+            turn += 1
+            payload = bench_payload(sent)
+            payload["s"] = step
+            await sender.ws.send_str(adapter.direct(sender, receiver, payload))
+            sent += 1
+        await asyncio.sleep(0.001)
+    return sent
+
+
+async def directed_relay(
+    adapter: Adapter,
+    server_pid: int,
+    *,
+    rooms: int,
+    rates: Sequence[float],
+    step_seconds: float = 3.0,
+    drain_seconds: float = 2.0,
+    stop_after_failures: int = 1,
+) -> dict[str, Any]:
+    """Rooms of two peers exchanging ~200-byte messages at each offered rate of the ladder.
+
+    Per step: messages sent and received, latency p50/p99 from send to arrival, the server's CPU
+    time per delivered message, and the generator's own CPU share (a step where the generator ran
+    out of CPU, or could not send at the offered rate, is marked ``generator_bound``). A step is
+    *sustained* when p99 ≤ 50 ms and at least 99 % arrived; the ladder stops after a failed step.
+    """
+    specs = [(f"relay{room}", index) for room in range(rooms) for index in (0, 1)]
+    adapter.prepare(specs)
+    steps: list[dict[str, Any]] = []
+    async with new_session() as session:
+        crowd = Crowd(adapter, session)
+        try:
+            peers = await crowd.open(specs)
+            if len(peers) != len(specs):
+                raise RuntimeError(
+                    f"only {len(peers)} of {len(specs)} peers joined: {crowd.failures[:3]}"
+                )
+            by_room: dict[str, list[Peer]] = {}
+            for peer in peers:
+                by_room.setdefault(peer.room, []).append(peer)
+            pairs = [(members[0], members[1]) for members in by_room.values()]
+            failures = 0
+            for step, rate in enumerate(rates, start=1):
+                server_cpu = procstat.cpu_seconds(server_pid)
+                own_cpu = procstat.self_cpu_seconds()
+                started = time.perf_counter()
+                sent = await _pace(adapter, pairs, rate, step_seconds, step)
+                paced = time.perf_counter() - started
+                own_cpu = procstat.self_cpu_seconds() - own_cpu
+                deadline = time.perf_counter() + drain_seconds
+                while len(crowd.inbox.latencies.get(step, ())) < sent:
+                    if time.perf_counter() > deadline:
+                        break
+                    await asyncio.sleep(0.01)
+                server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
+                latencies = crowd.inbox.latencies.pop(step, [])
+                received = len(latencies)
+                summary = latency_summary(latencies)
+                sustained = received >= 0.99 * sent and summary["p99_ms"] <= P99_LIMIT_MS
+                generator_bound = sent < 0.97 * rate * step_seconds - 2 or own_cpu / paced > 0.9
+                steps.append(
+                    {
+                        "offered_per_s": rate,
+                        "sent": sent,
+                        "received": received,
+                        "achieved_per_s": round(received / paced, 1),
+                        **summary,
+                        "server_cpu_s": round(server_cpu, 3),
+                        "server_cpu_us_per_msg": round(1e6 * server_cpu / max(received, 1), 2),
+                        "server_cpu_share": round(server_cpu / paced, 3),
+                        "generator_cpu_share": round(own_cpu / paced, 3),
+                        "generator_bound": generator_bound,
+                        "sustained": sustained,
+                    }
+                )
+                if not sustained:
+                    failures += 1
+                    if failures >= stop_after_failures:
+                        break
+        finally:
+            await crowd.close()
+    best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0.0)
+    return {
+        "rooms": rooms,
+        "step_seconds": step_seconds,
+        "steps": steps,
+        "max_sustained_per_s": best,
+    }
+
+
+# --- join storm ---------------------------------------------------------------------------------
+
+
+async def join_storm(
+    adapter: Adapter,
+    server_pid: int,
+    *,
+    room_size: int,
+    peers: int,
+    concurrency: int = CONNECT_CONCURRENCY,
+) -> dict[str, Any]:
+    """``peers`` clients joining rooms of ``room_size`` at once (``concurrency`` in flight).
+
+    Joins per second over the whole storm, p50/p99 time from connect to being taken in (our
+    ``welcome``, PeerJS ``OPEN``, y-webrtc's announce echo), server CPU per join.
+    """
+    specs = [(f"storm{room_size}-{i // room_size}", i) for i in range(peers)]
+    adapter.prepare(specs)
+    async with new_session() as session:
+        crowd = Crowd(adapter, session)
+        try:
+            server_cpu = procstat.cpu_seconds(server_pid)
+            started = time.perf_counter()
+            joined = await crowd.open(specs, concurrency)
+            elapsed = time.perf_counter() - started
+            server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
+        finally:
+            await crowd.close()
+    times = [peer.join_ms for peer in joined]
+    return {
+        "room_size": room_size,
+        "peers": peers,
+        "joined": len(joined),
+        "concurrency": concurrency,
+        "joins_per_s": round(len(joined) / elapsed, 1),
+        **{f"join_{key}": value for key, value in latency_summary(times).items()},
+        "server_cpu_us_per_join": round(1e6 * server_cpu / max(len(joined), 1), 1),
+        "failures": len(crowd.failures),
+    }
+
+
+# --- room fan-out -------------------------------------------------------------------------------
+
+
+async def room_fan_out(
+    adapter: Adapter,
+    server_pid: int,
+    *,
+    room_size: int = 50,
+    events: int = 200,
+    window: int = 8,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """``events`` events to every member of one room, at most ``window`` events in flight.
+
+    An event is complete when all ``room_size`` members have it. Deliveries per second over the
+    whole run; p50/p99 from sending an event to its last delivery.
+    """
+    members_specs = [("fan", i) for i in range(room_size)]
+    sender_spec = [("fan-sender", room_size)]
+    adapter.prepare(members_specs + sender_spec)
+    completions: list[float] = []
+    async with new_session() as session:
+        crowd = Crowd(adapter, session)
+        try:
+            members = await crowd.open(members_specs)
+            (sender,) = await crowd.open(sender_spec)
+            gate = asyncio.Semaphore(window)
+            done = asyncio.Event()
+
+            def delivered(payload: dict[str, Any], latency_ms: float) -> None:
+                if crowd.inbox.deliveries.get(payload["n"]) == len(members):
+                    completions.append(latency_ms)
+                    gate.release()
+                    if len(completions) == events:
+                        done.set()
+
+            crowd.inbox.on_delivery = delivered
+            server_cpu = procstat.cpu_seconds(server_pid)
+            started = time.perf_counter()
+            for number in range(1, events + 1):
+                await gate.acquire()
+                event = {"model": "task", "action": "updated", **bench_payload(number)}
+                await adapter.fan_out(session, sender, members, event)
+            await asyncio.wait_for(done.wait(), timeout)
+            elapsed = time.perf_counter() - started
+            server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
+        finally:
+            await crowd.close()
+    total = sum(crowd.inbox.deliveries.values())
+    return {
+        "room_size": len(members),
+        "events": events,
+        "window": window,
+        "deliveries": total,
+        "deliveries_per_s": round(total / elapsed, 1),
+        "event_p50_ms": round(percentile(completions, 0.5), 3),
+        "event_p99_ms": round(percentile(completions, 0.99), 3),
+        "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(total, 1), 2),
+        "emulated": adapter.fan_out_emulated,
+    }

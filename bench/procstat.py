@@ -1,0 +1,51 @@
+"""What a process costs, read from /proc: resident memory and CPU time. Linux only, no I/O else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Resident (VmRSS) and proportional (PSS) set size in bytes."""
+
+    rss: int
+    pss: int
+
+
+def memory(pid: int) -> Memory:
+    """VmRSS from ``/proc/<pid>/status`` and Pss from ``/proc/<pid>/smaps_rollup``."""
+    rss = pss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) * 1024
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) * 1024
+    except OSError:
+        pss = rss
+    return Memory(rss=rss, pss=pss)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of ``pid`` (all its threads), from ``/proc/<pid>/stat``."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    # The command name is in parentheses and may hold spaces: split after its closing one.
+    fields = text[text.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / CLOCK_TICKS
+
+
+def self_cpu_seconds() -> float:
+    """CPU time of this process (the load generator)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()

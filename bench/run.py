@@ -1,0 +1,299 @@
+"""Run every workload against every server, several times, and write the results JSON.
+
+Runs are interleaved (run 1 of each server, then run 2, ...) so a change in the machine's load
+(other engineers test on it) hits every server alike. Each workload run gets a freshly started
+server. Everything is bounded: fixed counts, fixed step lengths, a timeout around each run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import aiohttp
+
+from bench import loadgen, procstat, profile
+from bench.adapters import Adapter, Target, adapter_for
+from bench.servers import (
+    SECRET,
+    SERVER_NAMES,
+    SERVERS_DIR,
+    ServerProcess,
+    pin_generator,
+    server_core,
+    start_server,
+)
+
+RESULTS: Final = Path(__file__).resolve().parent / "results" / "results.json"
+RUN_TIMEOUT: Final = 240.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big and how long: ``full`` for ``make bench``, ``quick`` to try the machinery."""
+
+    runs: int = 3
+    idle_levels: tuple[int, ...] = (1000, 5000, 10000, 20000)
+    idle_hold_ours: float = 25.0  # longer than one heartbeat interval (20 s)
+    idle_hold_others: float = 5.0
+    relay_rooms: int = 50
+    relay_rates: tuple[float, ...] = (
+        500,
+        1000,
+        2000,
+        3000,
+        4000,
+        6000,
+        8000,
+        10000,
+        12000,
+        16000,
+        20000,
+    )
+    relay_step_seconds: float = 3.0
+    storm_sizes: tuple[int, ...] = (2, 10, 50)
+    storm_peers: int = 1000
+    fan_out_room: int = 50
+    fan_out_events: int = 200
+    profile_seconds: float = 20.0
+    profile_relay_rate: float = 4000.0
+    servers: tuple[str, ...] = SERVER_NAMES
+    workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout")
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(
+            runs=1,
+            idle_levels=(200, 500),
+            idle_hold_ours=1.0,
+            idle_hold_others=1.0,
+            relay_rooms=10,
+            relay_rates=(500, 2000),
+            relay_step_seconds=1.0,
+            storm_sizes=(2, 10),
+            storm_peers=100,
+            fan_out_events=20,
+            profile_seconds=3.0,
+        )
+
+
+def fd_limit_levels(levels: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Raise our soft fd limit to the hard one; cap the idle levels to what fits (with headroom).
+
+    Every connection costs one descriptor in the generator and one in the server, and both inherit
+    this process's limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    cap = soft - 100
+    return tuple(min(level, cap) for level in levels), soft
+
+
+def _command_output(*command: str) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def _package_version(name: str) -> str:
+    path = SERVERS_DIR / "node_modules" / name / "package.json"
+    try:
+        return str(json.loads(path.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def machine_facts(fd_limit: int) -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    total_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "?",
+        ),
+        "memory_gib": round(total_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "fd_limit": fd_limit,
+        "revision": _command_output("git", "rev-parse", "--short", "HEAD"),
+        "signaling_changes_uncommitted": bool(
+            _command_output("git", "status", "--porcelain", "--", "signaling")
+        ),
+        "versions": {
+            "python": platform.python_version(),
+            "aiohttp": aiohttp.__version__,
+            "node": _command_output("node", "--version"),
+            "y-webrtc": _package_version("y-webrtc"),
+            "peer": _package_version("peer"),
+            "ws (node)": _package_version("ws"),
+        },
+    }
+
+
+Workload = Callable[[Adapter, int], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def workloads(
+    plan: Plan, levels: tuple[int, ...]
+) -> dict[str, Callable[[str], list[tuple[str, Workload]]]]:
+    """For each workload name: the (label, coroutine factory) pairs to run against one server."""
+
+    def idle(server: str) -> list[tuple[str, Workload]]:
+        hold = plan.idle_hold_ours if server == "ours" else plan.idle_hold_others
+        return [
+            ("idle", lambda a, pid: loadgen.idle_connections(a, pid, levels, hold_seconds=hold))
+        ]
+
+    def relay(server: str) -> list[tuple[str, Workload]]:
+        return [
+            (
+                "relay",
+                lambda a, pid: loadgen.directed_relay(
+                    a,
+                    pid,
+                    rooms=plan.relay_rooms,
+                    rates=plan.relay_rates,
+                    step_seconds=plan.relay_step_seconds,
+                    stop_after_failures=2,
+                ),
+            )
+        ]
+
+    def storm(server: str) -> list[tuple[str, Workload]]:
+        def one(size: int) -> Workload:
+            return lambda a, pid: loadgen.join_storm(a, pid, room_size=size, peers=plan.storm_peers)
+
+        return [(f"storm{size}", one(size)) for size in plan.storm_sizes]
+
+    def fanout(server: str) -> list[tuple[str, Workload]]:
+        return [
+            (
+                "fanout",
+                lambda a, pid: loadgen.room_fan_out(
+                    a, pid, room_size=plan.fan_out_room, events=plan.fan_out_events
+                ),
+            )
+        ]
+
+    return {"idle": idle, "relay": relay, "storm": storm, "fanout": fanout}
+
+
+def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
+    """Start a fresh server, run one workload against it (bounded), stop the server."""
+    with start_server(server_name) as server:
+        target = target_of(server)
+        before = procstat.load_average()
+        started = time.time()
+        result = asyncio.run(
+            asyncio.wait_for(workload(adapter_for(target), server.pid), RUN_TIMEOUT)
+        )
+        result["load_average_before"] = [round(x, 2) for x in before]
+        result["load_average_after"] = [round(x, 2) for x in procstat.load_average()]
+        result["wall_seconds"] = round(time.time() - started, 1)
+        result["server_pinned_core"] = server.pinned_core
+    return result
+
+
+def target_of(server: ServerProcess) -> Target:
+    return Target(server.name, server.ws_url, server.http_url, SECRET)
+
+
+def profile_ours(plan: Plan, levels: tuple[int, ...], out_dir: Path) -> dict[str, Any]:
+    """py-spy on our server under the directed-relay load and under the idle-connection load."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    cases: dict[str, tuple[str, Workload]] = {
+        "relay": (
+            f"directed relay at {plan.profile_relay_rate:g} msg/s, {plan.relay_rooms} rooms",
+            lambda a, pid: loadgen.directed_relay(
+                a,
+                pid,
+                rooms=plan.relay_rooms,
+                rates=(plan.profile_relay_rate,),
+                step_seconds=plan.profile_seconds,
+            ),
+        ),
+        "idle": (
+            f"idle connections: connecting {levels[-1]} and holding them (heartbeats on)",
+            lambda a, pid: loadgen.idle_connections(
+                a, pid, (levels[-1],), hold_seconds=plan.profile_seconds
+            ),
+        ),
+    }
+    for name, (description, workload) in cases.items():
+        raw = out_dir / f"profile-{name}.raw.txt"
+        with start_server("ours") as server:
+            recorder = profile.start_recording(server.pid, plan.profile_seconds + 30, raw)
+            try:
+                load = asyncio.run(
+                    asyncio.wait_for(
+                        workload(adapter_for(target_of(server)), server.pid), RUN_TIMEOUT
+                    )
+                )
+            finally:
+                recorder.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                try:
+                    recorder.wait(30)
+                except subprocess.TimeoutExpired:
+                    recorder.kill()
+        text = raw.read_text() if raw.exists() else ""
+        results[name] = {"description": description, **profile.summarise(text), "load": load}
+    return results
+
+
+def save(results: dict[str, Any], path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+
+
+def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
+    levels, fd_limit = fd_limit_levels(plan.idle_levels)
+    results: dict[str, Any] = {
+        "plan": asdict(plan) | {"idle_levels_used": list(levels)},
+        "machine": machine_facts(fd_limit),
+        "cpu_sharing": (
+            f"server pinned to core {server_core()} with taskset; "
+            f"load generator (one asyncio process) pinned to core(s) {pin_generator()}"
+        ),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_average_start": [round(x, 2) for x in procstat.load_average()],
+        "workloads": {},
+    }
+    builders = workloads(plan, levels)
+    for run in range(plan.runs):
+        for name in plan.workloads:
+            for server in plan.servers:
+                for label, workload in builders[name](server):
+                    print(f"[bench] run {run + 1}/{plan.runs} {label} {server}", flush=True)
+                    try:
+                        result = run_one(server, workload)
+                    except Exception as exc:  # one failed run must not lose the others
+                        result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                        print(f"[bench]   failed: {result['error']}", file=sys.stderr, flush=True)
+                    results["workloads"].setdefault(label, {}).setdefault(server, []).append(result)
+                    save(results, path)
+    if "ours" in plan.servers:
+        print("[bench] profiling ours with py-spy", flush=True)
+        results["profile"] = profile_ours(plan, levels, path.parent)
+    results["load_average_end"] = [round(x, 2) for x in procstat.load_average()]
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    save(results, path)
+    return results
