@@ -66,16 +66,42 @@ JOIN_FIRST: Final = ProtocolError("join first: the first message must be join", 
 
 
 class Client:
-    """Per-connection protocol state: the socket plus its rate-limit buckets."""
+    """Per-connection protocol state: the socket plus its rate-limit buckets.
+
+    The relay and invalid-message buckets are made on first use; most clients never need them.
+    """
+
+    __slots__ = (
+        "_invalid",
+        "_relays",
+        "close_request",
+        "connection",
+        "messages",
+        "name",
+        "settings",
+    )
 
     def __init__(self, connection: ClientConnection, settings: Settings) -> None:
         self.connection = connection
+        self.settings = settings
         self.messages = TokenBucket(settings.rate, settings.burst)
-        self.relays = TokenBucket(settings.relay_rate, settings.relay_burst)
-        self.invalid = TokenBucket(settings.invalid_rate, settings.invalid_burst)
+        self._relays: TokenBucket | None = None
+        self._invalid: TokenBucket | None = None
         self.name: str | None = None
         # Set when this client must be disconnected; its own handler performs the close.
         self.close_request: tuple[int, str] | None = None
+
+    @property
+    def relays(self) -> TokenBucket:
+        if self._relays is None:
+            self._relays = TokenBucket(self.settings.relay_rate, self.settings.relay_burst)
+        return self._relays
+
+    @property
+    def invalid(self) -> TokenBucket:
+        if self._invalid is None:
+            self._invalid = TokenBucket(self.settings.invalid_rate, self.settings.invalid_burst)
+        return self._invalid
 
 
 class SignalingServer:
@@ -109,6 +135,9 @@ class SignalingServer:
         ws = web.WebSocketResponse(
             heartbeat=self.settings.heartbeat or None,
             max_msg_size=self.settings.max_frame_bytes,
+            # Browsers offer permessage-deflate; accepting it costs a zlib context per socket
+            # (hundreds of KiB) to squeeze messages of a few hundred bytes. Refuse it.
+            compress=False,
         )
         await ws.prepare(request)
         connection = ClientConnection(

@@ -26,8 +26,25 @@ class ClientConnection:
     """A websocket plus what the server knows about the client behind it.
 
     ``state`` is one of ``"connecting"`` (no join yet), ``"joined"``, ``"closing"``; ``peer``,
-    ``sprint`` and ``user_id`` are set on join.
+    ``sprint`` and ``user_id`` are set on join. Slotted, with the queue made only while there is
+    something to write: an idle connection should cost as little as possible (docs/benchmarks.md).
     """
+
+    __slots__ = (
+        "_max_queue",
+        "_queue",
+        "_transport",
+        "_writer",
+        "address",
+        "number",
+        "on_overflow",
+        "overflowed",
+        "peer",
+        "sprint",
+        "state",
+        "user_id",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -42,7 +59,7 @@ class ClientConnection:
         self.address = request.remote or "?"
         self._transport = request.transport
         self._max_queue = max_queue
-        self._queue: deque[str] = deque()
+        self._queue: deque[str] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.state = "connecting"
         self.peer: str | None = None
@@ -55,7 +72,10 @@ class ClientConnection:
         """Queue one frame; never waits. False if the connection is closing or just overflowed."""
         if self.state == "closing":
             return False
-        if len(self._queue) >= self._max_queue:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self._max_queue:
             if self.overflowed:
                 return False
             self.overflowed = True
@@ -66,17 +86,17 @@ class ClientConnection:
                 peer=self.peer,
                 sprint=self.sprint,
                 addr=self.address,
-                queued=len(self._queue),
+                queued=len(queue),
             )
             # A client this far behind cannot take a close frame either (its TCP window is full),
             # so drop the connection; its handler then runs the normal leave.
             self.state = "closing"
             if self._writer is not None:
                 self._writer.cancel()
-            self._queue.clear()
+            self._queue = None
             self.abort()
             return False
-        self._queue.append(text)
+        queue.append(text)
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain())
         return True
@@ -89,8 +109,9 @@ class ClientConnection:
             while self._queue and not self.ws.closed:
                 await self.ws.send_str(self._queue.popleft())
         except (ConnectionError, RuntimeError):
-            self._queue.clear()
+            pass
         finally:
+            self._queue = None
             self._writer = None
 
     async def close(self, code: int, reason: str, *, flush: bool = True) -> None:
@@ -103,7 +124,7 @@ class ClientConnection:
         self.state = "closing"
         if self._writer is not None:
             self._writer.cancel()
-        self._queue.clear()
+        self._queue = None
         try:
             await asyncio.wait_for(
                 self.ws.close(code=code, message=reason.encode()[:120]), CLOSE_TIMEOUT_SECONDS

@@ -74,7 +74,9 @@ class Fuzzer:
         return self.client.app[SERVER]  # type: ignore[index]
 
     async def start(self) -> None:
-        settings = make_settings(rate=10_000, burst=10_000, invalid_burst=10_000)
+        settings = make_settings(
+            rate=10_000, burst=10_000, invalid_burst=10_000, max_peers_per_sprint=100_000
+        )
         self.client = TestClient(TestServer(create_app(settings)))
         await self.client.start_server()
         self.observer = await self.client.ws_connect("/ws")
