@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line entry point for the board (``python manage.py migrate``, ``runserver``...)."""
+"""Django's command-line entry point for the board (``python manage.py migrate``, ...)."""
 
 import os
 import sys
