@@ -26,7 +26,7 @@ from bench.adapters import Adapter, Peer, bench_payload
 from bench.stats import latency_summary, percentile
 
 P99_LIMIT_MS: Final = 50.0
-CONNECT_CONCURRENCY: Final = 64
+CONNECT_CONCURRENCY: Final = 128
 
 
 def new_session() -> aiohttp.ClientSession:

@@ -125,10 +125,13 @@ class ServerProcess:
         self.close()
 
 
-def start_server(name: str, *, pin: bool = True, timeout: float = 20.0) -> ServerProcess:
+def start_server(
+    name: str, *, pin: bool = True, timeout: float = 20.0, extra_args: tuple[str, ...] = ()
+) -> ServerProcess:
     """Start ``name`` on a free loopback port and wait until it answers HTTP."""
     port = free_port()
     command, extra_env = command_for(name, port)
+    command = [*command, *extra_args]
     core = server_core() if pin else None
     if core is not None:
         command = ["taskset", "-c", core, *command]

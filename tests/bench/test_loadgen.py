@@ -1,0 +1,85 @@
+"""The load generator against a real in-process signaling server, at tiny scale.
+
+``make bench`` is not part of ``make test``; this keeps the generator's adapter for our server and
+its result shapes from rotting silently. No npm, no Chromium: a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bench import loadgen, profile
+from bench.adapters import Adapter, OursAdapter, Target
+from signaling.app import create_app
+from signaling.config import Settings
+
+SECRET = "bench-test-secret-" + "x" * 20
+
+
+@pytest.fixture
+async def ours() -> AsyncIterator[Adapter]:
+    settings = Settings(
+        secret=SECRET, rate=1e5, burst=100_000, relay_rate=1e5, max_peers_per_sprint=100
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    try:
+        base = f"127.0.0.1:{server.port}"
+        yield OursAdapter(Target("ours", f"ws://{base}/ws", f"http://{base}", SECRET))
+    finally:
+        await server.close()
+
+
+async def test_directed_relay_delivers_every_message_and_reports_each_step(ours: Adapter) -> None:
+    result = await loadgen.directed_relay(
+        ours, os.getpid(), rooms=2, rates=(20,), step_seconds=1.0, drain_seconds=2.0
+    )
+    (step,) = result["steps"]
+    assert step["sent"] >= 18
+    assert step["received"] == step["sent"]
+    assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
+    assert step["server_cpu_us_per_msg"] >= 0
+    assert isinstance(step["sustained"], bool)
+    assert result["max_sustained_per_s"] in (0, 20)
+
+
+async def test_idle_connections_measure_memory_per_connection(ours: Adapter) -> None:
+    result = await loadgen.idle_connections(
+        ours, os.getpid(), (4, 8), hold_seconds=0.1, settle_seconds=0.05
+    )
+    assert [step["connected"] for step in result["steps"]] == [4, 8]
+    assert result["held_open"] == 8
+    assert result["failures"] == 0
+    assert all(step["connect_rate_per_s"] > 0 for step in result["steps"])
+
+
+async def test_join_storm_counts_joins_and_times_welcome(ours: Adapter) -> None:
+    result = await loadgen.join_storm(ours, os.getpid(), room_size=3, peers=9)
+    assert result["joined"] == 9
+    assert result["failures"] == 0
+    assert result["joins_per_s"] > 0
+    assert 0 < result["join_p50_ms"] <= result["join_p99_ms"]
+
+
+async def test_room_fan_out_reaches_every_member_through_the_hook(ours: Adapter) -> None:
+    result = await loadgen.room_fan_out(ours, os.getpid(), room_size=5, events=4, window=2)
+    assert result["deliveries"] == 20
+    assert result["deliveries_per_s"] > 0
+    assert result["emulated"] is False
+
+
+def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> None:
+    collapsed = "\n".join(
+        [
+            "run (asyncio/base_events.py:1);log_event (signaling/logs.py:3);dumps (json/encoder.py:9) 3",
+            "run (asyncio/base_events.py:1);_on_text (signaling/app.py:7) 1",
+        ]
+    )
+    summary = profile.summarise(collapsed)
+    assert summary["samples"] == 4
+    assert summary["categories"][0] == {"name": "JSON encode", "percent": 75.0}
+    assert summary["own"][0]["name"] == "dumps (json/encoder.py)"
