@@ -75,7 +75,8 @@ async def test_room_fan_out_reaches_every_member_through_the_hook(ours: Adapter)
 def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> None:
     collapsed = "\n".join(
         [
-            "run (asyncio/base_events.py:1);log_event (signaling/logs.py:3);dumps (json/encoder.py:9) 3",
+            "run (asyncio/base_events.py:1);log_event (signaling/logs.py:3);"
+            "dumps (json/encoder.py:9) 3",
             "run (asyncio/base_events.py:1);_on_text (signaling/app.py:7) 1",
         ]
     )
