@@ -69,6 +69,7 @@ class BoardStack:
     board: subprocess.Popen[str]
     port: int
     sprint: int
+    database: Path
 
     @property
     def url(self) -> str:
@@ -78,8 +79,11 @@ class BoardStack:
     def start(cls, template: Path, sprint: int, directory: Path) -> BoardStack:
         database = directory / "db.sqlite3"
         shutil.copy(template, database)
-        signaling = SignalingProcess(SECRET).wait_ready()
         port = free_port()
+        # Browsers send the board's origin; signaling lets only that one in.
+        signaling = SignalingProcess(
+            SECRET, "--allowed-origin", f"http://127.0.0.1:{port}"
+        ).wait_ready()
         board = subprocess.Popen(
             [
                 sys.executable,
@@ -99,7 +103,7 @@ class BoardStack:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        stack = cls(signaling, board, port, sprint)
+        stack = cls(signaling, board, port, sprint, database)
         try:
             wait_for_http(f"{stack.url}/login/", timeout=30, process=board)
         except BaseException:
@@ -118,6 +122,22 @@ class BoardStack:
         if self.board.stdout:
             self.board.stdout.close()
         self.signaling.stop()
+
+    def add_user(self, username: str, first: str, last: str) -> None:
+        """Another person on the board, with the demo users' password."""
+        code = (
+            "from django.contrib.auth.models import User; "
+            f"User.objects.create_user({username!r}, password={PASSWORD!r}, "
+            f"first_name={first!r}, last_name={last!r})"
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=board_environment(self.database, self.signaling.port),
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
 
     def bot_command(self, *args: str, user: str = "demo") -> list[str]:
         """``python -m peer_client`` against this board, logged in as ``user``."""

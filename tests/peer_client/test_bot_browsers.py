@@ -1,118 +1,111 @@
 """The bot next to two Chromium tabs on one sprint: a three-way mesh of browsers and aiortc.
 
-Uses the browser suite's fixtures (``tests/e2e/conftest.py``: the board under gunicorn, signaling
-with the board's origin allowed, Debian's Chromium with camera/microphone granted). Runs inside the
-loopback-only namespace (``make test-webrtc``); the bot gets ``--loopback-only``.
+Real processes: the board (gunicorn), signaling (allowing the board's origin), Debian's Chromium
+(camera/microphone granted and ``--allow-loopback-in-peer-connection``, or it offers no candidate
+on loopback; ../shared/notes/webrtc-interop.md) and the bot (``--loopback-only``). Playwright's
+async API, so this test shares pytest-asyncio's loop with the rest of the suite. Tabs are driven
+with real pointer events.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.async_api import Browser, Page, async_playwright
 
-from tests.e2e.board_page import (
-    hover_column,
-    pick_up,
-    wait_direct_links,
-    wait_in_column,
-    wait_settled,
-)
-from tests.e2e.conftest import (  # noqa: F401  (fixtures used by name)
-    PASSWORD,
-    Stack,
-    board_environment,
-    browser,
-    open_board,
-    playwright,
-    seeded_database,
-    stack,
-)
-from tests.support.processes import ROOT
+from peer_client.board_api import BoardClient
+from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
+from tests.peer_client.test_bot_live import Bot
 
 pytestmark = pytest.mark.webrtc
 
-OpenBoard = Callable[..., Page]
-BOT_USER = "robo"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+]
+WAIT_MS = 15_000
+TASK = "Sprint burndown chart"  # seeded in "In progress"
 
 
-class BotProcess:
-    """``python -m peer_client --json`` as a child; a thread collects its JSON lines."""
-
-    def __init__(self, stack: Stack, *args: str) -> None:  # noqa: F811
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "peer_client",
-                "--board",
-                stack.base,
-                "--sprint",
-                str(stack.sprint),
-                "--user",
-                BOT_USER,
-                "--password",
-                PASSWORD,
-                "--loopback-only",
-                "--json",
-                *args,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        self.lines: list[dict[str, Any]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for text in self.process.stdout:
-            try:
-                self.lines.append(json.loads(text))
-            except ValueError:
-                continue
-
-    def wait_line(self, event: str, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if line.get("event") == event and match(line):
-                    return line
-            if self.process.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"the bot printed no matching {event!r}: {self.lines}")
-
-    def wait(self, timeout: float = 30) -> int:
-        code = self.process.wait(timeout)
-        self._reader.join(5)
-        return code
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream:
-                stream.close()
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
-def watch_marker(page: Page, task_id: int, name: str) -> None:
-    """Record in the page where a ghost of ``task_id`` by ``name`` appears, and if its card was
-    marked as being moved by ``name`` (``window.__botMarker``)."""
-    page.evaluate(
+OpenTab = Callable[[str], Awaitable[Page]]
+
+
+@pytest.fixture
+async def open_tab(browser: Browser, board_stack: BoardStack) -> OpenTab:
+    """``await open_tab("demo")``: a logged-in tab (its own context) on the sprint's board."""
+
+    async def open_as(username: str) -> Page:
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        await context.grant_permissions(["camera", "microphone"], origin=board_stack.url)
+        context.set_default_timeout(WAIT_MS)
+        page = await context.new_page()
+        await page.goto(f"{board_stack.url}/login/?next=/sprints/{board_stack.sprint}/")
+        await page.fill("input[name=username]", username)
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"**/sprints/{board_stack.sprint}/")
+        await page.wait_for_function("() => window.watercooler?.state.tasks.size > 0")
+        return page
+
+    return open_as
+
+
+async def wait_direct_links(page: Page, count: int) -> None:
+    await page.wait_for_function(
+        """count => window.watercooler.stats().links
+            .filter(link => link.path === "direct").length >= count""",
+        arg=count,
+    )
+
+
+async def wait_in_column(page: Page, task_id: int, column: str, index: int) -> None:
+    await page.wait_for_function(
+        """([id, name, index]) => [...document.querySelectorAll(
+                `#board .column[data-column="${name}"] .tasks > .task`)]
+                .map(card => Number(card.dataset.taskId))[index] === id""",
+        arg=[task_id, column, index],
+    )
+
+
+async def wait_settled(page: Page, task_id: int) -> None:
+    await page.wait_for_function("id => !window.watercooler.state.overlays.has(id)", arg=task_id)
+
+
+async def pointer_to(page: Page, selector: str, *, down: bool = False) -> None:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not visible"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 6
+    await page.mouse.move(x, y, steps=8)
+    if down:
+        await page.mouse.down()
+        await page.mouse.move(x + 12, y + 8, steps=3)
+
+
+async def watch_marker(page: Page, task_id: int, name: str) -> None:
+    """Record in the page (``window.__botMarker``) each column where a ghost of ``task_id`` by
+    ``name`` appears, and whether its card was marked as being moved by ``name``."""
+    await page.evaluate(
         """([id, name]) => {
             const seen = window.__botMarker = {ghostIn: [], cardMarked: false};
             const look = () => {
@@ -134,92 +127,84 @@ def watch_marker(page: Page, task_id: int, name: str) -> None:
     )
 
 
-def add_bot_user(database: Path, stack: Stack) -> None:  # noqa: F811
-    """A third person for the bot: ``robo`` (Robo Bot), password as the demo users'."""
-    code = (
-        "from django.contrib.auth.models import User; "
-        f"User.objects.create_user({BOT_USER!r}, password={PASSWORD!r}, "
-        "first_name='Robo', last_name='Bot')"
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env={**os.environ, **board_environment(database, stack.signaling.port)},
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-
-
-def test_two_tabs_and_the_bot_share_drags_and_moves(
-    stack: Stack,  # noqa: F811
-    open_board: OpenBoard,  # noqa: F811
-    tmp_path: Path,
+async def test_two_tabs_and_the_bot_share_drags_and_moves(
+    board_stack: BoardStack, open_tab: OpenTab
 ) -> None:
-    add_bot_user(tmp_path / "db.sqlite3", stack)
-    task = stack.task_named("Sprint burndown chart")  # In Progress
-    dana = open_board("demo")
-    sam = open_board("sam")
-
-    # 1. A watching bot: a three-way mesh; it sees a tab's drag.
-    watcher = BotProcess(stack)
+    await asyncio.to_thread(board_stack.add_user, "robo", "Robo", "Bot")
+    api = BoardClient(board_stack.url)
+    await api.login("demo", PASSWORD)
     try:
-        for page in (dana, sam):
-            wait_direct_links(page, 2)
-            expect(page.locator("#presence .avatar")).to_have_count(3)
-        watcher.wait_line(
-            "link", lambda line: line["state"] == "direct" and line["name"] == "Sam Second"
-        )
-        pick_up(dana, task["id"])
-        hover_column(dana, "done")
-        hover = watcher.wait_line(
-            "drag", lambda line: line["kind"] == "hover" and line["place"]["column"] == "done"
-        )
-        assert (hover["name"], hover["task"]) == ("Dana Demo", task["id"])
-        hover_column(dana, "in_progress")  # and back: dropped where it was
-        dana.mouse.up()
-        watcher.wait_line("drag", lambda line: line["kind"] in ("drop", "cancel"))
-        watcher.process.send_signal(signal.SIGINT)
-        assert watcher.wait(15) == 0
-    finally:
-        watcher.stop()
-    for page in (dana, sam):
-        expect(page.locator("#presence .avatar")).to_have_count(2)
-    wait_in_column(dana, task["id"], "in_progress")
-    wait_settled(dana, task["id"])
-    task = stack.api("GET", f"/api/tasks/{task['id']}/")
+        task = task_named(await api.tasks(board_stack.sprint), TASK)
+        task_id = task["id"]
+        dana = await open_tab("demo")
+        sam = await open_tab("sam")
+        card = f'#board .task[data-task-id="{task_id}"]'
 
-    # 2. An acting bot: both tabs see its drag marker follow it, then its move; the board has it.
-    #    Each tab records what it shows while the bot drags (the marker lasts only a step).
-    for page in (dana, sam):
-        watch_marker(page, task["id"], "Robo Bot")
-    actor = BotProcess(
-        stack,
-        "--wait-peers",
-        "2",
-        "--drag",
-        f"{task['id']}:testing,in_progress",
-        "--move",
-        f"{task['id']}:done:0",
-        "--step",
-        "1",
-        "--once",
-    )
-    try:
+        # 1. A watching bot makes a three-way mesh and sees a tab's drag.
+        watcher = await Bot.start(board_stack.bot_command("--loopback-only", "--json", user="robo"))
+        try:
+            for page in (dana, sam):
+                await wait_direct_links(page, 2)
+                await page.locator("#presence .avatar").nth(2).wait_for()
+            await watcher.wait_line("link", lambda line: line["name"] == "Sam Second")
+            await watcher.wait_line("link", lambda line: line["name"] == "Dana Demo")
+            await pointer_to(dana, card, down=True)
+            await pointer_to(dana, '#board .column[data-column="done"] .tasks')
+            hover = await watcher.wait_line(
+                "drag", lambda line: line["kind"] == "hover" and line["place"]["column"] == "done"
+            )
+            assert (hover["name"], hover["task"]) == ("Dana Demo", task_id)
+            await pointer_to(dana, '#board .column[data-column="in_progress"] .tasks')
+            await dana.mouse.up()  # dropped back where it was
+            await watcher.wait_line("drag", lambda line: line["kind"] in ("drop", "cancel"))
+            await wait_settled(dana, task_id)
+            watcher.process.send_signal(2)  # SIGINT
+            assert await watcher.wait(15) == 0
+        finally:
+            await watcher.kill()
+        task = task_named(await api.tasks(board_stack.sprint), TASK)
         for page in (dana, sam):
-            wait_in_column(page, task["id"], "done", 0)
-            wait_settled(page, task["id"])
-        assert actor.wait() == 0
+            await page.wait_for_function(
+                "() => document.querySelectorAll('#presence .avatar').length === 2"
+            )
+
+        # 2. An acting bot: both tabs see its marker follow its drag, then its move, which the
+        #    board keeps. Each tab records what it shows (a marker lasts one --step).
+        for page in (dana, sam):
+            await watch_marker(page, task_id, "Robo Bot")
+        actor = await Bot.start(
+            board_stack.bot_command(
+                "--loopback-only",
+                "--json",
+                "--wait-peers",
+                "2",
+                "--drag",
+                f"{task_id}:testing,in_progress",
+                "--move",
+                f"{task_id}:done:0",
+                "--step",
+                "1",
+                "--once",
+                user="robo",
+            )
+        )
+        try:
+            for page in (dana, sam):
+                await wait_in_column(page, task_id, "done", 0)
+                await wait_settled(page, task_id)
+            assert await actor.wait() == 0, await actor.stderr()
+        finally:
+            await actor.kill()
+        for page in (dana, sam):
+            seen = await page.evaluate("() => window.__botMarker")
+            # Picked up in In progress, over Testing, back over In progress, put back; picked up
+            # again, over Done, dropped.
+            assert seen["ghostIn"] == ["in_progress", "testing", "in_progress", "done"], seen
+            assert seen["cardMarked"], seen
+        (moved,) = actor.events("moved")
+        assert moved["task"]["status"] == "done"
+        saved = task_named(await api.tasks(board_stack.sprint), TASK)
+        assert (saved["status"], saved["position"]) == ("done", 0)
+        assert saved["version"] == task["version"] + 1
     finally:
-        actor.stop()
-    for page in (dana, sam):
-        seen = page.evaluate("() => window.__botMarker")
-        # Picked up in In progress, over Testing, back over In progress, put back; picked up
-        # again, over Done, dropped.
-        assert seen["ghostIn"] == ["in_progress", "testing", "in_progress", "done"], seen
-        assert seen["cardMarked"], seen
-    (moved,) = [line for line in actor.lines if line["event"] == "moved"]
-    assert moved["task"]["status"] == "done"
-    saved = stack.api("GET", f"/api/tasks/{task['id']}/")
-    assert (saved["status"], saved["position"]) == ("done", 0)
-    assert saved["version"] == task["version"] + 1
+        await api.close()
