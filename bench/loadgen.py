@@ -137,8 +137,12 @@ async def idle_connections(
                 specs = [(f"idle{i // 2}", i) for i in range(made, level)]
                 adapter.prepare(specs)
                 started = time.perf_counter()
+                own_cpu = procstat.self_cpu_seconds()
+                server_cpu = procstat.cpu_seconds(server_pid)
                 await crowd.open(specs)
                 elapsed = time.perf_counter() - started
+                own_cpu = procstat.self_cpu_seconds() - own_cpu
+                server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
                 await asyncio.sleep(settle_seconds)
                 memory = procstat.memory(server_pid)
                 connected = len(crowd.peers)
@@ -147,6 +151,8 @@ async def idle_connections(
                         "level": level,
                         "connected": connected,
                         "connect_rate_per_s": round((connected - made) / elapsed, 1),
+                        "generator_cpu_share": round(own_cpu / elapsed, 3),
+                        "server_cpu_share": round(server_cpu / elapsed, 3),
                         "rss_bytes": memory.rss,
                         "pss_bytes": memory.pss,
                         "rss_per_conn_bytes": round((memory.rss - baseline.rss) / connected),
