@@ -81,6 +81,8 @@ class Adapter:
 
     name = "?"
     fan_out_emulated = False
+    # A frame the client must send now and then to stay connected (None: the server pings).
+    keepalive: str | None = None
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -213,6 +215,8 @@ class PeerjsAdapter(Adapter):
 
     name = "peerjs"
     fan_out_emulated = True
+    # PeerJS clients send HEARTBEAT every 5 s; the server drops a client silent for 60 s.
+    keepalive = '{"type":"HEARTBEAT"}'
 
     async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
         peer_id = f"{room}-p{index}"

@@ -97,6 +97,17 @@ class Crowd:
         self.peers.extend(peers)
         return peers
 
+    async def keep_alive(self, interval: float = 5.0) -> None:
+        """Send the adapter's keepalive frame to every peer each ``interval`` s (until cancelled)."""
+        frame = self.adapter.keepalive
+        if frame is None:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            for peer in list(self.peers):
+                if not peer.ws.closed:
+                    await peer.ws.send_str(frame)
+
     def open_count(self) -> int:
         return sum(not peer.ws.closed for peer in self.peers)
 
@@ -131,6 +142,7 @@ async def idle_connections(
     steps: list[dict[str, Any]] = []
     async with new_session() as session:
         crowd = Crowd(adapter, session)
+        keepalive = asyncio.create_task(crowd.keep_alive())
         try:
             made = 0
             for level in levels:
@@ -165,6 +177,8 @@ async def idle_connections(
             await asyncio.sleep(hold_seconds)
             held = crowd.open_count()
         finally:
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
             await crowd.close()
     return {
         "baseline_rss_bytes": baseline.rss,
