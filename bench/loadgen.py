@@ -98,7 +98,7 @@ class Crowd:
         return peers
 
     async def keep_alive(self, interval: float = 5.0) -> None:
-        """Send the adapter's keepalive frame to every peer each ``interval`` s (until cancelled)."""
+        """Send the adapter's keepalive frame to every peer every ``interval`` s."""
         frame = self.adapter.keepalive
         if frame is None:
             return
