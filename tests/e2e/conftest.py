@@ -191,13 +191,16 @@ def stack(seeded_database: tuple[Path, dict[str, Any]], tmp_path: Path) -> Itera
         stack.signaling.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop registered as running in
+# this thread while it is open, and pytest-asyncio then refuses every coroutine test that follows
+# in the same process. Closing it after each browser module keeps the later async suites working.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

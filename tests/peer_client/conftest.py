@@ -7,7 +7,6 @@ WebRTC tests (``@pytest.mark.webrtc``) run inside a loopback-only network namesp
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -22,28 +21,6 @@ from tests.support.processes import SignalingProcess
 
 SECRET = "peer-client-test-secret-0123456789abcdef"
 OPEN_TIMEOUT = 15.0
-
-
-@pytest.fixture(autouse=True)
-def _no_foreign_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Hide a sync Playwright's event loop from our asyncio tests while they run.
-
-    Playwright's sync API (the browser suite's session-scoped ``playwright`` fixture, which our
-    browser test shares) leaves its loop registered as *running* in the main thread between calls.
-    pytest-asyncio then refuses every later coroutine test in the same process ("Runner.run()
-    cannot be called from a running event loop"). No Playwright call happens during our coroutine
-    tests, so we unregister that loop around them and put it back afterwards. This fixture is
-    autouse, so it is set up before pytest-asyncio's runner and torn down after it.
-    """
-    foreign = asyncio.events._get_running_loop()
-    hide = foreign is not None and inspect.iscoroutinefunction(request.function)
-    if hide:
-        asyncio.events._set_running_loop(None)
-    try:
-        yield
-    finally:
-        if hide:
-            asyncio.events._set_running_loop(foreign)
 
 
 @pytest.fixture
