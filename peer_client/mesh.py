@@ -4,8 +4,13 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; ../shared/notes/webrtc-interop.md):
 
 - Every connection is built with ``RTCConfiguration(iceServers=...)`` from ``welcome`` — never a
   bare ``RTCPeerConnection()``, which would reach for Google's STUN server.
-- The newcomer offers (:meth:`PeerMesh.offer`); the other side answers. The offerer creates the
-  ``"watercooler"`` channel before its offer.
+- Each pair has one *offerer*: the peer that learned of the other from ``welcome.peers``
+  (:meth:`PeerMesh.welcome`); the one that learned of it from ``peer-joined`` is the *answerer*
+  (:meth:`PeerMesh.joined`). The offerer offers whenever it has no usable connection to a present
+  peer: from ``welcome`` to each listed peer without an open channel, and again (after a short,
+  growing delay) when its channel closes or its connection fails. The answerer never initiates; a
+  fresh offer replaces whatever connection it had. So aiortc never has to roll back. The offerer
+  creates the ``"watercooler"`` channel before its offer.
 - aiortc does not trickle: we send one full description with the candidates inline. Browsers
   trickle: their candidates are parsed with ``aiortc.sdp.candidate_from_sdp``; ``null`` is
   end-of-candidates.
@@ -27,7 +32,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from aiortc import (
@@ -44,9 +49,17 @@ from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
 log = logging.getLogger("peer_client.mesh")
 
 LinkState = Literal["connecting", "open", "relayed", "closed"]
+Role = Literal["offerer", "answerer"]
 SendFunction = Callable[[str, dict[str, Any]], bool]
 StateCallback = Callable[[str, str, str], None]
 MessageCallback = Callable[[str, str | bytes], None]
+
+RETRY_BASE = 1.0
+"""The offerer's first re-offer after a lost link comes this many seconds later, then 2x, 4x, ..."""
+RETRY_CAP = 30.0
+"""... up to this many seconds between re-offers to one peer."""
+STABLE_LINK = 30.0
+"""A link open at least this long counts as good: its next loss starts the delays over."""
 
 
 def ice_servers_from(welcome_servers: object) -> list[RTCIceServer]:
@@ -220,8 +233,8 @@ class PeerLink:
             raise ValueError("signal data is neither a description nor a candidate")
 
     async def _answer(self, sdp: str) -> None:
-        # A new offer always starts over: the rule (newcomer offers, a rejoining peer offers only
-        # when it has no open channel) means the old connection is dead or never came up.
+        # A new offer always starts over: the pair's offerer offers only when it has no usable
+        # connection, so whatever we still hold for this peer is dead or never came up.
         await self._drop_connection()
         if self._state == "open":
             self._set_state("connecting")
@@ -257,6 +270,7 @@ class PeerLink:
         await self._drop_connection()
         if self._state != "closed":
             self._set_state("relayed")
+            self.mesh._lost(self.peer)
 
     # --- sending and closing -----------------------------------------------------------------
 
@@ -302,6 +316,9 @@ class PeerMesh:
         on_state: StateCallback,
         ice_servers: list[RTCIceServer] | None = None,
         link_timeout: float = LINK_TIMEOUT,
+        can_offer: Callable[[], bool] = lambda: True,
+        retry_base: float = RETRY_BASE,
+        retry_cap: float = RETRY_CAP,
     ) -> None:
         self.send_signal = send_signal
         self.send_relay = send_relay
@@ -310,14 +327,41 @@ class PeerMesh:
         self.ice_servers: list[RTCIceServer] = list(ice_servers or [])
         self.link_timeout = link_timeout
         self.links: dict[str, PeerLink] = {}
+        self.roles: dict[str, Role] = {}
+        """Our role in the pair with each present peer (from ``welcome`` / ``peer-joined``)."""
+        self._can_offer = can_offer
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self._retry_timers: dict[str, asyncio.TimerHandle] = {}
+        self._attempts: dict[str, int] = {}
+        self._opened_at: dict[str, float] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
     def state_of(self, peer: str) -> LinkState | None:
         link = self.links.get(peer)
         return link.state if link is not None else None
 
+    def welcome(self, peers: Iterable[str]) -> None:
+        """Signaling's ``welcome`` listed ``peers``: we are the offerer of each of these pairs.
+
+        We offer to each listed peer we have no open channel with (a connection that is not open
+        is replaced). An open channel is kept: if the other side closed it meanwhile, its close
+        brings a re-offer. Peers not listed lose their role (they may not have rejoined yet), but
+        an open channel to them is never closed for that.
+        """
+        self.roles = {peer: "offerer" for peer in peers}
+        for peer in sorted(self.roles):
+            if self.state_of(peer) != "open":
+                self.offer(peer)
+
+    def joined(self, peer: str) -> None:
+        """Signaling's ``peer-joined``: we are the answerer of this pair and wait for its offer."""
+        self.roles[peer] = "answerer"
+        self._cancel_retry(peer)
+
     def offer(self, peer: str) -> None:
-        """Negotiate with ``peer`` as the offerer (we are the newcomer, or lost our channel)."""
+        """Negotiate with ``peer`` as the offerer, with a fresh connection."""
+        self._cancel_retry(peer)
         link = self.links.get(peer)
         if link is None or link.state == "closed":
             link = self.links[peer] = PeerLink(self, peer)
@@ -344,11 +388,46 @@ class PeerMesh:
 
     async def drop(self, peer: str) -> None:
         """Close the connection to ``peer`` at once (it left)."""
+        self.roles.pop(peer, None)
+        self._cancel_retry(peer)
+        self._attempts.pop(peer, None)
+        self._opened_at.pop(peer, None)
         link = self.links.pop(peer, None)
         if link is not None:
             await link.close()
 
+    # --- offering again ----------------------------------------------------------------------
+
+    def _lost(self, peer: str) -> None:
+        """The link to ``peer`` closed or failed: if we are its offerer, offer again later."""
+        if self.roles.get(peer) != "offerer" or peer in self._retry_timers:
+            return
+        loop = asyncio.get_running_loop()
+        opened = self._opened_at.pop(peer, None)
+        if opened is not None and loop.time() - opened >= STABLE_LINK:
+            self._attempts.pop(peer, None)
+        attempt = self._attempts.get(peer, 0)
+        self._attempts[peer] = attempt + 1
+        delay = min(self._retry_cap, self._retry_base * 2 ** min(attempt, 16))
+        log.info("link %s: lost; offering again in %g s", peer, delay)
+        self._retry_timers[peer] = loop.call_later(delay, self._retry, peer)
+
+    def _retry(self, peer: str) -> None:
+        self._retry_timers.pop(peer, None)
+        if self.roles.get(peer) != "offerer" or self.state_of(peer) == "open":
+            return
+        if not self._can_offer():
+            return  # signaling is away: the next welcome offers
+        self.offer(peer)
+
+    def _cancel_retry(self, peer: str) -> None:
+        timer = self._retry_timers.pop(peer, None)
+        if timer is not None:
+            timer.cancel()
+
     def _state_changed(self, peer: str, old: str, new: str) -> None:
+        if new == "open":
+            self._opened_at[peer] = asyncio.get_running_loop().time()
         if new == "closed":
             link = self.links.get(peer)
             if link is not None and link.state == "closed":
@@ -356,10 +435,15 @@ class PeerMesh:
                 task = asyncio.get_running_loop().create_task(link.close())
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
+                self._lost(peer)
         self._on_state(peer, old, new)
 
     async def close(self) -> None:
-        """Close every connection. Idempotent."""
+        """Close every connection and forget every role (a later ``welcome`` starts over).
+        Idempotent."""
+        self.roles.clear()
+        for peer in list(self._retry_timers):
+            self._cancel_retry(peer)
         links = list(self.links.values())
         self.links.clear()
         await asyncio.gather(*(link.close() for link in links), return_exceptions=True)

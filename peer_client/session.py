@@ -185,6 +185,7 @@ class BoardSession:
             on_message=self._on_channel_message,
             on_state=self._on_link_state,
             link_timeout=link_timeout,
+            can_offer=lambda: self.signaling.state == "joined",
         )
 
     @classmethod
@@ -326,6 +327,7 @@ class BoardSession:
             if isinstance(peer, str):
                 self._remember(peer, user)
                 self._signaling_peers.add(peer)
+                self.mesh.joined(peer)  # it offers; we answer
                 self._update_presence()
         elif kind == "peer-left":
             peer = message.get("peer")
@@ -359,11 +361,10 @@ class BoardSession:
             if isinstance(entry, dict) and isinstance(entry.get("peer"), str):
                 self._remember(entry["peer"], entry.get("user"))
                 listed.add(entry["peer"])
-        # A peer missing from the list may simply not have rejoined yet: keep its open channel.
+        # We offer to the listed peers (docs/protocol.md 1.4). A peer missing from the list may
+        # simply not have rejoined yet: its open channel is kept.
         self._signaling_peers = listed
-        for other in sorted(listed):
-            if self.mesh.state_of(other) != "open":
-                self.mesh.offer(other)
+        self.mesh.welcome(listed)
         self._update_presence()
 
     def _remember(self, peer: str, user: object) -> None:

@@ -8,6 +8,7 @@ import json
 import aiohttp
 import pytest
 
+from peer_client.session import BoardSession
 from signaling.tickets import mint_ticket
 from tests.peer_client.conftest import (
     SAMPLE_TASKS,
@@ -113,3 +114,64 @@ async def test_pair_without_a_direct_link_goes_through_relay(
         message = await silent.receive_json(timeout=5)
         assert message["data"]["type"] == "drag-start"
         assert json.dumps(message["data"]["from"]) == '{"column": "not_started", "index": 0}'
+
+
+def drop_signaling_socket(session: BoardSession) -> None:
+    """Cut ``session``'s signaling TCP connection under it (a network blip): no close frame."""
+    ws = session.signaling._ws
+    assert ws is not None, "the session has no live signaling socket"
+    transport = ws._writer.transport
+    assert transport is not None
+    transport.abort()
+
+
+@pytest.mark.parametrize("slow_close", [False, True], ids=["prompt-close", "slow-close"])
+async def test_one_peer_rejoining_after_a_blip_gets_its_link_back(
+    make_peer: PeerFactory, slow_close: bool
+) -> None:
+    """Bob's websocket drops; Ann closes her connection to him (peer-left) and waits for his offer;
+    Bob rejoins with the same id. Bob learned of Ann from ``welcome``, so he is the pair's offerer.
+
+    With ``slow_close`` Ann's close reaches Bob only after his ``welcome`` (as when the close is
+    slower than the rejoin): Bob still holds an open channel then, keeps it, and must offer again
+    once it closes. Otherwise the close usually wins and Bob offers from his ``welcome``.
+    """
+    ann, ann_events = await make_peer("Ann", tasks=SAMPLE_TASKS)
+    bob, bob_events = await make_peer("Bob", tasks=SAMPLE_TASKS)
+    await wait_linked(ann, bob)
+    bob_peer = bob.peer
+    old_channels = {ann.mesh.links[bob_peer].channel, bob.mesh.links[ann.peer].channel}
+
+    def bob_rejoined() -> bool:
+        return bob.signaling.state == "joined" and bob.signaling.reconnects == 1
+
+    if slow_close:
+        drop = ann.mesh.drop
+
+        async def drop_after_bob_rejoined(peer: str) -> None:
+            await wait_until(bob_rejoined, what="Bob to rejoin")
+            assert bob.link_state(ann.peer) == "direct", "Bob saw the close before his welcome"
+            await drop(peer)
+
+        ann.mesh.drop = drop_after_bob_rejoined  # type: ignore[method-assign]
+
+    drop_signaling_socket(bob)
+    await ann_events.wait_for("peer-left", lambda p: p.peer == bob_peer)
+    await wait_until(bob_rejoined, what="Bob to rejoin")
+    assert bob.peer == bob_peer, "Bob resumed with the same peer id"
+    # Ann closed her connection to Bob on peer-left: the pair needs new channels on both sides.
+    await wait_until(
+        lambda: all(
+            session.mesh.links.get(other.peer) is not None
+            and session.mesh.links[other.peer].channel not in old_channels
+            and session.link_state(other.peer) == "direct"
+            for session, other in ((ann, bob), (bob, ann))
+        ),
+        what="a new open channel on both sides",
+    )
+
+    ann.drag_start(1)
+    await bob_events.wait_for("drag", lambda e: e.kind == "start" and e.task == 1)
+    bob.drag_start(2)
+    await ann_events.wait_for("drag", lambda e: e.kind == "start" and e.task == 2)
+    assert ann.link_state(bob.peer) == bob.link_state(ann.peer) == "direct"
