@@ -335,3 +335,76 @@ def test_pair_without_a_direct_link_falls_back_to_the_relay(
     )
     assert relay_bytes is not None
     assert float(relay_bytes.group(1)) > 0
+
+
+MARK_OLD_CHANNELS = """() => {
+    for (const link of window.watercooler.mesh.links.values())
+        for (const channel of link.channels) channel.beforeBlip = true;
+}"""
+NEW_CHANNEL_OPEN = """() => {
+    const links = [...window.watercooler.mesh.links.values()];
+    return links.length === 1 && links[0].openChannel !== undefined
+        && !links[0].openChannel.beforeBlip;
+}"""
+# Sam's tab takes its link to Dana out of the mesh on peer-left, as the protocol says, but holds
+# the connection open until the test closes it: the close reaches Dana after her welcome.
+HOLD_CLOSE_ON_PEER_LEFT = """() => {
+    const mesh = window.watercooler.mesh;
+    const left = mesh.left;
+    window.heldLinks = [];
+    mesh.left = (peer) => {
+        mesh.left = left;
+        const link = mesh.links.get(peer);
+        if (!link) return false;
+        mesh.links.delete(peer);
+        window.heldLinks.push(link);
+        mesh.options.onChange();
+        return true;
+    };
+}"""
+
+
+@pytest.mark.parametrize("slow_close", [False, True], ids=["prompt-close", "slow-close"])
+def test_one_tab_signaling_blip_gets_a_direct_link_back(
+    stack: Stack, open_board: OpenBoard, slow_close: bool
+) -> None:
+    """Dana's websocket drops and she rejoins with the same peer id; Sam closed his connection to
+    her on peer-left and waits for her offer (she learned of him from her welcome). The pair gets
+    a new direct channel and drags cross it again."""
+    dana, sam = two_tabs(open_board)
+    dana_peer = stats(dana)["peer"]
+    for page in (dana, sam):
+        page.evaluate(MARK_OLD_CHANNELS)
+    if slow_close:
+        sam.evaluate(HOLD_CLOSE_ON_PEER_LEFT)
+
+    dana.evaluate("() => window.watercooler.signaling.ws.close()")
+    dana.wait_for_function("() => window.watercooler.welcomes === 2", timeout=WAIT_MS)
+    wait_live_status(dana, "live")
+    assert stats(dana)["peer"] == dana_peer, "Dana resumed her peer id"
+    if slow_close:
+        sam.wait_for_function("() => window.heldLinks.length === 1", timeout=WAIT_MS)
+        assert dana.evaluate(
+            "() => [...window.watercooler.mesh.links.values()][0].openChannel.beforeBlip"
+        ), "Dana still holds her old open channel after her welcome"
+        sam.evaluate("() => window.heldLinks.forEach(link => link.close())")
+    for page in (dana, sam):
+        page.wait_for_function(NEW_CHANNEL_OPEN, timeout=WAIT_MS)
+
+    task = stack.task_named("Sign-up page copy")
+    pick_up(dana, task["id"])
+    hover_column(dana, "testing")
+    expect(column(sam, "testing").locator(f'.ghost[data-task-id="{task["id"]}"]')).to_be_visible()
+    dana.mouse.up()
+    wait_in_column(sam, task["id"], "testing")
+    wait_settled(dana, task["id"])
+    other = stack.task_named("CSV export")
+    keyboard_move(sam, other["id"], ["ArrowLeft"])
+    wait_in_column(dana, other["id"], "in_progress")
+    for page in (dana, sam):
+        (link,) = stats(page)["links"]
+        assert link["path"] == "direct"
+    # Sam's link to Dana is new since the blip: one channel, one hello each way.
+    (sam_link,) = stats(sam)["links"]
+    assert sam_link["counters"]["sentDirect"]["hello"] == 1, sam_link["counters"]
+    assert sam_link["counters"]["receivedDirect"]["hello"] == 1, sam_link["counters"]

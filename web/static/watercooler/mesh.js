@@ -5,20 +5,25 @@
  * link (2.6). It moves encoded messages; what they mean is the board's business.
  *
  * Rules:
- * - The newcomer offers (to every peer in its `welcome`); the other side waits for the offer.
+ * - The peer that learned of the other from `welcome` is the pair's offerer; the one told by
+ *   `peer-joined` is the answerer (roles.js). The offerer offers whenever it has no usable link to a
+ *   present peer: from `welcome`, and again (after a growing delay) when its channel closes or its
+ *   connection fails. The answerer never initiates; a fresh offer replaces its old connection.
  *   Glare is still handled the perfect-negotiation way (the smaller peer id is polite).
  * - Each peer's incoming signaling is applied strictly in order, through one promise chain.
  * - Trickle ICE: the description at once, then every candidate, then `{candidate: null}`.
- * - A connection is closed at once on `peer-left`, and when it fails or closes; the offerer of the
- *   pair then offers again while the peer is still present. Meanwhile messages use the relay.
+ * - A connection is closed at once on `peer-left`. When it fails or closes, messages use the relay
+ *   until the offerer's new offer brings a channel up.
  */
 
 import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, encodeMessage } from "./protocol.js";
+import { STABLE_LINK_MS, introduced, reofferDelayMs } from "./roles.js";
 import { TokenBucket } from "./timing.js";
 
 /** @typedef {import("./protocol.js").Message} Message */
 /** @typedef {{id: string, name: string}} PeerUser */
 /** @typedef {"connecting" | "direct" | "relayed" | "closed"} LinkPath */
+/** @typedef {import("./roles.js").Role} Role */
 /**
  * @typedef {{
  *   sendSignal: (to: string, data: object) => boolean,
@@ -30,9 +35,6 @@ import { TokenBucket } from "./timing.js";
  * }} MeshOptions
  */
 
-/** After a failed direct link, the offerer tries again after 3 s, 6 s, … up to a minute. */
-const RETRY_DIRECT_MS = 3000;
-const MAX_RETRY_DIRECT_MS = 60_000;
 /** Our own budget for relayed messages, under signaling's default (20/s, burst 60) for all peers. */
 const RELAY_RATE = 15;
 const RELAY_BURST = 40;
@@ -58,12 +60,13 @@ function count(counts, type) {
 
 /** One other viewer: its connection, channel(s), path and measurements. */
 export class PeerLink {
-  /** @param {PeerMesh} mesh @param {string} peer @param {PeerUser} user @param {boolean} weOffer */
-  constructor(mesh, peer, user, weOffer) {
+  /** @param {PeerMesh} mesh @param {string} peer @param {PeerUser} user @param {Role} role */
+  constructor(mesh, peer, user, role) {
     this.mesh = mesh;
     this.peer = peer;
     this.user = user;
-    this.weOffer = weOffer;
+    /** our side of the pair: the offerer offers (again), the answerer waits for offers */
+    this.role = role;
     /** @type {RTCPeerConnection | null} */
     this.pc = null;
     /** @type {RTCDataChannel[]} */
@@ -78,6 +81,8 @@ export class PeerLink {
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.retryTimer = null;
     this.retries = 0;
+    /** @type {number | null} when the current channel opened (performance.now()) */
+    this.openedAt = null;
     /** @type {number | null} round-trip time from getStats, ms */
     this.rttMs = null;
     /** @type {number | null} round-trip time from ping/pong, ms */
@@ -152,8 +157,10 @@ export class PeerLink {
     return pc;
   }
 
-  /** Start a connection and offer (we are the newcomer of this pair). */
+  /** Start a fresh connection and offer (we are the offerer of this pair). */
   offer() {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const pc = this.newConnection();
     this.adopt(pc.createDataChannel(CHANNEL_LABEL));
   }
@@ -176,19 +183,22 @@ export class PeerLink {
     this.mesh.options.onLinkUp(this.peer, "relay");
   }
 
-  /** The direct link is gone: relay for now; the offerer tries again. @param {string} why */
+  /** The direct link is gone: relay for now; the offerer offers again. @param {string} why */
   lost(why) {
     if (this.closed) return;
     if (this.openChannel) return;
     this.useRelay(why);
-    if (this.weOffer && !this.retryTimer) {
-      const delay = Math.min(MAX_RETRY_DIRECT_MS, RETRY_DIRECT_MS * 2 ** this.retries);
-      this.retries += 1;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        if (!this.closed && !this.openChannel && this.mesh.signalingLive) this.offer();
-      }, delay);
-    }
+    if (this.openedAt !== null && performance.now() - this.openedAt >= STABLE_LINK_MS) this.retries = 0;
+    this.openedAt = null;
+    const delay = reofferDelayMs(this.role, this.retries);
+    if (delay === null || this.retryTimer) return;
+    this.retries += 1;
+    this.mesh.log(`peer ${this.peer}: offering again in ${delay} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      // With signaling away the offer could not go out: the next welcome offers instead.
+      if (!this.closed && !this.openChannel && this.role === "offerer" && this.mesh.signalingLive) this.offer();
+    }, delay);
   }
 
   /** @param {RTCDataChannel} channel */
@@ -200,20 +210,25 @@ export class PeerLink {
     this.channels.push(channel);
     // Attach the message handler at once: a late handler can miss the first messages.
     channel.onmessage = (event) => this.mesh.options.onMessage(this.peer, event.data, "direct");
+    let announced = false;
     const opened = () => {
-      if (this.closed) return;
+      // Once per channel: a received channel can be open already at `datachannel` and still fire
+      // `open` afterwards (W3C webrtc "announce the data channel as open").
+      if (this.closed || announced) return;
+      announced = true;
       if (this.relayTimer) clearTimeout(this.relayTimer);
       this.relayTimer = null;
       this.relayed = false;
-      this.retries = 0;
+      this.openedAt = performance.now();
       this.mesh.log(`peer ${this.peer}: channel open`);
       this.mesh.options.onChange();
       this.mesh.options.onLinkUp(this.peer, "direct");
     };
     channel.onopen = opened;
     channel.onclose = () => {
+      const current = this.channels.includes(channel); // not one of a replaced connection
       this.channels = this.channels.filter((c) => c !== channel);
-      if (!this.closed && !this.openChannel) {
+      if (current && !this.closed && !this.openChannel) {
         this.mesh.log(`peer ${this.peer}: channel closed`);
         this.lost("channel closed");
       }
@@ -237,10 +252,13 @@ export class PeerLink {
       let pc = this.pc;
       if (
         description.type === "offer" &&
-        (!pc || (pc.remoteDescription && pc.signalingState === "stable" && !this.makingOffer))
+        (!pc ||
+          this.role === "answerer" ||
+          (pc.remoteDescription && pc.signalingState === "stable" && !this.makingOffer))
       ) {
-        // A first offer, or a fresh one on a connection that was set up before: the other side
-        // started over (we never renegotiate an established connection), so start over too.
+        // A first offer, any offer to the answerer, or a fresh one on a connection that was set up
+        // before: the other side started over (we never renegotiate an established connection),
+        // so start over too. Only an offerer with its own offer out meets glare below.
         pc = this.newConnection();
       }
       if (!pc) return; // an answer for a connection we no longer have
@@ -349,42 +367,41 @@ export class PeerMesh {
   }
 
   /**
-   * A `welcome`: who we are, the ICE servers, and the peers already there. We offer to each listed
-   * peer we have no open channel with; a link we have is never closed for being missing from the
-   * list (that peer may not have rejoined yet).
+   * A `welcome`: who we are, the ICE servers, and the peers already there. We are the offerer of
+   * each listed pair: we offer to each listed peer we have no open channel with (replacing a link
+   * that is not open), and keep an open one (if the other side closed it meanwhile, its close
+   * brings a re-offer). A link is never closed for being missing from the list (that peer may not
+   * have rejoined yet).
    * @param {string} self @param {RTCIceServer[]} iceServers @param {{peer: string, user: PeerUser}[]} peers
    */
   welcome(self, iceServers, peers) {
     this.self = self;
     this.iceServers = iceServers;
     this.signalingLive = true;
-    for (const { peer, user } of peers) {
-      const existing = this.links.get(peer);
-      if (existing && existing.openChannel) {
-        existing.weOffer = true; // we are the newcomer of this pair from now on
-        continue;
-      }
-      existing?.close();
-      const link = new PeerLink(this, peer, user, true);
-      this.links.set(peer, link);
-      link.offer();
-    }
+    for (const { peer, user } of peers) this.introduce("welcome", peer, user);
     this.options.onChange();
   }
 
-  /** `peer-joined`: wait for its offer (keep an open channel: it resumed). @param {string} peer @param {PeerUser} user */
+  /** `peer-joined`: we are the answerer; wait for its offer (keep an open channel). @param {string} peer @param {PeerUser} user */
   joined(peer, user) {
-    const existing = this.links.get(peer);
-    if (existing && existing.openChannel) {
-      existing.weOffer = false;
-      existing.user = user;
-    } else {
-      existing?.close();
-      const link = new PeerLink(this, peer, user, false);
-      this.links.set(peer, link);
-      link.armRelayTimer();
-    }
+    this.introduce("peer-joined", peer, user);
     this.options.onChange();
+  }
+
+  /** @param {"welcome" | "peer-joined"} via @param {string} peer @param {PeerUser} user */
+  introduce(via, peer, user) {
+    const existing = this.links.get(peer);
+    const { role, action } = introduced(via, existing?.openChannel !== undefined);
+    if (existing && action === "keep") {
+      existing.role = role;
+      existing.user = user;
+      return;
+    }
+    existing?.close();
+    const link = new PeerLink(this, peer, user, role);
+    this.links.set(peer, link);
+    if (action === "offer") link.offer();
+    else link.armRelayTimer();
   }
 
   /** `peer-left`: close at once. @param {string} peer */
