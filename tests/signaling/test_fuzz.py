@@ -68,6 +68,7 @@ class Fuzzer:
         self.client: TestClient[Any, Any]
         self.observer: aiohttp.ClientWebSocketResponse
         self.sprint_one: set[str] = set()
+        self.left_open: list[aiohttp.ClientWebSocketResponse] = []
 
     @property
     def server(self) -> SignalingServer:
@@ -77,7 +78,11 @@ class Fuzzer:
         settings = make_settings(
             rate=10_000, burst=10_000, invalid_burst=10_000, max_peers_per_sprint=100_000
         )
-        self.client = TestClient(TestServer(create_app(settings)))
+        # No connection-pool limit: examples that leave their socket open must not starve the
+        # later ones (aiohttp's default client pool holds 100).
+        self.client = TestClient(
+            TestServer(create_app(settings)), connector=aiohttp.TCPConnector(limit=0)
+        )
         await self.client.start_server()
         self.observer = await self.client.ws_connect("/ws")
         await self.observer.send_json({"type": "join", "ticket": ticket("1", "observer")})
@@ -103,6 +108,10 @@ class Fuzzer:
         await asyncio.sleep(0.01)
         if close:
             await ws.close()
+        else:
+            self.left_open.append(ws)
+            if len(self.left_open) > 50:
+                await self.left_open.pop(0).close()
         await self.check_observer()
 
     async def check_observer(self) -> None:
