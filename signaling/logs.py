@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any, Final, TextIO
@@ -53,9 +54,12 @@ class _Clock:
         return self._human + millis, self._iso + millis + "Z"
 
 
+_NEEDS_QUOTES: Final = re.compile(r'[ "=\n]')
+
+
 def _human_value(value: Any) -> str:
     if isinstance(value, str):
-        if value and not any(ch in value for ch in ' "=\n'):
+        if value and _NEEDS_QUOTES.search(value) is None:
             return value
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool) or value is None:
@@ -84,8 +88,14 @@ class EventLog:
             entry.update(fields)
             return json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)
         parts = [f"{human_ts} {level_name:<5} {event}"]
-        parts += [f"{key}={_human_value(value)}" for key, value in fields.items()]
-        return " ".join(parts)
+        needs_quotes = _NEEDS_QUOTES.search
+        for key, value in fields.items():
+            # The common cases inline (peer ids, counts): this runs once per relayed signal.
+            if (type(value) is str and value and needs_quotes(value) is None) or type(value) is int:
+                parts.append(f" {key}={value}")
+            else:
+                parts.append(f" {key}={_human_value(value)}")
+        return "".join(parts)
 
     def emit(self, event: str, level: int, fields: dict[str, Any]) -> None:
         self._pending.append(self.line(event, level, fields, time.time()) + "\n")
