@@ -47,12 +47,11 @@ class Cluster:
         self.instances: list[SignalingProcess] = []
         self.session = aiohttp.ClientSession()
 
-    def start(self, count: int) -> list[SignalingProcess]:
+    def start(self, count: int, ttl: float | None = PRESENCE_TTL) -> list[SignalingProcess]:
+        """``count`` instances; ``ttl=None`` keeps the server's default presence TTL."""
+        ttl_args = () if ttl is None else ("--presence-ttl", str(ttl))
         started = [
-            SignalingProcess(
-                SECRET, "--broker", self.redis.url, "--presence-ttl", str(PRESENCE_TTL)
-            )
-            for _ in range(count)
+            SignalingProcess(SECRET, "--broker", self.redis.url, *ttl_args) for _ in range(count)
         ]
         for instance in started:
             instance.wait_ready()
@@ -140,10 +139,11 @@ async def test_hook_posted_to_one_instance_reaches_peers_on_others(cluster: Clus
     await expect_silence(outsider)
 
 
+@pytest.mark.parametrize("ttl", [PRESENCE_TTL, None], ids=["ttl-2s", "default-ttl"])
 async def test_a_killed_instances_peers_disappear_and_can_rejoin_elsewhere(
-    cluster: Cluster,
+    cluster: Cluster, ttl: float | None
 ) -> None:
-    one, two = cluster.start(2)
+    one, two = cluster.start(2, ttl)
     a, wa = await cluster.join(one, "1", "a")
     b, wb = await cluster.join(two, "1", "b")
     await receive_type(a, "peer-joined")
