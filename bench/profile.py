@@ -41,6 +41,18 @@ CATEGORIES: Final = (
 )
 
 
+# Inclusive time is shown only for these areas: the event loop and interpreter frames under every
+# sample would otherwise fill the list at ~100 %.
+INCLUSIVE_AREAS: Final = (
+    "signaling/",
+    "aiohttp/",
+    "json/",
+    "logging/",
+    "jwt/",
+    "prometheus_client/",
+)
+
+
 def py_spy() -> str:
     found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(found).exists():
@@ -81,8 +93,9 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
         frames, count = _frames(line)
         total += count
         own[_short(frames[-1])] += count
-        for frame in set(frames):
-            inclusive[_short(frame)] += count
+        for name in {_short(frame) for frame in frames}:
+            if any(area in name for area in INCLUSIVE_AREAS):
+                inclusive[name] += count
         categories[_category(frames)] += count
 
     def share(counter: Counter[str]) -> list[dict[str, Any]]:

@@ -636,8 +636,9 @@ def _profile_section(profile: dict[str, Any] | None) -> list[str]:
             step = load["steps"][0]
             lines += [
                 f"Load while profiling: {step['received']} messages, p50 {step['p50_ms']} ms, p99 "
-                f"{step['p99_ms']} ms, server CPU share {step['server_cpu_share']}, "
-                f"{step['server_cpu_us_per_msg']} µs/msg (py-spy's sampling adds some).",
+                f"{step['p99_ms']} ms, {step['server_cpu_us_per_msg']} µs/msg. py-spy `--native` "
+                "stops the process for every sample, so a profiled server falls behind at a rate "
+                "it sustains unprofiled: these latencies are py-spy's, the shares below are not.",
                 "",
             ]
         lines += _table(
@@ -671,7 +672,12 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
         relay_top, idle_top = top("relay"), top("idle")
     for row in missed:
         why = ""
-        if "relay" in row[0] or "relayed" in row[0]:
+        if "held" in row[0]:
+            why = (
+                "Every connection stayed open through a heartbeat; 20,000 itself cannot be reached "
+                "on this machine (see Idle connections: the per-process open-file limit)."
+            )
+        elif "relay" in row[0] or "relayed" in row[0]:
             why = f"Under relay load our server's CPU goes to: {relay_top} (see the profile below)."
         elif "memory" in row[0] or "held" in row[0]:
             why = (

@@ -37,6 +37,7 @@ from bench.servers import (
 
 RESULTS: Final = Path(__file__).resolve().parent / "results" / "results.json"
 RUN_TIMEOUT: Final = 240.0
+PROFILES: Final = SERVERS_DIR / "profiles"  # py-spy's raw stacks (ignored by git, like .servers)
 
 
 @dataclass(frozen=True)
@@ -216,9 +217,9 @@ def target_of(server: ServerProcess) -> Target:
     return Target(server.name, server.ws_url, server.http_url, SECRET)
 
 
-def profile_ours(plan: Plan, levels: tuple[int, ...], out_dir: Path) -> dict[str, Any]:
+def profile_ours(plan: Plan, levels: tuple[int, ...]) -> dict[str, Any]:
     """py-spy on our server under the directed-relay load and under the idle-connection load."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    PROFILES.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
     cases: dict[str, tuple[str, Workload]] = {
         "relay": (
@@ -239,7 +240,7 @@ def profile_ours(plan: Plan, levels: tuple[int, ...], out_dir: Path) -> dict[str
         ),
     }
     for name, (description, workload) in cases.items():
-        raw = out_dir / f"profile-{name}.raw.txt"
+        raw = PROFILES / f"profile-{name}.raw.txt"
         with start_server("ours") as server:
             recorder = profile.start_recording(server.pid, plan.profile_seconds + 30, raw)
             try:
@@ -295,7 +296,7 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
                     save(results, path)
     if "ours" in plan.servers:
         print("[bench] profiling ours with py-spy", flush=True)
-        results["profile"] = profile_ours(plan, levels, path.parent)
+        results["profile"] = profile_ours(plan, levels)
     results["load_average_end"] = [round(x, 2) for x in procstat.load_average()]
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     save(results, path)
