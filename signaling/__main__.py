@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 
 from aiohttp import web
@@ -26,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         import uvloop  # libuv's loop: less per-message I/O overhead than asyncio's own
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    # Fewer young-generation collections (every relayed message allocates a few dicts), and
+    # start-up objects (modules, app) moved out of the collector's way. bench/ profiles showed
+    # the collector at ~8% of CPU with 20k idle connections.
+    gc.set_threshold(10_000, 20, 20)
+    gc.freeze()
     web.run_app(
         create_app(settings),
         host=settings.host,

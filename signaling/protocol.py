@@ -22,7 +22,11 @@ MAX_PEER_ID_LENGTH: Final = 64
 MAX_TICKET_LENGTH: Final = 8192
 
 
-@dataclass(frozen=True, slots=True)
+# Parsed messages are plain slotted dataclasses, not frozen ones: one is built per message and a
+# frozen dataclass's __init__ costs several times more.
+
+
+@dataclass(slots=True)
 class Join:
     """``{"type":"join","ticket":T[,"resume":R]}``: the first message of every connection."""
 
@@ -30,7 +34,7 @@ class Join:
     resume: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signal:
     """``{"type":"signal","to":PEER,"data":{...}}``: negotiation for one other peer."""
 
@@ -38,7 +42,7 @@ class Signal:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Relay:
     """``{"type":"relay","to":PEER,"data":{...}}``: a data-channel message with no direct link."""
 
@@ -46,7 +50,7 @@ class Relay:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ping:
     """``{"type":"ping"}``: answered with ``{"type":"pong"}``."""
 

@@ -78,6 +78,7 @@ class Rooms:
     new_peer_id: Callable[[], str] = random_peer_id
     _rooms: dict[str, dict[str, Member]] = field(default_factory=dict)
     _members: dict[str, Member] = field(default_factory=dict)
+    _local_peers: set[str] = field(default_factory=set)  # kept, not counted: joins ask often
 
     @property
     def room_count(self) -> int:
@@ -86,7 +87,7 @@ class Rooms:
     @property
     def peer_count(self) -> int:
         """Local peers: those whose socket is on this instance."""
-        return sum(1 for m in self._members.values() if m.instance == self.instance)
+        return len(self._local_peers)
 
     def is_local(self, member: Member) -> bool:
         return member.instance == self.instance
@@ -136,7 +137,7 @@ class Rooms:
         room[peer] = member
         self._rooms[sprint] = room
         for m in room.values():
-            self._members[m.peer] = m
+            self._put(m)
         return Admission(member=member, others=others, replaced=existing)
 
     def leave(self, peer: str, connection: int) -> tuple[Member, ...] | None:
@@ -151,8 +152,16 @@ class Rooms:
             return None
         return self._remove(member)
 
+    def _put(self, member: Member) -> None:
+        self._members[member.peer] = member
+        if self.is_local(member):
+            self._local_peers.add(member.peer)
+        else:
+            self._local_peers.discard(member.peer)
+
     def _remove(self, member: Member) -> tuple[Member, ...]:
         del self._members[member.peer]
+        self._local_peers.discard(member.peer)
         room = self._rooms[member.sprint]
         del room[member.peer]
         local = tuple(m for m in room.values() if self.is_local(m))
@@ -177,7 +186,7 @@ class Rooms:
         if known is not None and known.sprint != member.sprint:
             return ()
         room[member.peer] = member
-        self._members[member.peer] = member
+        self._put(member)
         if known is not None:
             return ()  # moved instances on a resume, or announced twice: the peer never left
         return tuple(m for m in room.values() if self.is_local(m))
