@@ -137,6 +137,9 @@ def write_report(results_path: Path) -> str:
     body += _fan_out_section(work.get("fanout", {}), summary)
     body += _p2p_section(p2p)
     body += _profile_section(results.get("profile"))
+    before_path = results_path.with_name("before.json")
+    if before_path.exists():
+        body += _before_after_section(json.loads(before_path.read_text()), results)
     lines += ["## Summary: ours against the best peer server", ""]
     lines += _table(["figure", "ours", "best peer", "ratio ours / best", "target", "met?"], summary)
     lines += _targets_text(summary, results.get("profile"))
@@ -704,5 +707,106 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
                 f"while connecting and holding, CPU goes to: {idle_top}."
             )
         lines.append(f"- **{row[0]}**: {row[5]} (ours {row[1]}, best peer {row[2]}). {why}")
+    lines.append("")
+    return lines
+
+
+# --- before and after our optimisations ----------------------------------------------------------
+
+OPTIMISATIONS = [
+    "Hot-path logging: each relayed `signal` is still one INFO line, but formatted directly and "
+    "written once per event-loop turn instead of through `logging.Logger` (a record, a lock, a "
+    "formatter and a flush per line), with the common field types formatted inline "
+    "(`signaling/logs.py`; 11 → 6 µs per line in a micro-benchmark).",
+    "orjson instead of the standard library's json for parsing and re-encoding each message "
+    "(`signaling/protocol.py`).",
+    "uvloop as the event loop (`--event-loop`, default uvloop).",
+    "Lock-free counters for the two per-message metrics, exported by a collector at scrape time "
+    "(`signaling/metrics.py`).",
+    "A running count of local peers: `/metrics` gauges were recomputed by scanning every member on "
+    "each join and leave (28.7 % of CPU in the idle/join profile).",
+    "Slotted connection objects, a send queue and extra rate buckets made only when needed, no "
+    "permessage-deflate (a zlib context per browser socket), GC thresholds raised and start-up "
+    "objects frozen.",
+]
+
+
+def _before_after_section(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Ours at the revision recorded in ``before.json`` against ours now, same workloads."""
+    b_work, a_work = before["workloads"], after["workloads"]
+    rows: list[list[str]] = []
+
+    def add(name: str, old: float, new: float, unit: str, digits: int = 0) -> None:
+        change = "n/a" if not old or math.isnan(old) or math.isnan(new) else f"{new / old:.2f}x"
+        rows.append([name, f"{_fmt(old, digits)} {unit}", f"{_fmt(new, digits)} {unit}", change])
+
+    b_relay, a_relay = (
+        b_work.get("relay", {}).get("ours", []),
+        a_work.get("relay", {}).get("ours", []),
+    )
+    if b_relay and a_relay:
+        add(
+            "relay: highest rate with p99 ≤ 50 ms",
+            _median_of(b_relay, "max_sustained_per_s"),
+            _median_of(a_relay, "max_sustained_per_s"),
+            "msg/s",
+        )
+        b_m, a_m = relay_medians(b_relay), relay_medians(a_relay)
+        for rate in sorted(set(b_m) & set(a_m)):
+            add(
+                f"relay: server CPU per message at {rate:,.0f} msg/s",
+                b_m[rate]["server_cpu_us_per_msg"],
+                a_m[rate]["server_cpu_us_per_msg"],
+                "µs",
+                1,
+            )
+    b_idle = idle_medians(b_work.get("idle", {}).get("ours", []))
+    a_idle = idle_medians(a_work.get("idle", {}).get("ours", []))
+    for level in sorted(set(b_idle) & set(a_idle)):
+        add(
+            f"idle: memory per connection at {level:,} (PSS)",
+            b_idle[level]["pss_per_conn_bytes"] / 1024,
+            a_idle[level]["pss_per_conn_bytes"] / 1024,
+            "KiB",
+            1,
+        )
+    for size in (2, 10, 50):
+        key = f"storm{size}"
+        b_runs, a_runs = b_work.get(key, {}).get("ours", []), a_work.get(key, {}).get("ours", [])
+        if b_runs and a_runs:
+            add(
+                f"join storm, rooms of {size}: joins/s",
+                _median_of(b_runs, "joins_per_s"),
+                _median_of(a_runs, "joins_per_s"),
+                "/s",
+            )
+    b_fan, a_fan = (
+        b_work.get("fanout", {}).get("ours", []),
+        a_work.get("fanout", {}).get("ours", []),
+    )
+    if b_fan and a_fan:
+        add(
+            "fan-out to 50: deliveries/s",
+            _median_of(b_fan, "deliveries_per_s"),
+            _median_of(a_fan, "deliveries_per_s"),
+            "/s",
+        )
+    revision = before.get("machine", {}).get("revision", "?")
+    lines = [
+        "## Before and after our optimisations",
+        "",
+        "Our server only, same workloads, medians of each run set. *Before* is the full run at "
+        f"revision `{revision}` (kept as `bench/results/before.json`); it already had the first "
+        "round of changes (hot-path logging without `logging.Logger`, orjson, uvloop, lock-free "
+        "counters), which an earlier ad-hoc measurement on this machine put at 5.0k → 24k logged "
+        "`signal` msg/s and 10k → 55k unlogged `relay` msg/s (50 pairs, 1,000 candidate-sized "
+        "messages each, server pinned to one core, generator on the other). *After* is this run. "
+        "Both runs shared the machine with other engineers' tests (load averages above and in the "
+        "JSON).",
+        "",
+    ]
+    lines += _table(["figure", "before", "after", "after / before"], rows)
+    lines += ["", "What changed, in the order the profiles pointed at it:", ""]
+    lines += [f"- {item}" for item in OPTIMISATIONS]
     lines.append("")
     return lines
