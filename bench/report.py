@@ -731,6 +731,11 @@ OPTIMISATIONS = [
 ]
 
 
+def _load(results: dict[str, Any]) -> str:
+    load = results.get("load_average_start")
+    return f"{load[0]:.1f}" if isinstance(load, list) and load else "?"
+
+
 def _before_after_section(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Ours at the revision recorded in ``before.json`` against ours now, same workloads."""
     b_work, a_work = before["workloads"], after["workloads"]
@@ -801,8 +806,10 @@ def _before_after_section(before: dict[str, Any], after: dict[str, Any]) -> list
         "counters), which an earlier ad-hoc measurement on this machine put at 5.0k → 24k logged "
         "`signal` msg/s and 10k → 55k unlogged `relay` msg/s (50 pairs, 1,000 candidate-sized "
         "messages each, server pinned to one core, generator on the other). *After* is this run. "
-        "Both runs shared the machine with other engineers' tests (load averages above and in the "
-        "JSON).",
+        "Both runs shared the machine with other engineers' tests: load average (1 min) at the "
+        f"start {_load(before)} before, {_load(after)} after, so the ratios mix our changes with "
+        "how busy the machine was; the ratios against the peer servers above, taken in one run, "
+        "are the fair comparison.",
         "",
     ]
     lines += _table(["figure", "before", "after", "after / before"], rows)
