@@ -144,7 +144,7 @@ class SignalingServer:
             ws, request, number=next(self._numbers), max_queue=self.settings.send_queue
         )
         client = Client(connection, self.settings)
-        connection.on_overflow = lambda: self.metrics.rejects.labels("slow-client").inc()
+        connection.on_overflow = self._count_slow_client
         if self.shutting_down:
             await connection.close(CLOSE_GOING_AWAY, "server shutting down")
             return ws
@@ -528,6 +528,9 @@ class SignalingServer:
             self.metrics.count_message("out", kind)
 
     # --- refusals and bad input ---------------------------------------------------------------
+
+    def _count_slow_client(self) -> None:
+        self.metrics.rejects.labels("slow-client").inc()
 
     def _reject(self, reason: str, **fields: Any) -> None:
         self.metrics.rejects.labels(reason).inc()
