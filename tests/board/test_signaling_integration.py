@@ -26,7 +26,7 @@ from tests.board.signaling_process import (
     WAIT,
     SignalingProcess,
     expect_silence,
-    receive_close,
+    receive_close_with_reason,
     receive_type,
     running_signaling,
 )
@@ -100,7 +100,7 @@ async def test_an_expired_ticket_is_refused_with_4401(signaling, api, sprint, se
     await asyncio.sleep(max(0.0, expires - time.time()) + 0.2)
     async with aiohttp.ClientSession() as session:
         ws = await join(session, ticket)
-        code, reason = await receive_close(ws)
+        code, reason = await receive_close_with_reason(ws)
         assert code == 4401
         assert "expired" in reason.lower()
 

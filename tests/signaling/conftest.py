@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -15,9 +14,25 @@ from aiohttp.test_utils import TestClient, TestServer
 from signaling.app import SERVER, SignalingServer, create_app
 from signaling.config import Settings
 from signaling.tickets import mint_ticket
+from tests.support.websocket import (  # re-exported: the signaling tests import them from here
+    WAIT,
+    expect_silence,
+    receive_close,
+    receive_close_with_reason,
+    receive_json,
+    receive_type,
+)
+
+__all__ = [
+    "WAIT",
+    "expect_silence",
+    "receive_close",
+    "receive_close_with_reason",
+    "receive_json",
+    "receive_type",
+]
 
 SECRET = "test-secret-" + "x" * 20
-WAIT = 5.0  # generous bound for every network wait
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -26,56 +41,6 @@ def make_settings(**overrides: Any) -> Settings:
 
 def ticket(sprint: str = "1", user: str = "u1", name: str = "Ann", **extra: Any) -> str:
     return mint_ticket(SECRET, sprint=sprint, user_id=user, name=name, **extra)
-
-
-async def receive_json(
-    ws: aiohttp.ClientWebSocketResponse, timeout: float = WAIT
-) -> dict[str, Any]:
-    msg = await ws.receive(timeout=timeout)
-    assert msg.type is aiohttp.WSMsgType.TEXT, f"expected a text frame, got {msg.type} {msg.data!r}"
-    data = json.loads(msg.data)
-    assert isinstance(data, dict)
-    return data
-
-
-async def receive_type(
-    ws: aiohttp.ClientWebSocketResponse, kind: str, timeout: float = WAIT
-) -> dict[str, Any]:
-    """The next message, which must be of type ``kind``."""
-    message = await receive_json(ws, timeout)
-    assert message["type"] == kind, f"expected {kind!r}, got {message}"
-    return message
-
-
-async def receive_close_with_reason(
-    ws: aiohttp.ClientWebSocketResponse, timeout: float = WAIT
-) -> tuple[int | None, str]:
-    """Read (and drop) messages until the server closes; return the close code and reason."""
-    while True:
-        msg = await ws.receive(timeout=timeout)
-        if msg.type is aiohttp.WSMsgType.CLOSE:
-            return msg.data, msg.extra or ""
-        if msg.type in (
-            aiohttp.WSMsgType.CLOSED,
-            aiohttp.WSMsgType.CLOSING,
-            aiohttp.WSMsgType.ERROR,
-        ):
-            return ws.close_code, ""
-
-
-async def receive_close(ws: aiohttp.ClientWebSocketResponse, timeout: float = WAIT) -> int | None:
-    """Read (and drop) messages until the server closes; return the close code."""
-    code, _ = await receive_close_with_reason(ws, timeout)
-    return code
-
-
-async def expect_silence(ws: aiohttp.ClientWebSocketResponse, seconds: float = 0.3) -> None:
-    """Nothing arrives for ``seconds`` (used to show a message was NOT delivered)."""
-    try:
-        msg = await ws.receive(timeout=seconds)
-    except TimeoutError:
-        return
-    pytest.fail(f"expected nothing, got {msg.type} {msg.data!r}")
 
 
 class Harness:

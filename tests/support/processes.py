@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -57,6 +58,7 @@ class SignalingProcess:
     ) -> None:
         self.port = port or free_port()
         self.secret = secret
+        self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in _collect_output)
         environment = {**os.environ, **(env or {}), "WATERCOOLER_SECRET": secret}
         self.process = subprocess.Popen(
             [
@@ -72,9 +74,10 @@ class SignalingProcess:
             ],
             cwd=ROOT,
             env=environment,
-            stdout=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe while the test runs, and a server whose
+            # log fills a pipe's 64 KiB would block on its next line.
+            stdout=self._log,
             stderr=subprocess.STDOUT,
-            text=True,
         )
         self._output: str | None = None
 
@@ -86,8 +89,16 @@ class SignalingProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    @property
+    def hook_url(self) -> str:
+        return f"{self.http_url}/hooks/board"
+
     def wait_ready(self, timeout: float = 20.0) -> SignalingProcess:
-        wait_for_http(f"{self.http_url}/healthz", timeout, self.process)
+        try:
+            wait_for_http(f"{self.http_url}/healthz", timeout, self.process)
+        except RuntimeError as exc:
+            self._collect_output()
+            raise RuntimeError(f"{exc}{self._output}") from None
         return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
@@ -109,9 +120,10 @@ class SignalingProcess:
         self._collect_output()
 
     def _collect_output(self) -> None:
-        if self._output is None and self.process.stdout is not None:
-            self._output = self.process.stdout.read()
-            self.process.stdout.close()
+        if self._output is None:
+            self._log.seek(0)
+            self._output = self._log.read()
+            self._log.close()
 
     def output(self) -> str:
         """Everything the process printed (stops it first if it is still running)."""
