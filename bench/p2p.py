@@ -27,20 +27,9 @@ from aiohttp import web
 from bench.servers import SECRET, free_port, start_server
 from bench.stats import latency_summary, median
 from signaling.tickets import mint_ticket
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGE: Final = Path(__file__).with_name("p2p_page.html")
-CHROMIUM: Final = "/usr/bin/chromium"
-CHROMIUM_FLAGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-]
 ROUNDS: Final = 3
 SAMPLES: Final = 200
 WAIT: Final = 20.0
@@ -163,7 +152,7 @@ async def measure() -> dict[str, Any]:
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
             try:
                 context = await browser.new_context()

@@ -31,20 +31,10 @@ from playwright.sync_api import (
 )
 
 from tests.e2e.board_page import WAIT_MS
-from tests.support.processes import ROOT, SignalingProcess, free_port, wait_for_http
+from tests.support.processes import ROOT, BoardProcess, SignalingProcess, free_port
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 SECRET = "e2e-secret-" + "s" * 32
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-]
 PASSWORD = "demo"
 
 expect.set_options(timeout=WAIT_MS)
@@ -90,7 +80,7 @@ class Stack:
 
     board_port: int
     signaling: SignalingProcess
-    board: subprocess.Popen[str]
+    board: BoardProcess
     sprint: int
     tokens: dict[str, str] = field(default_factory=dict)
     signaling_logs: list[str] = field(default_factory=list)
@@ -154,40 +144,13 @@ def stack(seeded_database: tuple[Path, dict[str, Any]], tmp_path: Path) -> Itera
     shutil.copy(template, database)
     board_port = free_port()
     signaling = start_signaling(f"http://127.0.0.1:{board_port}")
-    board = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "board.wsgi",
-            "--bind",
-            f"127.0.0.1:{board_port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=board_environment(database, signaling.port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    board = BoardProcess(board_port, board_environment(database, signaling.port), threads=4)
     stack = Stack(board_port=board_port, signaling=signaling, board=board, sprint=seed["sprint"])
     try:
-        wait_for_http(f"{stack.base}/login/", timeout=30, process=board)
+        board.wait_ready()
         yield stack
     finally:
-        board.terminate()
-        try:
-            board.wait(10)
-        except subprocess.TimeoutExpired:
-            board.kill()
-            board.wait(5)
-        if board.stdout:
-            board.stdout.close()
+        board.stop()
         stack.signaling.stop()
 
 

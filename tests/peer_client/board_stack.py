@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.peer_client.conftest import SECRET
-from tests.support.processes import ROOT, SignalingProcess, free_port, wait_for_http
+from tests.support.processes import ROOT, BoardProcess, SignalingProcess, free_port
 
 PASSWORD = "demo"
 
@@ -66,7 +66,7 @@ class BoardStack:
     """A board and its signaling server on free ports."""
 
     signaling: SignalingProcess
-    board: subprocess.Popen[str]
+    board: BoardProcess
     port: int
     sprint: int
     database: Path
@@ -84,43 +84,17 @@ class BoardStack:
         signaling = SignalingProcess(
             SECRET, "--allowed-origin", f"http://127.0.0.1:{port}"
         ).wait_ready()
-        board = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "board.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=board_environment(database, signaling.port),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        board = BoardProcess(port, board_environment(database, signaling.port))
         stack = cls(signaling, board, port, sprint, database)
         try:
-            wait_for_http(f"{stack.url}/login/", timeout=30, process=board)
+            board.wait_ready()
         except BaseException:
             stack.stop()
             raise
         return stack
 
     def stop(self) -> None:
-        if self.board.poll() is None:
-            self.board.terminate()
-            try:
-                self.board.wait(10)
-            except subprocess.TimeoutExpired:
-                self.board.kill()
-                self.board.wait(5)
-        if self.board.stdout:
-            self.board.stdout.close()
+        self.board.stop()
         self.signaling.stop()
 
     def add_user(self, username: str, first: str, last: str) -> None:

@@ -18,20 +18,10 @@ from playwright.async_api import Browser, Page, async_playwright
 from peer_client.board_api import BoardClient
 from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
 from tests.peer_client.test_bot_live import Bot
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.webrtc
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-]
 WAIT_MS = 15_000
 TASK = "Sprint burndown chart"  # seeded in "In progress"
 

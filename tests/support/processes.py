@@ -129,3 +129,50 @@ class SignalingProcess:
         """Everything the process printed (stops it first if it is still running)."""
         self.stop()
         return self._output or ""
+
+
+class BoardProcess:
+    """The board under gunicorn on ``port`` with ``env``; ``stop()`` terminates it.
+
+    Its output goes to a file (see SignalingProcess) and is shown if it fails to start.
+    """
+
+    def __init__(self, port: int, env: dict[str, str], *, threads: int = 1) -> None:
+        self.port = port
+        self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
+        command = [sys.executable, "-m", "gunicorn", "board.wsgi", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", "2", "--threads", str(threads), "--log-level", "warning"]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30.0) -> BoardProcess:
+        try:
+            wait_for_http(f"{self.url}/login/", timeout, self.process)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}{self.output}") from None
+        return self
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self) -> None:
+        """Terminate (kill if it lingers) and keep its output in ``output``; safe twice."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if not self._log.closed:
+            self._log.seek(0)
+            self.output = self._log.read()
+            self._log.close()
+
+    output = ""
