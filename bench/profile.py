@@ -36,7 +36,8 @@ CATEGORIES: Final = (
     ("asyncio (tasks, callbacks, transports, selector)", ("asyncio/", "selectors.py")),
     ("signaling: protocol parsing/validation", ("signaling/protocol.py",)),
     ("signaling: rooms", ("signaling/rooms.py",)),
-    ("signaling: connection queue", ("signaling/connection.py",)),
+    ("signaling: connection (frames in, sends out)", ("signaling/connection.py",)),
+    ("signaling: upgrade and framing", ("signaling/wire.py", "signaling/serving.py")),
     ("signaling: app handlers", ("signaling/app.py",)),
 )
 

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import sys
 
 from aiohttp import web
 
 from signaling.app import create_app
-from signaling.config import ConfigurationError, settings_from_args
+from signaling.config import ConfigurationError, Settings, settings_from_args
 from signaling.logs import configure_logging, events, log_event
+from signaling.serving import SignalingRunner
+
+
+async def serve(settings: Settings) -> None:
+    """Listen until SIGINT or SIGTERM, then shut down: 1001 to every peer, a summary, cleanup."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = SignalingRunner(
+        create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,15 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     # the collector at ~8% of CPU with 20k idle connections.
     gc.set_threshold(10_000, 20, 20)
     gc.freeze()
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=settings.shutdown_timeout,
-        handle_signals=True,
-    )
+    asyncio.run(serve(settings))
     events.flush()
     log_event("stopped")
     return 0

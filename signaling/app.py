@@ -4,8 +4,10 @@ This module only moves bytes. What a message means is decided in ``protocol``, w
 ``rooms``, whether a token is good in ``tickets``; this layer asks them and sends what they decide.
 Sends never await (see ``connection``), so one slow client never holds up a broadcast.
 
-The websocket handler has one shape: check the origin, ``prepare``, wait for ``join`` (bounded),
-serve messages, and leave in ``finally``.
+A websocket is served without a task of its own: ``upgrade`` answers the handshake (origin
+checked), each frame arrives as a call on the connection's :class:`Client`, a ``join`` is admitted
+in a short task (the broker may need a round trip), and ``_closed`` runs the leave when the TCP
+connection goes. Join deadlines are timers; heartbeats are one sweep over all sockets.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import logging
 import time
 from typing import Any, Final
 
-import aiohttp
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from signaling import protocol
+from signaling import protocol, wire
 from signaling.broker import Broker, BrokerUnavailable, InMemoryBroker
 from signaling.config import Settings
-from signaling.connection import ClientConnection
+from signaling.connection import CLOSE_TIMEOUT_SECONDS, ClientConnection
 from signaling.errors import (
     CapacityExceeded,
     HookRejected,
@@ -34,7 +35,7 @@ from signaling.errors import (
     TicketRejected,
 )
 from signaling.ice import ice_servers_for
-from signaling.logs import events, log_event
+from signaling.logs import events, log_event, log_signal
 from signaling.metrics import SignalingMetrics
 from signaling.ratelimit import TokenBucket
 from signaling.rooms import Member, Rooms
@@ -66,7 +67,8 @@ JOIN_FIRST: Final = ProtocolError("join first: the first message must be join", 
 
 
 class Client:
-    """Per-connection protocol state: the socket plus its rate-limit buckets.
+    """Per-connection protocol state: the socket, its rate-limit buckets, and what happens to its
+    frames (it is the connection's :class:`~signaling.connection.ConnectionEvents`).
 
     The relay and invalid-message buckets are made on first use; most clients never need them.
     """
@@ -74,34 +76,64 @@ class Client:
     __slots__ = (
         "_invalid",
         "_relays",
-        "close_request",
+        "backlog",
         "connection",
+        "deadline",
         "messages",
         "name",
-        "settings",
+        "server",
     )
 
-    def __init__(self, connection: ClientConnection, settings: Settings) -> None:
+    def __init__(self, server: SignalingServer, connection: ClientConnection) -> None:
+        self.server = server
         self.connection = connection
-        self.settings = settings
-        self.messages = TokenBucket(settings.rate, settings.burst)
+        self.messages = TokenBucket(server.settings.rate, server.settings.burst)
         self._relays: TokenBucket | None = None
         self._invalid: TokenBucket | None = None
         self.name: str | None = None
-        # Set when this client must be disconnected; its own handler performs the close.
-        self.close_request: tuple[int, str] | None = None
+        # Frames that arrive while the join is being admitted wait here, in order.
+        self.backlog: list[str] | None = None
+        self.deadline: asyncio.TimerHandle | None = None
 
     @property
     def relays(self) -> TokenBucket:
         if self._relays is None:
-            self._relays = TokenBucket(self.settings.relay_rate, self.settings.relay_burst)
+            settings = self.server.settings
+            self._relays = TokenBucket(settings.relay_rate, settings.relay_burst)
         return self._relays
 
     @property
     def invalid(self) -> TokenBucket:
         if self._invalid is None:
-            self._invalid = TokenBucket(self.settings.invalid_rate, self.settings.invalid_burst)
+            settings = self.server.settings
+            self._invalid = TokenBucket(settings.invalid_rate, settings.invalid_burst)
         return self._invalid
+
+    # --- ConnectionEvents ----------------------------------------------------------------------
+
+    def on_text(self, text: str) -> None:
+        state = self.connection.state
+        if state == "joined":
+            self.server._on_text(self, text)
+        elif state == "connecting":
+            self.server._before_join(self, text)
+        elif state == "joining" and self.server._within_rate(self):
+            if self.backlog is None:
+                self.backlog = []
+            self.backlog.append(text)
+
+    def on_binary(self) -> None:
+        if self.server._within_rate(self):
+            self.server._bad_input(self, BINARY_REFUSED)
+
+    def on_socket_error(self, error: BaseException) -> None:
+        self.server._log_socket_error(self, error)
+
+    def on_overflow(self) -> None:
+        self.server.metrics.rejects.labels("slow-client").inc()
+
+    def on_closed(self) -> None:
+        self.server._closed(self)
 
 
 class SignalingServer:
@@ -115,7 +147,7 @@ class SignalingServer:
             max_rooms=settings.max_rooms,
             instance=self.broker.instance,
         )
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self.metrics = SignalingMetrics()
         self.clients: set[Client] = set()
         self.by_peer: dict[str, Client] = {}
@@ -124,106 +156,111 @@ class SignalingServer:
         self.shutting_down = False
         self.started = time.monotonic()
         self._numbers = itertools.count(1)
+        self._heartbeat: asyncio.Task[None] | None = None
 
-    # --- websocket ----------------------------------------------------------------------------
+    # --- websocket: upgrade and admission ------------------------------------------------------
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if not self.settings.origin_allowed(origin):
-            self._reject("origin", addr=request.remote, origin=origin)
-            raise web.HTTPForbidden(text=f"origin {origin!r} is not allowed to open a websocket")
-        ws = web.WebSocketResponse(
-            heartbeat=self.settings.heartbeat or None,
-            max_msg_size=self.settings.max_frame_bytes,
-            # Browsers offer permessage-deflate; accepting it costs a zlib context per socket
-            # (hundreds of KiB) to squeeze messages of a few hundred bytes. Refuse it.
-            compress=False,
-        )
-        await ws.prepare(request)
+    def upgrade(self, transport: asyncio.Transport, head: wire.RequestHead, rest: bytes) -> None:
+        """Answer a ``GET /ws`` upgrade on ``transport`` and, if accepted, serve the websocket."""
+        peername = transport.get_extra_info("peername")
+        address = str(peername[0]) if peername else "?"
+        origin = head.headers.get("origin")
+        try:
+            accept = wire.websocket_accept(head)
+            if not self.settings.origin_allowed(origin):
+                self._reject("origin", addr=address, origin=origin)
+                raise wire.HandshakeError(
+                    403, f"origin {origin!r} is not allowed to open a websocket"
+                )
+        except wire.HandshakeError as exc:
+            if exc.status != 403:
+                self._reject("bad-upgrade", addr=address, detail=exc.reason)
+            transport.write(wire.http_error_response(exc.status, exc.reason))
+            transport.close()
+            return
+        transport.write(wire.handshake_response(accept))
         connection = ClientConnection(
-            ws, request, number=next(self._numbers), max_queue=self.settings.send_queue
+            transport,
+            address=address,
+            number=next(self._numbers),
+            max_frame=self.settings.max_frame_bytes,
+            max_buffer=self.settings.send_buffer_bytes,
         )
-        client = Client(connection, self.settings)
-        connection.on_overflow = self._count_slow_client
+        transport.set_protocol(connection)
+        self._open(connection)
+        if rest:
+            connection.data_received(rest)
+
+    def _open(self, connection: ClientConnection) -> None:
+        client = Client(self, connection)
+        connection.events = client
         if self.shutting_down:
-            await connection.close(CLOSE_GOING_AWAY, "server shutting down")
-            return ws
+            connection.close(CLOSE_GOING_AWAY, "server shutting down")
+            return
         if len(self.clients) >= self.settings.max_connections:
             self._reject("server-full", addr=connection.address)
-            await connection.close(
+            connection.close(
                 CapacityExceeded.close_code,
                 f"server is at its limit of {self.settings.max_connections} connections",
             )
-            return ws
+            return
         self.clients.add(client)
         self.metrics.connections.inc()
-        try:
-            if await self._admit(client):
-                await self._serve(client)
-        finally:
+        client.deadline = asyncio.get_running_loop().call_later(
+            self.settings.join_timeout, self._join_deadline, client
+        )
+
+    def _join_deadline(self, client: Client) -> None:
+        client.deadline = None
+        if client.connection.state == "connecting":
+            self._reject("no-join", addr=client.connection.address)
+            client.connection.close(
+                CLOSE_NO_JOIN, f"no join within {self.settings.join_timeout:g} s"
+            )
+
+    def _closed(self, client: Client) -> None:
+        """The TCP connection is gone: forget the client and tell its sprint."""
+        if client.deadline is not None:
+            client.deadline.cancel()
+            client.deadline = None
+        if client in self.clients:
             self.clients.discard(client)
             self.metrics.connections.dec()
-            self._depart(client)
-            await connection.close(1000, "bye")
-        return ws
+        self._depart(client)
 
-    async def _admit(self, client: Client) -> bool:
-        """Wait for a valid ``join`` (bounded by the join timeout); True once the peer is in."""
-        connection = client.connection
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.join_timeout
-        while True:
-            remaining = deadline - loop.time()
-            try:
-                if remaining <= 0:
-                    raise TimeoutError
-                msg = await connection.ws.receive(timeout=remaining)
-            except TimeoutError:
-                self._reject("no-join", addr=connection.address)
-                await connection.close(
-                    CLOSE_NO_JOIN, f"no join within {self.settings.join_timeout:g} s"
-                )
-                return False
-            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                return False
-            if msg.type is WSMsgType.ERROR:
-                self._log_socket_error(client, msg.data)
-                return False
-            join = self._before_join(client, msg)
-            if client.close_request is not None:
-                await connection.close(*client.close_request)
-                return False
-            if join is not None:
-                return await self._join(client, join)
-
-    def _before_join(self, client: Client, msg: aiohttp.WSMessage) -> protocol.Join | None:
-        """Handle one frame of a connection that has not joined; return the join if it is one."""
+    def _before_join(self, client: Client, text: str) -> None:
+        """Handle one frame of a connection that has not joined; start the join if it is one."""
         if not self._within_rate(client):
-            return None
-        if msg.type is not WSMsgType.TEXT:
-            self._bad_input(client, BINARY_REFUSED)
-            return None
+            return
         try:
-            parsed = protocol.parse_client_message(msg.data)
+            parsed = protocol.parse_client_message(text)
         except ProtocolError as exc:
             self._bad_input(client, exc)
-            return None
+            return
         if isinstance(parsed, protocol.Join):
-            return parsed
-        if isinstance(parsed, protocol.Ping):
+            client.connection.state = "joining"
+            if client.deadline is not None:
+                client.deadline.cancel()
+                client.deadline = None
+            self._spawn(self._join(client, parsed))
+        elif isinstance(parsed, protocol.Ping):
             client.connection.send(protocol.PONG)
         else:
             self._bad_input(client, JOIN_FIRST)
-        return None
 
-    async def _join(self, client: Client, join: protocol.Join) -> bool:
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _join(self, client: Client, join: protocol.Join) -> None:
         connection = client.connection
         try:
             claims = verify_ticket(join.ticket, self.settings.secret)
         except TicketRejected as exc:
             self._reject("bad-ticket", addr=connection.address, detail=exc.message)
-            await connection.close(exc.close_code, exc.message)
-            return False
+            connection.close(exc.close_code, exc.message)
+            return
         resume_peer = None
         if join.resume:
             resume_peer = peer_from_resume_token(
@@ -238,6 +275,8 @@ class SignalingServer:
                 )
         try:
             remote = await self.broker.enter_sprint(claims.sprint)
+            if connection.state != "joining":
+                return  # the socket went away while the broker answered
             admission = self.rooms.join(
                 sprint=claims.sprint,
                 user_id=claims.user_id,
@@ -249,18 +288,17 @@ class SignalingServer:
         except (CapacityExceeded, BrokerUnavailable) as exc:
             code = exc.close_code if isinstance(exc, CapacityExceeded) else CLOSE_TRY_AGAIN
             self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
-            await connection.close(code, exc.message)
-            return False
+            connection.close(code, exc.message)
+            return
         member = admission.member
         try:
             await self.broker.announce_join(member)
         except BrokerUnavailable as exc:
             self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
             self.rooms.leave(member.peer, connection.number)
-            await connection.close(CLOSE_TRY_AGAIN, exc.message)
-            return False
+            connection.close(CLOSE_TRY_AGAIN, exc.message)
+            return
         previous = self.by_peer.get(member.peer)
-        connection.state = "joined"
         connection.peer, connection.sprint, connection.user_id = (
             member.peer,
             member.sprint,
@@ -268,6 +306,11 @@ class SignalingServer:
         )
         client.name = member.name
         self.by_peer[member.peer] = client
+        if connection.state != "joining":
+            # Closed while the broker was told: undo the join the normal way (peer-left to all).
+            self._depart(client)
+            return
+        connection.state = "joined"
         welcome = protocol.welcome(
             peer=member.peer,
             sprint=member.sprint,
@@ -280,8 +323,8 @@ class SignalingServer:
         self._send(client, welcome)
         if admission.replaced is not None:
             if previous is not None and previous is not client:
-                await previous.connection.close(
-                    CLOSE_REPLACED, "replaced: this peer resumed on a newer connection", flush=False
+                previous.connection.close(
+                    CLOSE_REPLACED, "replaced: this peer resumed on a newer connection"
                 )
         else:
             joined = protocol.encode(
@@ -300,32 +343,44 @@ class SignalingServer:
             peers=len(admission.others) + 1,
         )
         self._update_gauges()
-        return True
+        backlog, client.backlog = client.backlog, None
+        for text in backlog or ():
+            if connection.state != "joined":
+                break
+            self._on_text(client, text)
 
-    async def _serve(self, client: Client) -> None:
-        ws = client.connection.ws
-        async for msg in ws:
-            if msg.type is WSMsgType.TEXT:
-                self._on_text(client, msg.data)
-            elif msg.type is WSMsgType.BINARY:
-                self._bad_input(client, BINARY_REFUSED)
-            elif msg.type is WSMsgType.ERROR:
-                self._log_socket_error(client, msg.data)
-                break
-            if client.close_request is not None:
-                await client.connection.close(*client.close_request)
-                break
-            if client.connection.state == "closing":
-                break
+    # --- websocket: heartbeats ------------------------------------------------------------------
+
+    async def _heartbeats(self, interval: float) -> None:
+        """Ping quiet sockets every ``interval`` s; drop those that stay silent half as long again.
+
+        One sweep for all connections instead of a timer per socket. Any data from a client
+        counts as a sign of life, so only idle sockets are pinged. A lost one is found within
+        2.5 intervals.
+        """
+        step = interval / 2
+        while True:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            for client in list(self.clients):
+                connection = client.connection
+                if connection.state != "joined":
+                    continue
+                if connection.ping_sent and connection.last_seen < connection.ping_sent:
+                    if now - connection.ping_sent >= step:
+                        connection.lost_reason = "heartbeat lost (no pong)"
+                        connection.abort()
+                elif now - connection.last_seen >= interval:
+                    connection.ping(now)
 
     def _within_rate(self, client: Client) -> bool:
         """Take a token from the client's message bucket; on a flood, ask for a 4429 close."""
         if client.messages.allow(time.monotonic()):
             return True
         connection = client.connection
-        if client.close_request is None:
+        if connection.state != "closing":
             self._reject("rate-limited", peer=connection.peer, addr=connection.address)
-            client.close_request = (
+            connection.close(
                 CLOSE_RATE_LIMITED,
                 f"rate limit exceeded: more than {self.settings.rate:g} messages/s "
                 f"(burst {self.settings.burst})",
@@ -341,8 +396,10 @@ class SignalingServer:
         except ProtocolError as exc:
             self._bad_input(client, exc)
             return
-        self.metrics.count_message("in", type(message).__name__.lower())
-        if isinstance(message, protocol.Ping):
+        self.metrics.count_message("in", protocol.MESSAGE_TYPES[type(message)])
+        if type(message) is protocol.Signal:
+            self._forward(client, message.to, protocol.signal_from, message.data, "signal")
+        elif isinstance(message, protocol.Ping):
             connection.send(protocol.PONG)
         elif isinstance(message, protocol.Join):
             self._bad_input(
@@ -352,8 +409,6 @@ class SignalingServer:
                     code="already-joined",
                 ),
             )
-        elif isinstance(message, protocol.Signal):
-            self._forward(client, message.to, protocol.signal_from, message.data, "signal")
         elif isinstance(message, protocol.Relay):
             if not client.relays.allow(time.monotonic()):
                 self._reject("relay-rate-limited", peer=connection.peer)
@@ -388,17 +443,17 @@ class SignalingServer:
             self.metrics.rejects.labels("peer-unreachable").inc()
             self._send(client, protocol.error("unavailable", PEER_UNREACHABLE))
             return
-        self.metrics.count_relayed_bytes(kind, len(text))
+        size = len(text)
+        self.metrics.count_relayed_bytes(kind, size)
         if kind == "signal":
             summary = protocol.describe_signal(data)
-            log_event(
-                "signal",
-                sprint=target.sprint,
-                **{"from": sender},
-                to=target.peer,
-                kind=summary.kind,
-                bytes=len(text),
-                candidates=",".join(summary.candidate_types) or None,
+            log_signal(
+                target.sprint,
+                sender,
+                target.peer,
+                summary.kind,
+                size,
+                ",".join(summary.candidate_types),
             )
             if self.settings.debug:
                 log_event("signal-data", logging.DEBUG, data=data)
@@ -424,8 +479,7 @@ class SignalingServer:
         if others is None or member is None:
             return  # replaced by a resumed connection: the peer never left
         self.broker.announce_leave(member, last_in_sprint=not others)
-        ws = connection.ws
-        reason = self._leave_reason(ws)
+        reason = self._leave_reason(connection)
         log_event(
             "leave",
             sprint=connection.sprint,
@@ -497,23 +551,18 @@ class SignalingServer:
         without telling anyone, since the peer never left."""
         client = self.by_peer.pop(member.peer, None)
         if client is not None:
-            task = asyncio.create_task(
-                client.connection.close(
-                    CLOSE_REPLACED, "replaced: this peer resumed on a newer connection", flush=False
-                )
+            client.connection.close(
+                CLOSE_REPLACED, "replaced: this peer resumed on a newer connection"
             )
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
 
-    def _leave_reason(self, ws: web.WebSocketResponse) -> str:
+    def _leave_reason(self, connection: ClientConnection) -> str:
         if self.shutting_down:
             return "server shutting down"
-        exception = ws.exception()
-        if isinstance(exception, TimeoutError | asyncio.TimeoutError):
-            return "heartbeat lost (no pong)"
-        if ws.close_code is None:
+        if connection.lost_reason is not None:
+            return connection.lost_reason
+        if connection.close_code is None:
             return "connection lost"
-        return f"closed ({ws.close_code})"
+        return f"closed ({connection.close_code})"
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -528,9 +577,6 @@ class SignalingServer:
             self.metrics.count_message("out", kind)
 
     # --- refusals and bad input ---------------------------------------------------------------
-
-    def _count_slow_client(self) -> None:
-        self.metrics.rejects.labels("slow-client").inc()
 
     def _reject(self, reason: str, **fields: Any) -> None:
         self.metrics.rejects.labels(reason).inc()
@@ -549,7 +595,7 @@ class SignalingServer:
         self._send(client, protocol.error(exc.code, exc.message))
         if not client.invalid.allow(time.monotonic()):
             self._reject("abuse", peer=connection.peer, addr=connection.address)
-            client.close_request = (CLOSE_ABUSE, "too many invalid messages")
+            connection.close(CLOSE_ABUSE, "too many invalid messages")
 
     def _log_socket_error(self, client: Client, error: object) -> None:
         code = getattr(error, "code", None)
@@ -562,6 +608,19 @@ class SignalingServer:
         )
 
     # --- hook, health, metrics ----------------------------------------------------------------
+
+    async def handle_plain_ws_request(self, request: web.Request) -> web.Response:
+        """``/ws`` reached aiohttp: not an upgrade, or not the first request on its connection.
+
+        Upgrades arriving as a connection's first request are taken by ``serving.UpgradeSniffer``
+        before aiohttp sees them; anything else here gets a clear answer instead of a 404.
+        """
+        return web.Response(
+            status=426,
+            text="/ws is a websocket endpoint: open it with a websocket upgrade "
+            "on a new connection",
+            headers={"Upgrade": "websocket", "Connection": "close"},
+        )
 
     async def handle_hook(self, request: web.Request) -> web.Response:
         try:
@@ -633,6 +692,8 @@ class SignalingServer:
 
     async def on_startup(self, app: web.Application) -> None:
         await self.broker.start(self)
+        if self.settings.heartbeat > 0:
+            self._heartbeat = asyncio.create_task(self._heartbeats(self.settings.heartbeat))
         settings = self.settings
         log_event(
             "started",
@@ -657,15 +718,18 @@ class SignalingServer:
             peers=self.rooms.peer_count,
             uptime_s=round(time.monotonic() - self.started, 1),
         )
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        for client in clients:
+            client.connection.close(CLOSE_GOING_AWAY, "server shutting down")
         await asyncio.gather(
-            *(
-                c.connection.close(CLOSE_GOING_AWAY, "server shutting down", flush=False)
-                for c in clients
-            ),
+            *(c.connection.wait_closed(CLOSE_TIMEOUT_SECONDS) for c in clients),
             return_exceptions=True,
         )
 
     async def on_cleanup(self, app: web.Application) -> None:
+        for task in list(self._background):
+            task.cancel()
         await self.broker.close()
         events.flush()
 
@@ -704,7 +768,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.hook_max_bytes)
     server = SignalingServer(settings)
     app[SERVER] = server
-    app.router.add_get("/ws", server.handle_websocket)
+    app.router.add_get("/ws", server.handle_plain_ws_request)
     app.router.add_post("/hooks/board", server.handle_hook)
     app.router.add_get("/healthz", server.handle_healthz)
     app.router.add_get("/metrics", server.handle_metrics)

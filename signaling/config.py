@@ -42,7 +42,7 @@ class Settings:
     max_peers_per_sprint: int = 50
     max_rooms: int = 10_000
     max_connections: int = 25_000
-    send_queue: int = 512
+    send_buffer_bytes: int = 1024 * 1024
     hook_max_bytes: int = 256 * 1024
     # timing
     join_timeout: float = 5.0
@@ -104,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-rooms", type=int, default=defaults.max_rooms)
     limits.add_argument("--max-connections", type=int, default=defaults.max_connections)
     limits.add_argument(
-        "--send-queue",
+        "--send-buffer-kib",
         type=int,
-        default=defaults.send_queue,
-        help="messages queued for one slow client before it is disconnected",
+        default=defaults.send_buffer_bytes // 1024,
+        help="KiB waiting to be sent to one client before it counts as stuck and is disconnected",
     )
     timing = parser.add_argument_group("timing")
     timing.add_argument("--join-timeout", type=float, default=defaults.join_timeout)
@@ -169,7 +169,13 @@ def settings_from_args(
         warnings.append(
             "no --allowed-origin given: --debug allows websocket upgrades from ANY origin"
         )
-    for name in ("max_frame_bytes", "burst", "max_peers_per_sprint", "max_connections"):
+    for name in (
+        "max_frame_bytes",
+        "burst",
+        "max_peers_per_sprint",
+        "max_connections",
+        "send_buffer_kib",
+    ):
         if getattr(args, name) < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
     if args.broker != "memory" and not args.broker.startswith(("redis://", "rediss://", "unix://")):
@@ -193,7 +199,7 @@ def settings_from_args(
         max_peers_per_sprint=args.max_peers_per_sprint,
         max_rooms=args.max_rooms,
         max_connections=args.max_connections,
-        send_queue=args.send_queue,
+        send_buffer_bytes=args.send_buffer_kib * 1024,
         join_timeout=args.join_timeout,
         heartbeat=args.heartbeat,
         ice_servers=tuple(args.ice_server),

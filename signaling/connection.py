@@ -1,138 +1,233 @@
-"""One client's websocket, with a bounded outgoing queue.
+"""One client's websocket after the upgrade: an asyncio protocol, with no task and no queue.
 
-A slow or stuck client must never delay anyone else: :meth:`ClientConnection.send` never awaits. It
-appends to this connection's own queue and a writer task (started only while there is something to
-write, so idle connections cost no task) drains it. When the queue is full the client is not reading
-fast enough; its TCP connection is dropped and everyone else carries on.
+Why not aiohttp's ``WebSocketResponse``: it keeps a handler task, its coroutine frames, the request
+and its headers, a message queue and heartbeat timers alive for every socket, about 15 KB per idle
+connection measured (docs/benchmarks.md). Here a connection is this object, aiohttp's own
+``WebSocketReader`` for parsing frames, and the transport: frames are handled as they are parsed,
+inside ``data_received``, and sends go straight to the transport.
+
+A slow or stuck client must never delay anyone else: :meth:`ClientConnection.send` never waits.
+The transport buffers what the kernel will not take yet; once that buffer passes ``max_buffer``
+bytes the client is not reading, and its TCP connection is dropped while everyone else carries on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import deque
-from collections.abc import Callable
-from typing import Any
+import time
+from typing import Any, Final, Protocol
 
-from aiohttp import web
+from aiohttp import WSMsgType
+from aiohttp._websocket.reader import WebSocketDataQueue
+from aiohttp.http_websocket import WebSocketReader
 
+from signaling import wire
 from signaling.logs import log_event
-from signaling.protocol import encode
 
-CLOSE_TIMEOUT_SECONDS = 2.0
+CLOSE_TIMEOUT_SECONDS: Final = 2.0
+_READING: Final = frozenset({"connecting", "joining", "joined"})  # states whose frames count
 
 
-class ClientConnection:
+class ConnectionEvents(Protocol):
+    """What a connection reports to whoever serves it (``app.Client``)."""
+
+    def on_text(self, text: str) -> None: ...
+
+    def on_binary(self) -> None: ...
+
+    def on_socket_error(self, error: BaseException) -> None: ...
+
+    def on_overflow(self) -> None: ...
+
+    def on_closed(self) -> None: ...
+
+
+class _Inbox(WebSocketDataQueue):
+    """Where aiohttp's frame reader puts each parsed message: straight to the connection.
+
+    ``WebSocketDataQueue`` would queue messages for a reading task; this hands each one over as it
+    is parsed, so no task waits per socket and nothing piles up (reading is one message at a time).
+    """
+
+    __slots__ = ()
+
+    def feed_data(self, data: Any, size: int) -> None:
+        self._protocol.message_received(data)  # type: ignore[attr-defined]
+
+    def feed_eof(self) -> None:
+        pass
+
+    def set_exception(self, exc: BaseException, exc_cause: BaseException | None = None) -> None:
+        self._protocol.reader_failed(exc)  # type: ignore[attr-defined]
+
+
+class ClientConnection(asyncio.Protocol):
     """A websocket plus what the server knows about the client behind it.
 
-    ``state`` is one of ``"connecting"`` (no join yet), ``"joined"``, ``"closing"``; ``peer``,
-    ``sprint`` and ``user_id`` are set on join. Slotted, with the queue made only while there is
-    something to write: an idle connection should cost as little as possible (docs/benchmarks.md).
+    ``state`` is ``"connecting"`` (no join yet), ``"joining"`` (ticket accepted, rooms being
+    updated), ``"joined"``, ``"closing"`` (close frame sent or received) or ``"closed"`` (TCP gone).
+    ``peer``, ``sprint`` and ``user_id`` are set on join.
     """
 
     __slots__ = (
-        "_max_queue",
-        "_queue",
-        "_transport",
-        "_writer",
+        "_close_timer",
+        "_closed",
+        "_reader",
         "address",
+        "close_code",
+        "events",
+        "last_seen",
+        "lost_reason",
+        "max_buffer",
         "number",
-        "on_overflow",
         "overflowed",
         "peer",
+        "ping_sent",
         "sprint",
         "state",
+        "transport",
         "user_id",
-        "ws",
     )
 
     def __init__(
         self,
-        ws: web.WebSocketResponse,
-        request: web.Request,
+        transport: asyncio.Transport,
         *,
+        address: str,
         number: int,
-        max_queue: int,
+        max_frame: int,
+        max_buffer: int,
     ) -> None:
-        self.ws = ws
+        self.transport = transport
+        self.address = address
         self.number = number
-        self.address = request.remote or "?"
-        self._transport = request.transport
-        self._max_queue = max_queue
-        self._queue: deque[str] | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self.max_buffer = max_buffer
+        loop = asyncio.get_running_loop()
+        self._reader = WebSocketReader(
+            _Inbox(self, max_frame, loop=loop),  # type: ignore[arg-type]
+            max_frame,
+            compress=False,
+            decode_text=True,
+        )
+        self.events: ConnectionEvents | None = None
         self.state = "connecting"
         self.peer: str | None = None
         self.sprint: str | None = None
         self.user_id: str | None = None
+        self.close_code: int | None = None
+        self.lost_reason: str | None = None
         self.overflowed = False
-        self.on_overflow: Callable[[], None] | None = None
+        self.last_seen = time.monotonic()
+        self.ping_sent = 0.0
+        self._close_timer: asyncio.TimerHandle | None = None
+        self._closed: asyncio.Future[None] | None = None
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = time.monotonic()
+        self._reader.feed_data(data)
+
+    def message_received(self, msg: Any) -> None:
+        """One complete message from the reader (text, binary or a control frame)."""
+        kind = msg.type
+        events = self.events
+        if kind is WSMsgType.TEXT:
+            if events is not None and self.state in _READING:
+                events.on_text(msg.data)
+        elif kind is WSMsgType.PING:
+            self._write(wire.frame(wire.OP_PONG, msg.data or b""))
+        elif kind is WSMsgType.CLOSE:
+            if self.state == "closing":  # the answer to our close: the handshake is complete
+                self.transport.close()
+                return
+            self.close_code = msg.data or 1005  # 1005: the client sent no code (RFC 6455 §7.4.1)
+            self.state = "closing"
+            self._write(wire.close_frame(msg.data or 1000, ""))
+            self.transport.close()
+        elif kind is WSMsgType.BINARY and events is not None and self.state in _READING:
+            events.on_binary()
+        # PONG needs nothing more: last_seen was updated when its bytes arrived.
+
+    def reader_failed(self, exc: BaseException) -> None:
+        """A frame broke the protocol (too large, bad UTF-8, bad opcode): report and close."""
+        if self.events is not None:
+            self.events.on_socket_error(exc)
+        code = getattr(exc, "code", 1002)
+        self.close(code if isinstance(code, int) else 1002, str(exc)[:100])
+
+    def eof_received(self) -> bool | None:
+        return None  # let the transport close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = "closed"
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+        events, self.events = self.events, None
+        if events is not None:
+            events.on_closed()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if self.state != "closed":
+            self.transport.write(data)
 
     def send(self, text: str) -> bool:
-        """Queue one frame; never waits. False if the connection is closing or just overflowed."""
-        if self.state == "closing":
+        """Send one text frame; never waits. False if closing, or if this send overflowed it."""
+        state = self.state
+        if state == "closing" or state == "closed":
             return False
-        queue = self._queue
-        if queue is None:
-            queue = self._queue = deque()
-        if len(queue) >= self._max_queue:
-            if self.overflowed:
-                return False
-            self.overflowed = True
-            if self.on_overflow is not None:
-                self.on_overflow()
-            log_event(
-                "slow-client-disconnected",
-                peer=self.peer,
-                sprint=self.sprint,
-                addr=self.address,
-                queued=len(queue),
-            )
-            # A client this far behind cannot take a close frame either (its TCP window is full),
-            # so drop the connection; its handler then runs the normal leave.
-            self.state = "closing"
-            if self._writer is not None:
-                self._writer.cancel()
-            self._queue = None
-            self.abort()
-            return False
-        queue.append(text)
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain())
-        return True
+        transport = self.transport
+        transport.write(wire.text_frame(text))
+        buffered = transport.get_write_buffer_size()
+        if buffered <= self.max_buffer:
+            return True
+        self.overflowed = True
+        if self.events is not None:
+            self.events.on_overflow()
+        log_event(
+            "slow-client-disconnected",
+            peer=self.peer,
+            sprint=self.sprint,
+            addr=self.address,
+            buffered_bytes=buffered,
+        )
+        # A client this far behind cannot take a close frame either (its TCP window is full),
+        # so drop the connection; connection_lost then runs the normal leave.
+        self.lost_reason = "too slow: stopped reading"
+        self.abort()
+        return False
 
-    def send_json(self, message: dict[str, Any]) -> bool:
-        return self.send(encode(message))
+    def ping(self, now: float) -> None:
+        self.ping_sent = now
+        self._write(wire.PING_FRAME)
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue and not self.ws.closed:
-                await self.ws.send_str(self._queue.popleft())
-        except (ConnectionError, RuntimeError):
-            pass
-        finally:
-            self._queue = None
-            self._writer = None
-
-    async def close(self, code: int, reason: str, *, flush: bool = True) -> None:
-        """Close with ``code``; safe to call twice. Flushes queued frames first if asked."""
-        if self.state == "closing":
+    def close(self, code: int, reason: str) -> None:
+        """Send a close frame and close once the client answers (or after a bound); idempotent."""
+        if self.state == "closing" or self.state == "closed":
             return
-        if flush and self._writer is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._writer), CLOSE_TIMEOUT_SECONDS)
         self.state = "closing"
-        if self._writer is not None:
-            self._writer.cancel()
-        self._queue = None
-        try:
-            await asyncio.wait_for(
-                self.ws.close(code=code, message=reason.encode()[:120]), CLOSE_TIMEOUT_SECONDS
-            )
-        except (TimeoutError, ConnectionError, RuntimeError):
-            self.abort()
+        self.close_code = code
+        self.transport.write(wire.close_frame(code, reason))
+        self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_SECONDS, self.abort)
 
     def abort(self) -> None:
         """Drop the TCP connection at once (a client that will not even take a close frame)."""
-        if self._transport is not None:
-            self._transport.abort()
+        if self.state != "closed":
+            self.state = "closing"
+            self.transport.abort()
+
+    async def wait_closed(self, timeout: float) -> None:
+        """Until the TCP connection is gone, at most ``timeout`` seconds (then it is aborted)."""
+        if self.state == "closed":
+            return
+        if self._closed is None:
+            self._closed = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._closed), timeout)
+        except TimeoutError:
+            self.abort()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -57,6 +57,13 @@ class Ping:
 
 ClientMessage = Join | Signal | Relay | Ping
 
+MESSAGE_TYPES: Final[dict[type, str]] = {
+    Join: "join",
+    Signal: "signal",
+    Relay: "relay",
+    Ping: "ping",
+}
+
 
 def parse_client_message(text: str) -> ClientMessage:
     """Parse one text frame from a client, or raise :class:`ProtocolError` saying what is wrong."""
@@ -77,6 +84,11 @@ def parse_client_message(text: str) -> ClientMessage:
             resume=_optional_str(raw, "resume", MAX_TICKET_LENGTH),
         )
     if kind == "signal":
+        # The common, well-formed case in one test (it is every relayed message); anything else
+        # goes through the field checks, which say exactly what is wrong.
+        to, data = raw.get("to"), raw.get("data")
+        if type(to) is str and 0 < len(to) <= MAX_PEER_ID_LENGTH and type(data) is dict:
+            return Signal(to=to, data=data)
         return Signal(to=_peer_field(raw), data=_data_field(raw))
     if kind == "relay":
         return Relay(to=_peer_field(raw), data=_data_field(raw))
@@ -207,8 +219,7 @@ def _candidate_type(line: str) -> str | None:
     return line[start + 5 : end if end > 0 else None] or None
 
 
-@dataclass(frozen=True, slots=True)
-class SignalSummary:
+class SignalSummary(NamedTuple):
     """What a ``signal`` carries, for one log line: never the SDP itself."""
 
     kind: str  # offer | answer | candidate | end-of-candidates | other

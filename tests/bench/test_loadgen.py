@@ -10,12 +10,12 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bench import loadgen, profile
 from bench.adapters import Adapter, OursAdapter, Target
 from signaling.app import create_app
 from signaling.config import Settings
+from tests.support.signaling_server import SignalingTestServer
 
 SECRET = "bench-test-secret-" + "x" * 20
 
@@ -25,7 +25,7 @@ async def ours() -> AsyncIterator[Adapter]:
     settings = Settings(
         secret=SECRET, rate=1e5, burst=100_000, relay_rate=1e5, max_peers_per_sprint=100
     )
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = SignalingTestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
     try:
         base = f"127.0.0.1:{server.port}"

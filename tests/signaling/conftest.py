@@ -9,11 +9,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from signaling.app import SERVER, SignalingServer, create_app
 from signaling.config import Settings
 from signaling.tickets import mint_ticket
+from tests.support.signaling_server import SignalingTestServer
 from tests.support.websocket import (  # re-exported: the signaling tests import them from here
     WAIT,
     expect_silence,
@@ -79,7 +80,7 @@ async def harness_factory() -> Any:
 
     async def start(**overrides: Any) -> Harness:
         app: web.Application = create_app(make_settings(**overrides))
-        client: TestClient[Any, Any] = TestClient(TestServer(app))
+        client: TestClient[Any, Any] = TestClient(SignalingTestServer(app))
         await client.start_server()
         clients.append(client)
         return Harness(client)

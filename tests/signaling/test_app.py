@@ -405,7 +405,7 @@ async def test_peer_left_on_lost_heartbeat(harness_factory: HarnessFactory) -> N
 async def test_slow_client_is_dropped_without_delaying_others(
     harness_factory: HarnessFactory,
 ) -> None:
-    harness = await harness_factory(send_queue=16, rate=10_000, burst=10_000)
+    harness = await harness_factory(send_buffer_bytes=64 * 1024, rate=10_000, burst=10_000)
     fast, wf = await harness.join("1", "u1")
     slow, ws_ = await harness.join("1", "u2")
     sender, _ = await harness.join("1", "u3")

@@ -13,12 +13,13 @@ import json
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signaling.app import SERVER, SignalingServer, create_app
 from tests.signaling.conftest import make_settings, receive_json, ticket
+from tests.support.signaling_server import SignalingTestServer
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -81,7 +82,7 @@ class Fuzzer:
         # No connection-pool limit: examples that leave their socket open must not starve the
         # later ones (aiohttp's default client pool holds 100).
         self.client = TestClient(
-            TestServer(create_app(settings)), connector=aiohttp.TCPConnector(limit=0)
+            SignalingTestServer(create_app(settings)), connector=aiohttp.TCPConnector(limit=0)
         )
         await self.client.start_server()
         self.observer = await self.client.ws_connect("/ws")
