@@ -22,7 +22,7 @@ from aiohttp._websocket.reader import WebSocketDataQueue
 from aiohttp.http_websocket import WebSocketReader
 
 from signaling import wire
-from signaling.logs import log_event
+from signaling.logs import log_event, logger
 
 CLOSE_TIMEOUT_SECONDS: Final = 2.0
 _READING: Final = frozenset({"connecting", "joining", "joined"})  # states whose frames count
@@ -129,7 +129,19 @@ class ClientConnection(asyncio.Protocol):
         self._reader.feed_data(data)
 
     def message_received(self, msg: Any) -> None:
-        """One complete message from the reader (text, binary or a control frame)."""
+        """One complete message from the reader (text, binary or a control frame).
+
+        A bug in handling one client's message must not read as that client's protocol error (the
+        reader would report any exception as one): it is logged with its traceback and the socket
+        is closed with 1011.
+        """
+        try:
+            self._dispatch(msg)
+        except Exception:
+            logger.exception("internal error handling a message from peer %s", self.peer)
+            self.close(1011, "internal server error")
+
+    def _dispatch(self, msg: Any) -> None:
         kind = msg.type
         events = self.events
         if kind is WSMsgType.TEXT:

@@ -12,9 +12,19 @@ import contextlib
 import json
 import os
 import struct
+from typing import Any
+
+import pytest
 
 from signaling import wire
-from tests.signaling.conftest import WAIT, Harness, HarnessFactory, receive_type, ticket
+from tests.signaling.conftest import (
+    WAIT,
+    Harness,
+    HarnessFactory,
+    receive_close,
+    receive_type,
+    ticket,
+)
 
 UPGRADE = (
     "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -148,3 +158,26 @@ async def test_a_connection_that_never_finishes_its_head_costs_nothing_after_clo
     await asyncio.sleep(0.1)
     await harness.join("1", "u1")  # the server is fine and counts only alice
     assert len(harness.server.clients) == 1
+
+
+async def test_a_bug_handling_one_message_closes_only_that_socket_with_1011(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice, _ = await harness.join("1", "u1")
+    bob, welcome = await harness.join("1", "u2")
+    await receive_type(alice, "peer-joined")
+    server = harness.server
+    real = server._on_text
+
+    def buggy(client: Any, text: str) -> None:
+        if "boom" in text:
+            raise RuntimeError("simulated bug")
+        real(client, text)
+
+    monkeypatch.setattr(server, "_on_text", buggy)
+    await bob.send_json({"type": "signal", "to": "x", "data": {"boom": 1}})
+    assert await receive_close(bob) == 1011
+    assert (await receive_type(alice, "peer-left"))["peer"] == welcome["peer"]
+    assert "simulated bug" in caplog.text  # with its traceback, as an error
+    await alice.send_json({"type": "ping"})
+    assert (await receive_type(alice, "pong"))["type"] == "pong"

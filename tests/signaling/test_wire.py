@@ -55,7 +55,8 @@ def test_request_head_parsing() -> None:
     assert end == len(raw)
     parsed = wire.parse_request_head(raw[:end])
     assert (parsed.method, parsed.path, parsed.target) == ("GET", "/ws", "/ws?x=1")
-    assert parsed.headers["upgrade"] == "WebSocket" and parsed.headers["x-dup"] == "2"
+    assert parsed.headers["upgrade"] == "WebSocket"
+    assert parsed.headers["x-dup"] == "2"
     assert wire.is_websocket_upgrade(parsed)
     assert wire.head_end(raw[:-2]) == -1
 
@@ -91,16 +92,22 @@ def test_frame_lengths(size: int) -> None:
     assert data[1] & 0x80 == 0  # servers never mask
     length = data[1] & 0x7F
     if size < 126:
-        assert length == size and data[2:] == payload
+        assert length == size
+        assert data[2:] == payload
     elif size < 65536:
-        assert length == 126 and int.from_bytes(data[2:4], "big") == size and data[4:] == payload
+        assert length == 126
+        assert int.from_bytes(data[2:4], "big") == size
+        assert data[4:] == payload
     else:
-        assert length == 127 and int.from_bytes(data[2:10], "big") == size and data[10:] == payload
+        assert length == 127
+        assert int.from_bytes(data[2:10], "big") == size
+        assert data[10:] == payload
 
 
 def test_close_frame_keeps_reasons_short_and_valid_utf8() -> None:
     data = wire.close_frame(4401, "é" * 100)  # 200 bytes of UTF-8: cut, never mid-character
-    assert data[0] == 0x88 and data[1] <= 125
+    assert data[0] == 0x88
+    assert data[1] <= 125
     assert int.from_bytes(data[2:4], "big") == 4401
     data[4:].decode("utf-8")  # raises if a character was split
 
