@@ -13,6 +13,8 @@ into close code 4401 or HTTP 401.
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -60,6 +62,14 @@ def verify_ticket(token: str | None, secret: str) -> TicketClaims:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _hmac_key(secret: str) -> jwt.PyJWK:
+    """The secret as a ready HS256 key: PyJWT re-checks a raw secret on every decode (that it is
+    not a PEM, SSH or DER key), a quarter of the cost of verifying a ticket."""
+    encoded = base64.urlsafe_b64encode(secret.encode()).rstrip(b"=").decode()
+    return jwt.PyJWK({"kty": "oct", "k": encoded}, algorithm="HS256")
+
+
 def _decode(
     token: str,
     secret: str,
@@ -70,7 +80,7 @@ def _decode(
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
-            secret,
+            _hmac_key(secret),
             algorithms=ALGORITHMS,
             audience=audience,
             options={"require": ["exp", "aud"]},

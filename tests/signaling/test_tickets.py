@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import warnings
 
 import jwt
 import pytest
@@ -38,6 +39,20 @@ def test_ticket_with_none_algorithm_is_refused() -> None:
         algorithm="none",
     )
     with pytest.raises(TicketRejected, match=r"not signed with HS256|well-formed"):
+        verify_ticket(token, SECRET)
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_ticket_signed_with_another_hmac_algorithm_is_refused(algorithm: str) -> None:
+    """Same secret, other hash: the prepared HS256 key must not verify it."""
+    with warnings.catch_warnings():  # PyJWT warns that the test secret is short for SHA-384/512
+        warnings.simplefilter("ignore")
+        token = jwt.encode(
+            {"sprint": "1", "sub": "1", "name": "n", "aud": "watercooler/signaling", "exp": 2**40},
+            key=SECRET,
+            algorithm=algorithm,
+        )
+    with pytest.raises(TicketRejected, match="not signed with HS256"):
         verify_ticket(token, SECRET)
 
 
