@@ -273,6 +273,8 @@ class SignalingServer:
                     user=claims.user_id,
                     reason="resume token not valid for this sprint and user; new peer id",
                 )
+        # Peers announced on other instances while the broker answers are kept for this join.
+        self.rooms.begin_entering(claims.sprint)
         try:
             remote = await self.broker.enter_sprint(claims.sprint)
             if connection.state != "joining":
@@ -290,6 +292,8 @@ class SignalingServer:
             self._reject(exc.code, addr=connection.address, sprint=claims.sprint)
             connection.close(code, exc.message)
             return
+        finally:
+            self.rooms.end_entering(claims.sprint)
         member = admission.member
         try:
             await self.broker.announce_join(member)

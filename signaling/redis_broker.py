@@ -28,7 +28,7 @@ import logging
 import secrets
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Final
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -38,6 +38,8 @@ from signaling.logs import log_event
 from signaling.rooms import Member
 
 OUTBOX_LIMIT = 50_000
+REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
+SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
 BATCH = 256
 
 
@@ -87,6 +89,8 @@ class RedisBroker(Broker):
         self._outbox: asyncio.Queue[tuple[str, ...]] = asyncio.Queue(OUTBOX_LIMIT)
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
+        # Channels whose SUBSCRIBE Redis has not confirmed yet, with who waits for it.
+        self._subscribing: dict[str, asyncio.Future[None]] = {}
         self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
         self._missing_since: dict[str, float] = {}
         self._dropped = 0
@@ -187,12 +191,23 @@ class RedisBroker(Broker):
         self._first_connect.set()
 
     async def _connect_and_serve(self) -> None:
-        redis = aioredis.from_url(
-            self.url, socket_connect_timeout=1.0, socket_timeout=5.0, decode_responses=True
+        # A blocking pool: a burst of joins waits its turn for one of a few connections. The
+        # default pool refuses outright past 100 commands in flight ("Too many connections"),
+        # which turned part of a join storm into 1013 refusals (tests/signaling/test_cluster.py).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=5.0,
+            socket_connect_timeout=1.0,
+            socket_timeout=5.0,
+            decode_responses=True,
         )
+        redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self._redis = redis
         await redis.ping()
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
+        pubsub = redis.pubsub(ignore_subscribe_messages=False)
+        self._subscribing.clear()
         self._pubsub = pubsub
         channels = [self._instance_channel(self.instance)]
         channels += [self._sprint_channel(s) for s in self._sprints]
@@ -269,9 +284,15 @@ class RedisBroker(Broker):
     async def _read(self, pubsub: Any) -> None:
         while True:
             message = await pubsub.get_message(timeout=1.0)
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
-            self._dispatch(str(message["channel"]), str(message["data"]))
+            kind = message.get("type")
+            if kind == "message":
+                self._dispatch(str(message["channel"]), str(message["data"]))
+            elif kind == "subscribe":
+                waiting = self._subscribing.pop(str(message["channel"]), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(None)
 
     def _dispatch(self, channel: str, data: str) -> None:
         listener = self._require_listener()
@@ -346,11 +367,30 @@ class RedisBroker(Broker):
         redis, pubsub = self._require_connection()
         try:
             if sprint not in self._sprints:
-                await pubsub.subscribe(self._sprint_channel(sprint))
+                await self._subscribe(pubsub, self._sprint_channel(sprint))
                 self._sprints.add(sprint)
             return await self._live_members(redis, sprint)
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
+
+    async def _subscribe(self, pubsub: Any, channel: str) -> None:
+        """SUBSCRIBE and wait until Redis confirms it.
+
+        redis-py returns as soon as the command is sent. Reading the sprint's directory before
+        Redis has processed the SUBSCRIBE leaves a gap: a peer joining on another instance in
+        that moment is in neither the directory we read nor the notices we hear, and the two
+        peers never meet. Once confirmed, every join is in one or the other.
+        """
+        confirmed = self._subscribing.get(channel)
+        if confirmed is None:
+            confirmed = asyncio.get_running_loop().create_future()
+            self._subscribing[channel] = confirmed
+            await pubsub.subscribe(channel)
+        try:
+            await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            self._subscribing.pop(channel, None)
+            raise
 
     async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
         """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
@@ -395,7 +435,8 @@ class RedisBroker(Broker):
                 task.add_done_callback(_ignore_result)
 
     async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
-        if sprint not in self._sprints:
+        # Not if a join re-entered the sprint meanwhile (or is waiting for its SUBSCRIBE).
+        if sprint not in self._sprints and self._sprint_channel(sprint) not in self._subscribing:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 await pubsub.unsubscribe(self._sprint_channel(sprint))
 

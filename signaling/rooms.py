@@ -79,6 +79,11 @@ class Rooms:
     _rooms: dict[str, dict[str, Member]] = field(default_factory=dict)
     _members: dict[str, Member] = field(default_factory=dict)
     _local_peers: set[str] = field(default_factory=set)  # kept, not counted: joins ask often
+    # Sprints a local join is entering (it awaits the broker) whose room does not exist yet, and
+    # the remote members announced meanwhile: without them a peer joining on another instance at
+    # that moment is missed for good (its notice finds no room here, our directory read missed it).
+    _entering: dict[str, int] = field(default_factory=dict)
+    _early: dict[str, dict[str, Member]] = field(default_factory=dict)
 
     @property
     def room_count(self) -> int:
@@ -108,7 +113,7 @@ class Rooms:
         they count towards the sprint's limit and are listed in the admission's ``others``.
         """
         room = dict(self._rooms.get(sprint, {}))
-        for remote in known_remote:
+        for remote in (*known_remote, *self._early.get(sprint, {}).values()):
             if remote.sprint == sprint and not self.is_local(remote):
                 room.setdefault(remote.peer, remote)
         existing = room.get(resume_peer) if resume_peer else None
@@ -171,6 +176,22 @@ class Rooms:
             del self._rooms[member.sprint]
         return local
 
+    # --- joins in progress --------------------------------------------------------------------
+
+    def begin_entering(self, sprint: str) -> None:
+        """A local join into ``sprint`` is about to ask the broker who is there; from now until
+        :meth:`end_entering`, remote members announced for it are kept for that join."""
+        self._entering[sprint] = self._entering.get(sprint, 0) + 1
+
+    def end_entering(self, sprint: str) -> None:
+        """That join is in its room (or failed): announcements need the room from now on."""
+        count = self._entering.get(sprint, 0) - 1
+        if count > 0:
+            self._entering[sprint] = count
+        else:
+            self._entering.pop(sprint, None)
+            self._early.pop(sprint, None)
+
     # --- remote members (from the broker) -----------------------------------------------------
 
     def add_remote(self, member: Member) -> tuple[Member, ...]:
@@ -180,7 +201,11 @@ class Rooms:
         this is a repeated announcement), or when this instance has no room for that sprint.
         """
         room = self._rooms.get(member.sprint)
-        if room is None or self.is_local(member):
+        if self.is_local(member):
+            return ()
+        if room is None:
+            if member.sprint in self._entering:
+                self._early.setdefault(member.sprint, {})[member.peer] = member
             return ()
         known = self._members.get(member.peer)
         if known is not None and known.sprint != member.sprint:
@@ -196,6 +221,9 @@ class Rooms:
 
         None means nothing was removed (unknown, or the peer has since resumed elsewhere).
         """
+        early = self._early.get(member.sprint, {})
+        if member.peer in early and early[member.peer].same_socket(member):
+            del early[member.peer]
         known = self._members.get(member.peer)
         if known is None or self.is_local(known) or not known.same_socket(member):
             return None
@@ -210,9 +238,16 @@ class Rooms:
         each one that is gone.
         """
         room = self._rooms.get(sprint)
-        if room is None or instance == self.instance:
+        if instance == self.instance:
             return [], []
         wanted = {m.peer: m for m in members if m.sprint == sprint and m.instance == instance}
+        if room is None:
+            if sprint in self._entering:
+                early = self._early.setdefault(sprint, {})
+                for peer in [p for p, m in early.items() if m.instance == instance]:
+                    del early[peer]
+                early.update(wanted)
+            return [], []
         left = [
             (m, self._remove(m))
             for m in list(room.values())
@@ -223,6 +258,9 @@ class Rooms:
 
     def remove_instance(self, instance: str) -> list[tuple[Member, tuple[Member, ...]]]:
         """Forget every member held by a dead instance; (member, local members to tell) each."""
+        for early in self._early.values():
+            for peer in [p for p, m in early.items() if m.instance == instance]:
+                del early[peer]
         gone = [m for m in self._members.values() if m.instance == instance]
         return [(m, self._remove(m)) for m in gone if m.peer in self._members]
 

@@ -20,6 +20,7 @@ from signaling.tickets import mint_hook_token, mint_ticket
 from tests.signaling.conftest import (
     expect_silence,
     receive_close_with_reason,
+    receive_json,
     receive_type,
 )
 from tests.support.processes import SignalingProcess
@@ -45,7 +46,8 @@ class Cluster:
     def __init__(self, redis_server: RedisServer) -> None:
         self.redis = redis_server
         self.instances: list[SignalingProcess] = []
-        self.session = aiohttp.ClientSession()
+        # No pool limit: some tests hold more than aiohttp's default 100 sockets at once.
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     def start(self, count: int, ttl: float | None = PRESENCE_TTL) -> list[SignalingProcess]:
         """``count`` instances; ``ttl=None`` keeps the server's default presence TTL."""
@@ -248,3 +250,29 @@ async def test_redis_outage_keeps_local_peers_refuses_joins_and_recovers(
         assert log.count("WARNING broker-unavailable") == 1, log
         assert "broker-recovered" in log
         assert "instance-lost" not in log
+
+
+async def test_simultaneous_first_joins_on_two_instances_always_meet(cluster: Cluster) -> None:
+    """Two peers open a new sprint at the same moment on two instances: each must learn of the
+    other (welcome or peer-joined) and reach it. Found by the cluster benchmark: a SUBSCRIBE not
+    yet processed by Redis let both miss each other's join for good."""
+    one, two = cluster.start(2)
+    sprints = [f"race-{n}" for n in range(200)]
+    pairs = await asyncio.gather(
+        *(
+            asyncio.gather(cluster.join(one, sprint, "a"), cluster.join(two, sprint, "b"))
+            for sprint in sprints
+        )
+    )
+
+    async def next_signal(ws: aiohttp.ClientWebSocketResponse) -> dict:
+        while True:  # a peer-joined may come first, depending on which join landed first
+            message = await receive_json(ws)
+            if message["type"] != "peer-joined":
+                return message
+
+    for (a, wa), (b, wb) in pairs:
+        await a.send_json({"type": "signal", "to": wb["peer"], "data": {"n": 1}})
+        assert await next_signal(b) == {"type": "signal", "from": wa["peer"], "data": {"n": 1}}
+        await b.send_json({"type": "signal", "to": wa["peer"], "data": {"n": 2}})
+        assert await next_signal(a) == {"type": "signal", "from": wb["peer"], "data": {"n": 2}}

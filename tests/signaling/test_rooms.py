@@ -174,3 +174,51 @@ def test_last_local_leave_forgets_the_remote_members_of_the_room() -> None:
     assert rooms.leave(a.peer, 1) == ()
     assert rooms.room_count == 0
     assert rooms.member("r1") is None
+
+
+# --- a remote member announced while a local join is still asking the broker -------------------
+
+
+def test_a_remote_member_announced_while_entering_is_in_the_join() -> None:
+    rooms = local_rooms()
+    rooms.begin_entering("s")
+    assert rooms.add_remote(remote("r1")) == ()  # no room yet: kept for the join, nobody to tell
+    assert rooms.member("r1") is None
+    admitted = rooms.join(sprint="s", user_id="1", name="A", connection=1)
+    rooms.end_entering("s")
+    assert [m.peer for m in admitted.others] == ["r1"]
+    assert rooms.route(admitted.member.peer, "r1").instance == "other"
+
+
+def test_announcements_without_a_join_in_progress_are_not_kept() -> None:
+    rooms = local_rooms()
+    assert rooms.add_remote(remote("r1")) == ()
+    admitted = rooms.join(sprint="s", user_id="1", name="A", connection=1)
+    assert admitted.others == ()
+
+
+def test_a_failed_join_drops_what_it_kept() -> None:
+    rooms = local_rooms()
+    rooms.begin_entering("s")
+    rooms.add_remote(remote("r1"))
+    rooms.end_entering("s")  # the join failed (broker, capacity): nothing is kept
+    assert rooms.join(sprint="s", user_id="1", name="A", connection=1).others == ()
+
+
+def test_leaves_syncs_and_dead_instances_while_entering_are_applied() -> None:
+    rooms = local_rooms()
+    rooms.begin_entering("s")
+    rooms.begin_entering("s")  # two local joins into the same new sprint
+    rooms.add_remote(remote("r1"))
+    rooms.add_remote(remote("r2"))
+    rooms.add_remote(remote("r3", instance="third"))
+    assert rooms.remove_remote(remote("r1", connection=9)) is None  # another socket: kept
+    assert rooms.remove_remote(remote("r2")) is None  # left before we were in
+    rooms.sync_instance("s", "other", [remote("r1"), remote("r4")])
+    rooms.remove_instance("third")
+    first = rooms.join(sprint="s", user_id="1", name="A", connection=1)
+    rooms.end_entering("s")
+    assert sorted(m.peer for m in first.others) == ["r1", "r4"]
+    second = rooms.join(sprint="s", user_id="2", name="B", connection=2)
+    rooms.end_entering("s")
+    assert sorted(m.peer for m in second.others) == sorted(["r1", "r4", first.member.peer])
