@@ -43,7 +43,7 @@ test-postgres: test-deps
 
 test: lint test-js test-python test-webrtc test-postgres
 
-bench: venv-dev
+bench: test-deps
 	$(MAKE) -C bench
 
 clean:

@@ -42,6 +42,8 @@ class Target:
     ws_url: str
     http_url: str
     secret: str = ""
+    # Several instances of ours behind one Redis: peer ``index`` connects to ws_urls[index % n].
+    ws_urls: tuple[str, ...] = ()
 
 
 @dataclass
@@ -132,8 +134,10 @@ class OursAdapter(Adapter):
 
     async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
         ticket = self._ticket(room, index)
+        urls = self.target.ws_urls
+        url = urls[index % len(urls)] if urls else self.target.ws_url
         started = time.perf_counter()
-        ws = await session.ws_connect(self.target.ws_url, autoping=True, max_msg_size=0)
+        ws = await session.ws_connect(url, autoping=True, max_msg_size=0)
         await ws.send_str(json.dumps({"type": "join", "ticket": ticket}))
         welcome = await _receive_until(ws, "welcome", "type")
         return Peer(ws, welcome["peer"], room, (time.perf_counter() - started) * 1000)

@@ -218,7 +218,7 @@ async def _pace(
 
 async def directed_relay(
     adapter: Adapter,
-    server_pid: int,
+    server_pid: procstat.Pids,
     *,
     rooms: int,
     rates: Sequence[float],
@@ -302,7 +302,7 @@ async def directed_relay(
 
 async def join_storm(
     adapter: Adapter,
-    server_pid: int,
+    server_pid: procstat.Pids,
     *,
     room_size: int,
     peers: int,
@@ -343,7 +343,7 @@ async def join_storm(
 
 async def room_fan_out(
     adapter: Adapter,
-    server_pid: int,
+    server_pid: procstat.Pids,
     *,
     room_size: int = 50,
     events: int = 200,

@@ -32,9 +32,14 @@ def memory(pid: int) -> Memory:
     return Memory(rss=rss, pss=pss)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of ``pid`` (all its threads), from ``/proc/<pid>/stat``."""
-    text = Path(f"/proc/{pid}/stat").read_text()
+Pids = int | tuple[int, ...]  # one server process, or all processes of a cluster
+
+
+def cpu_seconds(pids: Pids) -> float:
+    """User plus system CPU seconds of ``pids`` (all their threads), from ``/proc/<pid>/stat``."""
+    if isinstance(pids, tuple):
+        return sum(cpu_seconds(pid) for pid in pids)
+    text = Path(f"/proc/{pids}/stat").read_text()
     # The command name is in parentheses and may hold spaces: split after its closing one.
     fields = text[text.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])

@@ -135,6 +135,7 @@ def write_report(results_path: Path) -> str:
     body += _relay_section(work.get("relay", {}), summary)
     body += _storm_section(work, results["plan"], summary)
     body += _fan_out_section(work.get("fanout", {}), summary)
+    body += _cluster_section(work.get("cluster", {}).get("ours", []), work.get("relay", {}))
     body += _p2p_section(p2p)
     body += _profile_section(results.get("profile"))
     before_path = results_path.with_name("before.json")
@@ -503,6 +504,72 @@ def _relay_reading(
         "comparison row above is taken at one rate every server sustained."
     )
     return [" ".join(text), ""]
+
+
+def _cluster_section(cluster: Runs, relay: dict[str, Runs]) -> list[str]:
+    """Ours as several instances on one Redis beside ours alone, same relay ladder."""
+    if not _ok(cluster):
+        return []
+    many = relay_medians(cluster)
+    one = relay_medians(relay.get("ours", []))
+    instances = _ok(cluster)[0].get("instances", "?")
+    rows = []
+    for rate, m in many.items():
+        single = one.get(rate)
+        rows.append(
+            [
+                f"{rate:,.0f}",
+                f"{_fmt(m['p50_ms'], 2)} / {_fmt(m['p99_ms'], 1)} ms, "
+                f"{_fmt(m['server_cpu_us_per_msg'])} µs [{m['runs']:.0f}]",
+                (
+                    f"{_fmt(single['p50_ms'], 2)} / {_fmt(single['p99_ms'], 1)} ms, "
+                    f"{_fmt(single['server_cpu_us_per_msg'])} µs"
+                    if single
+                    else NA
+                ),
+            ]
+        )
+    best_many = _median_of(cluster, "max_sustained_per_s")
+    best_one = _median_of(relay.get("ours", []), "max_sustained_per_s")
+    lines = [
+        "## Several instances (Redis)",
+        "",
+        f"Ours only (neither peer server runs as several instances): {instances} instances with "
+        "`--broker redis://…` on one private `redis-server`, every one of these processes pinned "
+        "to the same server core a single server gets. The directed-relay ladder above, with the "
+        "two peers of every pair on different instances, so every message goes instance → Redis "
+        "pub/sub → instance. CPU per message is summed over the instances and Redis. Cells: p50 / "
+        "p99, CPU per message, `[n]` runs.",
+        "",
+    ]
+    lines += _table(["offered msg/s", "across instances", "one instance (above)"], rows)
+    lines += _table(
+        ["", "across instances", "one instance"],
+        [["highest rate sustained (median)", _fmt(best_many, 0), _fmt(best_one, 0)]],
+    )
+    lines.append(
+        _plot(
+            "cluster-cpu",
+            lambda ax: (
+                ax.plot(
+                    list(many),
+                    [m["server_cpu_us_per_msg"] for m in many.values()],
+                    marker="o",
+                    label=f"{instances} instances + Redis",
+                ),
+                ax.plot(
+                    list(one),
+                    [m["server_cpu_us_per_msg"] for m in one.values()],
+                    marker="o",
+                    label="one instance",
+                ),
+                ax.set_xlabel("offered messages/s"),
+                ax.set_ylabel("CPU per message, µs (all processes)"),
+            ),
+        )
+    )
+    lines.append("")
+    return lines
 
 
 def _storm_section(

@@ -32,6 +32,7 @@ from bench.servers import (
     ServerProcess,
     pin_generator,
     server_core,
+    start_cluster,
     start_server,
 )
 
@@ -73,7 +74,8 @@ class Plan:
     profile_seconds: float = 20.0
     profile_relay_rate: float = 4000.0
     servers: tuple[str, ...] = SERVER_NAMES
-    workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout")
+    workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster")
+    cluster_instances: int = 2
 
     @classmethod
     def quick(cls) -> Plan:
@@ -152,7 +154,7 @@ def machine_facts(fd_limit: int) -> dict[str, Any]:
     }
 
 
-Workload = Callable[[Adapter, int], Coroutine[Any, Any, dict[str, Any]]]
+Workload = Callable[[Adapter, Any], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def workloads(
@@ -197,22 +199,47 @@ def workloads(
             )
         ]
 
-    return {"idle": idle, "relay": relay, "storm": storm, "fanout": fanout}
+    def cluster(server: str) -> list[tuple[str, Workload]]:
+        if server != "ours":  # neither peer server runs as several instances
+            return []
+        return [("cluster", relay("ours")[0][1])]
+
+    return {"idle": idle, "relay": relay, "storm": storm, "fanout": fanout, "cluster": cluster}
 
 
 def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
     """Start a fresh server, run one workload against it (bounded), stop the server."""
     with start_server(server_name) as server:
-        target = target_of(server)
-        before = procstat.load_average()
-        started = time.time()
-        result = asyncio.run(
-            asyncio.wait_for(workload(adapter_for(target), server.pid), RUN_TIMEOUT)
-        )
-        result["load_average_before"] = [round(x, 2) for x in before]
-        result["load_average_after"] = [round(x, 2) for x in procstat.load_average()]
-        result["wall_seconds"] = round(time.time() - started, 1)
+        result = _measure(workload, target_of(server), server.pid)
         result["server_pinned_core"] = server.pinned_core
+    return result
+
+
+def run_cluster(workload: Workload, instances: int) -> dict[str, Any]:
+    """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
+    processes, and each pair's two peers are on different instances."""
+    with start_cluster(instances) as cluster:
+        first = cluster.instances[0]
+        target = Target(
+            "ours",
+            first.ws_url,
+            first.http_url,
+            SECRET,
+            ws_urls=tuple(instance.ws_url for instance in cluster.instances),
+        )
+        result = _measure(workload, target, cluster.pids)
+        result["instances"] = instances
+        result["server_pinned_core"] = first.pinned_core
+    return result
+
+
+def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
+    before = procstat.load_average()
+    started = time.time()
+    result = asyncio.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
+    result["load_average_before"] = [round(x, 2) for x in before]
+    result["load_average_after"] = [round(x, 2) for x in procstat.load_average()]
+    result["wall_seconds"] = round(time.time() - started, 1)
     return result
 
 
@@ -291,7 +318,10 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
                 for label, workload in builders[name](server):
                     print(f"[bench] run {run + 1}/{plan.runs} {label} {server}", flush=True)
                     try:
-                        result = run_one(server, workload)
+                        if name == "cluster":
+                            result = run_cluster(workload, plan.cluster_instances)
+                        else:
+                            result = run_one(server, workload)
                     except Exception as exc:  # one failed run must not lose the others
                         result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
                         print(f"[bench]   failed: {result['error']}", file=sys.stderr, flush=True)

@@ -160,3 +160,68 @@ def start_server(
             time.sleep(0.05)
     server.close()
     raise TimeoutError(f"{name} did not answer on port {port} within {timeout} s; see {log_path}")
+
+
+@dataclass
+class Cluster:
+    """Several instances of ours sharing one private ``redis-server``, all on the server core."""
+
+    redis: subprocess.Popen[bytes]
+    instances: list[ServerProcess]
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return (*(i.pid for i in self.instances), self.redis.pid)
+
+    def close(self) -> None:
+        for instance in self.instances:
+            instance.close()
+        if self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(10)
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_redis(timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], int]:
+    """A private ``redis-server`` (nothing kept on disk) on a free loopback port."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError("redis-server is not installed (make bench installs it as root)")
+    port = free_port()
+    command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", "/tmp"]
+    core = server_core()
+    if core is not None:
+        command = ["taskset", "-c", core, *command]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise TimeoutError(f"redis-server did not answer on port {port}")
+
+
+def start_cluster(instances: int = 2) -> Cluster:
+    """``instances`` of ours with ``--broker redis://…`` on one Redis, every process pinned to the
+    server core: the cluster gets the same one core a single server gets."""
+    redis, port = start_redis()
+    cluster = Cluster(redis, [])
+    try:
+        for _ in range(instances):
+            broker = ("--broker", f"redis://127.0.0.1:{port}/0")
+            cluster.instances.append(start_server("ours", extra_args=broker))
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster

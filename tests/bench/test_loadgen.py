@@ -6,8 +6,10 @@ its result shapes from rotting silently. No npm, no Chromium: a few seconds.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -84,3 +86,20 @@ def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> Non
     assert summary["samples"] == 4
     assert summary["categories"][0] == {"name": "JSON encode", "percent": 75.0}
     assert summary["own"][0]["name"] == "dumps (json/encoder.py)"
+
+
+async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
+    """The bench's cluster: two real instances on a private Redis; every pair is split."""
+    from bench.run import run_cluster
+
+    def workload(adapter: Adapter, pids: object) -> Any:
+        assert isinstance(pids, tuple)
+        assert len(pids) == 3  # two instances and Redis
+        return loadgen.directed_relay(
+            adapter, pids, rooms=2, rates=(20,), step_seconds=1.0, drain_seconds=2.0
+        )
+
+    result = await asyncio.to_thread(run_cluster, workload, 2)
+    (step,) = result["steps"]
+    assert step["received"] == step["sent"] >= 18
+    assert result["instances"] == 2
