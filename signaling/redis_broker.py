@@ -282,10 +282,10 @@ class RedisBroker(Broker):
     # --- the three loops ----------------------------------------------------------------------
 
     async def _read(self, pubsub: Any) -> None:
-        while True:
-            message = await pubsub.get_message(timeout=1.0)
-            if message is None:
-                continue
+        # listen() blocks on the socket; get_message(timeout=...) set up a timeout per message,
+        # half the cost of relaying one across instances. A dead connection still raises here,
+        # and the presence loop notices a silent Redis within its interval.
+        async for message in pubsub.listen():
             kind = message.get("type")
             if kind == "message":
                 self._dispatch(str(message["channel"]), str(message["data"]))
