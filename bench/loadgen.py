@@ -376,6 +376,7 @@ async def room_fan_out(
 
             crowd.inbox.on_delivery = delivered
             server_cpu = procstat.cpu_seconds(server_pid)
+            own_cpu = procstat.self_cpu_seconds()
             started = time.perf_counter()
             for number in range(1, events + 1):
                 await gate.acquire()
@@ -384,6 +385,7 @@ async def room_fan_out(
             await asyncio.wait_for(done.wait(), timeout)
             elapsed = time.perf_counter() - started
             server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
+            own_cpu = procstat.self_cpu_seconds() - own_cpu
         finally:
             await crowd.close()
     total = sum(crowd.inbox.deliveries.values())
@@ -396,5 +398,7 @@ async def room_fan_out(
         "event_p50_ms": round(percentile(completions, 0.5), 3),
         "event_p99_ms": round(percentile(completions, 0.99), 3),
         "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(total, 1), 2),
+        "server_cpu_share": round(server_cpu / elapsed, 3),
+        "generator_cpu_share": round(own_cpu / elapsed, 3),
         "emulated": adapter.fan_out_emulated,
     }

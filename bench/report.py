@@ -640,6 +640,8 @@ def _fan_out_section(fan: dict[str, Runs], summary: list[list[str]]) -> list[str
     rate = {s: _median_of(fan.get(s, []), "deliveries_per_s") for s in SERVERS}
     p99 = {s: _median_of(fan.get(s, []), "event_p99_ms") for s in SERVERS}
     cpu = {s: _median_of(fan.get(s, []), "server_cpu_us_per_delivery") for s in SERVERS}
+    server_share = {s: _median_of(fan.get(s, []), "server_cpu_share") for s in SERVERS}
+    generator_share = {s: _median_of(fan.get(s, []), "generator_cpu_share") for s in SERVERS}
     sample = _ok(fan.get("ours", []))
     room = sample[0]["room_size"] if sample else 50
     events = sample[0]["events"] if sample else "?"
@@ -659,8 +661,20 @@ def _fan_out_section(fan: dict[str, Runs], summary: list[list[str]]) -> list[str
             ["deliveries/s", *[_fmt(rate[s], 0) for s in SERVERS]],
             ["event → last delivery p99, ms", *[_fmt(p99[s]) for s in SERVERS]],
             ["server CPU per delivery, µs", *[_fmt(cpu[s]) for s in SERVERS]],
+            [
+                "one core ÷ CPU per delivery (deliveries/s)",
+                *[_fmt(1e6 / cpu[s], 0) if cpu[s] else NA for s in SERVERS],
+            ],
+            ["server core busy (share)", *[_fmt(server_share[s], 2) for s in SERVERS]],
+            ["generator core busy (share)", *[_fmt(generator_share[s], 2) for s in SERVERS]],
         ],
     )
+    lines += [
+        "Where the generator's core is nearly full and the server's is not, the deliveries/s "
+        "row measures the generator (for ours, an HTTP request per event costs the generator "
+        "more than a websocket `publish`); the CPU rows compare the servers.",
+        "",
+    ]
     lines.append(
         _plot(
             "fan-out",

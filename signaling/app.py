@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any, Final
 
 from aiohttp import web
@@ -334,9 +335,8 @@ class SignalingServer:
             joined = protocol.encode(
                 protocol.peer_joined(member.peer, protocol.user_dict(member.user_id, member.name))
             )
-            for other in admission.others:
-                if self.rooms.is_local(other):
-                    self._send_text(other.peer, joined, "peer-joined")
+            local = [other for other in admission.others if self.rooms.is_local(other)]
+            self._broadcast(local, joined, "peer-joined")
         log_event(
             "resume" if admission.replaced or resume_peer else "join",
             sprint=member.sprint,
@@ -498,17 +498,14 @@ class SignalingServer:
         self._update_gauges()
 
     def _tell_left(self, peer: str, local_members: tuple[Member, ...]) -> None:
-        text = protocol.encode(protocol.peer_left(peer))
-        for other in local_members:
-            self._send_text(other.peer, text, "peer-left")
+        self._broadcast(local_members, protocol.encode(protocol.peer_left(peer)), "peer-left")
 
     def _tell_joined(self, member: Member) -> None:
         text = protocol.encode(
             protocol.peer_joined(member.peer, protocol.user_dict(member.user_id, member.name))
         )
-        for other in self.rooms.local_members(member.sprint):
-            if other.peer != member.peer:
-                self._send_text(other.peer, text, "peer-joined")
+        others = [m for m in self.rooms.local_members(member.sprint) if m.peer != member.peer]
+        self._broadcast(others, text, "peer-joined")
 
     # --- news from other instances (BrokerListener) --------------------------------------------
 
@@ -544,8 +541,7 @@ class SignalingServer:
         self._send_text(peer, text, "remote")
 
     def deliver_to_sprint(self, sprint: str, text: str) -> None:
-        for member in self.rooms.local_members(sprint):
-            self._send_text(member.peer, text, "event")
+        self._broadcast(self.rooms.local_members(sprint), text, "event")
 
     def known_instances(self) -> set[str]:
         return self.rooms.remote_instances()
@@ -573,6 +569,19 @@ class SignalingServer:
     def _send(self, client: Client, message: dict[str, Any]) -> None:
         client.connection.send(protocol.encode(message))
         self.metrics.count_message("out", str(message["type"]))
+
+    def _broadcast(self, members: Sequence[Member], text: str, kind: str) -> None:
+        """One text to several local members: the frame is built once, then written to each."""
+        frame = wire.text_frame(text)
+        by_peer = self.by_peer
+        sent = 0
+        for member in members:
+            client = by_peer.get(member.peer)
+            if client is not None:
+                client.connection.send_frame(frame)
+                sent += 1
+        if sent:
+            self.metrics.count_message("out", kind, sent)
 
     def _send_text(self, peer: str, text: str, kind: str) -> None:
         client = self.by_peer.get(peer)
@@ -648,8 +657,7 @@ class SignalingServer:
             return web.json_response({"error": str(exc)}, status=400)
         text = protocol.encode(protocol.board_event(event))
         local = self.rooms.local_members(sprint)
-        for member in local:
-            self._send_text(member.peer, text, "event")
+        self._broadcast(local, text, "event")
         self.broker.publish_to_sprint(sprint, text)
         everywhere = await self.broker.sprint_size(sprint)
         delivered = len(local) if everywhere is None else everywhere

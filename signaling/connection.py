@@ -190,11 +190,15 @@ class ClientConnection(asyncio.Protocol):
 
     def send(self, text: str) -> bool:
         """Send one text frame; never waits. False if closing, or if this send overflowed it."""
+        return self.send_frame(wire.text_frame(text))
+
+    def send_frame(self, frame: bytes) -> bool:
+        """Send one complete frame (from :mod:`signaling.wire`), as :meth:`send` does."""
         state = self.state
         if state == "closing" or state == "closed":
             return False
         transport = self.transport
-        transport.write(wire.text_frame(text))
+        transport.write(frame)
         buffered = transport.get_write_buffer_size()
         if buffered <= self.max_buffer:
             return True

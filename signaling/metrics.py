@@ -70,9 +70,9 @@ class SignalingMetrics:
         self._hot = _HotCounters()
         self.registry.register(self._hot)
 
-    def count_message(self, direction: str, kind: str) -> None:
-        """``messages{direction,type}`` += 1 (hot path: a dict increment)."""
-        self._hot.messages[direction, kind] += 1
+    def count_message(self, direction: str, kind: str, count: int = 1) -> None:
+        """``messages{direction,type}`` += count (hot path: a dict increment)."""
+        self._hot.messages[direction, kind] += count
 
     def count_relayed_bytes(self, kind: str, size: int) -> None:
         self._hot.relayed_bytes[kind] += size
