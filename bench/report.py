@@ -255,8 +255,9 @@ def _idle_section(
     hold = _median_of(idle.get("ours", []), "hold_seconds")
     lines += [
         f"Held open after the hold at the top level ({hold:g} s "
-        "for ours, longer than its 20 s heartbeat interval, so every connection answered at least "
-        "one ping): " + "; ".join(f"{server}: {', '.join(v) or NA}" for server, v in held.items()),
+        "for ours, longer than 2.5 heartbeat intervals of 20 s: a socket idle for 20 s is pinged "
+        "and dropped if it stays silent 10 s more, so every connection still open answered its "
+        "pings): " + "; ".join(f"{server}: {', '.join(v) or NA}" for server, v in held.items()),
         "",
     ]
     lines.append(
