@@ -47,7 +47,7 @@ class Plan:
 
     runs: int = 3
     idle_levels: tuple[int, ...] = (1000, 5000, 10000, 20000)
-    # Longer than 2.5 heartbeat intervals (2.5 × 20 s): the bound within which our server drops a
+    # Longer than 2.5 heartbeat intervals (2.5 x 20 s): the bound within which our server drops a
     # socket that stops answering pings, so every socket held has answered them.
     idle_hold_ours: float = 55.0
     idle_hold_others: float = 5.0
