@@ -20,6 +20,10 @@ from aiohttp import web
 from signaling import wire
 from signaling.app import SERVER
 
+# A connection must send its first request head within this time (a slow or silent client would
+# otherwise hold a socket and a descriptor for nothing).
+HEAD_TIMEOUT_SECONDS = 10.0
+
 
 class WebSocketAcceptor(Protocol):
     def upgrade(
@@ -30,16 +34,32 @@ class WebSocketAcceptor(Protocol):
 class UpgradeSniffer(asyncio.Protocol):
     """Reads a connection's first request head, then hands the connection to its real owner."""
 
-    __slots__ = ("_buffer", "_http", "_transport", "_websockets")
+    __slots__ = ("_buffer", "_deadline", "_http", "_transport", "_websockets")
 
     def __init__(self, http: Callable[[], asyncio.Protocol], websockets: WebSocketAcceptor) -> None:
         self._http = http
         self._websockets = websockets
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
+        self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self._deadline = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_SECONDS, self._too_slow)
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self._transport is not None:
+            self._transport.close()
+
+    def _release(self) -> asyncio.Transport:
+        """Stop sniffing: the connection now belongs to someone else."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        transport, self._transport, self._buffer = self._transport, None, b""
+        assert transport is not None
+        return transport
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer + data if self._buffer else data
@@ -61,13 +81,10 @@ class UpgradeSniffer(asyncio.Protocol):
         if not wire.is_websocket_upgrade(head):
             self._hand_to_http(buffer)
             return
-        transport, self._transport, self._buffer = self._transport, None, b""
-        assert transport is not None
-        self._websockets.upgrade(transport, head, buffer[end:])
+        self._websockets.upgrade(self._release(), head, buffer[end:])
 
     def _hand_to_http(self, buffer: bytes) -> None:
-        transport, self._transport, self._buffer = self._transport, None, b""
-        assert transport is not None
+        transport = self._release()
         handler = self._http()
         transport.set_protocol(handler)
         handler.connection_made(transport)
@@ -77,8 +94,8 @@ class UpgradeSniffer(asyncio.Protocol):
         return None  # nothing complete arrived: close
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._transport = None
-        self._buffer = b""
+        if self._transport is not None:
+            self._release()
 
 
 class SignalingRunner(web.AppRunner):

@@ -181,3 +181,26 @@ async def test_a_bug_handling_one_message_closes_only_that_socket_with_1011(
     assert "simulated bug" in caplog.text  # with its traceback, as an error
     await alice.send_json({"type": "ping"})
     assert (await receive_type(alice, "pong"))["type"] == "pong"
+
+
+async def test_a_head_that_never_completes_is_closed_after_the_head_timeout(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signaling import serving
+
+    monkeypatch.setattr(serving, "HEAD_TIMEOUT_SECONDS", 0.3)
+    reader, writer = await open_raw(harness)
+    writer.write(b"GET /ws HTTP/1.1\r\nHost: x\r\n")  # slowloris: the rest never comes
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), WAIT) == b""  # the server closed it
+    await close(writer)
+    # A complete request in time is not affected.
+    reader, writer = await open_raw(harness)
+    for _ in range(2):
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await read_head(reader)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        await asyncio.sleep(0.5)  # past the head timeout: the keep-alive connection stays open
+    await close(writer)
