@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from typing import Any, Final, TextIO
 
@@ -37,21 +38,29 @@ _LEVEL_NAMES: Final = {
 
 
 class _Clock:
-    """UTC timestamps, with the per-second part formatted once per second."""
+    """UTC timestamps, formatted once per second and completed once per millisecond (under load
+    many lines share a millisecond)."""
 
     def __init__(self) -> None:
         self._second = -1
         self._human = ""
         self._iso = ""
+        self._milli = -1
+        self._stamps = ("", "")
 
     def stamps(self, now: float) -> tuple[str, str]:
-        second = int(now)
+        milli = int(now * 1000)
+        if milli == self._milli:
+            return self._stamps
+        second = milli // 1000
         if second != self._second:
             self._second = second
             self._human = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
             self._iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        millis = f".{int((now - second) * 1000):03d}"
-        return self._human + millis, self._iso + millis + "Z"
+        millis = f".{milli - second * 1000:03d}"
+        self._milli = milli
+        self._stamps = (self._human + millis, self._iso + millis + "Z")
+        return self._stamps
 
 
 _NEEDS_QUOTES: Final = re.compile(r'[ "=\n]')
@@ -79,6 +88,8 @@ class EventLog:
         self._clock = _Clock()
         self._pending: list[str] = []
         self._flush_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
@@ -105,11 +116,16 @@ class EventLog:
         self._pending.append(line)
         if self._flush_scheduled:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
+        # The loop is remembered: asyncio.get_running_loop() costs a getpid() system call each
+        # time (its fork check), which was 2.6 % of the server's CPU under relay load.
+        loop = self._loop
+        if loop is None or not loop.is_running() or threading.get_ident() != self._thread:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._loop, self._thread = loop, threading.get_ident()
         self._flush_scheduled = True
         loop.call_soon(self.flush)
 
