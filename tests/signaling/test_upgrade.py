@@ -72,6 +72,18 @@ async def close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
+async def get_healthz(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> dict[str, object]:
+    """One ``GET /healthz`` on a raw keep-alive connection: its 200 and its JSON body."""
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await read_head(reader)
+    assert head.startswith(b"HTTP/1.1 200 ")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    body: dict[str, object] = json.loads(await reader.readexactly(length))
+    return body
+
+
 async def read_head(reader: asyncio.StreamReader) -> bytes:
     return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
 
@@ -138,12 +150,7 @@ async def test_plain_get_ws_is_told_to_upgrade(harness: Harness) -> None:
 async def test_http_requests_keep_working_on_one_keep_alive_connection(harness: Harness) -> None:
     reader, writer = await open_raw(harness)
     for _ in range(3):
-        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = await read_head(reader)
-        assert head.startswith(b"HTTP/1.1 200 ")
-        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-        body = json.loads(await reader.readexactly(length))
-        assert body["status"] == "ok"
+        assert (await get_healthz(reader, writer))["status"] == "ok"
     await close(writer)
 
 
@@ -197,10 +204,6 @@ async def test_a_head_that_never_completes_is_closed_after_the_head_timeout(
     # A complete request in time is not affected.
     reader, writer = await open_raw(harness)
     for _ in range(2):
-        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = await read_head(reader)
-        assert head.startswith(b"HTTP/1.1 200 ")
-        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-        await reader.readexactly(length)
+        assert (await get_healthz(reader, writer))["status"] == "ok"
         await asyncio.sleep(0.5)  # past the head timeout: the keep-alive connection stays open
     await close(writer)
