@@ -82,6 +82,17 @@ def command_for(name: str, port: int) -> tuple[list[str], dict[str, str]]:
     raise ValueError(f"unknown server {name!r}; expected one of {SERVER_NAMES}")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 s; safe to call twice."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 @dataclass
 class ServerProcess:
     """One running server; ``close()`` stops it (safe to call twice)."""
@@ -110,13 +121,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
     def __enter__(self) -> ServerProcess:
         return self
@@ -176,9 +181,7 @@ class Cluster:
     def close(self) -> None:
         for instance in self.instances:
             instance.close()
-        if self.redis.poll() is None:
-            self.redis.terminate()
-            self.redis.wait(10)
+        stop_process(self.redis)
 
     def __enter__(self) -> Cluster:
         return self
