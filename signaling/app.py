@@ -61,6 +61,9 @@ PEER_UNREACHABLE: Final = (
     "message not delivered"
 )
 
+_IN_SIGNAL: Final = ("in", "signal")
+_OUT_SIGNAL: Final = ("out", "signal")
+
 BINARY_REFUSED: Final = ProtocolError(
     "binary frames are not supported; send JSON text", code="binary-not-supported"
 )
@@ -381,6 +384,10 @@ class SignalingServer:
         """Take a token from the client's message bucket; on a flood, ask for a 4429 close."""
         if client.messages.allow(time.monotonic()):
             return True
+        self._flooded(client)
+        return False
+
+    def _flooded(self, client: Client) -> None:
         connection = client.connection
         if connection.state != "closing":
             self._reject("rate-limited", peer=connection.peer, addr=connection.address)
@@ -389,21 +396,23 @@ class SignalingServer:
                 f"rate limit exceeded: more than {self.settings.rate:g} messages/s "
                 f"(burst {self.settings.burst})",
             )
-        return False
 
     def _on_text(self, client: Client, text: str) -> None:
-        connection = client.connection
-        if not self._within_rate(client):
+        """One frame from a joined peer. ``signal`` (nearly every frame) is checked first."""
+        if not client.messages.allow(time.monotonic()):
+            self._flooded(client)
             return
         try:
             message = protocol.parse_client_message(text)
         except ProtocolError as exc:
             self._bad_input(client, exc)
             return
-        self.metrics.count_message("in", protocol.MESSAGE_TYPES[type(message)])
         if type(message) is protocol.Signal:
-            self._forward(client, message.to, protocol.signal_from, message.data, "signal")
-        elif isinstance(message, protocol.Ping):
+            self._relay_signal(client, message.to, message.data)
+            return
+        self.metrics.count_message("in", protocol.MESSAGE_TYPES[type(message)])
+        connection = client.connection
+        if isinstance(message, protocol.Ping):
             connection.send(protocol.PONG)
         elif isinstance(message, protocol.Join):
             self._bad_input(
@@ -421,55 +430,94 @@ class SignalingServer:
                     protocol.error("rate-limited", "relay rate limit exceeded; message dropped"),
                 )
                 return
-            self._forward(client, message.to, protocol.relay_from, message.data, "relay")
+            self._forward_relay(client, message.to, message.data)
 
-    def _forward(
-        self,
-        client: Client,
-        to: str,
-        build: Any,
-        data: dict[str, Any],
-        kind: str,
-    ) -> None:
+    def _relay_signal(self, client: Client, to: str, data: dict[str, Any]) -> None:
+        """Forward one ``signal`` and log it. Every relayed message takes this path, so it is
+        written out in one function, with the counters as plain dict increments: each call saved
+        shows in the CPU per message (docs/benchmarks.md)."""
+        messages = self.metrics.messages
+        messages[_IN_SIGNAL] += 1
         sender = client.connection.peer
         assert sender is not None
         try:
             target = self.rooms.route(sender, to)
         except RoutingError as exc:
-            self._reject(exc.code, peer=sender, sprint=client.connection.sprint)
-            self._send(client, protocol.error(exc.code, exc.message))
+            self._refuse_route(client, sender, exc)
             return
-        text = protocol.encode(build(sender, data))
-        if self.rooms.is_local(target):
-            self._send_text(target.peer, text, kind)
-        elif not self.broker.send_to_peer(target, text):
-            # Counted, not logged: the broker's outage is logged once, not once per message.
-            self.metrics.rejects.labels("peer-unreachable").inc()
-            self._send(client, protocol.error("unavailable", PEER_UNREACHABLE))
+        payload = protocol.signal_bytes(sender, data)
+        if target.instance == self.rooms.instance:
+            recipient = self.by_peer.get(target.peer)
+            if recipient is not None:
+                recipient.connection.send_frame(wire.frame(wire.OP_TEXT, payload))
+                messages[_OUT_SIGNAL] += 1
+        elif not self._deliver_remote(client, target, payload):
             return
-        size = len(text)
-        self.metrics.count_relayed_bytes(kind, size)
-        if kind == "signal":
-            summary = protocol.describe_signal(data)
-            log_signal(
-                target.sprint,
-                sender,
-                target.peer,
-                summary.kind,
-                size,
-                ",".join(summary.candidate_types),
-            )
-            if self.settings.debug:
-                log_event("signal-data", logging.DEBUG, data=data)
-        else:
-            log_event(
-                "relay",
-                logging.DEBUG,
-                sprint=target.sprint,
-                **{"from": sender},
-                to=target.peer,
-                bytes=len(text),
-            )
+        size = len(payload)
+        self.metrics.relayed_bytes["signal"] += size
+        summary = protocol.describe_signal(data)
+        types = summary.candidate_types
+        log_signal(
+            target.sprint,
+            sender,
+            target.peer,
+            summary.kind,
+            size,
+            types[0] if len(types) == 1 else ",".join(types),
+        )
+        if self.settings.debug:
+            log_event("signal-data", logging.DEBUG, data=data)
+
+    def _forward_relay(self, client: Client, to: str, data: dict[str, Any]) -> None:
+        """Forward one ``relay`` (a data-channel message with no direct link); DEBUG log only."""
+        sender = client.connection.peer
+        assert sender is not None
+        target = self._route(client, sender, to)
+        if target is None:
+            return
+        payload = protocol.encode_bytes(protocol.relay_from(sender, data))
+        if not self._deliver(client, target, payload, "relay"):
+            return
+        self.metrics.count_relayed_bytes("relay", len(payload))
+        log_event(
+            "relay",
+            logging.DEBUG,
+            sprint=target.sprint,
+            **{"from": sender},
+            to=target.peer,
+            bytes=len(payload),
+        )
+
+    def _route(self, client: Client, sender: str, to: str) -> Member | None:
+        """The member ``sender`` addresses as ``to``; None (and the sender told why) if none."""
+        try:
+            return self.rooms.route(sender, to)
+        except RoutingError as exc:
+            self._refuse_route(client, sender, exc)
+            return None
+
+    def _refuse_route(self, client: Client, sender: str, exc: RoutingError) -> None:
+        self._reject(exc.code, peer=sender, sprint=client.connection.sprint)
+        self._send(client, protocol.error(exc.code, exc.message))
+
+    def _deliver(self, client: Client, target: Member, payload: bytes, kind: str) -> bool:
+        """Send one encoded message to ``target``, here or through the broker; False (and the
+        sender told) if its instance cannot be reached."""
+        if target.instance == self.rooms.instance:
+            recipient = self.by_peer.get(target.peer)
+            if recipient is not None:
+                recipient.connection.send_frame(wire.frame(wire.OP_TEXT, payload))
+                self.metrics.count_message("out", kind)
+            return True
+        return self._deliver_remote(client, target, payload)
+
+    def _deliver_remote(self, client: Client, target: Member, payload: bytes) -> bool:
+        if self.broker.send_to_peer(target, payload.decode()):
+            return True
+        # Counted, not logged: the broker's outage is logged once, not once per message.
+        self.metrics.rejects.labels("peer-unreachable").inc()
+        self._send(client, protocol.error("unavailable", PEER_UNREACHABLE))
+        return False
 
     def _depart(self, client: Client) -> None:
         connection = client.connection

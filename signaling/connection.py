@@ -136,18 +136,21 @@ class ClientConnection(asyncio.Protocol):
         is closed with 1011.
         """
         try:
-            self._dispatch(msg)
+            if msg.type is WSMsgType.TEXT:  # nearly every message: handled here, one call less
+                events = self.events
+                if events is not None and self.state in _READING:
+                    events.on_text(msg.data)
+            else:
+                self._dispatch(msg)
         except Exception:
             logger.exception("internal error handling a message from peer %s", self.peer)
             self.close(1011, "internal server error")
 
     def _dispatch(self, msg: Any) -> None:
+        """Every message but text: control frames and binary."""
         kind = msg.type
         events = self.events
-        if kind is WSMsgType.TEXT:
-            if events is not None and self.state in _READING:
-                events.on_text(msg.data)
-        elif kind is WSMsgType.PING:
+        if kind is WSMsgType.PING:
             self._write(wire.frame(wire.OP_PONG, msg.data or b""))
         elif kind is WSMsgType.CLOSE:
             if self.state == "closing":  # the answer to our close: the handshake is complete

@@ -90,6 +90,8 @@ class EventLog:
         self._flush_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
+        # The human timestamp of this event-loop turn's signal lines (see turn_stamp()).
+        self._turn_stamp: str | None = None
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
@@ -107,6 +109,14 @@ class EventLog:
             else:
                 parts.append(f" {key}={_human_value(value)}")
         return "".join(parts)
+
+    def turn_stamp(self) -> str:
+        """The human timestamp for a ``signal`` line: taken once per event-loop turn (the lines of
+        one turn are written together at its end), not once per line."""
+        stamp = self._turn_stamp
+        if stamp is None:
+            stamp = self._turn_stamp = self._clock.stamps(time.time())[0]
+        return stamp
 
     def emit(self, event: str, level: int, fields: dict[str, Any]) -> None:
         self.append(self.line(event, level, fields, time.time()) + "\n")
@@ -131,6 +141,7 @@ class EventLog:
 
     def flush(self) -> None:
         self._flush_scheduled = False
+        self._turn_stamp = None
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
@@ -156,8 +167,9 @@ def log_signal(
     """The ``signal`` event: the same line as ``log_event("signal", ...)``, built directly.
 
     It is the one event logged for every relayed message, so the human line skips the generic
-    field loop (a third of the cost of relaying a signal in a profile). Peer ids and the kind are
-    made by the server and never need quoting; the sprint and candidate types come from clients.
+    field loop (a third of the cost of relaying a signal in a profile) and shares one timestamp
+    per event-loop turn. Peer ids and the kind are made by the server and never need quoting; the
+    sprint and candidate types come from clients.
     """
     log = events
     if log.level > logging.INFO:
@@ -170,18 +182,24 @@ def log_signal(
             | ({"candidates": candidates} if candidates else {}),
         )
         return
-    human_ts, _ = log._clock.stamps(time.time())
+    stamp = log._turn_stamp or log.turn_stamp()
     if not sprint or _NEEDS_QUOTES.search(sprint) is not None:
         sprint = _human_value(sprint)
-    tail = ""
-    if candidates:
-        if _NEEDS_QUOTES.search(candidates) is not None:
-            candidates = _human_value(candidates)
-        tail = f" candidates={candidates}"
+    tail = _CANDIDATE_TAILS.get(candidates)
+    if tail is None:
+        tail = f" candidates={_human_value(candidates)}"
     log.append(
-        f"{human_ts} INFO  signal sprint={sprint} from={sender} to={to} kind={kind} "
+        f"{stamp} INFO  signal sprint={sprint} from={sender} to={to} kind={kind} "
         f"bytes={size}{tail}\n"
     )
+
+
+# The endings of the common signal lines, written once: no candidates, or one of RFC 8445's types.
+_CANDIDATE_TAILS: Final[dict[str | None, str]] = {
+    None: "",
+    "": "",
+    **{kind: f" candidates={kind}" for kind in ("host", "srflx", "prflx", "relay")},
+}
 
 
 class _RecordFormatter(logging.Formatter):

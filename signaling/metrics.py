@@ -69,6 +69,9 @@ class SignalingMetrics:
         )
         self._hot = _HotCounters()
         self.registry.register(self._hot)
+        # The plain dicts behind the two hot counters, for the relay path to increment directly.
+        self.messages = self._hot.messages
+        self.relayed_bytes = self._hot.relayed_bytes
 
     def count_message(self, direction: str, kind: str, count: int = 1) -> None:
         """``messages{direction,type}`` += count (hot path: a dict increment)."""

@@ -71,6 +71,12 @@ def parse_client_message(text: str) -> ClientMessage:
         raw = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(f"message is not valid JSON: {exc}", code="bad-json") from None
+    # A well-formed signal (every relayed message) in one test; anything else, including a
+    # malformed signal, goes through the checks below, which say exactly what is wrong.
+    if type(raw) is dict and raw.get("type") == "signal":
+        to, data = raw.get("to"), raw.get("data")
+        if type(to) is str and 0 < len(to) <= MAX_PEER_ID_LENGTH and type(data) is dict:
+            return Signal(to, data)  # positional: half the cost of keywords
     if not isinstance(raw, dict):
         raise ProtocolError(
             f"message must be a JSON object, got {_json_kind(raw)}", code="bad-message"
@@ -84,11 +90,6 @@ def parse_client_message(text: str) -> ClientMessage:
             resume=_optional_str(raw, "resume", MAX_TICKET_LENGTH),
         )
     if kind == "signal":
-        # The common, well-formed case in one test (it is every relayed message); anything else
-        # goes through the field checks, which say exactly what is wrong.
-        to, data = raw.get("to"), raw.get("data")
-        if type(to) is str and 0 < len(to) <= MAX_PEER_ID_LENGTH and type(data) is dict:
-            return Signal(to=to, data=data)
         return Signal(to=_peer_field(raw), data=_data_field(raw))
     if kind == "relay":
         return Relay(to=_peer_field(raw), data=_data_field(raw))
@@ -156,6 +157,11 @@ def encode(message: dict[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
 
+def encode_bytes(message: dict[str, Any]) -> bytes:
+    """:func:`encode` as UTF-8 bytes, ready to frame (relayed messages skip the str round trip)."""
+    return orjson.dumps(message)
+
+
 def user_dict(user_id: str, name: str) -> dict[str, str]:
     return {"id": user_id, "name": name}
 
@@ -186,8 +192,9 @@ def peer_left(peer: str) -> dict[str, Any]:
     return {"type": "peer-left", "peer": peer}
 
 
-def signal_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "signal", "from": sender, "data": data}
+def signal_bytes(sender: str, data: dict[str, Any]) -> bytes:
+    """The ``signal`` from ``sender``, encoded (every relayed signal is built here)."""
+    return orjson.dumps({"type": "signal", "from": sender, "data": data})
 
 
 def relay_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -229,15 +236,36 @@ class SignalSummary(NamedTuple):
 def describe_signal(data: dict[str, Any]) -> SignalSummary:
     """Classify a signal's opaque ``data`` (docs/protocol.md 1.4) for logs and metrics."""
     description = data.get("description")
-    if isinstance(description, dict) and description.get("type") in {"offer", "answer"}:
-        sdp = description.get("sdp")
-        types = _CANDIDATE_TYPE.findall(sdp) if isinstance(sdp, str) else []
-        return SignalSummary(kind=str(description["type"]), candidate_types=tuple(types))
+    if description is not None:
+        if isinstance(description, dict) and description.get("type") in {"offer", "answer"}:
+            sdp = description.get("sdp")
+            types = _CANDIDATE_TYPE.findall(sdp) if isinstance(sdp, str) else []
+            return SignalSummary(kind=str(description["type"]), candidate_types=tuple(types))
+    elif type(candidate := data.get("candidate")) is dict:
+        # The common case, one per trickled candidate, first and without the generic checks.
+        line = candidate.get("candidate")
+        if not line:
+            return END_OF_CANDIDATES
+        if type(line) is str and (start := line.find(" typ ")) >= 0:
+            end = line.find(" ", start + 5)
+            kind = line[start + 5 : end] if end > 0 else line[start + 5 :]
+            if kind:
+                return _KNOWN_CANDIDATES.get(kind) or SignalSummary("candidate", (kind,))
+        return CANDIDATE_OF_NO_TYPE
     if "candidate" in data:
         candidate = data["candidate"]
         if candidate is None or (isinstance(candidate, dict) and not candidate.get("candidate")):
-            return SignalSummary(kind="end-of-candidates")
+            return END_OF_CANDIDATES
         line = candidate.get("candidate") if isinstance(candidate, dict) else candidate
-        kind = _candidate_type(line) if isinstance(line, str) else None
-        return SignalSummary(kind="candidate", candidate_types=(kind,) if kind else ())
-    return SignalSummary(kind="other")
+        typ = _candidate_type(line) if isinstance(line, str) else None
+        return SignalSummary("candidate", (typ,)) if typ else CANDIDATE_OF_NO_TYPE
+    return OTHER_SIGNAL
+
+
+END_OF_CANDIDATES: Final = SignalSummary("end-of-candidates")
+CANDIDATE_OF_NO_TYPE: Final = SignalSummary("candidate")
+OTHER_SIGNAL: Final = SignalSummary("other")
+# The candidate types of RFC 8445, summarised once (a NamedTuple costs 0.3 µs to build).
+_KNOWN_CANDIDATES: Final = {
+    kind: SignalSummary("candidate", (kind,)) for kind in ("host", "srflx", "prflx", "relay")
+}

@@ -25,10 +25,14 @@ class TokenBucket:
         self.tokens = self.burst
 
     def allow(self, now: float) -> bool:
+        tokens = self.tokens
         if self.updated is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            tokens += (now - self.updated) * self.rate
+            if tokens > self.burst:
+                tokens = self.burst
         self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if tokens >= 1.0:
+            self.tokens = tokens - 1.0
             return True
+        self.tokens = tokens
         return False

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -43,7 +45,9 @@ def _both(stream: io.StringIO, **fields: str | int | None) -> tuple[str, str]:
     ("sprint", "candidates"),
     [
         ("7", "host"),
+        ("7", "relay"),
         ("7", None),
+        ("7", "unusual"),
         ("sprint with spaces", "host,srflx"),
         ('quote"d', 'ty"pe'),
         ("a=b", "x=y"),
@@ -78,3 +82,18 @@ def test_signal_line_is_silent_above_info(captured: io.StringIO) -> None:
     logs.log_signal("7", "Pa1", "Pb2", "offer", 10, "")
     logs.events.flush()
     assert captured.getvalue() == ""
+
+
+async def test_signal_lines_of_one_loop_turn_share_a_timestamp(captured: io.StringIO) -> None:
+    """The stamp is taken once per event-loop turn (the turn's lines are written together) and
+    taken afresh in the next turn."""
+    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
+    time.sleep(0.01)  # noqa: ASYNC251 -- on purpose: the same turn, 10 ms later
+    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
+    await asyncio.sleep(0.01)  # the turn ends (lines written); the next one starts later
+    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
+    logs.events.flush()
+    stamps = [line[:23] for line in captured.getvalue().splitlines()]
+    assert len(stamps) == 3
+    assert stamps[0] == stamps[1]
+    assert stamps[2] > stamps[1]

@@ -64,7 +64,11 @@ def test_server_messages_match_the_contract() -> None:
         "resume": "p1.x",
     }
     assert protocol.peer_left("p") == {"type": "peer-left", "peer": "p"}
-    assert protocol.signal_from("a", {"x": 1}) == {"type": "signal", "from": "a", "data": {"x": 1}}
+    assert json.loads(protocol.signal_bytes("a", {"x": 1})) == {
+        "type": "signal",
+        "from": "a",
+        "data": {"x": 1},
+    }
     assert protocol.error("bad-json", "m") == {"type": "error", "code": "bad-json", "message": "m"}
     assert json.loads(protocol.PONG) == {"type": "pong"}
 
@@ -83,3 +87,19 @@ def test_describe_signal_classifies_negotiation_without_the_sdp() -> None:
     assert protocol.describe_signal({"candidate": None}).kind == "end-of-candidates"
     assert protocol.describe_signal({"candidate": {"candidate": ""}}).kind == "end-of-candidates"
     assert protocol.describe_signal({"whatever": 1}).kind == "other"
+
+
+def test_describe_signal_names_any_candidate_type_and_copes_without_one() -> None:
+    def summary(line: object) -> protocol.SignalSummary:
+        return protocol.describe_signal({"candidate": {"candidate": line}})
+
+    assert summary("candidate:1 1 udp 1 10.0.0.1 9 typ host") == ("candidate", ("host",))
+    assert summary("candidate:1 1 udp 1 10.0.0.1 9 typ future x") == ("candidate", ("future",))
+    assert summary("candidate:1 1 udp 1 10.0.0.1 9") == ("candidate", ())
+    assert summary("candidate:1 1 udp 1 10.0.0.1 9 typ ") == ("candidate", ())
+    assert summary(42) == ("candidate", ())
+    assert protocol.describe_signal({"candidate": "a=candidate:1 typ srflx"}).candidate_types == (
+        "srflx",
+    )
+    offer_with_candidate = {"description": {"type": "answer", "sdp": ""}, "candidate": None}
+    assert protocol.describe_signal(offer_with_candidate).kind == "answer"
