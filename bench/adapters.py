@@ -16,6 +16,7 @@ written once:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from bench import wsclient
 from signaling.tickets import mint_hook_token, mint_ticket
 
 CONNECT_TIMEOUT: Final = 30.0
@@ -32,6 +34,11 @@ CANDIDATE: Final = (
     "candidate:842163049 1 udp 1677729535 127.0.0.1 54321 typ srflx raddr 0.0.0.0 rport 0 "
     "generation 0 ufrag Xa1b network-cost 999"
 )
+
+
+# Compact, as browsers' JSON.stringify writes it (and as all three servers write what they relay).
+dumps: Final = functools.partial(json.dumps, separators=(",", ":"))
+_PAYLOAD_MARK: Final = {"\u0000payload": 0}
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Target:
 class Peer:
     """One connected client: its socket, the address others reach it by, how long joining took."""
 
-    ws: aiohttp.ClientWebSocketResponse
+    ws: wsclient.ClientSocket
     address: str
     room: str
     join_ms: float
@@ -65,13 +72,23 @@ def bench_payload(seq: int) -> dict[str, Any]:
     }
 
 
-async def _receive_until(ws: aiohttp.ClientWebSocketResponse, wanted: str, key: str) -> Any:
-    """Read frames until one whose ``key`` field equals ``wanted``; return it parsed."""
+# bench_payload() serialised up to its sequence number: the relay's sender formats the rest.
+_PAYLOAD_HEAD: Final = dumps(bench_payload(0)).partition('"n":')[0]
+
+
+def bench_payload_text(seq: int, step: int) -> str:
+    """``dumps(bench_payload(seq) | {"s": step})``, formatted directly (the relay's hot path)."""
+    return f'{_PAYLOAD_HEAD}"n":{seq},"t":{time.perf_counter_ns()},"s":{step}}}'
+
+
+async def _receive_until(ws: wsclient.ClientSocket, wanted: str, key: str) -> Any:
+    """Read messages until one whose ``key`` field equals ``wanted``; return it parsed."""
     while True:
-        msg = await ws.receive(timeout=CONNECT_TIMEOUT)
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            raise ConnectionError(f"connection ended while waiting for {wanted}: {msg.type.name}")
-        message = json.loads(msg.data)
+        try:
+            text = await ws.receive(timeout=CONNECT_TIMEOUT)
+        except wsclient.WebSocketClosed as exc:
+            raise ConnectionError(f"connection ended while waiting for {wanted}: {exc}") from None
+        message = json.loads(text)
         if message.get(key) == wanted:
             return message
         if message.get("type") in ("error", "ERROR"):
@@ -97,6 +114,15 @@ class Adapter:
 
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
         raise NotImplementedError
+
+    def direct_parts(self, sender: Peer, to: Peer) -> tuple[str, str]:
+        """What :meth:`direct` writes before and after the payload's JSON, so a sender can
+        format messages from a payload's text: ``prefix + payload_json + suffix``."""
+        text = self.direct(sender, to, dict(_PAYLOAD_MARK))
+        prefix, mark, suffix = text.partition(dumps(_PAYLOAD_MARK))
+        if not mark:
+            raise ValueError(f"{self.name}: direct() did not embed the payload as compact JSON")
+        return prefix, suffix
 
     def payload(self, text: str) -> dict[str, Any] | None:
         raise NotImplementedError
@@ -137,13 +163,13 @@ class OursAdapter(Adapter):
         urls = self.target.ws_urls
         url = urls[index % len(urls)] if urls else self.target.ws_url
         started = time.perf_counter()
-        ws = await session.ws_connect(url, autoping=True, max_msg_size=0)
-        await ws.send_str(json.dumps({"type": "join", "ticket": ticket}))
+        ws = await wsclient.connect(url)
+        ws.send_str(dumps({"type": "join", "ticket": ticket}))
         welcome = await _receive_until(ws, "welcome", "type")
         return Peer(ws, welcome["peer"], room, (time.perf_counter() - started) * 1000)
 
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
-        return json.dumps({"type": "signal", "to": to.address, "data": payload})
+        return dumps({"type": "signal", "to": to.address, "data": payload})
 
     def payload(self, text: str) -> dict[str, Any] | None:
         message = json.loads(text)
@@ -161,7 +187,7 @@ class OursAdapter(Adapter):
         room: Sequence[Peer],
         event: dict[str, Any],
     ) -> None:
-        body = json.dumps({"sprint": room[0].room, "event": event}).encode()
+        body = dumps({"sprint": room[0].room, "event": event}).encode()
         token = mint_hook_token(self.target.secret, body)
         async with session.post(
             f"{self.target.http_url}/hooks/board",
@@ -184,10 +210,10 @@ class YWebrtcAdapter(Adapter):
     async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
         inbox = self._inbox(room, index)
         started = time.perf_counter()
-        ws = await session.ws_connect(self.target.ws_url, autoping=True, max_msg_size=0)
-        await ws.send_str(json.dumps({"type": "subscribe", "topics": [room, inbox]}))
+        ws = await wsclient.connect(self.target.ws_url)
+        ws.send_str(dumps({"type": "subscribe", "topics": [room, inbox]}))
         announce = {"type": "announce", "from": inbox}
-        await ws.send_str(json.dumps({"type": "publish", "topic": room, "data": announce}))
+        ws.send_str(dumps({"type": "publish", "topic": room, "data": announce}))
         while True:  # others' announces may come first; ours closes the join
             message = await _receive_until(ws, "publish", "type")
             if message.get("data", {}).get("from") == inbox:
@@ -195,7 +221,7 @@ class YWebrtcAdapter(Adapter):
         return Peer(ws, inbox, room, (time.perf_counter() - started) * 1000)
 
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
-        return json.dumps({"type": "publish", "topic": to.address, "data": payload})
+        return dumps({"type": "publish", "topic": to.address, "data": payload})
 
     def payload(self, text: str) -> dict[str, Any] | None:
         message = json.loads(text)
@@ -209,9 +235,7 @@ class YWebrtcAdapter(Adapter):
         room: Sequence[Peer],
         event: dict[str, Any],
     ) -> None:
-        await sender.ws.send_str(
-            json.dumps({"type": "publish", "topic": room[0].room, "data": event})
-        )
+        sender.ws.send_str(dumps({"type": "publish", "topic": room[0].room, "data": event}))
 
 
 class PeerjsAdapter(Adapter):
@@ -226,12 +250,12 @@ class PeerjsAdapter(Adapter):
         peer_id = f"{room}-p{index}"
         url = f"{self.target.ws_url}?key=peerjs&id={peer_id}&token=t{index}"
         started = time.perf_counter()
-        ws = await session.ws_connect(url, autoping=True, max_msg_size=0)
+        ws = await wsclient.connect(url)
         await _receive_until(ws, "OPEN", "type")
         return Peer(ws, peer_id, room, (time.perf_counter() - started) * 1000)
 
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
-        return json.dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
+        return dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
 
     def payload(self, text: str) -> dict[str, Any] | None:
         message = json.loads(text)
@@ -247,7 +271,7 @@ class PeerjsAdapter(Adapter):
     ) -> None:
         # No rooms in PeerJS: one addressed message per member, the way a PeerJS app would.
         for member in room:
-            await sender.ws.send_str(self.direct(sender, member, event))
+            sender.ws.send_str(self.direct(sender, member, event))
 
 
 ADAPTERS: Final[dict[str, type[Adapter]]] = {

@@ -189,9 +189,11 @@ def _header(results: dict[str, Any], p2p: dict[str, Any] | None) -> list[str]:
         f"- Our server ran with `{' '.join(OUR_FLAGS)}` so its per-connection rate limits never "
         "throttle the load (the defaults are 50 msg/s, burst 200), and with its default logging "
         "(human format, INFO, to a file) and heartbeats (20 s).",
-        "- The generator is one asyncio process with aiohttp websocket clients; it speaks each "
-        "server's own protocol (`bench/adapters.py`). Where it ran out of CPU before the server, "
-        "a step is marked *generator-bound*.",
+        "- The generator is one asyncio process on uvloop with a lean websocket client "
+        "(`bench/wsclient.py`: one protocol object per socket, no task; frames masked with a "
+        "fresh key each, as RFC 6455 requires of clients); it speaks each server's own protocol "
+        "(`bench/adapters.py`). Where it ran out of CPU before the server, a step is marked "
+        "*generator-bound*.",
         "",
         "| software | version |",
         "|---|---|",
@@ -238,9 +240,9 @@ def _idle_section(
         "Memory per connection is the server's PSS (`/proc/<pid>/smaps_rollup`) above its idle "
         "baseline divided by the connections held; VmRSS is in the JSON too. The connect rate is "
         "that step's new connections over its duration. **The connect rate is the generator's "
-        "as much as the server's**: one Python process opening aiohttp websockets manages a few "
-        "hundred per second on its core (it sat at 100 % CPU while the node servers idled), so "
-        "only a connect rate below the others' says something about a server.",
+        "as much as the server's**: the generator is one Python process minting and sending "
+        "tickets, opening sockets and parsing welcomes, so only a connect rate below the others' "
+        "says something about a server.",
         "",
     ]
     if top < 20000:
@@ -383,7 +385,7 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
         "y-webrtc: `publish` to the other peer's own topic (its best case: a real y-webrtc client "
         "publishes to the room topic, which the server copies to every member including the "
         f"sender). Offered rates rise in steps of {step} s; a step is *sustained* when p99 ≤ 50 ms "
-        "and ≥ 99 % arrived; the ladder stops after the second failed step. Latency is send → "
+        "and ≥ 99 % arrived; the ladder stops after two failed steps in a row. Latency is send → "
         "arrival on the generator's clock, so it includes the generator's own scheduling delay.",
         "",
         "Cells: p50 / p99 latency, server CPU per delivered message (utime+stime from "
@@ -865,6 +867,12 @@ OPTIMISATIONS = [
     "The per-signal INFO line built with one f-string (`logs.log_signal`) instead of the generic "
     "field loop, and a fast path for well-formed `signal` messages: 8.9 → 6.3 µs of Python per "
     "relayed signal in a micro-benchmark (frame bytes in, frame bytes out, log line formatted).",
+    "One function for the whole relay of a `signal` (`SignalingServer._relay_signal`): parsed "
+    "first, encoded straight to bytes and framed without a str round trip, counters as plain "
+    "dict increments, candidate summaries and log-line endings made once for the four candidate "
+    "types, one log timestamp per event-loop turn: 794 → 611 Python bytecodes per relayed "
+    "signal (traced), about 11.5 → 8 µs per message in the micro-benchmark on the benchmark "
+    "machine.",
 ]
 
 

@@ -1,0 +1,156 @@
+"""The generator's lean websocket client and its fast paths, against real parsers and servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import WSMsgType, web
+from aiohttp._websocket.reader import WebSocketDataQueue
+from aiohttp.http_websocket import WebSocketReader
+from aiohttp.test_utils import TestServer
+
+from bench import loadgen, wsclient
+from bench.adapters import (
+    ADAPTERS,
+    Peer,
+    Target,
+    bench_payload,
+    bench_payload_text,
+    dumps,
+)
+
+
+class _Collected(WebSocketDataQueue):
+    """Keeps every message aiohttp's reader parses."""
+
+    messages: list[Any]
+
+    def feed_data(self, data: Any, size: int) -> None:
+        self.messages.append(data)
+
+
+def _server_side_parse(data: bytes) -> list[Any]:
+    """Parse client frames the way aiohttp's server does."""
+    loop = asyncio.new_event_loop()
+    try:
+        queue = _Collected(None, 2**16, loop=loop)  # type: ignore[arg-type]
+        queue.messages = []
+        WebSocketReader(queue, 2**20, compress=False, decode_text=True).feed_data(data)
+        return queue.messages
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("size", [0, 5, 125, 126, 300, 70_000])
+def test_masked_frames_parse_as_the_text_sent(size: int) -> None:
+    text = ("é" * size)[:size]
+    (message,) = _server_side_parse(wsclient.masked_frame(wsclient.OP_TEXT, text.encode()))
+    assert message.type is WSMsgType.TEXT
+    assert message.data == text
+
+
+def test_every_frame_gets_its_own_mask_key() -> None:
+    payload = b"x" * 40
+    first = wsclient.masked_frame(wsclient.OP_TEXT, payload)
+    second = wsclient.masked_frame(wsclient.OP_TEXT, payload)
+    assert first[2:6] != second[2:6]  # keys
+    assert payload not in first  # the payload really is masked
+
+
+def test_payload_text_is_the_payload_as_compact_json() -> None:
+    text = bench_payload_text(41, 3)
+    parsed = json.loads(text)
+    expected = bench_payload(41) | {"s": 3}
+    assert parsed.keys() == expected.keys()
+    parsed.pop("t"), expected.pop("t")
+    assert parsed == expected
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_direct_parts_frame_the_payload_as_direct_does(name: str) -> None:
+    adapter = ADAPTERS[name](Target(name, "ws://127.0.0.1:1/ws", "http://127.0.0.1:1", "s" * 32))
+    sender = Peer(None, "room/a", "room", 0.0)  # type: ignore[arg-type]
+    receiver = Peer(None, "room/b", "room", 0.0)  # type: ignore[arg-type]
+    payload = bench_payload(7) | {"s": 1}
+    prefix, suffix = adapter.direct_parts(sender, receiver)
+    assert prefix + dumps(payload) + suffix == adapter.direct(sender, receiver, payload)
+
+
+@pytest.mark.parametrize(
+    "relayed",
+    [
+        # ours (orjson), y-webrtc and PeerJS (JSON.stringify) relay the payload compactly
+        {"type": "signal", "from": "Pa", "data": bench_payload(9) | {"s": 4}},
+        {"type": "publish", "topic": "r/p1", "data": bench_payload(9) | {"s": 4}, "clients": 1},
+        {"type": "CANDIDATE", "payload": bench_payload(9) | {"s": 4}, "src": "r-p0"},
+    ],
+)
+def test_the_reader_takes_sequence_time_and_step_from_each_servers_relay(
+    relayed: dict[str, Any],
+) -> None:
+    inbox = loadgen.Inbox()
+    seen: list[int] = []
+    inbox.on_delivery = lambda number, latency: seen.append(number)
+    read = loadgen._reader(ADAPTERS["ours"](Target("ours", "", "")), inbox)
+    read(dumps(relayed).encode())
+    read(b'{"type":"peer-joined","peer":"x"}')
+    assert seen == [9]
+    assert list(inbox.latencies) == [4]
+    assert inbox.latencies[4][0] >= 0
+    assert inbox.control == 1
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[str]:
+    """aiohttp's websocket server: echoes text, pings once, closes with 4001 on "bye"."""
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await ws.ping(b"are-you-there")
+        async for msg in ws:
+            if msg.type is WSMsgType.PONG:
+                await ws.send_str(f"pong:{msg.data.decode()}")
+            elif msg.type is WSMsgType.TEXT and msg.data == "bye":
+                await ws.close(code=4001, message=b"bye")
+            elif msg.type is WSMsgType.TEXT:
+                await ws.send_str("x" * 70_000 if msg.data == "big" else f"echo:{msg.data}")
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"ws://127.0.0.1:{server.port}/ws?x=1"
+    finally:
+        await server.close()
+
+
+async def test_client_talks_to_a_real_server_answers_pings_and_closes(echo_server: str) -> None:
+    ws = await wsclient.connect(echo_server)
+    assert await ws.receive(5) == "pong:are-you-there"  # the server's ping was answered
+    ws.send_str("héllo")
+    assert await ws.receive(5) == "echo:héllo"
+    ws.send_str("big")
+    assert await ws.receive(5) == "x" * 70_000
+    received: list[bytes] = []
+    ws.listen(received.append)
+    ws.send_str("later")
+    ws.send_str("bye")
+    with pytest.raises(wsclient.WebSocketClosed):
+        await ws.receive(5)  # returns once the server's close has closed the socket
+    assert received == [b"echo:later"]
+    assert ws.close_code == 4001
+    with pytest.raises(wsclient.WebSocketClosed):
+        await ws.receive(1)
+    await ws.close(1)
+
+
+async def test_connect_reports_a_refused_upgrade(echo_server: str) -> None:
+    with pytest.raises(wsclient.WebSocketClosed, match="404"):
+        await wsclient.connect(echo_server.replace("/ws", "/nowhere"))
