@@ -9,8 +9,8 @@ chosen format decides the shape:
 Every relayed signal is an event, so this sits on the hot path. Going through ``logging.Logger`` for
 each (record object, handler lock, formatter, a write and a flush per line) took about 40% of the
 server's CPU under relay load. Events are therefore formatted here directly and written to stderr in
-one write per event-loop turn. Other libraries' records (aiohttp's errors) still go through
-``logging`` and come out in the same format.
+one write per event-loop turn, and at most one per 50 ms while the log is busy. Other libraries'
+records (aiohttp's errors) still go through ``logging`` and come out in the same format, in order.
 
 Never pass a ticket, a secret or a whole SDP as a field at INFO.
 """
@@ -28,6 +28,11 @@ from typing import Any, Final, TextIO
 
 LOGGER_NAME: Final = "watercooler.signaling"
 logger = logging.getLogger(LOGGER_NAME)
+
+# A busy log is written at most this often (see EventLog._end_turn), in any case when this many
+# lines are waiting. Stopping the server writes what is pending; a killed one loses at most this.
+WRITE_INTERVAL_SECONDS: Final = 0.05
+MAX_PENDING_LINES: Final = 2000
 
 _LEVEL_NAMES: Final = {
     logging.DEBUG: "DEBUG",
@@ -88,6 +93,8 @@ class EventLog:
         self._clock = _Clock()
         self._pending: list[str] = []
         self._flush_scheduled = False
+        self._write_timer: asyncio.TimerHandle | None = None
+        self._last_write = -WRITE_INTERVAL_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
         # The human timestamp of this event-loop turn's signal lines (see turn_stamp()).
@@ -122,7 +129,8 @@ class EventLog:
         self.append(self.line(event, level, fields, time.time()) + "\n")
 
     def append(self, line: str) -> None:
-        """Queue one formatted line (with its newline); written at the end of this loop turn."""
+        """Queue one formatted line (with its newline); written at the end of this loop turn, or
+        while lines keep coming, with the others of the next ``WRITE_INTERVAL_SECONDS``."""
         self._pending.append(line)
         if self._flush_scheduled:
             return
@@ -137,11 +145,33 @@ class EventLog:
                 return
             self._loop, self._thread = loop, threading.get_ident()
         self._flush_scheduled = True
-        loop.call_soon(self.flush)
+        loop.call_soon(self._end_turn, loop)
 
-    def flush(self) -> None:
+    def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After a turn that logged: write now if the log was quiet, else within the interval.
+
+        A write is a system call and a trip through the text stream; under a steady stream of
+        signals (a few per loop turn) one per turn was a measurable share of the CPU per message,
+        so a busy log is written at most every ``WRITE_INTERVAL_SECONDS`` (and at once when many
+        lines are waiting). A line after a quiet spell is still written at the end of its turn.
+        """
         self._flush_scheduled = False
         self._turn_stamp = None
+        if self._write_timer is not None and len(self._pending) < MAX_PENDING_LINES:
+            return  # the timer writes them
+        since = time.monotonic() - self._last_write
+        if since >= WRITE_INTERVAL_SECONDS or len(self._pending) >= MAX_PENDING_LINES:
+            self.flush()
+        else:
+            self._write_timer = loop.call_later(WRITE_INTERVAL_SECONDS - since, self.flush)
+
+    def flush(self) -> None:
+        """Write every pending line now."""
+        self._turn_stamp = None
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        self._last_write = time.monotonic()
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
@@ -212,12 +242,20 @@ class _RecordFormatter(logging.Formatter):
         return events.line(record.getMessage(), record.levelno, fields, record.created)
 
 
+class _InOrderHandler(logging.StreamHandler):
+    """Writes a library's record after the events logged before it (they may be pending)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        events.flush()
+        super().emit(record)
+
+
 def configure_logging(log_format: str, debug: bool) -> None:
     """Send signaling's events (and other libraries' warnings) to stderr in the chosen format."""
     events.json = log_format == "json"
     events.level = logging.DEBUG if debug else logging.INFO
     events.stream = sys.stderr
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _InOrderHandler(sys.stderr)
     handler.setFormatter(_RecordFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

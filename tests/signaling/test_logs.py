@@ -97,3 +97,50 @@ async def test_signal_lines_of_one_loop_turn_share_a_timestamp(captured: io.Stri
     assert len(stamps) == 3
     assert stamps[0] == stamps[1]
     assert stamps[2] > stamps[1]
+
+
+async def test_a_line_after_a_quiet_spell_is_written_at_the_end_of_its_turn(
+    captured: io.StringIO,
+) -> None:
+    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)  # quiet
+    logs.log_event("join", peer="Pa1")
+    assert captured.getvalue() == ""  # not during the turn...
+    await asyncio.sleep(0)
+    assert "join peer=Pa1" in captured.getvalue()  # ...but right after it
+
+
+async def test_a_busy_log_is_written_within_the_interval_not_every_turn(
+    captured: io.StringIO,
+) -> None:
+    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
+    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
+    await asyncio.sleep(0)  # written: the log was quiet
+    logs.log_signal("7", "Pa1", "Pb2", "candidate", 11, "host")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert "bytes=11" not in captured.getvalue()  # held: a write happened just now
+    await asyncio.sleep(1.0)  # 20 intervals: ample even on a loaded machine
+    assert "bytes=11" in captured.getvalue()
+
+
+async def test_a_library_record_comes_after_the_events_before_it(
+    captured: io.StringIO,
+) -> None:
+    saved = logging.getLogger().handlers[:]
+    stream = logs.events.stream
+    logs.configure_logging("human", False)
+    logs.events.stream = captured
+    try:
+        handler = logging.getLogger().handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(captured)
+        await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
+        logs.log_event("first")
+        await asyncio.sleep(0)
+        logs.log_event("second")  # pending: the log was just written
+        logging.getLogger("aiohttp.server").error("third")
+        lines = captured.getvalue().splitlines()
+        assert [line.split()[3] for line in lines] == ["first", "second", "third"]
+    finally:
+        logging.getLogger().handlers[:] = saved
+        logs.events.stream = stream
