@@ -70,6 +70,7 @@ class Plan:
         40000,
         48000,
         56000,
+        64000,
     )
     relay_step_seconds: float = 3.0
     storm_sizes: tuple[int, ...] = (2, 10, 50)
