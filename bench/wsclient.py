@@ -26,12 +26,11 @@ from urllib.parse import urlsplit
 
 from aiohttp._websocket.helpers import websocket_mask  # aiohttp's C masking (about 0.1 µs)
 
+from signaling.wire import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
+
+# The opcodes the server also uses come from its frame module; these two only a client meets here.
 OP_CONTINUATION: Final = 0x0
-OP_TEXT: Final = 0x1
 OP_BINARY: Final = 0x2
-OP_CLOSE: Final = 0x8
-OP_PING: Final = 0x9
-OP_PONG: Final = 0xA
 MAX_HEAD: Final = 16384
 
 
