@@ -246,12 +246,10 @@ def describe_signal(data: dict[str, Any]) -> SignalSummary:
         line = candidate.get("candidate")
         if not line:
             return END_OF_CANDIDATES
-        if type(line) is str and (start := line.find(" typ ")) >= 0:
-            end = line.find(" ", start + 5)
-            kind = line[start + 5 : end] if end > 0 else line[start + 5 :]
-            if kind:
-                return _KNOWN_CANDIDATES.get(kind) or SignalSummary("candidate", (kind,))
-        return CANDIDATE_OF_NO_TYPE
+        kind = _candidate_type(line) if type(line) is str else None
+        if kind is None:
+            return CANDIDATE_OF_NO_TYPE
+        return _KNOWN_CANDIDATES.get(kind) or SignalSummary("candidate", (kind,))
     if "candidate" in data:
         candidate = data["candidate"]
         if candidate is None or (isinstance(candidate, dict) and not candidate.get("candidate")):
