@@ -51,6 +51,8 @@ class Settings:
     # several instances
     broker: str = "memory"
     presence_ttl: float = 5.0
+    reuse_port: bool = False
+    instance_port: int | None = None
     # ICE
     ice_servers: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
@@ -130,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.presence_ttl,
         help="seconds after which a dead instance's peers are dropped (Redis broker)",
     )
+    cluster.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="let several instances on this host listen on the same --port (SO_REUSEPORT; the "
+        "kernel spreads new connections among them); needs a shared redis:// --broker",
+    )
+    cluster.add_argument(
+        "--instance-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also listen on this port, this instance's own (not shared): to scrape one "
+        "instance's /metrics and /healthz when several share --port",
+    )
     ice = parser.add_argument_group("ICE servers handed to clients")
     ice.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:...")
     ice.add_argument(
@@ -182,10 +198,19 @@ def settings_from_args(
         raise ConfigurationError(
             f"--broker must be 'memory' or a redis:// URL, got {args.broker!r}"
         )
+    if args.reuse_port and args.broker == "memory":
+        raise ConfigurationError(
+            "--reuse-port needs --broker redis://...: the instances sharing the port each get "
+            "some of a sprint's peers, and only a shared broker lets those peers see each other"
+        )
+    if args.instance_port is not None and args.instance_port in (0, args.port):
+        raise ConfigurationError("--instance-port must be a port of its own, not 0 or --port")
     settings = Settings(
         secret=secret,
         broker=args.broker,
         presence_ttl=args.presence_ttl,
+        reuse_port=args.reuse_port,
+        instance_port=args.instance_port,
         host=args.host,
         port=args.port,
         allowed_origins=tuple(args.allowed_origin),

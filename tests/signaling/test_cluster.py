@@ -10,6 +10,7 @@ import asyncio
 import json
 import signal
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tests.signaling.conftest import (
     receive_json,
     receive_type,
 )
-from tests.support.processes import SignalingProcess
+from tests.support.processes import SignalingProcess, free_port, wait_for_http
 from tests.support.redis import RedisServer
 
 SECRET = "cluster-secret-" + "c" * 20
@@ -49,11 +50,20 @@ class Cluster:
         # No pool limit: some tests hold more than aiohttp's default 100 sockets at once.
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
-    def start(self, count: int, ttl: float | None = PRESENCE_TTL) -> list[SignalingProcess]:
-        """``count`` instances; ``ttl=None`` keeps the server's default presence TTL."""
+    def start(
+        self,
+        count: int,
+        ttl: float | None = PRESENCE_TTL,
+        *,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+    ) -> list[SignalingProcess]:
+        """``count`` instances (on ``port`` if given, else each on its own); ``ttl=None`` keeps
+        the server's default presence TTL."""
         ttl_args = () if ttl is None else ("--presence-ttl", str(ttl))
         started = [
-            SignalingProcess(SECRET, "--broker", self.redis.url, *ttl_args) for _ in range(count)
+            SignalingProcess(SECRET, "--broker", self.redis.url, *ttl_args, *args, port=port)
+            for _ in range(count)
         ]
         for instance in started:
             instance.wait_ready()
@@ -276,3 +286,65 @@ async def test_simultaneous_first_joins_on_two_instances_always_meet(cluster: Cl
         assert await next_signal(b) == {"type": "signal", "from": wa["peer"], "data": {"n": 1}}
         await b.send_json({"type": "signal", "to": wa["peer"], "data": {"n": 2}})
         assert await next_signal(a) == {"type": "signal", "from": wb["peer"], "data": {"n": 2}}
+
+
+def health(http_url: str) -> dict:
+    with urllib.request.urlopen(f"{http_url}/healthz", timeout=5) as response:
+        return dict(json.load(response))
+
+
+async def close_code_or_none(ws: aiohttp.ClientWebSocketResponse, quiet: float = 1.0) -> int | None:
+    """The close code if the server closes ``ws`` (other messages skipped), None if it stays open
+    through ``quiet`` seconds of silence."""
+    while True:
+        try:
+            message = await ws.receive(timeout=quiet)
+        except TimeoutError:
+            return None
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            return ws.close_code
+
+
+async def test_instances_sharing_a_port_split_the_peers_and_still_connect_them(
+    cluster: Cluster,
+) -> None:
+    shared = free_port()
+    own = [free_port(), free_port()]
+    one, two = (
+        cluster.start(1, port=shared, args=("--reuse-port", "--instance-port", str(port)))[0]
+        for port in own
+    )
+    assert one.ws_url == two.ws_url
+    for port in own:  # the shared port may have answered from the other instance
+        wait_for_http(f"http://127.0.0.1:{port}/healthz")
+    pairs = []
+    for sprint in range(20):  # 40 sockets: all on one listener would be a 1 in 2**39 chance
+        a, wa = await cluster.join(one, f"s{sprint}", "a")
+        b, wb = await cluster.join(one, f"s{sprint}", "b")
+        assert [p["peer"] for p in wb["peers"]] == [wa["peer"]]
+        assert (await receive_type(a, "peer-joined"))["peer"] == wb["peer"]
+        pairs.append((a, wa, b, wb))
+    for a, wa, b, wb in pairs:
+        await b.send_json({"type": "signal", "to": wa["peer"], "data": OFFER})
+        expected = {"type": "signal", "from": wb["peer"], "data": OFFER}
+        assert await receive_type(a, "signal") == expected
+
+    # Each instance answers on its own --instance-port, and the kernel gave both some sockets.
+    first, second = (health(f"http://127.0.0.1:{port}") for port in own)
+    assert first["instance"] != second["instance"]
+    assert first["connections"] + second["connections"] == 40
+    assert min(first["connections"], second["connections"]) > 0
+
+    # Stopping one instance (a rolling restart) leaves the port served by the other: exactly its
+    # peers are told to go elsewhere (1001), the rest stay, and new joins still work.
+    assert one.stop() == 0
+    sockets = [ws for a, _, b, _ in pairs for ws in (a, b)]
+    going_away = [code for code in await asyncio.gather(*map(close_code_or_none, sockets)) if code]
+    assert going_away == [1001] * first["connections"]
+    assert health(two.http_url) == health(f"http://127.0.0.1:{own[1]}")
+    assert health(two.http_url)["connections"] == second["connections"]
+    c, _ = await cluster.join(two, "after", "c")
+    d, wd = await cluster.join(two, "after", "d")
+    assert len(wd["peers"]) == 1
+    for ws in (c, d, *sockets):
+        await ws.close()

@@ -56,3 +56,23 @@ def test_turn_needs_its_secret() -> None:
 def test_nonsense_limits_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="--max-frame-bytes"):
         settings_from_args(["--max-frame-bytes", "0"], environ={"WATERCOOLER_SECRET": "s"})
+
+
+def test_reuse_port_needs_a_shared_broker() -> None:
+    with pytest.raises(ConfigurationError, match="--reuse-port needs --broker redis://"):
+        settings_from_args(["--reuse-port"], environ={"WATERCOOLER_SECRET": "s"})
+    settings, _ = settings_from_args(
+        ["--reuse-port", "--broker", "redis://127.0.0.1:6379/0"],
+        environ={"WATERCOOLER_SECRET": "s"},
+    )
+    assert settings.reuse_port
+    assert not settings_from_args([], environ={"WATERCOOLER_SECRET": "s"})[0].reuse_port
+
+
+def test_instance_port_is_a_port_of_its_own() -> None:
+    env = {"WATERCOOLER_SECRET": "s"}
+    assert settings_from_args(["--instance-port", "9001"], environ=env)[0].instance_port == 9001
+    assert settings_from_args([], environ=env)[0].instance_port is None
+    for bad in ("0", "8080"):
+        with pytest.raises(ConfigurationError, match="--instance-port must be a port of its own"):
+            settings_from_args(["--instance-port", bad], environ=env)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -149,3 +151,33 @@ async def test_json_log_format() -> None:
     assert joins[0]["level"] == "info"
     assert joins[0]["ts"].endswith("Z")
     assert any(e["event"] == "leave" for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        ((), "run every instance on this port with --reuse-port and a shared --broker"),
+        (("--reuse-port", "--broker", "redis://127.0.0.1:1/0"), "holds it without --reuse-port"),
+    ],
+)
+def test_a_taken_port_is_named_with_the_way_out(args: tuple[str, ...], hint: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "signaling", "--port", str(port), *args],
+            cwd=ROOT,
+            env={**os.environ, "WATERCOOLER_SECRET": SECRET},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f'listen-failed reason="cannot listen on 127.0.0.1:{port}: Address already in use' in (
+        done.stderr
+    )
+    assert hint in done.stderr
+    assert "Traceback" not in done.stderr
+    assert " listening " not in done.stderr
