@@ -136,6 +136,7 @@ def write_report(results_path: Path) -> str:
     lines += _header(results, p2p)
     body: list[str] = []
     body += _idle_section(work.get("idle", {}), results, summary)
+    body += _shared_idle_section(work.get("idle-shared", {}).get("ours", []), summary)
     body += _relay_section(work.get("relay", {}), summary)
     body += _storm_section(work, results["plan"], summary)
     body += _fan_out_section(work.get("fanout", {}), summary)
@@ -254,7 +255,8 @@ def _idle_section(
             f"The top level is **{top:,}, not 20,000**: this machine's hard open-file limit is "
             f"{results['machine']['fd_limit']:,} per process (`ulimit -Hn`; raising it needs "
             "CAP_SYS_RESOURCE, which this sandbox does not grant), and one process can hold no "
-            "more sockets than that; the generator and each server are one process each.",
+            "more sockets than that; the generator and each server are one process each. The "
+            "20,000 target is measured with ours as two processes on one port, below.",
             "",
         ]
     lines += _table(header, rows)
@@ -327,20 +329,93 @@ def _idle_section(
         all_held = bool(ours_runs) and all(
             run.get("held_open") == run["steps"][-1]["connected"] == top for run in ours_runs
         )
-        summary.append(
-            [
-                f"{top:,} idle connections held, heartbeats on (ours)",
-                "yes" if all_held else "no",
-                "",
-                "",
-                "20k held",
-                "yes"
-                if all_held and top >= 20000
-                else f"no ({top:,} is this machine's limit)"
-                if all_held
-                else "no",
-            ]
-        )
+        if top >= 20000:
+            summary.append(
+                [
+                    f"{top:,} idle connections held, heartbeats on (ours)",
+                    "yes" if all_held else "no",
+                    "",
+                    "",
+                    "20k held",
+                    "yes" if all_held else "no",
+                ]
+            )
+        else:  # the 20k target is then judged on the shared-port runs (_shared_idle_section)
+            summary.append(
+                [
+                    f"{top:,} idle connections held by one process, heartbeats on (ours)",
+                    "yes" if all_held else "no",
+                    "",
+                    "",
+                    f"all held ({top:,}: the most one process may open here)",
+                    "yes" if all_held else "no",
+                ]
+            )
+    return lines
+
+
+def _shared_idle_section(runs: Runs, summary: list[list[str]]) -> list[str]:
+    """Ours as several processes on one port, holding more than one process may."""
+    ok = [run for run in _ok(runs) if run.get("connected")]
+    if not ok:
+        return []
+    level = int(ok[0]["level"])
+    all_held = len(ok) == len(runs) and all(
+        run["held_open"] == run["connected"] == level for run in ok
+    )
+    rows = [
+        [
+            f"{index + 1}",
+            f"{run['connected']:,} ({' + '.join(f'{n:,}' for n in run['per_shard_connected'])})",
+            " + ".join(f"{n:,}" for n in run.get("per_instance_connections", [])) or NA,
+            f"{run['held_open']:,}",
+            _fmt(run["connect_rate_per_s"], 0),
+            _fmt(run["pss_per_conn_bytes"] / 1024),
+            _fmt(run["pss_per_conn_with_broker_bytes"] / 1024),
+        ]
+        for index, run in enumerate(ok)
+    ]
+    hold = _median_of(ok, "hold_seconds")
+    lines = [
+        f"### {level:,} idle connections: ours as {ok[0]['server_processes']} processes on one "
+        "port",
+        "",
+        "One process may hold no more sockets than the open-file limit, so on this machine "
+        f"neither a server nor the generator can hold {level:,} alone. Ours runs as several "
+        "instances on one port (`--reuse-port`, SO_REUSEPORT: the kernel spreads new connections "
+        "among them; one private Redis as `--broker`, so peers of one sprint on different "
+        "instances still meet; instances and Redis all pinned to the one server core), the "
+        "deployment `docs/operations.md` describes for using more than "
+        f"one core of a host; the generator opens the clients from {ok[0]['generator_processes']} "
+        "processes. Neither peer server can run as several processes, so there is no peer row. "
+        f"Held: still open after {hold:g} s (more than 2.5 heartbeat intervals, as above). Memory: "
+        "the instances' PSS above their idle baseline per connection, and with Redis's growth "
+        "added (Redis keeps each peer in its sprint's directory).",
+        "",
+    ]
+    lines += _table(
+        [
+            "run",
+            "connected (per generator process)",
+            "per instance",
+            "held",
+            "conn/s",
+            "KiB/conn (PSS)",
+            "KiB/conn with Redis",
+        ],
+        rows,
+    )
+    summary.append(
+        [
+            f"{level:,} idle connections held, heartbeats on (ours, "
+            f"{ok[0]['server_processes']} processes on one port)",
+            f"{sum(run['held_open'] == level for run in ok)}/{len(runs)} runs",
+            "",
+            "",
+            "20k held",
+            "yes" if all_held and level >= 20000 else "no",
+        ]
+    )
     return lines
 
 
@@ -860,8 +935,8 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
         why = ""
         if "held" in row[0]:
             why = (
-                "Every connection stayed open through a heartbeat; 20,000 itself cannot be reached "
-                "on this machine (see Idle connections: the per-process open-file limit)."
+                "Some connections were refused or closed before the hold ended: see Idle "
+                "connections (failures and their first messages are in the results JSON)."
             )
         elif "relay" in row[0] or "relayed" in row[0]:
             why = f"Under relay load our server's CPU goes to: {relay_top} (see the profile below)."

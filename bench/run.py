@@ -24,7 +24,7 @@ from typing import Any, Final
 import aiohttp
 import uvloop
 
-from bench import loadgen, procstat, profile
+from bench import idle_shards, loadgen, procstat, profile
 from bench.adapters import Adapter, Target, adapter_for
 from bench.servers import (
     SECRET,
@@ -80,8 +80,13 @@ class Plan:
     profile_seconds: float = 20.0
     profile_relay_rate: float = 4000.0
     servers: tuple[str, ...] = SERVER_NAMES
-    workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster")
+    workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster", "idle-shared")
     cluster_instances: int = 2
+    # More connections than one process may hold here (fd hard limit 20,000): ours as two
+    # instances sharing one port (--reuse-port, one Redis), the generator as two processes.
+    shared_idle_level: int = 20000
+    shared_idle_instances: int = 2
+    shared_idle_shards: int = 2
 
     @classmethod
     def quick(cls) -> Plan:
@@ -97,6 +102,7 @@ class Plan:
             storm_peers=100,
             fan_out_events=20,
             profile_seconds=3.0,
+            shared_idle_level=400,
         )
 
 
@@ -210,7 +216,31 @@ def workloads(
             return []
         return [("cluster", relay("ours")[0][1])]
 
-    return {"idle": idle, "relay": relay, "storm": storm, "fanout": fanout, "cluster": cluster}
+    def idle_shared(server: str) -> list[tuple[str, Workload]]:
+        if server != "ours":  # neither peer server runs as several processes
+            return []
+        return [
+            (
+                "idle-shared",
+                lambda a, pids: idle_shards.sharded_idle_connections(
+                    a.target,
+                    pids[:-1],  # the instances; the last pid is Redis (Cluster.pids)
+                    pids[-1:],
+                    plan.shared_idle_level,
+                    shards=plan.shared_idle_shards,
+                    hold_seconds=plan.idle_hold_ours,
+                ),
+            )
+        ]
+
+    return {
+        "idle": idle,
+        "relay": relay,
+        "storm": storm,
+        "fanout": fanout,
+        "cluster": cluster,
+        "idle-shared": idle_shared,
+    }
 
 
 def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
@@ -221,18 +251,14 @@ def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
     return result
 
 
-def run_cluster(workload: Workload, instances: int) -> dict[str, Any]:
+def run_cluster(workload: Workload, instances: int, *, shared_port: bool = False) -> dict[str, Any]:
     """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
-    processes, and each pair's two peers are on different instances."""
-    with start_cluster(instances) as cluster:
+    processes. With separate ports each pair's two peers are on different instances; with a
+    shared port (``--reuse-port``) the kernel places every connection."""
+    with start_cluster(instances, shared_port=shared_port) as cluster:
         first = cluster.instances[0]
-        target = Target(
-            "ours",
-            first.ws_url,
-            first.http_url,
-            SECRET,
-            ws_urls=tuple(instance.ws_url for instance in cluster.instances),
-        )
+        urls = () if shared_port else tuple(instance.ws_url for instance in cluster.instances)
+        target = Target("ours", first.ws_url, first.http_url, SECRET, ws_urls=urls)
         result = _measure(workload, target, cluster.pids)
         result["instances"] = instances
         result["server_pinned_core"] = first.pinned_core
@@ -332,6 +358,10 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
                     try:
                         if name == "cluster":
                             result = run_cluster(workload, plan.cluster_instances)
+                        elif name == "idle-shared":
+                            result = run_cluster(
+                                workload, plan.shared_idle_instances, shared_port=True
+                            )
                         else:
                             result = run_one(server, workload)
                     except Exception as exc:  # one failed run must not lose the others

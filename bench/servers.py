@@ -10,6 +10,7 @@ compete for a core. The npm packages live in ``bench/.servers`` (``make -C bench
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -131,17 +132,26 @@ class ServerProcess:
 
 
 def start_server(
-    name: str, *, pin: bool = True, timeout: float = 20.0, extra_args: tuple[str, ...] = ()
+    name: str,
+    *,
+    pin: bool = True,
+    timeout: float = 20.0,
+    extra_args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> ServerProcess:
-    """Start ``name`` on a free loopback port and wait until it answers HTTP."""
-    port = free_port()
+    """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP.
+
+    On a port other instances already serve (``--reuse-port``) an answer may come from one of
+    them: :func:`start_cluster` then waits until every instance has answered.
+    """
+    port = port or free_port()
     command, extra_env = command_for(name, port)
     command = [*command, *extra_args]
     core = server_core() if pin else None
     if core is not None:
         command = ["taskset", "-c", core, *command]
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{name}.log"
+    log_path = LOG_DIR / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
@@ -215,16 +225,46 @@ def start_redis(timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], int]:
     raise TimeoutError(f"redis-server did not answer on port {port}")
 
 
-def start_cluster(instances: int = 2) -> Cluster:
+def start_cluster(
+    instances: int = 2, *, shared_port: bool = False, pin: bool = True, timeout: float = 20.0
+) -> Cluster:
     """``instances`` of ours with ``--broker redis://…`` on one Redis, every process pinned to the
-    server core: the cluster gets the same one core a single server gets."""
-    redis, port = start_redis()
+    server core (unless ``pin`` is False): then the cluster gets the one core a single server gets.
+
+    ``shared_port``: all instances listen on one port with ``--reuse-port`` and the kernel spreads
+    connections among them; otherwise each has its own port.
+    """
+    redis, redis_port = start_redis()
     cluster = Cluster(redis, [])
+    port = free_port() if shared_port else None
+    args: tuple[str, ...] = ("--broker", f"redis://127.0.0.1:{redis_port}/0")
+    args += ("--reuse-port",) if shared_port else ()
     try:
         for _ in range(instances):
-            broker = ("--broker", f"redis://127.0.0.1:{port}/0")
-            cluster.instances.append(start_server("ours", extra_args=broker))
+            cluster.instances.append(start_server("ours", extra_args=args, port=port, pin=pin))
+        if port is not None:
+            _wait_for_instances(cluster, port, timeout)
     except BaseException:
         cluster.close()
         raise
     return cluster
+
+
+def _wait_for_instances(cluster: Cluster, port: int, timeout: float) -> None:
+    """Until ``/healthz`` on the shared ``port`` has answered from as many instances as started."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < len(cluster.instances):
+        for instance in cluster.instances:
+            if instance.process.poll() is not None:
+                raise RuntimeError(
+                    f"an instance exited with {instance.process.returncode}; "
+                    f"see {instance.log_path}"
+                )
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"only {len(seen)} of {len(cluster.instances)} instances answered "
+                f"on port {port} within {timeout} s"
+            )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            seen.add(json.load(response)["instance"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import loadgen, profile
+from bench import idle_shards, loadgen, profile
 from bench.adapters import Adapter, OursAdapter, Target
 from signaling.app import create_app
 from signaling.config import Settings
@@ -103,3 +103,41 @@ async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
     (step,) = result["steps"]
     assert step["received"] == step["sent"] >= 18
     assert result["instances"] == 2
+
+
+@pytest.mark.parametrize(
+    ("total", "shards", "expected"),
+    [
+        (20_000, 2, [(0, 10_000), (10_000, 10_000)]),
+        (10, 3, [(0, 4), (4, 4), (8, 2)]),
+        (5, 2, [(0, 4), (4, 1)]),
+        (2, 3, [(0, 2), (2, 0), (2, 0)]),
+    ],
+)
+def test_shards_split_the_clients_into_whole_rooms(
+    total: int, shards: int, expected: list[tuple[int, int]]
+) -> None:
+    ranges = idle_shards.shard_ranges(total, shards)
+    assert ranges == expected
+    rooms = [{room for room, _ in idle_shards.shard_specs(first, count)} for first, count in ranges]
+    assert sum(count for _, count in ranges) == total
+    assert all(not (a & b) for i, a in enumerate(rooms) for b in rooms[i + 1 :])
+
+
+async def test_idle_connections_from_several_processes_to_instances_sharing_a_port() -> None:
+    """The bench's idle-shared workload at tiny scale: two generator processes, two real
+    instances of ours on one port (--reuse-port) and a private Redis."""
+    from bench.run import run_cluster
+
+    def workload(adapter: Adapter, pids: Any) -> Any:
+        return idle_shards.sharded_idle_connections(
+            adapter.target, pids[:-1], pids[-1:], 40, shards=2, hold_seconds=0.5
+        )
+
+    result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True)
+    assert result["connected"] == result["held_open"] == 40
+    assert result["per_shard_connected"] == [20, 20]
+    assert sum(result["per_instance_connections"]) == 40
+    assert min(result["per_instance_connections"]) > 0  # 40 sockets all on one: 1 in 2**39
+    assert result["failures"] == 0
+    assert result["server_processes"] == 2
