@@ -1,6 +1,6 @@
 """Our server before and after the optimisations: earlier revisions against this one, one run.
 
-``python -m bench revisions`` (``make -C bench revisions``) measures ``ours`` at each revision in
+``python -m bench revisions`` (``make bench-revisions``) measures ``ours`` at each revision in
 :data:`REVISIONS` with today's load generator, on this machine, in one sitting: runs interleaved
 (run 1 of every revision, then run 2, ...) so a change in the machine's load hits all alike. An
 earlier revision's ``signaling/`` is exported with ``git archive`` into ``bench/.servers`` and the
@@ -137,6 +137,7 @@ def run_revisions(
     plan: Plan,
     revisions: tuple[Revision, ...] = REVISIONS,
     path: Path = REVISIONS_RESULTS,
+    exports: Path = EXPORTS,
 ) -> dict[str, Any]:
     """Measure ``ours`` at every revision, runs interleaved; write and return the results.
 
@@ -146,7 +147,10 @@ def run_revisions(
     # SIGTERM unwinds like Ctrl-C, so every started server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plan = replace(plan, servers=("ours",), workloads=WORKLOADS)
-    trees = {r.label: None if r.commit is None else export_signaling(r.commit) for r in revisions}
+    trees = {
+        r.label: None if r.commit is None else export_signaling(r.commit, exports)
+        for r in revisions
+    }
     levels, fd_limit = fd_limit_levels(plan.idle_levels)
     results: dict[str, Any] = {
         "plan": asdict(plan) | {"idle_levels_used": list(levels)},
