@@ -226,6 +226,40 @@ def test_conflicting_moves_end_with_the_servers_state(stack: Stack, open_board: 
     assert column_ids(dana, server["status"]) == column_ids(sam, server["status"])
 
 
+def test_a_move_the_board_refuses_is_undone_in_both_tabs(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    """A rule refuses the drop (400, not a conflict): the card goes back in both tabs and the
+    one who dropped it is told which rule, in the board's words."""
+    dana, sam = two_tabs(open_board)
+    task = stack.task_named("Login page")  # Done: a Done task can't change sprint
+    assert task["status"] == "done"
+    done_ids = column_ids(sam, "done")
+
+    pick_up(dana, task["id"])
+    hover_column(dana, "backlog")  # the backlog is no sprint: refused on the drop
+    ghost = column(sam, "backlog").locator(f'.ghost[data-task-id="{task["id"]}"]')
+    expect(ghost).to_be_visible()
+    dana.mouse.up()
+
+    expect(dana.locator(".notice.error")).to_contain_text(
+        "Move not saved: sprint: A Done task can't change sprint."
+    )
+    for page in (dana, sam):
+        wait_settled(page, task["id"])
+        wait_in_column(page, task["id"], "done")
+        expect(page.locator(".ghost")).to_have_count(0)
+        expect(card(page, task["id"])).not_to_have_class(re.compile(r"\bremote-drag\b"))
+    expect(sam.locator(".notice.error")).to_have_count(0)  # only the one who dropped it
+    assert column_ids(sam, "done") == done_ids == column_ids(dana, "done")
+    saved = stack.api("GET", f"/api/tasks/{task['id']}/")
+    assert (saved["status"], saved["sprint"], saved["version"]) == (
+        "done",
+        task["sprint"],
+        task["version"],
+    ), "nothing was saved"
+
+
 def test_task_edited_through_the_api_appears_in_both_tabs(
     stack: Stack, open_board: OpenBoard
 ) -> None:
