@@ -1,5 +1,6 @@
 """``python -m bench run`` measures; ``revisions`` measures ours before and after the
-optimisations; ``p2p`` times the peer-to-peer path; ``report`` writes docs."""
+optimisations; ``instructions`` counts instructions per relayed message under callgrind; ``p2p``
+times the peer-to-peer path; ``report`` writes docs."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     revisions.add_argument("--quick", action="store_true", help="tiny sizes, one run")
     revisions.add_argument("--results", type=Path, default=None)
+    instructions = commands.add_parser(
+        "instructions", help="instructions per relayed message, each server under callgrind"
+    )
+    instructions.add_argument("--quick", action="store_true", help="tiny sizes, one run")
+    instructions.add_argument("--results", type=Path, default=None)
+    instructions.add_argument("--servers", nargs="+", default=None, help="subset")
     report = commands.add_parser("report", help="write docs/benchmarks.md and plots from results")
     report.add_argument("--results", type=Path, default=RESULTS)
     p2p = commands.add_parser("p2p", help="the peer-to-peer path (run inside tools/in_netns.sh)")
@@ -48,6 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         run_revisions(
             Plan.quick() if args.quick else Plan(), path=args.results or REVISIONS_RESULTS
         )
+        return 0
+    if args.command == "instructions":
+        from dataclasses import replace
+
+        from bench.instructions import INSTRUCTIONS_RESULTS, InstructionPlan, run_instructions
+
+        counted = InstructionPlan.quick() if args.quick else InstructionPlan()
+        if args.servers:
+            counted = replace(counted, servers=tuple(args.servers))
+        run_instructions(counted, args.results or INSTRUCTIONS_RESULTS)
         return 0
     if args.command == "report":
         from bench.report import write_report

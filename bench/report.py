@@ -139,6 +139,11 @@ def write_report(results_path: Path) -> str:
     body += _idle_section(work.get("idle", {}), results, summary)
     body += _shared_idle_section(work.get("idle-shared", {}).get("ours", []), summary)
     body += _relay_section(work.get("relay", {}), summary)
+    instructions_path = results_path.with_name("instructions.json")
+    if instructions_path.exists():
+        from bench.report_instructions import instructions_section
+
+        body += instructions_section(json.loads(instructions_path.read_text()), summary)
     body += _storm_section(work, results["plan"], summary)
     body += _fan_out_section(work.get("fanout", {}), summary)
     body += _cluster_section(work.get("cluster", {}).get("ours", []), work.get("relay", {}))
@@ -551,9 +556,8 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
             lines.append(
                 "Ours used more CPU per message than the cheaper peer "
                 + " and ".join(parts)
-                + ". Our reading (not measured apart): where a server wakes up for only a few "
-                "messages, the fixed cost of each wake-up dominates, and ours pays more of it in "
-                "Python than the node servers do in JavaScript."
+                + ". "
+                + _spread_text(relay, [rate for rate, _ in clearly + slightly])
             )
         lines.append("")
     lines += _relay_reading(best, medians, rates)
@@ -632,6 +636,46 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
         ]
     )
     return lines
+
+
+def _cpu_range(runs: Runs, rate: float) -> tuple[float, float]:
+    """The lowest and highest CPU per message of ``runs`` at one step."""
+    values = [
+        step["server_cpu_us_per_msg"]
+        for run in _ok(runs)
+        for step in run["steps"]
+        if step["offered_per_s"] == rate
+    ]
+    return (min(values), max(values)) if values else (math.nan, math.nan)
+
+
+def _spread_text(relay: dict[str, Runs], rates: list[float]) -> str:
+    """Whether, at each of ``rates``, the runs of ours and of the cheaper peer overlap: if they
+    do, the excess is within what one server's runs differ by on this host."""
+    overlapping: list[str] = []
+    apart: list[str] = []
+    for rate in rates:
+        ours = _cpu_range(relay.get("ours", []), rate)
+        peer = min(PEERS, key=lambda p: median([*_cpu_range(relay.get(p, []), rate)]))
+        theirs = _cpu_range(relay.get(peer, []), rate)
+        cell = (
+            f"{_fmt(rate, 0)} (ours {_fmt(ours[0])}-{_fmt(ours[1])} µs, "
+            f"{peer} {_fmt(theirs[0])}-{_fmt(theirs[1])} µs)"
+        )
+        (overlapping if ours[0] <= theirs[1] else apart).append(cell)
+    text = []
+    if overlapping:
+        text.append(
+            "At " + ", ".join(overlapping) + " msg/s the runs of the two overlap: the excess is "
+            "within what one server's own runs differ by on this host."
+        )
+    if apart:
+        text.append(
+            "At " + ", ".join(apart) + " msg/s every run of ours cost more than every run of "
+            "the cheaper peer."
+        )
+    text.append("The instruction counts below compare the servers at low rates without the host.")
+    return " ".join(text)
 
 
 def _unbound_best(runs: Runs) -> float:

@@ -146,15 +146,18 @@ def start_server(
     timeout: float = 20.0,
     extra_args: tuple[str, ...] = (),
     port: int | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> ServerProcess:
     """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP.
+
+    ``prefix`` runs the server under another program in the same process (``valgrind``, say).
 
     On a port other instances already serve (``--reuse-port``) an answer may come from one of
     them: :func:`start_cluster` then waits until every instance has answered.
     """
     port = port or free_port()
     command, extra_env = command_for(name, port)
-    command = [*command, *extra_args]
+    command = [*prefix, *command, *extra_args]
     core = server_core() if pin else None
     if core is not None:
         command = ["taskset", "-c", core, *command]

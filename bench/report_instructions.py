@@ -1,0 +1,114 @@
+"""The "Instructions per relayed message" section of ``docs/benchmarks.md``.
+
+Reads ``bench/results/instructions.json`` (``python -m bench instructions``) and adds a row to the
+summary table: the CPU target judged by a count the host's speed does not move.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.instructions import summary as median_per_message
+from bench.report import NA, PEERS, SERVERS, _fmt, _met, _ratio, _table
+from bench.stats import median
+
+
+def _complete(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [run for run in runs if run.get("complete")]
+
+
+def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list[str]:
+    """Per server: instructions per message (median of runs), each run's figure, the whole step."""
+    plan = data["plan"]
+    low, high = (f"{rate:,.0f}" for rate in plan["rates"])
+    servers = data["servers"]
+    per_message = {name: median_per_message(servers.get(name, [])) for name in SERVERS}
+    rows = []
+    for name in SERVERS:
+        runs = servers.get(name, [])
+        errors = [run["error"] for run in runs if "error" in run]
+        if errors:
+            rows.append([name, NA, errors[0], NA, NA])
+            continue
+        whole = median(
+            [run["high"]["instructions_per_message_whole_step"] for run in _complete(runs)]
+        )
+        rows.append(
+            [
+                name,
+                _fmt(per_message[name], 0),
+                ", ".join(
+                    f"{run['instructions_per_message']:,}"
+                    + ("" if run["complete"] else " (messages lost)")
+                    for run in runs
+                ),
+                _fmt(whole, 0),
+                f"{len(_complete(runs))} of {len(runs)}",
+            ]
+        )
+    lines = [
+        "## Instructions per relayed message (callgrind)",
+        "",
+        "CPU time per message moves with this shared host's speed, by up to 2x within one "
+        "session, which hides differences of 5-20 % between servers at low rates. valgrind's "
+        "callgrind counts the user-space instructions a process executes: the same count for "
+        "the same work, whatever the host is doing. `python -m bench instructions` runs each "
+        f"server under callgrind ({data['machine'].get('valgrind', '?')}), warms it up for "
+        f"{plan['warm_up_seconds']:.0f} s, then relays in {plan['rooms']} rooms of two at "
+        f"{low} and at {high} msg/s for {plan['step_seconds']:.0f} s each, zeroing the counters "
+        "before each step and dumping them after it; this is one run, and there are "
+        f"{plan['runs']}. *Per message* is the difference of the two counts divided by the "
+        "difference of the messages delivered: what one more relayed message costs, with the "
+        "step's fixed work (joins, leaves, timers, heartbeats) cancelled out. *Whole step* is "
+        f"the count at {high} msg/s divided by its messages, that fixed work included. At these "
+        "rates every message is a wake-up of its own, the regime where the CPU-time figures above "
+        "have ours a little above the node servers at some steps. Not counted: the kernel's work "
+        "(each server makes one `read` and one `write` per message here, counted with "
+        "`strace -c`) and time lost to cache misses.",
+        "",
+    ]
+    lines += _table(
+        [
+            "server",
+            "instructions per message (median)",
+            "each run",
+            f"whole step at {high} msg/s (median)",
+            "runs with every message delivered",
+        ],
+        rows,
+    )
+    ratio, _ = _ratio(per_message["ours"], [per_message[p] for p in PEERS], higher_is_better=False)
+    best_peer = min((per_message[p] for p in PEERS if not math.isnan(per_message[p])), default=None)
+    if not math.isnan(ratio):
+        lines += [
+            f"Ours ÷ the best peer: {_fmt(ratio, 2)} (per message), "
+            + _whole_step_ratio(servers)
+            + ".",
+            "",
+        ]
+    summary.append(
+        [
+            f"user-space instructions per relayed message, {low} → {high} msg/s (callgrind)",
+            _fmt(per_message["ours"], 0),
+            NA if best_peer is None else _fmt(best_peer, 0),
+            _fmt(ratio, 2),
+            "≤ 1.0",
+            _met(ratio, 1.0, lower=True),
+        ]
+    )
+    return lines
+
+
+def _whole_step_ratio(servers: dict[str, list[dict[str, Any]]]) -> str:
+    whole = {
+        name: median(
+            [
+                run["high"]["instructions_per_message_whole_step"]
+                for run in _complete(servers.get(name, []))
+            ]
+        )
+        for name in SERVERS
+    }
+    ratio, _ = _ratio(whole["ours"], [whole[p] for p in PEERS], higher_is_better=False)
+    return f"{_fmt(ratio, 2)} (whole step)"

@@ -1,0 +1,88 @@
+"""``python -m bench instructions``: our server under real callgrind, and the report's reading.
+
+The measurement test runs ours under valgrind for a few seconds at tiny rates; what is checked is
+that the counters are zeroed and dumped around each step (a step at three times the rate costs
+more), that every message arrives, and that the per-message figure is a plausible count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.instructions import (
+    CallgrindError,
+    InstructionPlan,
+    measure_server,
+    per_message,
+    read_total,
+)
+from bench.report_instructions import instructions_section
+
+
+def test_a_dump_without_totals_is_refused() -> None:
+    assert read_total(b"version: 1\ncmd: python\nsummary: 1234\n") == 1234
+    assert read_total(b"events: Ir\ntotals: 987654\n") == 987654
+    with pytest.raises(CallgrindError, match="no totals line"):
+        read_total(b"version: 1\nevents: Ir\n")
+
+
+def test_no_per_message_figure_when_the_higher_rate_delivered_no_more() -> None:
+    low = {"received": 100.0, "instructions": 5e6}
+    assert per_message(low, {"received": 300.0, "instructions": 15e6}) == 50_000
+    with pytest.raises(CallgrindError, match="delivered no more messages"):
+        per_message(low, {"received": 100.0, "instructions": 6e6})
+
+
+def test_ours_under_callgrind_costs_more_at_the_higher_rate(tmp_path: Path) -> None:
+    plan = InstructionPlan(
+        rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1
+    )
+    (run,) = measure_server("ours", plan, dumps=tmp_path)
+    assert run["complete"], run
+    low, high = run["low"], run["high"]
+    assert (low["sent"], high["sent"]) == (low["received"], high["received"])
+    assert high["received"] > 2 * low["received"]
+    # zeroed before each step: the second step's count is not the first's plus more
+    assert low["instructions"] < high["instructions"] < 5 * low["instructions"]
+    # a relayed message is thousands of instructions of Python, not millions
+    assert 5_000 < run["instructions_per_message"] < 1_000_000
+    leftovers = list((tmp_path / "ours").iterdir())
+    assert leftovers == [], "dumps are read and removed"
+
+
+def _run(per_msg: int, whole: int, complete: bool = True) -> dict[str, Any]:
+    step = {"rate": 250.0, "sent": 2500, "received": 2500, "instructions": whole * 2500}
+    return {
+        "low": {**step, "rate": 100.0},
+        "high": {**step, "instructions_per_message_whole_step": whole},
+        "complete": complete,
+        "instructions_per_message": per_msg,
+    }
+
+
+def test_the_report_compares_medians_of_complete_runs_with_the_best_peer() -> None:
+    data = {
+        "plan": {
+            "rates": [100.0, 250.0],
+            "step_seconds": 10.0,
+            "rooms": 10,
+            "warm_up_seconds": 20.0,
+            "runs": 3,
+        },
+        "machine": {"valgrind": "valgrind-3.19.0"},
+        "servers": {
+            "ours": [_run(70_000, 90_000), _run(72_000, 91_000), _run(1, 1, complete=False)],
+            "y-webrtc": [_run(80_000, 100_000), _run(78_000, 99_000)],
+            "peerjs": [{"error": "TimeoutError: peerjs did not answer"}],
+        },
+    }
+    summary: list[list[str]] = []
+    text = "\n".join(instructions_section(data, summary))
+    assert "| ours | 71,000 | 70,000, 72,000, 1 (messages lost) | 90,500 | 2 of 3 |" in text
+    assert "| peerjs | n/a | TimeoutError: peerjs did not answer |" in text
+    assert "Ours ÷ the best peer: 0.90 (per message), 0.91 (whole step)." in text
+    (row,) = summary
+    assert row[1:] == ["71,000", "79,000", "0.90", "≤ 1.0", "yes"]
