@@ -1038,6 +1038,11 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
                 "Some connections were refused or closed before the hold ended: see Idle "
                 "connections (failures and their first messages are in the results JSON)."
             )
+        elif "instructions" in row[0]:
+            why = (
+                "See *Instructions per relayed message* below: each server's runs, whether "
+                "ours and the best peer's overlap, and the count with the step's fixed work."
+            )
         elif "relay" in row[0] or "relayed" in row[0]:
             why = f"Under relay load our server's CPU goes to: {relay_top} (see the profile below)."
         elif "memory" in row[0] or "held" in row[0]:

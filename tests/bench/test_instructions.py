@@ -86,3 +86,29 @@ def test_the_report_compares_medians_of_complete_runs_with_the_best_peer() -> No
     assert "Ours ÷ the best peer: 0.90 (per message), 0.91 (whole step)." in text
     (row,) = summary
     assert row[1:] == ["71,000", "79,000", "0.90", "≤ 1.0", "yes"]
+
+
+def test_when_ours_costs_more_the_report_says_by_how_much_and_whether_runs_overlap() -> None:
+    data = {
+        "plan": {
+            "rates": [100.0, 250.0],
+            "step_seconds": 10.0,
+            "rooms": 10,
+            "warm_up_seconds": 20.0,
+            "runs": 2,
+        },
+        "machine": {},
+        "servers": {
+            "ours": [_run(70_000, 75_000), _run(72_000, 77_000)],
+            "y-webrtc": [_run(60_000, 80_000), _run(64_000, 80_000)],
+            "peerjs": [_run(69_000, 90_000), _run(71_000, 90_000)],
+        },
+    }
+    summary: list[list[str]] = []
+    text = "\n".join(instructions_section(data, summary))
+    assert (
+        "Ours ÷ the best peer: 1.15 (per message), 0.95 (whole step). Per message ours is 15% "
+        "above y-webrtc; the runs of the two do not overlap (ours 70,000-72,000, y-webrtc "
+        "60,000-64,000)." in text
+    )
+    assert summary[0][-1] == "no (15% over)"
