@@ -63,24 +63,22 @@ def _run(per_msg: int, whole: int, complete: bool = True) -> dict[str, Any]:
     }
 
 
+def _section(servers: dict[str, list[dict[str, Any]]]) -> tuple[str, list[list[str]]]:
+    """The section's text and its summary rows for these runs, under a fixed plan."""
+    plan = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
+    data = {"plan": {**plan, "runs": 3}, "machine": {"valgrind": "3.19"}, "servers": servers}
+    summary: list[list[str]] = []
+    return "\n".join(instructions_section(data, summary)), summary
+
+
 def test_the_report_compares_medians_of_complete_runs_with_the_best_peer() -> None:
-    data = {
-        "plan": {
-            "rates": [100.0, 250.0],
-            "step_seconds": 10.0,
-            "rooms": 10,
-            "warm_up_seconds": 20.0,
-            "runs": 3,
-        },
-        "machine": {"valgrind": "valgrind-3.19.0"},
-        "servers": {
+    text, summary = _section(
+        {
             "ours": [_run(70_000, 90_000), _run(72_000, 91_000), _run(1, 1, complete=False)],
             "y-webrtc": [_run(80_000, 100_000), _run(78_000, 99_000)],
             "peerjs": [{"error": "TimeoutError: peerjs did not answer"}],
-        },
-    }
-    summary: list[list[str]] = []
-    text = "\n".join(instructions_section(data, summary))
+        }
+    )
     assert "| ours | 71,000 | 70,000, 72,000, 1 (messages lost) | 90,500 | 2 of 3 |" in text
     assert "| peerjs | n/a | TimeoutError: peerjs did not answer |" in text
     assert "Ours ÷ the best peer: 0.90 (per message), 0.91 (whole step)." in text
@@ -89,23 +87,13 @@ def test_the_report_compares_medians_of_complete_runs_with_the_best_peer() -> No
 
 
 def test_when_ours_costs_more_the_report_says_by_how_much_and_whether_runs_overlap() -> None:
-    data = {
-        "plan": {
-            "rates": [100.0, 250.0],
-            "step_seconds": 10.0,
-            "rooms": 10,
-            "warm_up_seconds": 20.0,
-            "runs": 2,
-        },
-        "machine": {},
-        "servers": {
+    text, summary = _section(
+        {
             "ours": [_run(70_000, 75_000), _run(72_000, 77_000)],
             "y-webrtc": [_run(60_000, 80_000), _run(64_000, 80_000)],
             "peerjs": [_run(69_000, 90_000), _run(71_000, 90_000)],
-        },
-    }
-    summary: list[list[str]] = []
-    text = "\n".join(instructions_section(data, summary))
+        }
+    )
     assert (
         "Ours ÷ the best peer: 1.15 (per message), 0.95 (whole step). Per message ours is 15% "
         "above y-webrtc; the runs of the two do not overlap (ours 70,000-72,000, y-webrtc "
