@@ -24,6 +24,7 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
     low, high = (f"{rate:,.0f}" for rate in plan["rates"])
     servers = data["servers"]
     per_message = {name: median_per_message(servers.get(name, [])) for name in SERVERS}
+    whole_step = {name: _whole_step_median(servers.get(name, [])) for name in SERVERS}
     rows = []
     for name in SERVERS:
         runs = servers.get(name, [])
@@ -31,9 +32,6 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
         if errors:
             rows.append([name, NA, errors[0], NA, NA])
             continue
-        whole = median(
-            [run["high"]["instructions_per_message_whole_step"] for run in _complete(runs)]
-        )
         rows.append(
             [
                 name,
@@ -43,7 +41,7 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
                     + ("" if run["complete"] else " (messages lost)")
                     for run in runs
                 ),
-                _fmt(whole, 0),
+                _fmt(whole_step[name], 0),
                 f"{len(_complete(runs))} of {len(runs)}",
             ]
         )
@@ -85,7 +83,8 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
     best_peer = min((per_message[p] for p in PEERS if not math.isnan(per_message[p])), default=None)
     if not math.isnan(ratio):
         text = (
-            f"Ours ÷ the best peer: {_fmt(ratio, 2)} (per message), {_whole_step_ratio(servers)}."
+            f"Ours ÷ the best peer: {_fmt(ratio, 2)} (per message), "
+            f"{_whole_step_ratio(whole_step)}."
         )
         if ratio > 1:
             peer = min(
@@ -117,15 +116,10 @@ def _run_range(runs: list[dict[str, Any]]) -> tuple[int, int]:
     return min(values), max(values)
 
 
-def _whole_step_ratio(servers: dict[str, list[dict[str, Any]]]) -> str:
-    whole = {
-        name: median(
-            [
-                run["high"]["instructions_per_message_whole_step"]
-                for run in _complete(servers.get(name, []))
-            ]
-        )
-        for name in SERVERS
-    }
-    ratio, _ = _ratio(whole["ours"], [whole[p] for p in PEERS], higher_is_better=False)
+def _whole_step_median(runs: list[dict[str, Any]]) -> float:
+    return median([run["high"]["instructions_per_message_whole_step"] for run in _complete(runs)])
+
+
+def _whole_step_ratio(whole_step: dict[str, float]) -> str:
+    ratio, _ = _ratio(whole_step["ours"], [whole_step[p] for p in PEERS], higher_is_better=False)
     return f"{_fmt(ratio, 2)} (whole step)"
