@@ -110,20 +110,27 @@ def _dump(pid: int, dumps: Path, timeout: float = 120.0) -> int:
     raise CallgrindError(f"no callgrind dump from process {pid} in {dumps} within {timeout} s")
 
 
-def _step(server: ServerProcess, plan: InstructionPlan, rate: float, dumps: Path) -> dict[str, Any]:
-    """One relay step bracketed by a zero and a dump of the server's counters."""
-    _callgrind_control("--zero", server.pid)
-    result = run_generator(
+def _relay(
+    server: ServerProcess, plan: InstructionPlan, rate: float, seconds: float
+) -> dict[str, Any]:
+    """One relay step against ``server`` (slow under callgrind: every message may arrive)."""
+    return run_generator(
         loadgen.directed_relay(
             adapter_for(target_of(server)),
             server.pid,
             rooms=plan.rooms,
             rates=[rate],
-            step_seconds=plan.step_seconds,
-            drain_seconds=10.0,  # slow under callgrind: let every message arrive
+            step_seconds=seconds,
+            drain_seconds=10.0,
             stop_after_failures=9,
         )
     )
+
+
+def _step(server: ServerProcess, plan: InstructionPlan, rate: float, dumps: Path) -> dict[str, Any]:
+    """One relay step bracketed by a zero and a dump of the server's counters."""
+    _callgrind_control("--zero", server.pid)
+    result = _relay(server, plan, rate, plan.step_seconds)
     instructions = _dump(server.pid, dumps)
     step = result["steps"][0]
     return {
@@ -141,17 +148,7 @@ def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> lis
     dumps.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
     with start_server(name, prefix=valgrind_prefix(dumps), timeout=plan.start_timeout) as server:
-        run_generator(
-            loadgen.directed_relay(
-                adapter_for(target_of(server)),
-                server.pid,
-                rooms=plan.rooms,
-                rates=[plan.rates[1]],
-                step_seconds=plan.warm_up_seconds,
-                drain_seconds=10.0,
-                stop_after_failures=9,
-            )
-        )
+        _relay(server, plan, plan.rates[1], plan.warm_up_seconds)  # JIT and caches settle
         for _ in range(plan.runs):
             low, high = (_step(server, plan, rate, dumps) for rate in plan.rates)
             complete = all(s["received"] == s["sent"] for s in (low, high))

@@ -37,9 +37,7 @@ def test_no_per_message_figure_when_the_higher_rate_delivered_no_more() -> None:
 
 
 def test_ours_under_callgrind_costs_more_at_the_higher_rate(tmp_path: Path) -> None:
-    plan = InstructionPlan(
-        rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1
-    )
+    plan = InstructionPlan.quick()  # 20 and 60 msg/s, 2 s steps, one run
     (run,) = measure_server("ours", plan, dumps=tmp_path)
     assert run["complete"], run
     low, high = run["low"], run["high"]
