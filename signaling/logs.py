@@ -42,30 +42,47 @@ _LEVEL_NAMES: Final = {
 }
 
 
+_MILLIS: Final = tuple(f".{milli:03d}" for milli in range(1000))  # ".000" to ".999"
+
+
 class _Clock:
-    """UTC timestamps, formatted once per second and completed once per millisecond (under load
-    many lines share a millisecond)."""
+    """UTC timestamps: the date and time formatted once per second, the milliseconds looked up.
+
+    :meth:`human` (every ``signal`` line: one per relayed message) also reuses its stamp within a
+    millisecond, which many lines share under load.
+    """
 
     def __init__(self) -> None:
         self._second = -1
+        self._human_second = ""
+        self._iso_second = ""
+        self._human_milli = -1
         self._human = ""
-        self._iso = ""
-        self._milli = -1
-        self._stamps = ("", "")
+
+    def _new_second(self, second: int) -> None:
+        self._second = second
+        self._human_second = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+        self._iso_second = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
     def stamps(self, now: float) -> tuple[str, str]:
+        """The human and the ISO 8601 stamp of ``now``."""
         milli = int(now * 1000)
-        if milli == self._milli:
-            return self._stamps
         second = milli // 1000
         if second != self._second:
-            self._second = second
-            self._human = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-            self._iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        millis = f".{milli - second * 1000:03d}"
-        self._milli = milli
-        self._stamps = (self._human + millis, self._iso + millis + "Z")
-        return self._stamps
+            self._new_second(second)
+        millis = _MILLIS[milli - second * 1000]
+        return self._human_second + millis, self._iso_second + millis + "Z"
+
+    def human(self) -> str:
+        """The human stamp of now."""
+        milli = int(time.time() * 1000)
+        if milli != self._human_milli:
+            second = milli // 1000
+            if second != self._second:
+                self._new_second(second)
+            self._human = self._human_second + _MILLIS[milli - second * 1000]
+            self._human_milli = milli
+        return self._human
 
 
 _NEEDS_QUOTES: Final = re.compile(r'[ "=\n]')
@@ -97,8 +114,6 @@ class EventLog:
         self._last_write = -WRITE_INTERVAL_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
-        # The human timestamp of this event-loop turn's signal lines (see turn_stamp()).
-        self._turn_stamp: str | None = None
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
@@ -117,22 +132,22 @@ class EventLog:
                 parts.append(f" {key}={_human_value(value)}")
         return "".join(parts)
 
-    def turn_stamp(self) -> str:
-        """The human timestamp for a ``signal`` line: taken once per event-loop turn (the lines of
-        one turn are written together at its end), not once per line."""
-        stamp = self._turn_stamp
-        if stamp is None:
-            stamp = self._turn_stamp = self._clock.stamps(time.time())[0]
-        return stamp
-
     def emit(self, event: str, level: int, fields: dict[str, Any]) -> None:
         self.append(self.line(event, level, fields, time.time()) + "\n")
 
     def append(self, line: str) -> None:
         """Queue one formatted line (with its newline); written at the end of this loop turn, or
-        while lines keep coming, with the others of the next ``WRITE_INTERVAL_SECONDS``."""
-        self._pending.append(line)
-        if self._flush_scheduled:
+        while lines keep coming, with the others of the next ``WRITE_INTERVAL_SECONDS``.
+
+        While a write is already timed, the line simply waits for it: no end-of-turn callback is
+        scheduled. At low rates each relayed message is a loop turn of its own, and that callback
+        was about 4 % of the instructions per message (docs/benchmarks.md).
+        """
+        pending = self._pending
+        pending.append(line)
+        if self._flush_scheduled or (
+            self._write_timer is not None and len(pending) < MAX_PENDING_LINES
+        ):
             return
         # The loop is remembered: asyncio.get_running_loop() costs a getpid() system call each
         # time (its fork check), which was 2.6 % of the server's CPU under relay load.
@@ -156,7 +171,6 @@ class EventLog:
         lines are waiting). A line after a quiet spell is still written at the end of its turn.
         """
         self._flush_scheduled = False
-        self._turn_stamp = None
         if self._write_timer is not None and len(self._pending) < MAX_PENDING_LINES:
             return  # the timer writes them
         since = time.monotonic() - self._last_write
@@ -167,7 +181,6 @@ class EventLog:
 
     def flush(self) -> None:
         """Write every pending line now."""
-        self._turn_stamp = None
         if self._write_timer is not None:
             self._write_timer.cancel()
             self._write_timer = None
@@ -197,9 +210,9 @@ def log_signal(
     """The ``signal`` event: the same line as ``log_event("signal", ...)``, built directly.
 
     It is the one event logged for every relayed message, so the human line skips the generic
-    field loop (a third of the cost of relaying a signal in a profile) and shares one timestamp
-    per event-loop turn. Peer ids and the kind are made by the server and never need quoting; the
-    sprint and candidate types come from clients.
+    field loop (a third of the cost of relaying a signal in a profile) and reuses the clock's
+    stamp within a millisecond. Peer ids and the kind are made by the server and never need
+    quoting; the sprint and candidate types come from clients.
     """
     log = events
     if log.level > logging.INFO:
@@ -212,17 +225,25 @@ def log_signal(
             | ({"candidates": candidates} if candidates else {}),
         )
         return
-    stamp = log._turn_stamp or log.turn_stamp()
-    if not sprint or _NEEDS_QUOTES.search(sprint) is not None:
-        sprint = _human_value(sprint)
+    stamp = log._clock.human()
+    sprint_text = _SPRINT_TEXTS.get(sprint)
+    if sprint_text is None:
+        sprint_text = _human_value(sprint)
+        if len(_SPRINT_TEXTS) < MAX_REMEMBERED_SPRINTS:
+            _SPRINT_TEXTS[sprint] = sprint_text
     tail = _CANDIDATE_TAILS.get(candidates)
     if tail is None:
         tail = f" candidates={_human_value(candidates)}"
     log.append(
-        f"{stamp} INFO  signal sprint={sprint} from={sender} to={to} kind={kind} "
+        f"{stamp} INFO  signal sprint={sprint_text} from={sender} to={to} kind={kind} "
         f"bytes={size}{tail}\n"
     )
 
+
+# Sprint ids as they appear in signal lines (quoted when they must be), so that the line does
+# not run a regex search per relayed message; bounded, past the bound the rest are found anew.
+MAX_REMEMBERED_SPRINTS: Final = 10_000
+_SPRINT_TEXTS: Final[dict[str, str]] = {}
 
 # The endings of the common signal lines, written once: no candidates, or one of RFC 8445's types.
 _CANDIDATE_TAILS: Final[dict[str | None, str]] = {
