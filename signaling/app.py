@@ -380,8 +380,12 @@ class SignalingServer:
                     connection.ping(now)
 
     def _within_rate(self, client: Client) -> bool:
-        """Take a token from the client's message bucket; on a flood, ask for a 4429 close."""
-        if client.messages.allow(time.monotonic()):
+        """Take a token from the client's message bucket; on a flood, ask for a 4429 close.
+
+        Buckets are read at ``connection.last_seen``, the time the frame's bytes arrived (taken
+        once per read in ``data_received``), not at a fresh clock reading per message.
+        """
+        if client.messages.allow(client.connection.last_seen):
             return True
         self._flooded(client)
         return False
@@ -398,7 +402,8 @@ class SignalingServer:
 
     def _on_text(self, client: Client, text: str) -> None:
         """One frame from a joined peer. ``signal`` (nearly every frame) is checked first."""
-        if not client.messages.allow(time.monotonic()):
+        connection = client.connection
+        if not client.messages.allow(connection.last_seen):
             self._flooded(client)
             return
         try:
@@ -410,7 +415,6 @@ class SignalingServer:
             self._relay_signal(client, message.to, message.data)
             return
         self.metrics.count_message("in", protocol.MESSAGE_TYPES[type(message)])
-        connection = client.connection
         if isinstance(message, protocol.Ping):
             connection.send(protocol.PONG)
         elif isinstance(message, protocol.Join):
@@ -422,7 +426,7 @@ class SignalingServer:
                 ),
             )
         elif isinstance(message, protocol.Relay):
-            if not client.relays.allow(time.monotonic()):
+            if not client.relays.allow(connection.last_seen):
                 self._reject("relay-rate-limited", peer=connection.peer)
                 self._send(
                     client,
@@ -438,8 +442,10 @@ class SignalingServer:
         self.metrics.messages[_IN_SIGNAL] += 1
         sender = client.connection.peer
         assert sender is not None
-        target = self._route(client, sender, to)
-        if target is None:
+        try:
+            target = self.rooms.route(sender, to)
+        except RoutingError as exc:
+            self._unroutable(client, sender, exc)
             return
         payload = protocol.signal_bytes(sender, data)
         if not self._deliver(client, target, payload, "signal"):
@@ -484,9 +490,12 @@ class SignalingServer:
         try:
             return self.rooms.route(sender, to)
         except RoutingError as exc:
-            self._reject(exc.code, peer=sender, sprint=client.connection.sprint)
-            self._send(client, protocol.error(exc.code, exc.message))
+            self._unroutable(client, sender, exc)
             return None
+
+    def _unroutable(self, client: Client, sender: str, exc: RoutingError) -> None:
+        self._reject(exc.code, peer=sender, sprint=client.connection.sprint)
+        self._send(client, protocol.error(exc.code, exc.message))
 
     def _deliver(self, client: Client, target: Member, payload: bytes, kind: str) -> bool:
         """Send one encoded message to ``target``, here or through the broker; False (and the
@@ -494,8 +503,8 @@ class SignalingServer:
         if target.instance == self.rooms.instance:
             recipient = self.by_peer.get(target.peer)
             if recipient is not None:
-                recipient.connection.send_frame(wire.frame(wire.OP_TEXT, payload))
-                self.metrics.count_message("out", kind)
+                recipient.connection.send_text_payload(payload)
+                self.metrics.messages["out", kind] += 1
             return True
         if self.broker.send_to_peer(target, payload.decode()):
             return True
@@ -639,7 +648,7 @@ class SignalingServer:
             message=exc.message,
         )
         self._send(client, protocol.error(exc.code, exc.message))
-        if not client.invalid.allow(time.monotonic()):
+        if not client.invalid.allow(client.connection.last_seen):
             self._reject("abuse", peer=connection.peer, addr=connection.address)
             connection.close(CLOSE_ABUSE, "too many invalid messages")
 

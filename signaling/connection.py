@@ -26,6 +26,9 @@ from signaling.logs import log_event, logger
 
 CLOSE_TIMEOUT_SECONDS: Final = 2.0
 _READING: Final = frozenset({"connecting", "joining", "joined"})  # states whose frames count
+_TEXT: Final = WSMsgType.TEXT
+_TEXT_HEADERS: Final = wire.TEXT_HEADERS
+_SHORT: Final = len(_TEXT_HEADERS)  # payloads shorter than this take their header from the table
 
 
 class ConnectionEvents(Protocol):
@@ -136,7 +139,7 @@ class ClientConnection(asyncio.Protocol):
         is closed with 1011.
         """
         try:
-            if msg.type is WSMsgType.TEXT:  # nearly every message: handled here, one call less
+            if msg.type is _TEXT:  # nearly every message: handled here, one call less
                 events = self.events
                 if events is not None and self.state in _READING:
                     events.on_text(msg.data)
@@ -194,6 +197,14 @@ class ClientConnection(asyncio.Protocol):
     def send(self, text: str) -> bool:
         """Send one text frame; never waits. False if closing, or if this send overflowed it."""
         return self.send_frame(wire.text_frame(text))
+
+    def send_text_payload(self, payload: bytes) -> bool:
+        """Send UTF-8 ``payload`` as one text frame, as :meth:`send` does (every relayed message:
+        a short frame's header comes from :data:`wire.TEXT_HEADERS`, without a call)."""
+        size = len(payload)
+        return self.send_frame(
+            _TEXT_HEADERS[size] + payload if size < _SHORT else wire.text_frame_bytes(payload)
+        )
 
     def send_frame(self, frame: bytes) -> bool:
         """Send one complete frame (from :mod:`signaling.wire`), as :meth:`send` does."""

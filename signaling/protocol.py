@@ -218,12 +218,9 @@ _CANDIDATE_TYPE = re.compile(r"\btyp (\w+)")
 
 
 def _candidate_type(line: str) -> str | None:
-    """The ``typ`` of one candidate line (cheaper than the regex on this hot path)."""
-    start = line.find(" typ ")
-    if start < 0:
-        return None
-    end = line.find(" ", start + 5)
-    return line[start + 5 : end if end > 0 else None] or None
+    """The ``typ`` of one candidate line (cheaper than the regex, or than ``str.find``, whose
+    argument parsing is slow in CPython 3.11, on this hot path)."""
+    return line.partition(" typ ")[2].partition(" ")[0] or None
 
 
 class SignalSummary(NamedTuple):
@@ -246,8 +243,9 @@ def describe_signal(data: dict[str, Any]) -> SignalSummary:
         line = candidate.get("candidate")
         if not line:
             return END_OF_CANDIDATES
-        kind = _candidate_type(line) if type(line) is str else None
-        if kind is None:
+        # _candidate_type, inline: one call less per candidate
+        kind = line.partition(" typ ")[2].partition(" ")[0] if type(line) is str else None
+        if not kind:
             return CANDIDATE_OF_NO_TYPE
         return _KNOWN_CANDIDATES.get(kind) or SignalSummary("candidate", (kind,))
     if "candidate" in data:

@@ -84,10 +84,13 @@ def test_only_get_ws_with_upgrade_is_a_websocket() -> None:
     assert not wire.could_be_websocket(b"GET /healthz")
 
 
-@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
-def test_frame_lengths(size: int) -> None:
+@pytest.mark.parametrize("size", [0, 125, 126, 1023, 1024, 65535, 65536, 70000])
+@pytest.mark.parametrize("build", ["frame", "text_frame_bytes"])
+def test_frame_lengths(size: int, build: str) -> None:
+    """Both builders, the one with the table of short text headers included, on each side of
+    every length boundary (the table's end, 1024, among them)."""
     payload = b"x" * size
-    data = wire.frame(wire.OP_TEXT, payload)
+    data = wire.frame(wire.OP_TEXT, payload) if build == "frame" else wire.text_frame_bytes(payload)
     assert data[0] == 0x81  # FIN + text
     assert data[1] & 0x80 == 0  # servers never mask
     length = data[1] & 0x7F
