@@ -62,8 +62,8 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
         "difference of the messages delivered: what one more relayed message costs, with the "
         "step's fixed work (joins, leaves, timers, heartbeats) cancelled out. *Whole step* is "
         f"the count at {high} msg/s divided by its messages, that fixed work included. At these "
-        "rates every message is a wake-up of its own, the regime where the CPU-time figures above "
-        "have ours a little above the node servers at some steps. Not counted: the kernel's work "
+        "rates every message is a wake-up of its own, as at the lowest steps of the relay ladder "
+        "above, where timed CPU per message is the least steady. Not counted: the kernel's work "
         "(one `read` and one `write` per message for each of the three servers at 2,000 msg/s, "
         "when we counted once with `strace -c -f -p <server pid>` during a relay step) and time "
         "lost to cache misses.",
@@ -98,6 +98,7 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
                 f"{overlap} (ours {ours_low:,}-{ours_high:,}, {peer} {peer_low:,}-{peer_high:,})."
             )
         lines += [text, ""]
+    lines += _earlier_lines(data.get("earlier", {}), per_message["ours"], whole_step["ours"])
     summary.append(
         [
             f"user-space instructions per relayed message, {low} → {high} msg/s (callgrind)",
@@ -123,3 +124,44 @@ def _whole_step_median(runs: list[dict[str, Any]]) -> float:
 def _whole_step_ratio(whole_step: dict[str, float]) -> str:
     ratio, _ = _ratio(whole_step["ours"], [whole_step[p] for p in PEERS], higher_is_better=False)
     return f"{_fmt(ratio, 2)} (whole step)"
+
+
+def _earlier_lines(
+    earlier: dict[str, list[dict[str, Any]]], now_per_message: float, now_whole_step: float
+) -> list[str]:
+    """Ours at earlier revisions, counted in the same sitting: the before and after of our own
+    changes to the per-message path."""
+    if not earlier:
+        return []
+    rows = []
+    for commit, runs in earlier.items():
+        errors = [run["error"] for run in runs if "error" in run]
+        if errors:
+            rows.append([f"`{commit}`", NA, errors[0], NA, NA])
+            continue
+        then = median_per_message(runs)
+        then_whole = _whole_step_median(runs)
+        rows.append(
+            [
+                f"`{commit}`",
+                _fmt(then, 0),
+                _fmt(then_whole, 0),
+                _fmt(now_per_message / then, 2),
+                _fmt(now_whole_step / then_whole, 2),
+            ]
+        )
+    return [
+        "Ours at earlier revisions, counted the same way in the same sitting (this checkout's "
+        "generator and plan, the revision's `signaling/`):",
+        "",
+        *_table(
+            [
+                "revision",
+                "instructions per message (median)",
+                "whole step (median)",
+                "now ÷ then, per message",
+                "now ÷ then, whole step",
+            ],
+            rows,
+        ),
+    ]
