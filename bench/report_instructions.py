@@ -7,8 +7,9 @@ summary table: the CPU target judged by a count the host's speed does not move.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
+from bench.instructions import BEFORE_LOW_RATE_TRIMS
 from bench.instructions import summary as median_per_message
 from bench.report import NA, PEERS, SERVERS, _fmt, _met, _ratio, _table
 from bench.stats import median
@@ -126,6 +127,21 @@ def _whole_step_ratio(whole_step: dict[str, float]) -> str:
     return f"{_fmt(ratio, 2)} (whole step)"
 
 
+# What changed in ours after BEFORE_LOW_RATE_TRIMS, guided by callgrind profiles of the relay at
+# 100 and 250 msg/s (the difference of the two, per function) and a bytecode trace of one message.
+LOW_RATE_TRIMS: Final = [
+    "The log no longer schedules an end-of-turn callback for a line while a write is already "
+    "timed (at these rates each message is a loop turn of its own, and that callback was about "
+    "3,000 instructions of each); each `signal` line takes its own millisecond's stamp from a "
+    "table instead of a stamp per loop turn, and sprint ids are remembered as written instead of "
+    "searched with a regex per line (`signaling/logs.py`).",
+    "Rate buckets read the frame's arrival time, taken once per read, instead of a clock call "
+    "per message; routing inlined into the signal path; text frame headers below 1 KiB taken "
+    "from a table; the candidate type found with `str.partition` (`str.find`'s argument parsing "
+    "is slow in CPython 3.11) (`signaling/app.py`, `signaling/wire.py`, `signaling/protocol.py`).",
+]
+
+
 def _earlier_lines(
     earlier: dict[str, list[dict[str, Any]]], now_per_message: float, now_whole_step: float
 ) -> list[str]:
@@ -163,5 +179,15 @@ def _earlier_lines(
                 "now ÷ then, whole step",
             ],
             rows,
+        ),
+        *(
+            [
+                f"What changed after `{BEFORE_LOW_RATE_TRIMS}`:",
+                "",
+                *(f"- {item}" for item in LOW_RATE_TRIMS),
+                "",
+            ]
+            if BEFORE_LOW_RATE_TRIMS in earlier
+            else []
         ),
     ]

@@ -124,6 +124,7 @@ def test_ours_at_an_earlier_revision_is_shown_with_now_divided_by_then() -> None
     assert "| `0000000` | n/a | RevisionError: revision '0000000' is not in this repository |" in (
         text
     )
+    assert "What changed after `4e776d0`:" in text
     assert len(summary) == 1  # the earlier revisions are not a target
 
 
