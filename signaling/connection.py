@@ -9,6 +9,11 @@ inside ``data_received``, and sends go straight to the transport.
 A slow or stuck client must never delay anyone else: :meth:`ClientConnection.send` never waits.
 The transport buffers what the kernel will not take yet; once that buffer passes ``max_buffer``
 bytes the client is not reading, and its TCP connection is dropped while everyone else carries on.
+
+One read often carries several frames (a browser trickles its ICE candidates in a burst). While
+such a read is handled, the frames it causes are held and each recipient gets all of its frames in
+one ``write`` when the read is done: one system call instead of one per frame, the same bytes in the
+same order. A read of one frame (most of them at low rates) sends at once, as before.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ _READING: Final = frozenset({"connecting", "joining", "joined"})  # states whose
 _TEXT: Final = WSMsgType.TEXT
 _TEXT_HEADERS: Final = wire.TEXT_HEADERS
 _SHORT: Final = len(_TEXT_HEADERS)  # payloads shorter than this take their header from the table
+_holds_more_than_one_frame: Final = wire.holds_more_than_one_frame
+
+# While a read of several frames is handled: the connections holding frames to write after it.
+_holding: list[ClientConnection] | None = None
 
 
 class ConnectionEvents(Protocol):
@@ -75,6 +84,7 @@ class ClientConnection(asyncio.Protocol):
     __slots__ = (
         "_close_timer",
         "_closed",
+        "_held",
         "_reader",
         "address",
         "close_code",
@@ -124,12 +134,26 @@ class ClientConnection(asyncio.Protocol):
         self.ping_sent = 0.0
         self._close_timer: asyncio.TimerHandle | None = None
         self._closed: asyncio.Future[None] | None = None
+        self._held: list[bytes] | None = None  # frames waiting for the end of a read (see above)
 
     # --- reading ------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        """Handle each frame in ``data``; if it holds several, the sends they cause are held and
+        each recipient's written in one go once all are handled (see the module's docstring)."""
+        global _holding
         self.last_seen = time.monotonic()
-        self._reader.feed_data(data)
+        if _holding is not None or not _holds_more_than_one_frame(data):
+            self._reader.feed_data(data)
+            return
+        holding: list[ClientConnection] = []
+        _holding = holding
+        try:
+            self._reader.feed_data(data)
+        finally:
+            _holding = None
+            for connection in holding:
+                connection._write_held()
 
     def message_received(self, msg: Any) -> None:
         """One complete message from the reader (text, binary or a control frame).
@@ -191,8 +215,19 @@ class ClientConnection(asyncio.Protocol):
     # --- writing ------------------------------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
+        """Write ``data`` at once (control frames), after any frames held for this connection."""
+        if self._held is not None:
+            self._write_held()
         if self.state != "closed":
             self.transport.write(data)
+
+    def _write_held(self) -> None:
+        """Write the frames held during a read in one go, then check the client keeps up."""
+        held, self._held = self._held, None
+        if held is None or self.state == "closed":
+            return
+        self.transport.write(held[0] if len(held) == 1 else b"".join(held))
+        self._check_buffer()
 
     def send(self, text: str) -> bool:
         """Send one text frame; never waits. False if closing, or if this send overflowed it."""
@@ -207,13 +242,28 @@ class ClientConnection(asyncio.Protocol):
         )
 
     def send_frame(self, frame: bytes) -> bool:
-        """Send one complete frame (from :mod:`signaling.wire`), as :meth:`send` does."""
+        """Send one complete frame (from :mod:`signaling.wire`), as :meth:`send` does.
+
+        During a read of several frames it is held and written when the read is done (see the
+        module's docstring); a client that overflows then is dropped then.
+        """
         state = self.state
         if state == "closing" or state == "closed":
             return False
-        transport = self.transport
-        transport.write(frame)
-        buffered = transport.get_write_buffer_size()
+        held = self._held
+        if held is not None:
+            held.append(frame)
+            return True
+        if _holding is not None:
+            self._held = [frame]
+            _holding.append(self)
+            return True
+        self.transport.write(frame)
+        return self._check_buffer()
+
+    def _check_buffer(self) -> bool:
+        """True if the transport's buffer is within bounds; else the client is dropped (False)."""
+        buffered = self.transport.get_write_buffer_size()
         if buffered <= self.max_buffer:
             return True
         self.overflowed = True
@@ -240,6 +290,8 @@ class ClientConnection(asyncio.Protocol):
         """Send a close frame and close once the client answers (or after a bound); idempotent."""
         if self.state == "closing" or self.state == "closed":
             return
+        if self._held is not None:
+            self._write_held()
         self.state = "closing"
         self.close_code = code
         self.transport.write(wire.close_frame(code, reason))
@@ -249,6 +301,7 @@ class ClientConnection(asyncio.Protocol):
         """Drop the TCP connection at once (a client that will not even take a close frame)."""
         if self.state != "closed":
             self.state = "closing"
+            self._held = None
             self.transport.abort()
 
     async def wait_closed(self, timeout: float) -> None:

@@ -177,3 +177,26 @@ PING_FRAME: Final = frame(OP_PING, b"")
 # The header of each text frame shorter than 1 KiB, made once (about 50 KB): a relayed candidate
 # is a few hundred bytes, and a table lookup costs less than building the header per message.
 TEXT_HEADERS: Final = tuple(frame_header(OP_TEXT, size) for size in range(1024))
+
+
+def holds_more_than_one_frame(data: bytes) -> bool:
+    """Whether bytes read from a client go on past the frame they start with.
+
+    A guess from the first frame's header, to decide whether a read is worth holding its sends
+    for (``connection.ClientConnection.data_received``): a read that starts mid-frame (the rest of a
+    frame split over reads) gives a wrong answer, which costs a little speed and nothing else.
+    Frames of 64 KiB or more (a 64-bit length) count as more than one: they are rare.
+    """
+    if len(data) < 2:
+        return False
+    second = data[1]
+    size = second & 0x7F
+    header = 6 if second & 0x80 else 2  # a client's frames carry a 4-byte mask
+    if size == 126:
+        if len(data) < 4:
+            return False
+        size = (data[2] << 8) | data[3]
+        header += 2
+    elif size == 127:
+        return True
+    return len(data) > header + size

@@ -123,3 +123,33 @@ def test_error_response_is_complete() -> None:
     assert b"Connection: close" in head_bytes
     assert body == b"only websocket version 13 is supported"
     assert f"Content-Length: {len(body)}".encode() in head_bytes
+
+
+def _masked(payload: bytes) -> bytes:
+    """A client's text frame: masked, with a 7- or 16-bit length."""
+    size = len(payload)
+    length = bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    return bytes([0x81]) + length + b"\x01\x02\x03\x04" + payload
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 200, 65535])
+def test_one_whole_frame_is_one_frame_and_two_are_more(size: int) -> None:
+    frame = _masked(b"x" * size)
+    assert not wire.holds_more_than_one_frame(frame)
+    assert wire.holds_more_than_one_frame(frame + _masked(b"y"))
+    assert wire.holds_more_than_one_frame(frame + frame[:1])  # the next frame's first byte
+
+
+@pytest.mark.parametrize("cut", [1, 3, 7, 100])
+def test_part_of_a_frame_is_not_more_than_one(cut: int) -> None:
+    assert not wire.holds_more_than_one_frame(_masked(b"x" * 200)[:cut])
+
+
+def test_an_unmasked_frame_is_measured_with_its_shorter_header() -> None:
+    unmasked = bytes([0x81, 5]) + b"hello"
+    assert not wire.holds_more_than_one_frame(unmasked)
+    assert wire.holds_more_than_one_frame(unmasked + unmasked)
+
+
+def test_a_frame_with_a_64_bit_length_counts_as_more() -> None:
+    assert wire.holds_more_than_one_frame(bytes([0x81, 0x80 | 127]) + bytes(8))
