@@ -253,10 +253,10 @@ async def directed_relay(
     """Rooms of two peers exchanging ~200-byte messages at each offered rate of the ladder.
 
     Per step: messages sent and received, latency p50/p99 from send to arrival, the server's CPU
-    time per delivered message, and the generator's own CPU share (a step where the generator ran
-    out of CPU, or could not send at the offered rate, is marked ``generator_bound``). A step is
-    *sustained* when p99 ≤ 50 ms and at least 99 % arrived; the ladder stops after
-    ``stop_after_failures`` failed steps in a row.
+    time and its write system calls per delivered message, and the generator's own CPU share (a
+    step where the generator ran out of CPU, or could not send at the offered rate, is marked
+    ``generator_bound``). A step is *sustained* when p99 ≤ 50 ms and at least 99 % arrived; the
+    ladder stops after ``stop_after_failures`` failed steps in a row.
     """
     specs = [(f"relay{room}", index) for room in range(rooms) for index in (0, 1)]
     adapter.prepare(specs)
@@ -276,6 +276,7 @@ async def directed_relay(
             failures = 0
             for step, rate in enumerate(rates, start=1):
                 server_cpu = procstat.cpu_seconds(server_pid)
+                server_writes = procstat.write_calls(server_pid)
                 own_cpu = procstat.self_cpu_seconds()
                 started = time.perf_counter()
                 sent = await _pace(adapter, pairs, rate, step_seconds, step)
@@ -287,6 +288,7 @@ async def directed_relay(
                         break
                     await asyncio.sleep(0.01)
                 server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
+                server_writes = procstat.write_calls(server_pid) - server_writes
                 latencies = crowd.inbox.latencies.pop(step, [])
                 received = len(latencies)
                 summary = latency_summary(latencies)
@@ -302,6 +304,7 @@ async def directed_relay(
                         "server_cpu_s": round(server_cpu, 3),
                         "server_cpu_us_per_msg": round(1e6 * server_cpu / max(received, 1), 2),
                         "server_cpu_share": round(server_cpu / paced, 3),
+                        "server_writes_per_msg": round(server_writes / max(received, 1), 3),
                         "generator_cpu_share": round(own_cpu / paced, 3),
                         "generator_bound": generator_bound,
                         "sustained": sustained,

@@ -1,4 +1,4 @@
-"""What a process costs, read from /proc: resident memory and CPU time. Linux only, no I/O else."""
+"""What a process costs, read from /proc: resident memory, CPU time and write calls. Linux only."""
 
 from __future__ import annotations
 
@@ -44,6 +44,21 @@ def cpu_seconds(pids: Pids) -> float:
     fields = text[text.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / CLOCK_TICKS
+
+
+def write_calls(pids: Pids) -> int:
+    """How many ``write``-family system calls ``pids`` made (``syscw`` in ``/proc/<pid>/io``).
+
+    Counts ``write`` and ``writev`` on any descriptor: the servers' sockets (libuv, under node and
+    uvloop alike, sends with these) and their log files. ``send``/``sendmsg`` are not counted:
+    asyncio's own event loop sends with those, so an in-process server on it shows none.
+    """
+    if isinstance(pids, tuple):
+        return sum(write_calls(pid) for pid in pids)
+    for line in Path(f"/proc/{pids}/io").read_text().splitlines():
+        if line.startswith("syscw:"):
+            return int(line.split()[1])
+    raise ValueError(f"no syscw in /proc/{pids}/io")
 
 
 def self_cpu_seconds() -> float:

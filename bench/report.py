@@ -80,6 +80,10 @@ def relay_medians(runs: Runs) -> dict[float, dict[str, float]]:
             for key in ("p50_ms", "p99_ms", "server_cpu_us_per_msg", "achieved_per_s"):
                 slot.setdefault(key, []).append(float(step[key]))
             slot.setdefault("server_cpu_share", []).append(float(step.get("server_cpu_share", 0)))
+            if "server_writes_per_msg" in step:  # measured since fc2a78d's successor
+                slot.setdefault("server_writes_per_msg", []).append(
+                    float(step["server_writes_per_msg"])
+                )
             slot.setdefault("generator_bound", []).append(float(step["generator_bound"]))
             slot.setdefault("sustained", []).append(float(step["sustained"]))
             slot.setdefault("runs", []).append(1.0)
@@ -87,6 +91,24 @@ def relay_medians(runs: Runs) -> dict[float, dict[str, float]]:
         rate: {k: (sum(v) if k == "runs" else median(v)) for k, v in slot.items()}
         for rate, slot in sorted(by_rate.items())
     }
+
+
+def _writes_rows(
+    medians: dict[str, dict[float, dict[str, float]]], rates: list[float]
+) -> list[list[str]]:
+    """Rows of the servers' write system calls per delivered message at ``rates`` (none for
+    results measured before they were counted)."""
+    rows = []
+    for rate in sorted({rate for rate in rates if not math.isnan(rate)}):
+        cells = [medians[s].get(rate, {}).get("server_writes_per_msg", math.nan) for s in SERVERS]
+        if not all(math.isnan(cell) for cell in cells):
+            rows.append(
+                [
+                    f"server write calls per delivered message at {_fmt(rate, 0)} msg/s",
+                    *[_fmt(cell, 2) for cell in cells],
+                ]
+            )
+    return rows
 
 
 def _median_of(runs: Runs, key: str) -> float:
@@ -495,7 +517,11 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
         "",
         "Cells: p50 / p99 latency, server CPU per delivered message (utime+stime from "
         "`/proc/<pid>/stat` over the step), `(gen)` when the generator was the bottleneck, "
-        "`[n]` runs that reached this step.",
+        "`[n]` runs that reached this step. *Write calls per delivered message* (below) are the "
+        "server's `write`/`writev` system calls over the step (`syscw` in `/proc/<pid>/io`, its "
+        "log file's included) divided by the messages delivered: under 1 when a server sends "
+        "several messages in one call. Each call is also the kernel's loopback delivery of what it "
+        "carries, so fewer calls is less CPU for the same messages.",
         "",
     ]
     lines += _table(["offered msg/s", *SERVERS], rows)
@@ -530,6 +556,7 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
                 f"server CPU µs/msg at {_fmt(reference, 0)} msg/s",
                 *[_fmt(cpu[s], 1) for s in SERVERS],
             ],
+            *_writes_rows(medians, [min(rates, default=math.nan), reference, sustained_by_all]),
         ],
     )
     if step_ratios:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import idle_shards, loadgen, profile
+from bench import idle_shards, loadgen, procstat, profile
 from bench.adapters import Adapter, OursAdapter, Target
 from signaling.app import create_app
 from signaling.config import Settings
@@ -45,6 +45,7 @@ async def test_directed_relay_delivers_every_message_and_reports_each_step(ours:
     assert step["received"] == step["sent"]
     assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
     assert step["server_cpu_us_per_msg"] >= 0
+    assert step["server_writes_per_msg"] >= 0  # asyncio's send(2) is not counted: see procstat
     assert isinstance(step["sustained"], bool)
     assert result["max_sustained_per_s"] in (0, 20)
 
@@ -141,3 +142,18 @@ async def test_idle_connections_from_several_processes_to_instances_sharing_a_po
     assert min(result["per_instance_connections"]) > 0  # 40 sockets all on one: 1 in 2**39
     assert result["failures"] == 0
     assert result["server_processes"] == 2
+
+
+def test_write_calls_count_each_write_of_a_process() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        before = procstat.write_calls(os.getpid())
+        for _ in range(25):
+            os.write(write_end, b"x")
+        assert procstat.write_calls(os.getpid()) - before >= 25
+        assert procstat.write_calls((os.getpid(), os.getpid())) == 2 * procstat.write_calls(
+            os.getpid()
+        )
+    finally:
+        os.close(read_end)
+        os.close(write_end)

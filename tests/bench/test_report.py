@@ -1,10 +1,10 @@
-"""The relay section's reading of steps where ours cost more CPU per message than a peer."""
+"""The relay section: steps where ours cost more CPU per message than a peer; write calls."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.report import _spread_text
+from bench.report import _spread_text, _writes_rows, relay_medians
 
 
 def _runs(*cpu_per_step: dict[float, float]) -> list[dict[str, Any]]:
@@ -30,3 +30,38 @@ def test_overlapping_runs_are_read_as_spread_and_separate_ones_are_not() -> None
         "At 2,000 (ours 40.0-46.0 µs, y-webrtc 28.0-38.0 µs) msg/s every run of ours cost more"
         in text
     )
+
+
+def _relay_step(rate: float, writes: float | None) -> dict[str, Any]:
+    step = {
+        "offered_per_s": rate,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "server_cpu_us_per_msg": 30.0,
+        "achieved_per_s": rate,
+        "generator_bound": False,
+        "sustained": True,
+    }
+    return step if writes is None else {**step, "server_writes_per_msg": writes}
+
+
+def test_write_calls_per_message_are_tabled_at_the_given_rates_when_measured() -> None:
+    medians = {
+        "ours": relay_medians(
+            [
+                {"steps": [_relay_step(1000, 1.0), _relay_step(40000, 0.5)]},
+                {"steps": [_relay_step(1000, 1.02), _relay_step(40000, 0.7)]},
+                {"steps": [_relay_step(1000, 1.0), _relay_step(40000, 0.6)]},
+            ]
+        ),
+        "y-webrtc": relay_medians([{"steps": [_relay_step(1000, 1.0), _relay_step(40000, 1.0)]}]),
+        # results from before write calls were counted
+        "peerjs": relay_medians([{"steps": [_relay_step(1000, None)]}]),
+    }
+    rows = _writes_rows(medians, [40000.0, 1000.0, float("nan"), 1000.0])
+    assert rows == [
+        ["server write calls per delivered message at 1,000 msg/s", "1.00", "1.00", "n/a"],
+        ["server write calls per delivered message at 40,000 msg/s", "0.60", "1.00", "n/a"],
+    ]
+    old = {s: relay_medians([{"steps": [_relay_step(1000, None)]}]) for s in medians}
+    assert _writes_rows(old, [1000.0]) == []
