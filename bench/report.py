@@ -176,6 +176,11 @@ def write_report(results_path: Path) -> str:
         from bench.report_revisions import revisions_section
 
         body += revisions_section(json.loads(revisions_path.read_text()))
+    held_writes = sorted(results_path.parent.glob("held-writes/*.json"))
+    if held_writes:
+        from bench.report_revisions import held_writes_section
+
+        body += held_writes_section([json.loads(path.read_text()) for path in held_writes])
     lines += ["## Summary: ours against the best peer server", ""]
     lines += _table(["figure", "ours", "best peer", "ratio ours / best", "target", "met?"], summary)
     lines += _targets_text(summary, results.get("profile"))

@@ -4,7 +4,7 @@ Why not aiohttp's ``WebSocketResponse``: it keeps a handler task, its coroutine 
 and its headers, a message queue and heartbeat timers alive for every socket, about 15 KB per idle
 connection measured (docs/benchmarks.md). Here a connection is this object, aiohttp's own
 ``WebSocketReader`` for parsing frames, and the transport: frames are handled as they are parsed,
-inside ``data_received``, and sends go straight to the transport.
+inside ``data_received``, and sends go to the transport without a queue of our own.
 
 A slow or stuck client must never delay anyone else: :meth:`ClientConnection.send` never waits.
 The transport buffers what the kernel will not take yet; once that buffer passes ``max_buffer``
