@@ -561,7 +561,9 @@ def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str
                 f"server CPU µs/msg at {_fmt(reference, 0)} msg/s",
                 *[_fmt(cpu[s], 1) for s in SERVERS],
             ],
-            *_writes_rows(medians, [min(rates, default=math.nan), reference, sustained_by_all]),
+            *_writes_rows(
+                medians, [min(rates, default=math.nan), reference, sustained_by_all, best["ours"]]
+            ),
         ],
     )
     if step_ratios:

@@ -139,6 +139,11 @@ LOW_RATE_TRIMS: Final = [
     "per message; routing inlined into the signal path; text frame headers below 1 KiB taken "
     "from a table; the candidate type found with `str.partition` (`str.find`'s argument parsing "
     "is slow in CPython 3.11) (`signaling/app.py`, `signaling/wire.py`, `signaling/protocol.py`).",
+    "Held writes (`6959794`, for high rates: see *Held writes*): at these rates a read holds one "
+    "frame and sends at once, so all they add here is a look at each read's first frame header "
+    "(`wire.holds_more_than_one_frame`), which costs about 3,300 instructions per message: ours "
+    "counted 57,462 at `48e3e64` and 60,750 after the change, in two sittings where ours at "
+    "`4e776d0` counted 72,307 and 72,114. We keep that price for the doubled relay rate.",
 ]
 
 
