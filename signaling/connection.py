@@ -153,7 +153,11 @@ class ClientConnection(asyncio.Protocol):
         finally:
             _holding = None
             for connection in holding:
-                connection._write_held()
+                try:
+                    connection._write_held()
+                except Exception:  # one client's failure must not leave the others' frames held
+                    logger.exception("internal error writing to peer %s", connection.peer)
+                    connection.abort()
 
     def message_received(self, msg: Any) -> None:
         """One complete message from the reader (text, binary or a control frame).

@@ -43,6 +43,13 @@ class CountingTransport:
         return getattr(self._transport, name)
 
 
+class FailingTransport(CountingTransport):
+    """The real transport, except that ``write`` raises (a bug, or a transport in a bad state)."""
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("simulated write failure")
+
+
 def connection_of(harness: Harness, peer: str) -> ClientConnection:
     return next(c.connection for c in harness.server.clients if c.connection.peer == peer)
 
@@ -145,3 +152,26 @@ async def test_a_client_that_stops_reading_is_dropped_when_held_writes_overflow_
     await close(slow_writer)
     await close(sender)
     del slow_reader
+
+
+async def test_a_failed_held_write_drops_that_client_and_the_others_still_get_theirs(
+    harness: Harness,
+) -> None:
+    alice, alice_welcome = await harness.join("1", "u1")
+    bob, bob_welcome = await harness.join("1", "u2")
+    _, writer, _ = await join_raw(harness, "u3")
+    await receive_type(alice, "peer-joined")
+    await receive_type(alice, "peer-joined")
+    await receive_type(bob, "peer-joined")
+    broken = connection_of(harness, alice_welcome["peer"])
+    broken.transport = FailingTransport(broken.transport)  # type: ignore[assignment]
+    writer.write(
+        b"".join(
+            signal(peer, {"n": n})
+            for n in range(3)
+            for peer in (alice_welcome["peer"], bob_welcome["peer"])
+        )
+    )
+    assert await receive_signals(bob, 3) == [0, 1, 2]
+    assert (await receive_type(bob, "peer-left"))["peer"] == alice_welcome["peer"]
+    await close(writer)
