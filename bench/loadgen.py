@@ -13,6 +13,7 @@ results JSON. All traffic goes to the adapter's target, which is on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -383,11 +384,22 @@ async def room_fan_out(
 
     An event is complete when all ``room_size`` members have it. Deliveries per second over the
     whole run; p50/p99 from sending an event to its last delivery.
+
+    Each event is sent by its own task and stays in flight until every member has it *and* its
+    send has finished. So every server gets ``window`` events in flight alike: a hook ``POST``
+    waiting for its ``202`` does not hold back the next event (awaited in turn, it left ours one
+    event in flight while the websocket servers had ``window``), and the generator never has
+    more than ``window`` requests open.
     """
     members_specs = [("fan", i) for i in range(room_size)]
     sender_spec = [("fan-sender", room_size)]
     adapter.prepare(members_specs + sender_spec)
     completions: list[float] = []
+    sending: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+    # Per event in flight: how many of its two ends (all delivered, send finished) are still due.
+    unfinished: dict[int, int] = {}
+    most_sending = 0
     async with new_session() as session:
         crowd = Crowd(adapter, session)
         try:
@@ -396,12 +408,30 @@ async def room_fan_out(
             gate = asyncio.Semaphore(window)
             done = asyncio.Event()
 
+            def finish(number: int) -> None:
+                due = unfinished[number] - 1
+                if due:
+                    unfinished[number] = due
+                else:
+                    del unfinished[number]
+                    gate.release()
+
             def delivered(number: int, latency_ms: float) -> None:
                 if crowd.inbox.deliveries.get(number) == len(members):
                     completions.append(latency_ms)
-                    gate.release()
+                    finish(number)
                     if len(completions) == events:
                         done.set()
+
+            def sent(number: int, task: asyncio.Task[None]) -> None:
+                sending.discard(task)
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    failures.append(error)
+                    gate.release()  # its event will never complete: let the loop see the failure
+                    done.set()
+                else:
+                    finish(number)
 
             crowd.inbox.on_delivery = delivered
             server_cpu = procstat.cpu_seconds(server_pid)
@@ -409,19 +439,32 @@ async def room_fan_out(
             started = time.perf_counter()
             for number in range(1, events + 1):
                 await gate.acquire()
+                if failures:
+                    break
                 event = {"model": "task", "action": "updated", **bench_payload(number)}
-                await adapter.fan_out(session, sender, members, event)
+                unfinished[number] = 2
+                task = asyncio.create_task(adapter.fan_out(session, sender, members, event))
+                sending.add(task)
+                task.add_done_callback(functools.partial(sent, number))
+                most_sending = max(most_sending, len(sending))
             await asyncio.wait_for(done.wait(), timeout)
             elapsed = time.perf_counter() - started
             server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
             own_cpu = procstat.self_cpu_seconds() - own_cpu
+            if sending:  # the last sends' answers, after the clock stopped
+                await asyncio.wait(sending, timeout=timeout)
+            if failures:
+                raise RuntimeError(f"{adapter.name}: sending an event failed") from failures[0]
         finally:
+            for task in sending:
+                task.cancel()
             await crowd.close()
     total = sum(crowd.inbox.deliveries.values())
     return {
         "room_size": len(members),
         "events": events,
         "window": window,
+        "most_sends_in_flight": most_sending,
         "deliveries": total,
         "deliveries_per_s": round(total / elapsed, 1),
         "event_p50_ms": round(percentile(completions, 0.5), 3),

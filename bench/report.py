@@ -900,12 +900,15 @@ def _fan_out_section(fan: dict[str, Runs], summary: list[list[str]]) -> list[str
     generator_share = {s: _median_of(fan.get(s, []), "generator_cpu_share") for s in SERVERS}
     sample = _ok(fan.get("ours", []))
     room = sample[0]["room_size"] if sample else 50
-    events = sample[0]["events"] if sample else "?"
+    events = f"{sample[0]['events']:,}" if sample else "?"
+    window = sample[0]["window"] if sample else "?"
     lines = [
         "## Room fan-out",
         "",
-        f"{events} events to every member of one room of {room}, at most 8 events in flight; an "
-        "event is done when all members have it. Ours: one `POST /hooks/board` per event with a "
+        f"{events} events to every member of one room of {room}, at most {window} "
+        "events in flight for every server (each event is sent by its own task, so a hook "
+        "`POST` waiting for its `202` does not hold back the next); an event is done when all "
+        "members have it. Ours: one `POST /hooks/board` per event with a "
         "hook token (minted by the generator per request, as the board does); y-webrtc: one "
         "`publish` to the room's topic from a client outside it; **PeerJS has no rooms**: emulated "
         f"with {room} addressed messages per event from one client, as a PeerJS app would have to.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -73,6 +74,20 @@ async def test_room_fan_out_reaches_every_member_through_the_hook(ours: Adapter)
     assert result["deliveries"] == 20
     assert result["deliveries_per_s"] > 0
     assert result["emulated"] is False
+    # The hook POSTs overlap: a second event is sent before the first one's 202 is back.
+    assert result["most_sends_in_flight"] == 2
+
+
+async def test_room_fan_out_names_the_server_when_an_event_cannot_be_sent(ours: Adapter) -> None:
+    """A refused hook fails the workload at once with its cause, not after the timeout."""
+    assert isinstance(ours, OursAdapter)
+    # Tickets minted now, with the right secret, are the ones the peers join with; the hook
+    # tokens minted during the run use a secret the server does not know.
+    ours.prepare([("fan", i) for i in range(3)] + [("fan-sender", 3)])
+    ours.target = replace(ours.target, secret="not-the-server-secret-" + "y" * 20)
+    with pytest.raises(RuntimeError, match="ours: sending an event failed") as caught:
+        await loadgen.room_fan_out(ours, os.getpid(), room_size=3, events=4, window=2, timeout=30)
+    assert "hook refused: 401" in str(caught.value.__cause__)
 
 
 def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> None:
