@@ -1,10 +1,14 @@
-"""The relay section: steps where ours cost more CPU per message than a peer; write calls."""
+"""The relay section: steps where ours cost more CPU per message than a peer; write calls;
+the fan-out section."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bench.report import _spread_text, _writes_rows, relay_medians
+import pytest
+
+from bench.report import _fan_out_section, _spread_text, _writes_rows, relay_medians
 from bench.report_revisions import held_writes_section
 
 
@@ -89,3 +93,34 @@ def test_held_writes_sittings_are_tabled_in_order_with_their_medians() -> None:
     assert "| 1 | 23:44-23:44 | after | 40,000, 40,000, 36,000 | 40,000 |" in section
     assert "| 2 | 23:48-23:48 | before | 28,000, 20,000, 24,000 | 24,000 |" in section
     assert "Measured on 2026-11-22" in section
+
+
+def _fan_run(rate: float, events: int = 2000, window: int = 8) -> dict[str, Any]:
+    return {
+        "room_size": 50,
+        "events": events,
+        "window": window,
+        "deliveries_per_s": rate,
+        "event_p99_ms": 5.0,
+        "server_cpu_us_per_delivery": 8.0,
+        "server_cpu_share": 0.9,
+        "generator_cpu_share": 0.9,
+    }
+
+
+def test_fan_out_section_states_the_run_it_reports_and_rates_ours_against_the_best_peer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bench.report.PLOTS", tmp_path)  # the plot, not over the docs' one
+    fan = {
+        "ours": [_fan_run(120_000, window=6), _fan_run(130_000, window=6)],
+        "y-webrtc": [_fan_run(100_000)],
+        "peerjs": [_fan_run(80_000)],
+    }
+    summary: list[list[str]] = []
+    text = "\n".join(_fan_out_section(fan, summary))
+    assert "2,000 events to every member of one room of 50, at most 6 events in flight" in text
+    assert "| deliveries/s | 125,000 | 100,000 | 80,000 |" in text
+    (row,) = summary
+    assert row[:4] == ["fan-out to a room of 50: deliveries/s", "125,000", "100,000", "1.25"]
+    assert (tmp_path / "fan-out.png").stat().st_size > 0
