@@ -95,10 +95,10 @@ def test_held_writes_sittings_are_tabled_in_order_with_their_medians() -> None:
     assert "Measured on 2026-11-22" in section
 
 
-def _fan_run(rate: float, events: int = 2000, window: int = 8) -> dict[str, Any]:
+def _fan_run(rate: float, window: int = 8) -> dict[str, Any]:
     return {
         "room_size": 50,
-        "events": events,
+        "events": 2000,
         "window": window,
         "deliveries_per_s": rate,
         "event_p99_ms": 5.0,
