@@ -74,3 +74,13 @@ def env_secret(name: str, *, debug: bool, development_value: str) -> str:
         name,
     )
     return development_value
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    word = raw.strip().lower()
+    if word not in choices:
+        raise ConfigurationError(f"{name}={raw!r} is not one of {', '.join(sorted(choices))}")
+    return word

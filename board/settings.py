@@ -14,6 +14,7 @@
 | ``WATERCOOLER_TICKET_TTL`` | ``300`` | ticket lifetime in seconds |
 | ``STATIC_ROOT`` | ``var/static`` | where ``collectstatic`` puts files for whitenoise |
 | ``LOG_LEVEL`` | ``INFO`` | level of the ``board`` loggers |
+| ``LOG_FORMAT`` | ``human`` | ``human`` or ``json`` lines (as signaling's ``--log-format``) |
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from board.env import env_bool, env_float, env_int, env_list, env_secret
+from board.env import env_bool, env_choice, env_float, env_int, env_list, env_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -176,12 +177,23 @@ REST_FRAMEWORK = {
     ],
 }
 
+# Everything on stderr, one line per record in signaling's format (human, or JSON lines): the
+# board's own loggers, and Django's warnings and errors. django.request at ERROR: its 4xx warnings
+# are the API's ordinary answers (gunicorn's access log has them); its errors are 500s, with the
+# traceback.
+LOG_FORMAT = env_choice("LOG_FORMAT", "human", {"human", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"lines": {"()": "board.logs.LineFormatter", "json": LOG_FORMAT == "json"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "lines"}},
     "loggers": {
-        "board": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "board": {
+            "handlers": ["stderr"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }
