@@ -22,6 +22,10 @@
 | ``SECURE_HSTS_PRELOAD`` | ``false`` | allow submitting the domain to browsers' preload lists |
 | ``SECURE_SSL_REDIRECT`` | ``false`` | redirect plain HTTP requests to HTTPS |
 | ``SECURE_PROXY_SSL_HEADER`` | ``false`` | trust the proxy's ``X-Forwarded-Proto: https`` |
+| ``NUM_PROXIES`` | ``0`` | proxies in front of gunicorn (the client address for throttles) |
+| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | ``POST /api/token/`` per client address |
+| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | ``POST /api/token/`` per username tried |
+| ``THROTTLE_WRITES_PER_USER`` | ``300/minute`` | API writes (POST, PUT, PATCH, DELETE) per user |
 
 With ``DEBUG`` off the pages also carry a Content-Security-Policy (``board/csp.py``).
 """
@@ -42,6 +46,7 @@ from board.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
 )
 
@@ -199,6 +204,21 @@ try:
 except ValueError as exc:
     raise ConfigurationError(f"WATERCOOLER_SIGNALING_URL: {exc}") from exc
 
+# The cache holds the throttles' request counts. In the database, so that every gunicorn worker
+# (and every board host) counts the same requests; the table comes with the migrations.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "watercooler_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+WATERCOOLER_THROTTLE_RATES = {
+    "token-address": env_rate("THROTTLE_TOKEN_PER_ADDRESS", "20/minute"),
+    "token-username": env_rate("THROTTLE_TOKEN_PER_USERNAME", "10/minute"),
+    "writes": env_rate("THROTTLE_WRITES_PER_USER", "300/minute"),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -213,6 +233,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["board.scrum.throttles.WriteThrottle"],
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

@@ -1,7 +1,7 @@
 """The board under production settings (``DEBUG`` off), served by gunicorn as deployed.
 
 Security headers and cookies on real responses, HSTS only once asked for, ``check --deploy`` clean
-with the production checklist's HTTPS settings.
+with the production checklist's HTTPS settings, and throttle counts shared by board processes.
 """
 
 from __future__ import annotations
@@ -110,3 +110,16 @@ def test_check_deploy_is_clean_with_the_https_checklist(database: Path) -> None:
     env = production_environment(database, **HTTPS_CHECKLIST)
     output = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert "System check identified no issues (0 silenced)." in output
+
+
+def test_throttle_counts_are_shared_by_every_board_process(board) -> None:
+    """Requests counted by one gunicorn are counted for another on the same database: so for
+    every worker of one, and every board host."""
+    rate = {"THROTTLE_TOKEN_PER_ADDRESS": "3/minute"}
+    first, second = Http(board(**rate).port), Http(board(**rate).port)
+    wrong = {"username": USERNAME, "password": "wrong"}
+    assert [first.request("POST", "/api/token/", body=wrong).status for _ in range(3)] == [400] * 3
+    refused = second.request("POST", "/api/token/", body=wrong)
+    assert refused.status == 429
+    assert refused.json()["detail"].startswith("Too many login attempts; try again in ")
+    assert refused.headers["Retry-After"] == str(refused.json()["retry_after"])
