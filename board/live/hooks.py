@@ -36,6 +36,7 @@ log = logging.getLogger("board.hooks")
 
 HOOK_AUDIENCE = "watercooler/hook"
 HOOK_TOKEN_TTL = 30
+HOOK_MAX_BYTES = 256 * 1024  # signaling refuses larger bodies with 413 (docs/protocol.md 1.5)
 SENDERS = 4
 QUEUE_LIMIT = 100  # events waiting per sender
 
@@ -176,6 +177,18 @@ def _send(session: requests.Session, url: str, sprint_id: int | str, event: dict
     what = _describe(event)
     try:
         hook = sign_hook(sprint_id, event, secret=settings.WATERCOOLER_SECRET)
+        if len(hook.body) >= HOOK_MAX_BYTES:
+            # Descriptions are bounded so that this cannot happen (models.DESCRIPTION_MAX_LENGTH);
+            # should it anyway, say so rather than let signaling's 413 look like a hiccup.
+            log.error(
+                "hook %s for sprint %s not sent: %d bytes, over signaling's limit of %d; other "
+                "viewers see this change only when they reload",
+                what,
+                sprint_id,
+                len(hook.body),
+                HOOK_MAX_BYTES,
+            )
+            return
         response = session.post(
             url, data=hook.body, headers=hook.headers, timeout=settings.WATERCOOLER_HOOK_TIMEOUT
         )
