@@ -22,7 +22,7 @@ from tests.board.production import (
     production_environment,
     start_board,
 )
-from tests.support.processes import BoardProcess
+from tests.support.processes import ROOT, BoardProcess
 
 # What docs/operations.md's checklist asks of a board served over HTTPS behind a proxy.
 HTTPS_CHECKLIST = {
@@ -110,6 +110,14 @@ def test_check_deploy_is_clean_with_the_https_checklist(database: Path) -> None:
     env = production_environment(database, **HTTPS_CHECKLIST)
     output = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert "System check identified no issues (0 silenced)." in output
+
+
+def test_the_operations_checklist_names_these_settings() -> None:
+    docs = (ROOT / "docs" / "operations.md").read_text()
+    checklist = docs[docs.index("## Production checklist") :]
+    checklist = checklist[: checklist.index("\n## ", 1)]
+    for name, value in HTTPS_CHECKLIST.items():
+        assert f"`{name}={value}`" in checklist, name
 
 
 def test_throttle_counts_are_shared_by_every_board_process(board) -> None:
