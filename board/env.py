@@ -74,3 +74,33 @@ def env_secret(name: str, *, debug: bool, development_value: str) -> str:
         name,
     )
     return development_value
+
+
+RATE_PERIODS = {"second", "minute", "hour", "day"}
+RATES_OFF = {"off", "none", "0"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate ``N/period`` (period: second, minute, hour or day); ``off`` gives None."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    word = raw.strip().lower()
+    if word in RATES_OFF:
+        return None
+    count, _, period = word.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ConfigurationError(
+            f"{name}={raw!r} is not a rate: use N/second, N/minute, N/hour or N/day, or off"
+        )
+    return f"{int(count)}/{period}"
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    word = raw.strip().lower()
+    if word not in choices:
+        raise ConfigurationError(f"{name}={raw!r} is not one of {', '.join(sorted(choices))}")
+    return word

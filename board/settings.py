@@ -14,6 +14,20 @@
 | ``WATERCOOLER_TICKET_TTL`` | ``300`` | ticket lifetime in seconds |
 | ``STATIC_ROOT`` | ``var/static`` | where ``collectstatic`` puts files for whitenoise |
 | ``LOG_LEVEL`` | ``INFO`` | level of the ``board`` loggers |
+| ``LOG_FORMAT`` | ``human`` | ``human`` or ``json`` lines (as signaling's ``--log-format``) |
+| ``SESSION_COOKIE_SECURE`` | on when DEBUG is off | session cookie only over HTTPS |
+| ``CSRF_COOKIE_SECURE`` | as ``SESSION_COOKIE_SECURE`` | CSRF cookie only over HTTPS |
+| ``SECURE_HSTS_SECONDS`` | ``0`` (off) | Strict-Transport-Security max-age, once HTTPS works |
+| ``SECURE_HSTS_INCLUDE_SUBDOMAINS`` | ``false`` | HSTS for every subdomain too |
+| ``SECURE_HSTS_PRELOAD`` | ``false`` | allow submitting the domain to browsers' preload lists |
+| ``SECURE_SSL_REDIRECT`` | ``false`` | redirect plain HTTP requests to HTTPS |
+| ``SECURE_PROXY_SSL_HEADER`` | ``false`` | trust the proxy's ``X-Forwarded-Proto: https`` |
+| ``NUM_PROXIES`` | ``0`` | proxies in front of gunicorn (the client address for throttles) |
+| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | ``POST /api/token/`` per client address |
+| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | ``POST /api/token/`` per username tried |
+| ``THROTTLE_WRITES_PER_USER`` | ``300/minute`` | API writes (POST, PUT, PATCH, DELETE) per user |
+
+With ``DEBUG`` off the pages also carry a Content-Security-Policy (``board/csp.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +38,17 @@ from pathlib import Path
 
 import dj_database_url
 
-from board.env import env_bool, env_float, env_int, env_list, env_secret
+from board.csp import content_security_policy
+from board.env import (
+    ConfigurationError,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -67,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "board.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,8 +178,46 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sprint-list"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Security headers and cookies; docs/operations.md has the production checklist they serve.
+# A deployment serves HTTPS (TLS here or at a proxy), so its cookies never travel in clear text;
+# a development run on http://127.0.0.1 needs them sent over plain HTTP.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+# HSTS is off until asked for: a browser that saw it refuses plain HTTP for that long, so it is
+# turned on once HTTPS works, and left to the proxy where the proxy already sends it.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Only behind a proxy that sets (and overwrites) X-Forwarded-Proto; otherwise clients could claim
+# HTTPS themselves.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+try:
+    CONTENT_SECURITY_POLICY = (
+        "" if DEBUG else content_security_policy(signaling_url=WATERCOOLER_SIGNALING_URL)
+    )
+except ValueError as exc:
+    raise ConfigurationError(f"WATERCOOLER_SIGNALING_URL: {exc}") from exc
+
+# The cache holds the throttles' request counts. In the database, so that every gunicorn worker
+# (and every board host) counts the same requests; the table comes with the migrations.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "watercooler_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+WATERCOOLER_THROTTLE_RATES = {
+    "token-address": env_rate("THROTTLE_TOKEN_PER_ADDRESS", "20/minute"),
+    "token-username": env_rate("THROTTLE_TOKEN_PER_USERNAME", "10/minute"),
+    "writes": env_rate("THROTTLE_WRITES_PER_USER", "300/minute"),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -170,18 +233,31 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["board.scrum.throttles.WriteThrottle"],
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
 }
 
+# Everything on stderr, one line per record in signaling's format (human, or JSON lines): the
+# board's own loggers, and Django's warnings and errors. django.request at ERROR: its 4xx warnings
+# are the API's ordinary answers (gunicorn's access log has them); its errors are 500s, with the
+# traceback.
+LOG_FORMAT = env_choice("LOG_FORMAT", "human", {"human", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"lines": {"()": "board.logs.LineFormatter", "json": LOG_FORMAT == "json"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "lines"}},
     "loggers": {
-        "board": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "board": {
+            "handlers": ["stderr"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }

@@ -82,6 +82,9 @@ def demo_environment(
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     env.setdefault("DATABASE_URL", f"sqlite:///{var / 'db.sqlite3'}")
     env.setdefault("STATIC_ROOT", str(var / "static"))
+    # The demo serves plain HTTP on 127.0.0.1: cookies marked Secure would not come back (the
+    # production settings otherwise apply, the Content-Security-Policy among them).
+    env.setdefault("SESSION_COOKIE_SECURE", "false")
     env["WATERCOOLER_SIGNALING_URL"] = f"ws://127.0.0.1:{args.signaling_port}/ws"
     env["WATERCOOLER_HOOK_URL"] = f"http://127.0.0.1:{args.signaling_port}/hooks/board"
     env["PYTHONUNBUFFERED"] = "1"

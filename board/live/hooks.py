@@ -5,9 +5,14 @@ Format (docs/protocol.md 1.5): ``POST WATERCOOLER_HOOK_URL`` with the body
 ``WATERCOOLER_SECRET``, ``aud`` = ``watercooler/hook``, ``exp`` 30 s ahead, ``body_sha256`` of the
 exact body bytes and a random ``jti`` (single use).
 
-Why a thread: a hook must never fail or slow the user's request, and signaling may be down or slow.
-Events are queued (bounded; when full the newest is dropped and logged) and one daemon thread posts
-them in order with a short timeout. Failures are logged, never raised. Tests call :func:`drain`.
+Why threads: a hook must never fail or slow the user's request, and signaling may be down, slow or
+unreachable (a black-holed address holds each request for its whole timeout). So :meth:`post` only
+queues, and ``SENDERS`` threads post concurrently, each with its own queue: sprint ``n``'s events
+go to sender ``n mod SENDERS``, in order, so one sprint's events never overtake each other. A
+queue holds at most ``QUEUE_LIMIT`` events; when it is full the *oldest* waiting event is dropped
+(a newer event of the same task carries its newer state), counted in :attr:`HookPoster.dropped` and
+logged. So no event waits behind more than ``QUEUE_LIMIT`` timeouts. Failures are logged, never
+raised. Tests call :func:`drain`.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import queue
 import secrets
 import threading
 import time
+import zlib
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +36,9 @@ log = logging.getLogger("board.hooks")
 
 HOOK_AUDIENCE = "watercooler/hook"
 HOOK_TOKEN_TTL = 30
-QUEUE_SIZE = 1000
+HOOK_MAX_BYTES = 256 * 1024  # signaling refuses larger bodies with 413 (docs/protocol.md 1.5)
+SENDERS = 4
+QUEUE_LIMIT = 100  # events waiting per sender
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,20 @@ def sign_hook(sprint_id: int | str, event: dict[str, Any], *, secret: str) -> Ho
 
 
 class HookPoster:
-    """A queue of (sprint, event) and the one thread that posts them to ``url``."""
+    """``SENDERS`` threads, each posting its own bounded queue of (sprint, event) in order."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, int | str, dict[str, Any]]] = queue.Queue(QUEUE_SIZE)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._pending = 0
-        self._thread: threading.Thread | None = None
+        self._pending = 0  # queued or being sent
+        self._dropped = 0
+        self._senders = [_Sender(self, index) for index in range(SENDERS)]
+
+    @property
+    def dropped(self) -> int:
+        """Events dropped unsent since the process started because their queue was full."""
+        with self._lock:
+            return self._dropped
 
     def post(self, sprint_id: int | str, event: dict[str, Any]) -> None:
         """Queue ``event`` for ``sprint_id``; returns at once. A disabled hook URL drops it."""
@@ -75,16 +89,25 @@ class HookPoster:
         if not url:
             log.debug("hook disabled (WATERCOOLER_HOOK_URL is empty); event dropped")
             return
+        sender = self._senders[sender_index(sprint_id)]
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="board-hooks", daemon=True)
-                self._thread.start()
-            try:
-                self._queue.put_nowait((url, sprint_id, event))
-            except queue.Full:
-                log.error("hook queue full (%d): dropped %s event", QUEUE_SIZE, _describe(event))
-                return
             self._pending += 1
+            oldest = sender.push((url, sprint_id, event))
+            if oldest is not None:
+                self._dropped += 1
+                self._pending -= 1
+                dropped = self._dropped
+        if oldest is not None:
+            _, old_sprint, old_event = oldest
+            log.error(
+                "hook queue %d full (%d waiting, signaling slow or unreachable): dropped the "
+                "oldest, %s for sprint %s; %d dropped since start",
+                sender.index,
+                QUEUE_LIMIT,
+                _describe(old_event),
+                old_sprint,
+                dropped,
+            )
 
     def drain(self, timeout: float) -> bool:
         """Wait until every queued event has been attempted; False if ``timeout`` ran out first."""
@@ -97,44 +120,94 @@ class HookPoster:
                 self._idle.wait(remaining)
         return True
 
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+
+Job = tuple[str, int | str, dict[str, Any]]
+
+
+class _Sender:
+    """One sending thread and its queue; the queue is guarded by the poster's lock."""
+
+    def __init__(self, poster: HookPoster, index: int) -> None:
+        self.poster = poster
+        self.index = index
+        self._queue: deque[Job] = deque()
+        self._wakeup = threading.Condition(poster._lock)
+        self._thread: threading.Thread | None = None
+
+    def push(self, job: Job) -> Job | None:
+        """Queue ``job`` (the poster's lock held); the oldest job, if it had to make room."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._run, name=f"board-hooks-{self.index}", daemon=True
+            )
+            self._thread.start()
+        oldest = self._queue.popleft() if len(self._queue) >= QUEUE_LIMIT else None
+        self._queue.append(job)
+        self._wakeup.notify()
+        return oldest
+
     def _run(self) -> None:
         # The hook URL is internal: proxies from the environment must not apply to it.
         session = requests.Session()
         session.trust_env = False
         while True:
-            url, sprint_id, event = self._queue.get()
+            with self._wakeup:
+                while not self._queue:
+                    self._wakeup.wait()
+                url, sprint_id, event = self._queue.popleft()
             try:
-                self._send(session, url, sprint_id, event)
+                _send(session, url, sprint_id, event)
             finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+                self.poster._done()
 
-    def _send(
-        self, session: requests.Session, url: str, sprint_id: int | str, event: dict[str, Any]
-    ) -> None:
-        what = _describe(event)
-        try:
-            hook = sign_hook(sprint_id, event, secret=settings.WATERCOOLER_SECRET)
-            response = session.post(
-                url, data=hook.body, headers=hook.headers, timeout=settings.WATERCOOLER_HOOK_TIMEOUT
-            )
-        except requests.RequestException as exc:
-            log.warning("hook %s for sprint %s not delivered: %s", what, sprint_id, exc)
-            return
-        except Exception:  # a bug here must not kill the thread that posts every later event
-            log.exception("hook %s for sprint %s failed", what, sprint_id)
-            return
-        if response.status_code == 202:
-            log.info("hook %s for sprint %s: %s", what, sprint_id, response.text.strip())
-        else:
-            log.warning(
-                "hook %s for sprint %s refused: HTTP %s %s",
+
+def sender_index(sprint_id: int | str) -> int:
+    """Which sender posts ``sprint_id``'s events: its number modulo ``SENDERS``."""
+    text = str(sprint_id)
+    number = int(text) if text.isdigit() else zlib.crc32(text.encode())
+    return number % SENDERS
+
+
+def _send(session: requests.Session, url: str, sprint_id: int | str, event: dict[str, Any]) -> None:
+    what = _describe(event)
+    try:
+        hook = sign_hook(sprint_id, event, secret=settings.WATERCOOLER_SECRET)
+        if len(hook.body) >= HOOK_MAX_BYTES:
+            # Descriptions are bounded so that this cannot happen (models.DESCRIPTION_MAX_LENGTH);
+            # should it anyway, say so rather than let signaling's 413 look like a hiccup.
+            log.error(
+                "hook %s for sprint %s not sent: %d bytes, over signaling's limit of %d; other "
+                "viewers see this change only when they reload",
                 what,
                 sprint_id,
-                response.status_code,
-                response.text.strip()[:200],
+                len(hook.body),
+                HOOK_MAX_BYTES,
             )
+            return
+        response = session.post(
+            url, data=hook.body, headers=hook.headers, timeout=settings.WATERCOOLER_HOOK_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        log.warning("hook %s for sprint %s not delivered: %s", what, sprint_id, exc)
+        return
+    except Exception:  # a bug here must not kill the thread that posts every later event
+        log.exception("hook %s for sprint %s failed", what, sprint_id)
+        return
+    if response.status_code == 202:
+        log.info("hook %s for sprint %s: %s", what, sprint_id, response.text.strip())
+    else:
+        log.warning(
+            "hook %s for sprint %s refused: HTTP %s %s",
+            what,
+            sprint_id,
+            response.status_code,
+            response.text.strip()[:200],
+        )
 
 
 def _describe(event: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@
 | ``SprintNotEmpty`` | 409 ``{"detail": ...}`` |
 | ``RuleViolation`` | 400 with field errors |
 | ``DoesNotExist`` | 404 |
+| ``Throttled`` | 429 ``{"detail", "retry_after"}`` (seconds; also in ``Retry-After``) |
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from board.scrum.rules import RuleViolation
 from board.scrum.services import SprintNotEmpty, VersionConflict
+
+THROTTLED_DETAIL = "Too many requests in a short time"
 
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -36,4 +40,23 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         return Response(exc.errors, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Not found."}, status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, Throttled):
+        return throttled(exc, context)
     return exception_handler(exc, context)
+
+
+def throttled(exc: Throttled, context: dict[str, Any]) -> Response | None:
+    """429 saying which limit was hit and when to try again (DRF sets ``Retry-After``)."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    what = getattr(context.get("view"), "throttled_detail", THROTTLED_DETAIL)
+    if exc.wait is None:
+        response.data = {"detail": f"{what}; try again later.", "retry_after": None}
+    else:
+        unit = "second" if exc.wait == 1 else "seconds"
+        response.data = {
+            "detail": f"{what}; try again in {exc.wait} {unit}.",
+            "retry_after": exc.wait,
+        }
+    return response

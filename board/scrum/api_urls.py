@@ -1,10 +1,9 @@
 """URLs of the REST API, mounted at ``/api/``."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from board.scrum.views import SprintViewSet, TaskViewSet, UserViewSet
+from board.scrum.views import ObtainTokenView, SprintViewSet, TaskViewSet, UserViewSet
 
 router = DefaultRouter()
 router.register("sprints", SprintViewSet, basename="sprint")
@@ -12,6 +11,6 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

@@ -1,10 +1,38 @@
-"""Query filters for the list endpoints (django-filter)."""
+"""Query filters for the list endpoints (django-filter).
+
+Id parameters (``?sprint=``, ``?assignee=``) take whole numbers in the range of a database id
+(1 to 2**63 - 1): anything else is answered with 400 naming the parameter, on every database,
+instead of reaching the query (SQLite cannot even bind a larger integer).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django import forms
 
 from board.scrum.models import Sprint, Status, Task
+
+MAX_ID = 2**63 - 1
+ID_ERROR = f"Not an id: ids are whole numbers from 1 to {MAX_ID}."
+
+
+class IdField(forms.IntegerField):
+    default_error_messages = {
+        "invalid": ID_ERROR,
+        "min_value": ID_ERROR,
+        "max_value": ID_ERROR,
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(django_filters.Filter):
+    """Rows whose ``field_name`` is the id given; 400 for anything that is not an id."""
+
+    field_class = IdField
 
 
 class SprintFilter(django_filters.FilterSet):
@@ -17,9 +45,9 @@ class SprintFilter(django_filters.FilterSet):
 
 
 class TaskFilter(django_filters.FilterSet):
-    sprint = django_filters.NumberFilter(field_name="sprint")
+    sprint = IdFilter(field_name="sprint")
     status = django_filters.ChoiceFilter(choices=Status.choices)
-    assignee = django_filters.NumberFilter(field_name="assignee")
+    assignee = IdFilter(field_name="assignee")
     backlog = django_filters.BooleanFilter(field_name="sprint", lookup_expr="isnull")
 
     class Meta:

@@ -6,6 +6,9 @@ keeps it so. ``version`` counts the task's own saves: every ``save()`` increment
 database, which is what optimistic concurrency (moves, PATCH with ``version``) and the clients'
 "newer wins" rule compare. Renumbering the siblings of a moved task is not a save of those
 siblings and leaves their versions alone (their order follows from the moved task's position).
+
+Descriptions are at most ``DESCRIPTION_MAX_LENGTH`` characters, so that every board event fits in
+signaling's hook body limit (256 KiB, docs/protocol.md 1.5) and reaches the other viewers.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+# The hook body is JSON with non-ASCII escaped: a character outside the Basic Multilingual Plane
+# takes 12 bytes (two \uXXXX escapes), the most any character takes. 20,000 such characters are
+# 240,000 bytes, which leaves room under 262,144 for the rest of the event at its largest (names
+# of 100 and 2 x 150 such characters, links, dates); tests/board/test_descriptions.py checks it.
+DESCRIPTION_MAX_LENGTH = 20_000
+
 
 class Sprint(models.Model):
     name = models.CharField(max_length=100, blank=True, default="")
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     end = models.DateField()
 
     class Meta:
@@ -41,7 +50,7 @@ class Status(models.TextChoices):
 
 class Task(models.Model):
     name = models.CharField(max_length=100)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     sprint = models.ForeignKey(
         Sprint, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
     )

@@ -1,7 +1,9 @@
 """The REST API's viewsets: sprints, tasks (with the ``move`` action), users (read-only).
 
-Every endpoint needs a logged-in user (token or session; see settings). Writes are delegated to
-``services`` through the serializers; refusals become HTTP answers in ``api_errors``.
+Every endpoint needs a logged-in user (token or session; see settings), except the token endpoint,
+which is throttled per address and per username instead; writes are throttled per user
+(``throttles``). Writes are delegated to ``services`` through the serializers; refusals become HTTP
+answers in ``api_errors``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from rest_framework import viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +28,24 @@ from board.scrum.serializers import (
     TaskSerializer,
     UserSerializer,
 )
+from board.scrum.throttles import TokenAddressThrottle, TokenUsernameThrottle
 
 User = get_user_model()
+
+WRITES_THROTTLED = "Too many changes in a short time"
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """``POST /api/token/`` ``{"username", "password"}`` -> ``{"token"}``, throttled."""
+
+    throttle_classes = (TokenAddressThrottle, TokenUsernameThrottle)
+    throttled_detail = "Too many login attempts"
 
 
 class SprintViewSet(viewsets.ModelViewSet):
     """Sprints; the detail carries a signaling ticket, ``ticket/`` gives a fresh one."""
+
+    throttled_detail = WRITES_THROTTLED
 
     queryset = Sprint.objects.all()
     filterset_class = SprintFilter
@@ -54,6 +69,8 @@ class SprintViewSet(viewsets.ModelViewSet):
 
 class TaskViewSet(viewsets.ModelViewSet):
     """Tasks; PATCH/PUT take an optional ``version``, ``move/`` is the board's drag and drop."""
+
+    throttled_detail = WRITES_THROTTLED
 
     queryset = Task.objects.select_related("assignee")
     serializer_class = TaskSerializer

@@ -28,17 +28,27 @@ class ReceivedHook:
 
 
 class HookReceiver:
-    """Listens on 127.0.0.1 (a free port); answers 202 after ``delay`` seconds."""
+    """Listens on 127.0.0.1 (a free port); answers 202 after ``delay`` seconds.
 
-    def __init__(self, delay: float = 0.0) -> None:
+    With ``hold=True`` it answers nothing until :meth:`release` (like a signaling that is stuck or
+    black-holed), and counts the requests it is holding (:meth:`wait_held`).
+    """
+
+    def __init__(self, delay: float = 0.0, *, hold: bool = False) -> None:
         self.received: list[ReceivedHook] = []
         self.delay = delay
+        self.released = threading.Event()
+        if not hold:
+            self.released.set()
+        self._held = 0
+        self._changed = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                receiver._hold()
                 time.sleep(receiver.delay)
                 receiver.received.append(ReceivedHook(self.path, dict(self.headers), body))
                 self.send_response(202)
@@ -56,12 +66,34 @@ class HookReceiver:
         )
         self.thread.start()
 
+    def _hold(self) -> None:
+        with self._changed:
+            self._held += 1
+            self._changed.notify_all()
+        self.released.wait()
+        with self._changed:
+            self._held -= 1
+            self._changed.notify_all()
+
+    def wait_held(self, count: int, timeout: float) -> None:
+        """Wait until ``count`` requests are being held at once; fail after ``timeout``."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._held >= count, timeout):
+                raise AssertionError(
+                    f"{self._held} request(s) held, not {count}, after {timeout} s"
+                )
+
+    def release(self) -> None:
+        """Answer the held requests, and every later one at once."""
+        self.released.set()
+
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}/hooks/board"
 
     def close(self) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)

@@ -251,3 +251,75 @@ def test_an_empty_hook_url_disables_hooks(settings) -> None:
     settings.WATERCOOLER_HOOK_URL = ""
     hooks.post_event(1, {"model": "task"})
     assert hooks.drain(0.1)
+
+
+@pytest.fixture
+def stuck(settings: Any) -> Iterator[HookReceiver]:
+    """A signaling that takes hook requests and answers none until released (black-holed)."""
+    hooks.drain(WAIT)
+    server = HookReceiver(hold=True)
+    settings.WATERCOOLER_HOOK_URL = server.url
+    settings.WATERCOOLER_HOOK_TIMEOUT = 60.0  # the test releases the requests long before
+    yield server
+    server.release()
+    assert hooks.drain(WAIT)
+    server.close()
+
+
+def task_names(receiver: HookReceiver) -> list[str]:
+    return [h.json["event"]["task"]["name"] for h in receiver.received]
+
+
+def test_a_stuck_hook_for_one_sprint_does_not_hold_up_another_sprints(
+    stuck, django_capture_on_commit_callbacks, api, make_sprint
+) -> None:
+    first, second = make_sprint(name="first"), make_sprint(name="second")
+    assert hooks.sender_index(first.pk) != hooks.sender_index(second.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/tasks/", {"name": "a", "sprint": first.pk})
+    assert response.status_code == 201  # answered while its hook is held
+    stuck.wait_held(1, WAIT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/tasks/", {"name": "b", "sprint": second.pk})
+    assert response.status_code == 201
+    stuck.wait_held(2, WAIT)  # both posted at once: "b" did not wait for "a" to time out
+    stuck.release()
+    assert hooks.drain(WAIT)
+    assert sorted(task_names(stuck)) == ["a", "b"]
+
+
+def test_the_api_answers_while_every_hook_is_held(
+    stuck, django_capture_on_commit_callbacks, api, sprint
+) -> None:
+    for name in ("a", "b", "c"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/tasks/", {"name": name, "sprint": sprint.pk})
+        assert response.status_code == 201
+    stuck.wait_held(1, WAIT)
+    stuck.release()
+    assert hooks.drain(WAIT)
+    assert task_names(stuck) == ["a", "b", "c"]  # one sprint's events in order
+
+
+def test_a_full_queue_drops_its_oldest_events_counted_and_logged(
+    stuck, django_capture_on_commit_callbacks, api, sprint, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="board.hooks")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/tasks/", {"name": "sent first", "sprint": sprint.pk})
+    stuck.wait_held(1, WAIT)  # taken off the queue, being sent
+    dropped_before = hooks.poster.dropped
+    names = [f"t{n}" for n in range(hooks.QUEUE_LIMIT + 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in names:
+            assert api.post("/api/tasks/", {"name": name, "sprint": sprint.pk}).status_code == 201
+
+    assert hooks.poster.dropped - dropped_before == 3
+    logged = [r.getMessage() for r in caplog.records if "dropped the oldest" in r.getMessage()]
+    assert len(logged) == 3
+    oldest = Task.objects.get(name="t0")
+    assert f"(task {oldest.pk} created) for sprint {sprint.pk}" in logged[0]
+    assert logged[-1].endswith(f"{hooks.poster.dropped} dropped since start")
+    stuck.release()
+    assert hooks.drain(WAIT)
+    assert task_names(stuck) == ["sent first", *names[3:]]

@@ -20,7 +20,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from board.live import hooks
-from board.scrum.models import Sprint
+from board.scrum.models import DESCRIPTION_MAX_LENGTH, Sprint
 from tests.board.conftest import SECRET
 from tests.board.signaling_process import (
     WAIT,
@@ -156,3 +156,22 @@ async def test_a_move_between_sprints_reaches_both(signaling, api, sprint, make_
             message = await receive_type(ws, "event")
             assert message["event"]["task"]["sprint"] == later.pk
             await ws.close()
+
+
+async def test_a_description_at_the_maximum_reaches_another_viewer(
+    signaling, api, sprint, make_task
+) -> None:
+    """The widest characters (12 bytes each in the hook's JSON) at the documented maximum."""
+    task = await in_board(lambda: make_task(sprint=sprint))
+    description = "\U0001f600" * DESCRIPTION_MAX_LENGTH
+    async with aiohttp.ClientSession() as session:
+        viewer = await join(session, await get_json(api, f"/api/sprints/{sprint.pk}/ticket/"))
+        await receive_type(viewer, "welcome")
+        edited = await in_board(
+            lambda: api.patch(f"/api/tasks/{task.pk}/", {"description": description})
+        )
+        assert edited.status_code == 200, edited.content
+        message = await receive_type(viewer, "event")
+        assert message["event"]["task"]["description"] == description
+        assert message["event"]["task"]["version"] == edited.json()["version"]
+        await viewer.close()
