@@ -111,6 +111,19 @@ export class BoardApi {
     return this.allPages("users/?page_size=500");
   }
 
+  /**
+   * One task as the board holds it now, or null if the board has no such task (404).
+   * @param {number} id @returns {Promise<unknown>} unchecked: the caller checks the fields
+   */
+  async task(id) {
+    try {
+      return await this.request("GET", `tasks/${id}/`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
   /** @param {Partial<Task>} fields @returns {Promise<Task>} */
   createTask(fields) {
     return this.request("POST", "tasks/", fields);
