@@ -109,6 +109,16 @@ class BoardClient:
             raise BoardRefused(f"the ticket of sprint {sprint_id} answered HTTP {status}")
         return ticket_from(data)
 
+    async def task(self, task_id: int) -> dict[str, Any] | None:
+        """One task as the board holds it now (unchecked), or None if there is no such task."""
+        status, data = await self._request("GET", f"/api/tasks/{task_id}/")
+        self._check_auth(status)
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(data, dict):
+            raise BoardRefused(f"task {task_id} answered HTTP {status}")
+        return data
+
     async def tasks(self, sprint_id: int) -> list[dict[str, Any]]:
         """The sprint's tasks and the backlog's (every page)."""
         tasks = await self._all(f"/api/tasks/?sprint={sprint_id}&page_size={PAGE_SIZE}")
