@@ -124,6 +124,10 @@ class BoardClient:
         tasks = await self._all(f"/api/tasks/?sprint={sprint_id}&page_size={PAGE_SIZE}")
         return tasks + await self._all(f"/api/tasks/?backlog=true&page_size={PAGE_SIZE}")
 
+    async def backlog(self) -> list[dict[str, Any]]:
+        """Every task of the backlog (every page)."""
+        return await self._all(f"/api/tasks/?backlog=true&page_size={PAGE_SIZE}")
+
     async def _all(self, path: str) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         next_path: str | None = path

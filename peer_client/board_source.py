@@ -2,8 +2,10 @@
 
 Every REST answer and board event is checked by the protocol's field rules
 (:func:`peer_client.fields.task`) before the board state keeps it, and only tasks that are known or
-on this sprint's board are kept. A peer's ``task-updated`` hint is answered by asking the board
-(``GET /api/tasks/{id}/``), rate-limited per task by :class:`~peer_client.refresh.RefreshLimiter`.
+on this sprint's board are kept. A peer's ``task-updated`` hint is answered by asking the board,
+rate-limited by :class:`~peer_client.refresh.RefreshLimiter`: the task itself when we know it
+(``GET /api/tasks/{id}/``), else the backlog listing, where a task new to this board without a
+board event must be.
 The page's twin is ``web/static/watercooler/boardsource.js``.
 """
 
@@ -20,7 +22,7 @@ from peer_client.board_api import BoardClient
 from peer_client.errors import PeerClientError
 from peer_client.events import TaskEvent
 from peer_client.protocol import place_of_task
-from peer_client.refresh import RefreshLimiter
+from peer_client.refresh import BACKLOG, RefreshLimiter
 from peer_client.state import BoardState
 
 log = logging.getLogger("peer_client.session")
@@ -100,9 +102,10 @@ class BoardSource:
         if self.board is None:
             log.debug("hint about task %d: no board client to ask", task_id)
             return
-        delay = self._limiter.hint(task_id, time.monotonic())
+        key = task_id if task_id in self.state.tasks else BACKLOG
+        delay = self._limiter.hint(key, time.monotonic())
         if delay is not None:
-            self._later(delay, task_id)
+            self._later(delay, key)
 
     def _later(self, delay: float, task_id: int) -> None:
         async def fetch_later() -> None:
@@ -112,10 +115,15 @@ class BoardSource:
         self._spawn(fetch_later())
 
     async def _fetch(self, task_id: int) -> None:
+        """Ask the board for ``task_id`` (or, for :data:`BACKLOG`, the backlog listing)."""
         if self.closed or self.board is None:
             return
         self._limiter.begin(task_id, time.monotonic())
         try:
+            if task_id == BACKLOG:
+                for task in await self.board.backlog():
+                    self.keep(task, "board")
+                return
             answer = await self.board.task(task_id)
             if answer is not None:
                 self.keep(answer, "board")

@@ -1,10 +1,11 @@
 """When to ask the board for a task a peer hinted at (docs/protocol.md 2.4). No I/O.
 
-A peer's ``task-updated`` is only a hint; the session answers it with ``GET /api/tasks/{id}/``,
-and :class:`RefreshLimiter` decides how often: at most one request per task in flight, at most one
-per task every :data:`HINT_FETCH_INTERVAL` seconds (hints arriving meanwhile are merged into one
-later request), for at most :data:`MAX_HINTED_TASKS` tasks at a time, so no peer can make us flood
-the board. Time is passed in. ``web/static/watercooler/refresh.js`` is the page's twin.
+A peer's ``task-updated`` is only a hint; the session answers it with ``GET /api/tasks/{id}/``
+(or, for a task it does not know, the backlog listing), and :class:`RefreshLimiter` decides how
+often, per task id or :data:`BACKLOG`: at most one request in flight, at most one every
+:data:`HINT_FETCH_INTERVAL` seconds (hints arriving meanwhile are merged into one later request),
+for at most :data:`MAX_HINTED_TASKS` keys at a time, so no peer can make us flood the board. Time
+is passed in. ``web/static/watercooler/refresh.js`` is the page's twin.
 
 This module must not import aiortc, aiohttp or asyncio.
 """
@@ -15,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+BACKLOG: Final = 0
+"""The key of the backlog listing, asked for when a hint names a task we do not know."""
 HINT_FETCH_INTERVAL: Final = 2.0
 """Seconds between two requests for the same task."""
 MAX_HINTED_TASKS: Final = 20

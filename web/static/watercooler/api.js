@@ -93,6 +93,11 @@ export class BoardApi {
     return [...sprint, ...backlog];
   }
 
+  /** Every task of the backlog (unchecked: the caller checks the fields). @returns {Promise<unknown[]>} */
+  backlog() {
+    return this.allPages("tasks/?backlog=true&page_size=500");
+  }
+
   /** @param {string} path @returns {Promise<any[]>} */
   async allPages(path) {
     const results = [];

@@ -2,20 +2,22 @@
 /**
  * Task states from the board, and nothing else (docs/protocol.md 2.4): every REST answer and
  * board event is checked by section 2.7's rules before it reaches the board state, and a peer's
- * `task-updated` hint is answered by asking the board (`GET /api/tasks/{id}/`), rate-limited per
- * task by refresh.js. Holds no DOM; its only network is the board's API.
+ * `task-updated` hint is answered by asking the board, rate-limited by refresh.js: the task itself
+ * when we know it (`GET /api/tasks/{id}/`), else the backlog listing, where a task new to this board
+ * without a board event must be (asking for an id nobody has would only earn a 404). Holds no DOM;
+ * its only network is the board's API.
  */
 
 import { checkTask } from "./fields.js";
 import { columnOf } from "./protocol.js";
-import { RefreshLimiter } from "./refresh.js";
+import { BACKLOG, RefreshLimiter } from "./refresh.js";
 
 /** @typedef {import("./protocol.js").Task} Task */
 
 export class BoardSource {
   /**
    * @param {import("./boardstate.js").BoardState} state
-   * @param {{task: (id: number) => Promise<unknown>}} api
+   * @param {{task: (id: number) => Promise<unknown>, backlog: () => Promise<unknown[]>}} api
    * @param {number} sprintId
    * @param {() => void} onChange the state changed: redraw
    * @param {(...args: unknown[]) => void} log
@@ -63,8 +65,9 @@ export class BoardSource {
 
   /** A peer hinted that task `id` changed: ask the board, when the limiter allows. @param {number} id */
   hint(id) {
-    const delay = this.refreshes.hint(id, performance.now());
-    if (delay !== null) this.later(id, delay);
+    const key = this.state.tasks.has(id) ? id : BACKLOG;
+    const delay = this.refreshes.hint(key, performance.now());
+    if (delay !== null) this.later(key, delay);
   }
 
   /** @param {number} id @param {number} delay */
@@ -76,11 +79,15 @@ export class BoardSource {
     this.timers.add(timer);
   }
 
-  /** @param {number} id */
+  /** @param {number} id a task id, or BACKLOG */
   async fetch(id) {
     if (this.closed) return;
     this.refreshes.begin(id, performance.now());
     try {
+      if (id === BACKLOG) {
+        for (const task of await this.api.backlog()) this.keep(task);
+        return;
+      }
       const answer = await this.api.task(id);
       if (answer !== null) {
         this.keep(answer);

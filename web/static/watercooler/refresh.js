@@ -2,11 +2,13 @@
 /**
  * When to ask the board for a task a peer hinted at (docs/protocol.md 2.4). A peer's
  * `task-updated` is only a hint; the page answers it with `GET /api/tasks/{id}/`, and this decides
- * how often: at most one request per task in flight, at most one per task every interval (hints
- * arriving meanwhile are merged into one later request), for a bounded number of tasks at a time,
+ * how often (per task id, or `BACKLOG` for the backlog listing): at most one request in flight, at most one per task every interval (hints
+ * arriving meanwhile are merged into one later request), for a bounded number of keys at a time,
  * so no peer can make us flood the board. Pure: time is passed in, no timers, no network.
  */
 
+/** The key of the backlog listing, asked for when a hint names a task we do not know (ids are >= 1). */
+export const BACKLOG = 0;
 /** Minimum time between two requests for the same task. */
 export const HINT_FETCH_INTERVAL_MS = 2000;
 /** How many different tasks may wait for (or be in) a request at once. */
