@@ -161,24 +161,29 @@ async def test_a_forged_description_is_never_saved_by_the_victims_edit(
     forged = {"description": "Forged by Mallory: wire the money", "version": version + 1}
     scene.attack(task_updated(task, "m:1", **forged), via)
     await scene.handled(via)
-    # Someone saves the task for real, bringing the board to the version Mallory named.
+    # Someone saves the task for real, bringing the board to the version Mallory named; then
+    # another task changes. The board posts its events in order and signaling keeps their order,
+    # so once Dana's tab shows the second change it has handled the first.
     renamed = {"name": "CSV export, reviewed", "version": version}
     await scene.api("PATCH", f"/api/tasks/{task['id']}/", renamed, user="sam")
+    marker = await scene.task_named("Login page")
+    await scene.api("PATCH", f"/api/tasks/{marker['id']}/", {"name": "Login page, done"})
     dana = scene.dana.page
-    await expect(card(dana, task["id"])).to_contain_text("CSV export, reviewed")
+    await expect(card(dana, marker["id"])).to_contain_text("Login page, done")
 
     # Dana changes only the due date in the task dialog.
     await card(dana, task["id"]).hover()
     await card(dana, task["id"]).locator("button.edit").click()
     dialog = dana.locator("#task-dialog")
-    await expect(dialog.locator("textarea[name=description]")).to_have_value(task["description"])
     await dialog.locator("input[name=due]").fill("2026-07-01")
     await dialog.locator("button[type=submit]").click()
     await expect(dialog).to_be_hidden()
 
-    saved = await scene.task_named("CSV export, reviewed")
+    saved = await scene.api("GET", f"/api/tasks/{task['id']}/")
     assert saved["description"] == task["description"], "the forged description was not saved"
+    assert saved["name"] == "CSV export, reviewed", "the real rename was not overwritten"
     assert (saved["due"], saved["version"]) == ("2026-07-01", version + 2)
+    await expect(card(dana, task["id"])).to_contain_text("CSV export, reviewed")
     await scene.assert_everyone_shows_the_board()
     await assert_nothing_forged_in_the_database(scene)
     scene.assert_no_page_errors()
