@@ -268,7 +268,12 @@ export class LiveBoard {
     const link = this.mesh.links.get(peer);
     if (effect.agent !== null && link) link.agent = effect.agent;
     if (effect.pong !== null) this.mesh.send(peer, { type: "pong", id: this.ids.next(), t: effect.pong });
-    if (message.type === "pong" && link) link.pingRttMs = performance.now() - message.t;
+    if (message.type === "pong" && link) {
+      // `t` is the time we sent, echoed by the peer: a value that is no recent time of ours is
+      // not a round trip, so it is not shown.
+      const rtt = performance.now() - message.t;
+      if (rtt >= 0 && rtt <= PING_INTERVAL_MS * 12) link.pingRttMs = rtt;
+    }
     if (effect.hint) this.board.hint(effect.hint.task);
     if (effect.changed) this.redraw();
   }
