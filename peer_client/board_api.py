@@ -109,10 +109,24 @@ class BoardClient:
             raise BoardRefused(f"the ticket of sprint {sprint_id} answered HTTP {status}")
         return ticket_from(data)
 
+    async def task(self, task_id: int) -> dict[str, Any] | None:
+        """One task as the board holds it now (unchecked), or None if there is no such task."""
+        status, data = await self._request("GET", f"/api/tasks/{task_id}/")
+        self._check_auth(status)
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(data, dict):
+            raise BoardRefused(f"task {task_id} answered HTTP {status}")
+        return data
+
     async def tasks(self, sprint_id: int) -> list[dict[str, Any]]:
         """The sprint's tasks and the backlog's (every page)."""
         tasks = await self._all(f"/api/tasks/?sprint={sprint_id}&page_size={PAGE_SIZE}")
         return tasks + await self._all(f"/api/tasks/?backlog=true&page_size={PAGE_SIZE}")
+
+    async def backlog(self) -> list[dict[str, Any]]:
+        """Every task of the backlog (every page)."""
+        return await self._all(f"/api/tasks/?backlog=true&page_size={PAGE_SIZE}")
 
     async def _all(self, path: str) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []

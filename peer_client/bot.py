@@ -143,17 +143,12 @@ class EventPrinter:
             change = f"updated ({where})"
         else:
             change = f"appeared in {where}"
-        by = (
-            event.person.name
-            if event.person
-            else {"board": "the board", "self": "us"}.get(event.source, event.source)
-        )
+        by = {"board": "the board", "self": "us"}[event.source]
         self.line(
             "task-updated",
             f"task {self.task_label(task['id'])} {change} (v{task['version']}, via {by})",
             task=task,
             source=event.source,
-            by=self._person(event.person) if event.person else None,
         )
 
     def _task_deleted(self, event: TaskEvent) -> None:

@@ -19,7 +19,8 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; ../shared/notes/webrtc-interop.md):
 - The answerer's channel arrives already open (aiortc #1228), so ``readyState`` is checked in the
   ``datachannel`` handler, and the message handler is attached right there (aiortc #1194).
 - A link not open :data:`~peer_client.protocol.LINK_TIMEOUT` after negotiation began, or whose
-  connection failed, is *relayed*: its messages go through signaling (``relay``).
+  connection failed, is *relayed*: its messages go through signaling (``relay``), within one
+  budget shared by every relayed peer (:mod:`peer_client.relay_budget`: hovers are dropped first).
 
 A link's ``state`` is ``"connecting"``, ``"open"`` (direct channel), ``"relayed"`` or ``"closed"``.
 The mesh tells its owner about every change through ``on_state`` and hands each received frame to
@@ -32,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -45,6 +47,7 @@ from aiortc import (
 from aiortc.sdp import candidate_from_sdp
 
 from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
+from peer_client.relay_budget import TokenBucket, reserve_for
 
 log = logging.getLogger("peer_client.mesh")
 
@@ -281,6 +284,11 @@ class PeerLink:
             channel.send(json.dumps(message, separators=(",", ":")))
             return True
         if self._state == "relayed":
+            kind = message.get("type")
+            if not self.mesh.relay_budget.take(time.monotonic(), reserve_for(kind)):
+                self.mesh.dropped_relay[str(kind)] = self.mesh.dropped_relay.get(str(kind), 0) + 1
+                log.debug("link %s: %s not relayed (over our relay budget)", self.peer, kind)
+                return False
             return self.mesh.send_relay(self.peer, message)
         return False
 
@@ -336,6 +344,10 @@ class PeerMesh:
         self._attempts: dict[str, int] = {}
         self._opened_at: dict[str, float] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self.relay_budget = TokenBucket()
+        """Shared by every peer: signaling limits relays per connection, not per pair."""
+        self.dropped_relay: dict[str, int] = {}
+        """Messages not relayed because the budget was spent, by type."""
 
     def state_of(self, peer: str) -> LinkState | None:
         link = self.links.get(peer)

@@ -8,8 +8,11 @@ Everything here is a pure function or a small immutable value, so it is tested s
   :func:`parse_message`, which validates one incoming message (a channel text frame or a relay's
   ``data`` object) and answers with the message, ``None`` for an unknown type (ignored for forward
   compatibility), or a :class:`MessageRejected` saying what was wrong (dropped and logged).
-- :class:`MessageIds` numbers outgoing messages ``"<session>:<seq>"``; :class:`SeenIds` remembers
-  the last 1,024 incoming ids so a message that arrives twice (channel and relay) is handled once.
+- :class:`MessageIds` numbers outgoing messages ``"<session>:<seq>"``; :class:`SenderSeenIds`
+  remembers each sender's last 1,024 ids so a message that arrives twice (channel and relay) is
+  handled once, and no peer can use up another's ids.
+- :func:`encode` checks what we send by the same rules (:mod:`peer_client.fields`) as what we
+  receive.
 - :func:`colour_for` and :func:`initials`: how every client shows a person (section 2.5).
 
 This module must not import aiortc, aiohttp or asyncio.
@@ -23,6 +26,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from peer_client import fields
+from peer_client.fields import COLUMNS, STATUSES, Column, FieldError
+
+__all__ = ["COLUMNS", "STATUSES", "Column"]
+
 CHANNEL_LABEL: Final = "watercooler"
 MAX_MESSAGE_BYTES: Final = 16 * 1024
 SEEN_IDS: Final = 1024
@@ -33,8 +41,6 @@ OVERLAY_SECONDS: Final = 10.0
 LINK_TIMEOUT: Final = 10.0
 """Seconds after negotiation began without an open channel before a pair goes through relay."""
 
-Column = Literal["backlog", "not_started", "in_progress", "testing", "done"]
-COLUMNS: Final[tuple[Column, ...]] = ("backlog", "not_started", "in_progress", "testing", "done")
 COLUMN_TITLES: Final[dict[str, str]] = {
     "backlog": "Backlog",
     "not_started": "Not started",
@@ -42,7 +48,6 @@ COLUMN_TITLES: Final[dict[str, str]] = {
     "testing": "Testing",
     "done": "Done",
 }
-STATUSES: Final = COLUMNS[1:]
 
 
 def column_named(text: str) -> Column | None:
@@ -109,6 +114,7 @@ class DragInfo:
 @dataclass(frozen=True, slots=True)
 class Hello:
     agent: str
+    """Ours send ``"web"`` or ``"bot"``; another client may name itself (docs/protocol.md 2.3)."""
     type: Literal["hello"] = "hello"
 
     def fields(self) -> dict[str, Any]:
@@ -229,120 +235,126 @@ class MessageRejected:
     reason: str
 
 
-class _Invalid(Exception):
-    pass
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; they are not JSON, and a browser would refuse them.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _frame_bytes(obj: object) -> int:
+    """The UTF-8 size of ``obj`` as JSON text, written as a browser's ``JSON.stringify`` would."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def parse_message(raw: str | bytes | dict[str, Any]) -> Received | MessageRejected | None:
     """Validate one incoming message: a channel frame (text) or a relay's ``data`` (object).
 
-    Returns the message, ``None`` for a well-formed message of an unknown type (ignored), or
-    :class:`MessageRejected` for anything malformed (the caller drops and logs it).
+    Returns the message (normalised: only section 2's fields), ``None`` for a well-formed message
+    of an unknown type (ignored), or :class:`MessageRejected` for anything malformed, with a
+    reason naming the field (the caller drops and logs it).
     """
     if isinstance(raw, bytes):
         return MessageRejected("binary frame; messages are JSON text")
     if isinstance(raw, str):
-        if len(raw.encode()) > MAX_MESSAGE_BYTES:
+        if len(raw.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
             return MessageRejected(f"message larger than {MAX_MESSAGE_BYTES} bytes")
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             return MessageRejected("message is not valid JSON")
     else:
         obj = raw
         try:
-            size = len(json.dumps(obj).encode())
+            size = _frame_bytes(obj)
         except (TypeError, ValueError, RecursionError):
             return MessageRejected("message is not JSON data")
         if size > MAX_MESSAGE_BYTES:
             return MessageRejected(f"message larger than {MAX_MESSAGE_BYTES} bytes")
+    return _validated(obj)
+
+
+def _validated(obj: object) -> Received | MessageRejected | None:
+    """The envelope and fields of a decoded message (sizes and JSON already checked)."""
     if not isinstance(obj, dict):
         return MessageRejected("message is not a JSON object")
     kind = obj.get("type")
     if not isinstance(kind, str):
         return MessageRejected('message has no string "type"')
-    message_id = obj.get("id")
-    if not isinstance(message_id, str) or not message_id:
-        return MessageRejected('message has no string "id"')
+    try:
+        message_id = fields.text(obj.get("id"), "id", 1, fields.MAX_ID_CHARS)
+    except FieldError as exc:
+        return MessageRejected(str(exc))
     builder = _BUILDERS.get(kind)
     if builder is None:
         return None
     try:
         return Received(message_id, builder(obj))
-    except _Invalid as exc:
+    except FieldError as exc:
         return MessageRejected(f"{kind}: {exc}")
 
 
+def check_outgoing(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` normalised if it is a message we may send; ValueError if it breaks section 2.
+
+    Sending such a message would be a bug in this client, so it raises instead of sending.
+    """
+    parsed = _validated(obj)
+    if parsed is None:
+        raise ValueError(f"refusing to send a message of unknown type {obj.get('type')!r}")
+    if isinstance(parsed, MessageRejected):
+        raise ValueError(f"refusing to send an invalid message: {parsed.reason}")
+    return {"type": parsed.message.type, "id": parsed.id, **parsed.message.fields()}
+
+
 def encode(message: Message, message_id: str) -> dict[str, Any]:
-    """The JSON object for ``message`` with its envelope."""
-    return {"type": message.type, "id": message_id, **message.fields()}
+    """The JSON object for ``message`` with its envelope, checked by the same rules as what we
+    receive (ValueError for a message that breaks them)."""
+    return check_outgoing({"type": message.type, "id": message_id, **message.fields()})
 
 
-def _int(obj: dict[str, Any], name: str, minimum: int = 0) -> int:
-    value = obj.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f'"{name}" must be an integer')
-    if value < minimum:
-        raise _Invalid(f'"{name}" must be at least {minimum}')
-    return value
+def frame_size(obj: dict[str, Any]) -> int:
+    """How many bytes ``obj`` takes as a frame (at most :data:`MAX_MESSAGE_BYTES` may be sent)."""
+    return _frame_bytes(obj)
 
 
-def _number(obj: dict[str, Any], name: str) -> float:
-    value = obj.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(f'"{name}" must be a number')
-    return float(value)
+def _place(obj: dict[str, Any], name: str, path: str | None = None) -> Place:
+    column, index = fields.place(obj.get(name), path or name)
+    return Place(column, index)
 
 
-def _place(obj: dict[str, Any], name: str) -> Place:
-    value = obj.get(name)
-    if not isinstance(value, dict):
-        raise _Invalid(f'"{name}" must be a place {{"column", "index"}}')
-    column = column_named(value["column"]) if isinstance(value.get("column"), str) else None
-    if column is None or column != value["column"]:
-        raise _Invalid(f'"{name}.column" must be one of {", ".join(COLUMNS)}')
-    return Place(column, _int(value, "index"))
-
-
-def _hello(obj: dict[str, Any]) -> Hello:
-    agent = obj.get("agent")
-    if not isinstance(agent, str):
-        raise _Invalid('"agent" must be a string')
-    return Hello(agent[:40])
+def _id(obj: dict[str, Any], name: str, path: str | None = None) -> int:
+    return fields.positive_id(obj.get(name), path or name)
 
 
 def _snapshot(obj: dict[str, Any]) -> Snapshot:
     drags = obj.get("drags")
-    if not isinstance(drags, list):
-        raise _Invalid('"drags" must be a list')
+    if not isinstance(drags, list) or len(drags) > fields.MAX_SNAPSHOT_DRAGS:
+        raise FieldError(f"drags must be a list of at most {fields.MAX_SNAPSHOT_DRAGS} drags")
     result = []
     for item in drags:
         if not isinstance(item, dict):
-            raise _Invalid('each of "drags" must be an object')
-        result.append(DragInfo(_int(item, "task"), _place(item, "from"), _place(item, "over")))
+            raise FieldError("drags must be a list of drags {task, from, over}")
+        result.append(
+            DragInfo(
+                _id(item, "task", "drags.task"),
+                _place(item, "from", "drags.from"),
+                _place(item, "over", "drags.over"),
+            )
+        )
     return Snapshot(tuple(result))
 
 
-def _task_object(obj: dict[str, Any]) -> dict[str, Any]:
-    task = obj.get("task")
-    if not isinstance(task, dict):
-        raise _Invalid('"task" must be the task object')
-    _int(task, "id")
-    _int(task, "version", 1)
-    return task
-
-
 _BUILDERS: Final[dict[str, Any]] = {
-    "hello": _hello,
+    "hello": lambda o: Hello(fields.agent(o.get("agent"), "agent")),
     "snapshot": _snapshot,
-    "drag-start": lambda o: DragStart(_int(o, "task"), _int(o, "version", 1), _place(o, "from")),
-    "drag-hover": lambda o: DragHover(_int(o, "task"), _place(o, "over")),
-    "drag-drop": lambda o: DragDrop(_int(o, "task"), _place(o, "to"), _int(o, "version", 1)),
-    "drag-cancel": lambda o: DragCancel(_int(o, "task")),
-    "task-updated": lambda o: TaskUpdated(_task_object(o)),
+    "drag-start": lambda o: DragStart(_id(o, "task"), _id(o, "version"), _place(o, "from")),
+    "drag-hover": lambda o: DragHover(_id(o, "task"), _place(o, "over")),
+    "drag-drop": lambda o: DragDrop(_id(o, "task"), _place(o, "to"), _id(o, "version")),
+    "drag-cancel": lambda o: DragCancel(_id(o, "task")),
+    "task-updated": lambda o: TaskUpdated(fields.task(o.get("task"))),
     "bye": lambda o: Bye(),
-    "ping": lambda o: Ping(_number(o, "t")),
-    "pong": lambda o: Pong(_number(o, "t")),
+    "ping": lambda o: Ping(fields.finite_number(o.get("t"), "t")),
+    "pong": lambda o: Pong(fields.finite_number(o.get("t"), "t")),
 }
 
 
@@ -359,6 +371,29 @@ class MessageIds:
     def next(self) -> str:
         self._seq += 1
         return f"{self.session}:{self._seq}"
+
+
+class SenderSeenIds:
+    """Duplicate detection keyed by (sender, id): each sender has its own :class:`SeenIds`.
+
+    Ids are visible to every peer; with one memory for all, a peer that sends harmless messages
+    with someone else's next ids would silence that someone. Per sender, it only fills its own.
+    """
+
+    def __init__(self, size: int = SEEN_IDS) -> None:
+        self._size = size
+        self._senders: dict[str, SeenIds] = {}
+
+    def first_time(self, sender: str, message_id: str) -> bool:
+        """Remember ``message_id`` for ``sender``; True if that sender had not used it lately."""
+        seen = self._senders.get(sender)
+        if seen is None:
+            seen = self._senders[sender] = SeenIds(self._size)
+        return seen.first_time(message_id)
+
+    def forget(self, sender: str) -> None:
+        """The sender left: its memory goes with it."""
+        self._senders.pop(sender, None)
 
 
 class SeenIds:

@@ -6,17 +6,22 @@ drops). It speaks section 2 of docs/protocol.md: ``hello`` and ``snapshot`` when
 drag messages while the user (or the bot) drags, ``task-updated`` after the board answered a move,
 ``bye`` on :meth:`BoardSession.close`.
 
+Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone (REST answers,
+board events), checked by :mod:`peer_client.fields`; what a peer's message may change is
+:mod:`peer_client.peer_input`'s rule, and a peer's ``task-updated`` only makes the session ask the
+board for that task (rate-limited by :mod:`peer_client.refresh`).
+
 Events, subscribed with :meth:`BoardSession.on` (handlers may be plain functions or coroutines):
 
 =================  ===========================================================================
 ``joined``         :class:`Person` — we are in the sprint (our own person)
 ``presence``       ``tuple[Person, ...]`` — everyone else viewing the sprint, after each change
 ``peer-joined``    :class:`Person` — someone arrived
-``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``, or their ``bye``)
+``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``)
 ``link``           :class:`LinkEvent` — our link to a person: connecting, direct, relayed, closed
 ``hello``          :class:`HelloEvent` — a person's client introduced itself on its channel
 ``drag``           :class:`DragEvent` — someone picked up, hovered, dropped or put back a card
-``task-updated``   :class:`TaskEvent` — a newer task state was kept (from a peer, the board, us)
+``task-updated``   :class:`TaskEvent` — a newer board state of a task was kept
 ``task-deleted``   :class:`TaskEvent` — the board deleted a task
 ``overlay-expired`` :class:`~peer_client.state.Overlay` — a drop was not settled within 10 s
 ``signaling``      ``str`` — the signaling connection's new state (joined, reconnecting, ...)
@@ -32,89 +37,41 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
 
-from peer_client import protocol
+from peer_client import peer_input, protocol
 from peer_client.board_api import BoardClient, MoveResult, ticket_from
+from peer_client.board_source import BoardSource, checked_tasks
 from peer_client.errors import ActionError
-from peer_client.mesh import PeerMesh, ice_servers_from
-from peer_client.protocol import (
-    HOVER_INTERVAL,
-    LINK_TIMEOUT,
-    DragInfo,
-    Place,
-    colour_for,
-    initials,
+from peer_client.events import (
+    DragEvent,
+    HelloEvent,
+    LinkEvent,
+    Person,
+    RejectedEvent,
+    TaskEvent,
 )
+from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.protocol import HOVER_INTERVAL, LINK_TIMEOUT, DragInfo, Place
 from peer_client.signaling import SignalingClient, Ticket, TicketSource
-from peer_client.state import BoardState, Drag
+from peer_client.state import BoardState
+
+__all__ = [
+    "BoardSession",
+    "DragEvent",
+    "HelloEvent",
+    "LinkEvent",
+    "Person",
+    "RejectedEvent",
+    "TaskEvent",
+]
 
 log = logging.getLogger("peer_client.session")
 
 Handler = Callable[[Any], object]
 SessionState = Literal["new", "joining", "live", "closing", "closed"]
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Someone viewing the sprint: their peer id and who signaling says they are."""
-
-    peer: str
-    user_id: str
-    name: str
-
-    @property
-    def colour(self) -> str:
-        return colour_for(self.user_id)
-
-    @property
-    def initials(self) -> str:
-        return initials(self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class LinkEvent:
-    person: Person
-    state: Literal["connecting", "direct", "relayed", "closed"]
-
-
-@dataclass(frozen=True, slots=True)
-class HelloEvent:
-    person: Person
-    agent: str
-
-
-@dataclass(frozen=True, slots=True)
-class DragEvent:
-    """``kind``: ``start`` (``place`` = where it was), ``hover`` (over), ``drop`` (to), ``cancel``
-    (``place`` None) or ``snapshot`` (a drag already under way when our channel opened)."""
-
-    kind: Literal["start", "hover", "drop", "cancel", "snapshot"]
-    person: Person
-    task: int
-    task_name: str
-    place: Place | None
-    from_: Place | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskEvent:
-    """A kept task state changed. ``source``: ``peer`` (``task-updated``), ``board`` (a hook
-    event through signaling) or ``self`` (the board's answer to our own move)."""
-
-    task: dict[str, Any]
-    previous: dict[str, Any] | None
-    source: Literal["peer", "board", "self"]
-    person: Person | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedEvent:
-    person: Person
-    reason: str
 
 
 def identity_from_ticket(ticket: str) -> tuple[str, str]:
@@ -147,11 +104,13 @@ class BoardSession:
         self.sprint_name = sprint_name
         self.board = board
         self.agent = agent
-        self.board_state = BoardState(sprint, list(tasks))
+        self.board_state = BoardState(sprint, checked_tasks(tasks))
+        self.source = BoardSource(self.board_state, board, sprint, self._emit, self._spawn)
+        """Task states from the board: checked, kept, and fetched on a peer's hint."""
         self._handlers: dict[str, list[Handler]] = {}
         self._state: SessionState = "new"
         self._ids = protocol.MessageIds()
-        self._seen = protocol.SeenIds()
+        self._seen = protocol.SenderSeenIds()
         self._people: dict[str, Person] = {}
         self._signaling_peers: set[str] = set()
         self._presence: tuple[str, ...] = ()
@@ -344,7 +303,7 @@ class BoardSession:
         elif kind == "event":
             event = message.get("event")
             if isinstance(event, dict):
-                self._on_board_event(event)
+                self.source.on_event(event)
         elif kind == "error":
             log.warning("signaling error %s: %s", message.get("code"), message.get("message"))
 
@@ -373,6 +332,7 @@ class BoardSession:
 
     async def _departed(self, peer: str) -> None:
         self._signaling_peers.discard(peer)
+        self._seen.forget(peer)
         await self.mesh.drop(peer)
         self._update_presence()
 
@@ -399,36 +359,21 @@ class BoardSession:
             log.warning("dropped a message from %s: %s", person.name, parsed.reason)
             self._emit("rejected", RejectedEvent(person, parsed.reason))
             return
-        if not self._seen.first_time(parsed.id):
+        if not self._seen.first_time(peer, parsed.id):
             return
         message = parsed.message
-        state = self.board_state
-        if isinstance(message, protocol.Hello):
-            self._agents[peer] = message.agent
-            self._emit("hello", HelloEvent(person, message.agent))
-        elif isinstance(message, protocol.Snapshot):
-            state.replace_drags(peer, [Drag(peer, d.task, d.from_, d.over) for d in message.drags])
-            for info in message.drags:
-                self._emit_drag("snapshot", peer, info.task, info.over, info.from_)
-        elif isinstance(message, protocol.DragStart):
-            state.drag_start(peer, message.task, message.from_, message.version)
-            self._emit_drag("start", peer, message.task, message.from_, message.from_)
-        elif isinstance(message, protocol.DragHover):
-            hovering = state.drag_hover(peer, message.task, message.over)
-            self._emit_drag("hover", peer, message.task, message.over, hovering.from_)
-        elif isinstance(message, protocol.DragDrop):
-            ended = state.drag_end(peer, message.task)
-            state.add_overlay(message.task, message.to, message.version, peer, time.monotonic())
-            self._emit_drag("drop", peer, message.task, message.to, ended.from_ if ended else None)
-        elif isinstance(message, protocol.DragCancel):
-            ended = state.drag_end(peer, message.task)
-            self._emit_drag("cancel", peer, message.task, None, ended.from_ if ended else None)
-        elif isinstance(message, protocol.TaskUpdated):
-            self._keep(message.task, "peer", person)
-        elif isinstance(message, protocol.Bye):
-            self._spawn(self._departed(peer))
-        elif isinstance(message, protocol.Ping):
-            self._send_to(peer, protocol.Pong(message.t))
+        effect = peer_input.apply(self.board_state, peer, message, time.monotonic())
+        if effect.agent is not None:
+            self._agents[peer] = effect.agent
+            self._emit("hello", HelloEvent(person, effect.agent))
+        for change in effect.drags:
+            self._emit_drag(change.kind, peer, change.task, change.place, change.from_)
+        for drag in effect.left_drags:
+            self._emit_drag("cancel", peer, drag.task, None, drag.from_)
+        if effect.hint is not None:
+            self.source.hint(effect.hint)
+        if effect.pong is not None:
+            self._send_to(peer, protocol.Pong(effect.pong))
 
     def _emit_drag(
         self,
@@ -441,28 +386,6 @@ class BoardSession:
         name = self.board_state.name_of(task)
         self._emit("drag", DragEvent(kind, self.person(peer), task, name, place, from_))
 
-    def _keep(self, task: dict[str, Any], source: Any, person: Person | None = None) -> bool:
-        previous = self.board_state.apply_task(task)
-        if previous is None:
-            return False
-        self._emit("task-updated", TaskEvent(task, previous or None, source, person))
-        return True
-
-    def _on_board_event(self, event: dict[str, Any]) -> None:
-        task = event.get("task")
-        if event.get("model") != "task" or not isinstance(task, dict):
-            self._emit("board-event", event)
-            return
-        if not isinstance(task.get("id"), int) or not isinstance(task.get("version"), int):
-            log.warning("board event with a malformed task; ignored")
-            return
-        if event.get("action") == "deleted":
-            previous = self.board_state.tasks.get(task["id"])
-            if self.board_state.remove_task(task):
-                self._emit("task-deleted", TaskEvent(task, previous, "board"))
-        else:
-            self._keep(task, "board")
-
     async def _expire_overlays(self) -> None:
         while True:
             await asyncio.sleep(0.5)
@@ -471,15 +394,25 @@ class BoardSession:
 
     # --- sending -----------------------------------------------------------------------------
 
-    def _envelope(self, message: protocol.Message) -> dict[str, Any]:
-        return protocol.encode(message, self._ids.next())
+    def _envelope(self, message: protocol.Message) -> dict[str, Any] | None:
+        """The message with its id, checked by the protocol's rules (a ValueError is our bug);
+        None if it is too large to send (the board's event carries the same state)."""
+        obj = protocol.encode(message, self._ids.next())
+        if protocol.frame_size(obj) > protocol.MAX_MESSAGE_BYTES:
+            log.warning(
+                "%s not sent: larger than %d bytes", message.type, protocol.MAX_MESSAGE_BYTES
+            )
+            return None
+        return obj
 
     def _send_to(self, peer: str, message: protocol.Message) -> bool:
-        return self.mesh.send(peer, self._envelope(message))
+        obj = self._envelope(message)
+        return obj is not None and self.mesh.send(peer, obj)
 
     def broadcast(self, message: protocol.Message) -> list[str]:
         """Send one message (one id) to every peer we can reach; returns their peer ids."""
-        return self.mesh.broadcast(self._envelope(message))
+        obj = self._envelope(message)
+        return self.mesh.broadcast(obj) if obj is not None else []
 
     # --- acting ------------------------------------------------------------------------------
 
@@ -531,10 +464,11 @@ class BoardSession:
         self.broadcast(protocol.DragDrop(task_id, to, version))
         self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
         result = await self.board.move(task_id, to, self.sprint, version)
-        if result.task is not None:
-            if not self._keep(result.task, "self"):
-                self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.TaskUpdated(result.task))
+        kept = self.source.keep(result.task, "self") if result.task is not None else None
+        if kept is not None:
+            # The kept state settled the overlay, unless it was not newer than ours.
+            self.board_state.overlays.pop(task_id, None)
+            self.broadcast(protocol.TaskUpdated(kept))
         else:
             self.board_state.overlays.pop(task_id, None)
             self.broadcast(protocol.DragCancel(task_id))
@@ -564,6 +498,7 @@ class BoardSession:
             return
         was_live = self._state == "live"
         self._state = "closing"
+        self.source.close()
         if was_live:
             for task_id in list(self._own_drags):
                 self.drag_cancel(task_id)

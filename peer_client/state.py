@@ -1,9 +1,11 @@
 """What one client believes about a sprint board: tasks, drags by others, pending drops. No I/O.
 
-- **Tasks** are kept by id with the highest ``version`` seen from any source (REST load,
-  ``task-updated`` from a peer, a board ``event`` from signaling); a state whose version is not
-  higher than the kept one changes nothing (docs/protocol.md 2.4).
-- **Drags** are the cards other peers hold right now, keyed by (peer, task).
+- **Tasks** are kept by id with the highest ``version`` the board gave (REST answers, board
+  ``event`` s from signaling); a state whose version is not higher than the kept one changes
+  nothing (docs/protocol.md 2.4). The caller hands this class only what the board said, checked by
+  :func:`peer_client.fields.task`: a peer's ``task-updated`` is a hint and never reaches it.
+- **Drags** are the cards other peers hold right now, keyed by (peer, task), of tasks on this
+  board only (:meth:`BoardState.is_on_board`).
 - **Overlays** are dropped cards shown at their new place until a newer version settles them or
   :data:`~peer_client.protocol.OVERLAY_SECONDS` pass.
 
@@ -69,6 +71,11 @@ class BoardState:
             del self.overlays[task_id]
         return kept if kept is not None else {}
 
+    def is_on_board(self, task_id: int) -> bool:
+        """Is the task kept and on this sprint's board (the sprint or the backlog)?"""
+        task = self.tasks.get(task_id)
+        return task is not None and place_of_task(task, self.sprint) is not None
+
     def remove_task(self, task: dict[str, Any]) -> bool:
         """Forget a deleted task (unless we hold a newer version); True if it was removed."""
         kept = self.tasks.get(task["id"])
@@ -106,12 +113,12 @@ class BoardState:
         self.drags[(peer, task)] = drag
         return drag
 
-    def drag_hover(self, peer: str, task: int, over: Place) -> Drag:
-        """Move a drag's hover place (a hover without a known start starts the drag there)."""
+    def drag_hover(self, peer: str, task: int, over: Place) -> Drag | None:
+        """Move a drag's hover place; None (ignored) if ``peer`` did not start dragging ``task``."""
         previous = self.drags.get((peer, task))
-        from_ = previous.from_ if previous is not None else self.place_of(task) or over
-        version = previous.version if previous is not None else None
-        drag = Drag(peer, task, from_, over, version)
+        if previous is None:
+            return None
+        drag = Drag(peer, task, previous.from_, over, previous.version)
         self.drags[(peer, task)] = drag
         return drag
 
@@ -140,13 +147,25 @@ class BoardState:
     def add_overlay(
         self, task: int, place: Place, version: int, peer: str | None, now: float
     ) -> Overlay | None:
-        """Show a drop at once; None if a state newer than ``version`` already settled it."""
+        """Show a drop at once, until a board state newer than the one kept now (or the deadline).
+
+        None if the task is not on this board, or the drop is older than the kept state (stale). A
+        drop naming a newer version than we hold is settled by the next board state all the same,
+        so no version a peer names can make an overlay outlive the board's next word.
+        """
         kept = self.tasks.get(task)
-        if kept is not None and kept["version"] > version:
+        if kept is None or not self.is_on_board(task) or kept["version"] > version:
             return None
-        overlay = Overlay(task, place, version, peer, now + OVERLAY_SECONDS)
+        overlay = Overlay(task, place, kept["version"], peer, now + OVERLAY_SECONDS)
         self.overlays[task] = overlay
         return overlay
+
+    def drop_overlays_by(self, peer: str) -> list[Overlay]:
+        """Drop every overlay shown for ``peer`` (its cancel or bye); returns them."""
+        gone = [overlay for overlay in self.overlays.values() if overlay.peer == peer]
+        for overlay in gone:
+            del self.overlays[overlay.task]
+        return gone
 
     def expire_overlays(self, now: float) -> list[Overlay]:
         """Drop overlays older than their deadline; returns them (the kept state shows again)."""

@@ -9,6 +9,7 @@ loopback-only network namespace (``make test-webrtc``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -137,21 +138,45 @@ def start_signaling(origin: str, port: int | None = None) -> SignalingProcess:
     ).wait_ready()
 
 
-@pytest.fixture
-def stack(seeded_database: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Stack]:
-    template, seed = seeded_database
-    database = tmp_path / "db.sqlite3"
+def add_user(database: Path, username: str, first: str, last: str) -> None:
+    """Another person on a board database, with the demo users' password."""
+    code = (
+        "from django.contrib.auth.models import User; "
+        f"User.objects.create_user({username!r}, password={PASSWORD!r}, "
+        f"first_name={first!r}, last_name={last!r})"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=board_environment(database, 1),
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+
+
+@contextlib.contextmanager
+def running_stack(template: Path, sprint: int, directory: Path) -> Iterator[Stack]:
+    """A board on a copy of ``template`` and its signaling, on free ports, until the block ends."""
+    database = directory / "db.sqlite3"
     shutil.copy(template, database)
     board_port = free_port()
     signaling = start_signaling(f"http://127.0.0.1:{board_port}")
     board = BoardProcess(board_port, board_environment(database, signaling.port), threads=4)
-    stack = Stack(board_port=board_port, signaling=signaling, board=board, sprint=seed["sprint"])
+    stack = Stack(board_port=board_port, signaling=signaling, board=board, sprint=sprint)
     try:
         board.wait_ready()
         yield stack
     finally:
         board.stop()
         stack.signaling.stop()
+
+
+@pytest.fixture
+def stack(seeded_database: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Stack]:
+    template, seed = seeded_database
+    with running_stack(template, seed["sprint"], tmp_path) as stack:
+        yield stack
 
 
 # Module scope, not session: Playwright's sync API keeps its event loop registered as running in

@@ -36,7 +36,9 @@ def frame(**fields: object) -> str:
         protocol.DragHover(4, Place("testing", 0)),
         DragDrop(4, Place("done", 0), 3),
         protocol.DragCancel(4),
-        TaskUpdated({"id": 4, "version": 5, "name": "x"}),
+        TaskUpdated(
+            {"id": 4, "version": 5, "name": "x", "sprint": None, "status": "done", "position": 0}
+        ),
         protocol.Bye(),
         protocol.Ping(12.5),
         protocol.Pong(12.5),
@@ -78,20 +80,20 @@ def test_wire_shape_matches_the_protocol_document() -> None:
         ("not json", "not valid JSON"),
         ("[1, 2]", "not a JSON object"),
         (json.dumps({"id": "s:1"}), '"type"'),
-        (json.dumps({"type": "bye"}), '"id"'),
-        (frame(type="drag-cancel", task="4"), '"task" must be an integer'),
-        (frame(type="drag-cancel", task=True), '"task" must be an integer'),
+        (json.dumps({"type": "bye"}), "id must be a string"),
+        (frame(type="drag-cancel", task="4"), "task must be an integer"),
+        (frame(type="drag-cancel", task=True), "task must be an integer"),
         (frame(type="drag-hover", task=4, over={"column": "doing", "index": 0}), "column"),
-        (frame(type="drag-hover", task=4, over={"column": "done", "index": -1}), "at least 0"),
+        (frame(type="drag-hover", task=4, over={"column": "done", "index": -1}), "from 0"),
         (frame(type="drag-hover", task=4, over=[]), "place"),
         (
             frame(type="drag-start", task=4, version=0, **{"from": {"column": "done", "index": 0}}),
             "version",
         ),
         (frame(type="snapshot", drags={}), "list"),
-        (frame(type="task-updated", task={"id": 1}), "version"),
+        (frame(type="task-updated", task={"id": 1}), "task.version"),
         (frame(type="hello", agent=3), "agent"),
-        (frame(type="ping", t="now"), "number"),
+        (frame(type="ping", t="now"), "finite number"),
         (frame(type="hello", agent="x" * 20_000), "larger than"),
         (b"\x00", "binary"),
     ],
@@ -138,6 +140,25 @@ def test_ids_count_up_within_a_session() -> None:
     ids = MessageIds("abc")
     assert [ids.next(), ids.next()] == ["abc:1", "abc:2"]
     assert MessageIds().session != MessageIds().session
+
+
+def test_duplicates_are_per_sender_so_nobody_can_use_up_anothers_ids() -> None:
+    seen = protocol.SenderSeenIds(size=3)
+    assert seen.first_time("mallory", "dana:5")  # Mallory sends Dana's next id first
+    assert seen.first_time("dana", "dana:5"), "Dana's real message still counts"
+    assert not seen.first_time("dana", "dana:5"), "the same sender twice is a duplicate"
+    for n in range(10):
+        seen.first_time("mallory", f"m:{n}")  # fills only Mallory's memory
+    assert not seen.first_time("dana", "dana:5")
+    seen.forget("dana")
+    assert seen.first_time("dana", "dana:5"), "a sender that left is forgotten"
+
+
+def test_what_we_send_is_checked_like_what_we_receive() -> None:
+    with pytest.raises(ValueError, match="task must be an integer"):
+        protocol.encode(protocol.DragCancel(0), "s:1")
+    with pytest.raises(ValueError, match="agent"):
+        protocol.encode(Hello(""), "s:1")
 
 
 def test_seen_ids_drop_repeats_and_forget_the_oldest() -> None:

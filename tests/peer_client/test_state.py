@@ -67,9 +67,9 @@ def test_drags_follow_start_hover_end_and_snapshots() -> None:
     state.drag_start("p", 1, Place("not_started", 0), 1)
     state.drag_hover("p", 1, Place("done", 0))
     assert state.drags[("p", 1)] == Drag("p", 1, Place("not_started", 0), Place("done", 0), 1)
-    # A hover without a start (the start was lost) still shows the card held.
-    hover = state.drag_hover("q", 2, Place("testing", 1))
-    assert hover.from_ == Place("not_started", 0)
+    # A hover of a drag its sender never started shows nothing (docs/protocol.md 2.3).
+    assert state.drag_hover("q", 2, Place("testing", 1)) is None
+    assert ("q", 2) not in state.drags
     assert state.drag_end("p", 1) is not None
     assert state.drag_end("p", 1) is None
     state.replace_drags("q", [Drag("q", 1, Place("backlog", 0), Place("done", 1))])
@@ -84,3 +84,29 @@ def test_deleted_tasks_disappear_unless_we_hold_a_newer_state() -> None:
     assert state.remove_task(versioned(1, 3))
     assert 1 not in state.tasks
     assert not state.remove_task(versioned(7, 1))
+
+
+def test_drops_name_only_tasks_on_this_board() -> None:
+    other_sprint = {**versioned(9, 1), "sprint": 2}
+    state = BoardState(1, [versioned(1, 1), other_sprint])
+    assert not state.is_on_board(9)
+    assert not state.is_on_board(4242)
+    assert state.add_overlay(9, Place("done", 0), 1, "p", now=0.0) is None
+    assert state.add_overlay(4242, Place("done", 0), 1, "p", now=0.0) is None
+    assert not state.overlays
+
+
+def test_a_drop_naming_a_huge_version_is_settled_by_the_next_board_state() -> None:
+    state = BoardState(1, [versioned(1, 3)])
+    assert state.add_overlay(1, Place("done", 0), 2**53 - 1, "mallory", now=0.0) is not None
+    assert state.place_of(1) == Place("done", 0)
+    state.apply_task(versioned(1, 4))
+    assert state.place_of(1) == Place("not_started", 0)
+
+
+def test_a_senders_overlays_go_with_its_bye() -> None:
+    state = BoardState(1, [versioned(1, 1), versioned(2, 1)])
+    state.add_overlay(1, Place("done", 0), 1, "p", now=0.0)
+    state.add_overlay(2, Place("done", 0), 1, "q", now=0.0)
+    assert [overlay.task for overlay in state.drop_overlays_by("p")] == [1]
+    assert list(state.overlays) == [2]

@@ -127,3 +127,30 @@ test("drags: start, hover, end, and a peer that leaves takes its drag along", ()
   assert.equal(state.forgetPeer("peerB"), true);
   assert.equal(state.drags.size, 0);
 });
+
+test("a drop naming a huge version is settled by the board's next state all the same", () => {
+  const state = loaded();
+  assert.equal(state.addOverlay(1, { column: "done", index: 0 }, Number.MAX_SAFE_INTEGER, "mallory", 0), true);
+  assert.deepEqual(state.columns().done, [1, 4]);
+  state.apply(task(1, { version: 2 })); // the board's next word on task 1
+  assert.equal(state.overlays.has(1), false);
+  assert.deepEqual(state.columns().done, [4]);
+});
+
+test("drops only name tasks on this board", () => {
+  const state = loaded();
+  assert.equal(state.isOnBoard(6), false, "another sprint's task");
+  assert.equal(state.isOnBoard(42), false, "a task nobody has");
+  assert.equal(state.addOverlay(6, { column: "done", index: 0 }, 1, "p", 0), false);
+  assert.equal(state.addOverlay(42, { column: "done", index: 0 }, 1, "p", 0), false);
+  assert.deepEqual(state.columns().done, [4]);
+});
+
+test("a sender's cancel or bye takes away its overlays, and only its own", () => {
+  const state = loaded();
+  state.addOverlay(1, { column: "done", index: 0 }, 1, "p", 0);
+  state.addOverlay(2, { column: "done", index: 0 }, 1, "q", 0);
+  assert.equal(state.dropOverlaysBy("p"), true);
+  assert.deepEqual([...state.overlays.keys()], [2]);
+  assert.equal(state.dropOverlaysBy("p"), false);
+});

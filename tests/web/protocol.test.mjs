@@ -6,6 +6,7 @@ import {
   MAX_MESSAGE_BYTES,
   MessageIds,
   RecentIds,
+  SenderIds,
   columnOf,
   encodeMessage,
   moveRequest,
@@ -55,7 +56,7 @@ const malformed = [
   ["no id", JSON.stringify({ type: "bye" })],
   ["empty id", JSON.stringify({ type: "bye", id: "" })],
   ["numeric id", JSON.stringify({ type: "bye", id: 5 })],
-  ["bad agent", JSON.stringify({ type: "hello", id: "s:1", agent: "robot" })],
+  ["bad agent", JSON.stringify({ type: "hello", id: "s:1", agent: "" })],
   ["drags not a list", JSON.stringify({ type: "snapshot", id: "s:1", drags: {} })],
   ["drag without over", JSON.stringify({ type: "snapshot", id: "s:1", drags: [{ task: 1, from: place }] })],
   ["column not in the list", JSON.stringify({ type: "drag-hover", id: "s:1", task: 7, over: { column: "archive", index: 0 } })],
@@ -133,6 +134,17 @@ test("the default memory is 1,024 ids", () => {
   assert.equal(recent.seen("s:1024"), true);
   recent.seen("s:1025"); // the 1,025th id pushes the oldest out
   assert.equal(recent.seen("s:1"), false);
+});
+
+test("duplicates are per sender: another peer's use of our ids silences nobody", () => {
+  const ids = new SenderIds(3);
+  assert.equal(ids.seen("mallory", "dana:5"), false); // Mallory sends Dana's next id first
+  assert.equal(ids.seen("dana", "dana:5"), false, "Dana's real message still counts");
+  assert.equal(ids.seen("dana", "dana:5"), true, "the same sender twice is a duplicate");
+  for (let i = 0; i < 10; i += 1) ids.seen("mallory", `m:${i}`); // fills only Mallory's memory
+  assert.equal(ids.seen("dana", "dana:5"), true);
+  ids.forget("dana");
+  assert.equal(ids.seen("dana", "dana:5"), false, "a sender that left is forgotten");
 });
 
 test("columnOf maps a task to the column of this sprint's board", () => {

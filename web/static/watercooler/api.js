@@ -93,6 +93,11 @@ export class BoardApi {
     return [...sprint, ...backlog];
   }
 
+  /** Every task of the backlog (unchecked: the caller checks the fields). @returns {Promise<unknown[]>} */
+  backlog() {
+    return this.allPages("tasks/?backlog=true&page_size=500");
+  }
+
   /** @param {string} path @returns {Promise<any[]>} */
   async allPages(path) {
     const results = [];
@@ -109,6 +114,19 @@ export class BoardApi {
   /** @returns {Promise<User[]>} */
   async users() {
     return this.allPages("users/?page_size=500");
+  }
+
+  /**
+   * One task as the board holds it now, or null if the board has no such task (404).
+   * @param {number} id @returns {Promise<unknown>} unchecked: the caller checks the fields
+   */
+  async task(id) {
+    try {
+      return await this.request("GET", `tasks/${id}/`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
   }
 
   /** @param {Partial<Task>} fields @returns {Promise<Task>} */

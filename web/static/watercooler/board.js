@@ -17,7 +17,7 @@ if (configElement?.textContent) {
   const api = new BoardApi(config.apiRoot, config.csrfToken);
   const view = new BoardView(document, { sprintId: config.sprintId, userId: config.user.id });
   const live = new LiveBoard(config, api, view);
-  const editor = new TaskEditor(document, (id, fields) => live.editTask(id, fields), () => api.users());
+  const editor = new TaskEditor(document, (id, fields, version) => live.editTask(id, fields, version), () => api.users());
 
   view.onAddTask = (_column, name) => void live.addTask(name);
   view.onEditTask = (id) => {

@@ -3,13 +3,15 @@
  * What one client believes the board looks like (docs/protocol.md 2.4). Pure: no DOM, no network,
  * time passed in by the caller.
  *
- * - `tasks`: per task, the state with the highest version seen from any source (REST, a peer's
- *   `task-updated`, a board event). A state whose version is not higher is ignored.
+ * - `tasks`: per task, the board-sourced state with the highest version (REST answers, board
+ *   events). A state whose version is not higher is ignored. The caller hands this class only
+ *   what the board said: a peer's `task-updated` is a hint and never reaches `apply`.
  * - `order`: the ids of each column in display order. A new task state moves its task to
  *   `position` of its column among the others, which is exactly what the board does on save
  *   (siblings are renumbered on the server without a new version, so their own `position` goes stale).
  * - `overlays`: drops shown before the board settled them, until a newer state or a deadline.
- * - `drags`: cards other people (and this client) are dragging, with where they hover.
+ * - `drags`: cards other people (and this client) are dragging, with where they hover. Drags and
+ *   drops only name tasks that are on this board (`isOnBoard`).
  */
 
 import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
@@ -63,6 +65,12 @@ export class BoardState {
     this.settleOverlays();
   }
 
+  /** Is task `id` kept and on this sprint's board (the sprint or the backlog)? @param {number} id */
+  isOnBoard(id) {
+    const task = this.tasks.get(id);
+    return task !== undefined && columnOf(task, this.sprintId) !== null;
+  }
+
   /** @param {number} id */
   version(id) {
     return this.tasks.get(id)?.version ?? this.deleted.get(id) ?? 0;
@@ -104,13 +112,26 @@ export class BoardState {
   }
 
   /**
-   * Show `task` at `to` until a state newer than `version` arrives or `now + DROP_OVERLAY_MS`.
+   * Show `task` at `to` until a board state newer than the one kept now arrives, or until
+   * `now + DROP_OVERLAY_MS`. A drop older than the kept state is stale and not shown; a drop
+   * claiming a newer version than we hold is settled by the next board state all the same, so no
+   * version a peer names can make an overlay outlive the board's next word.
    * @param {number} task @param {Place} to @param {number} version @param {string} by @param {number} now
    */
   addOverlay(task, to, version, by, now) {
-    if (this.version(task) > version || !this.tasks.has(task)) return false;
-    this.overlays.set(task, { task, to, version, by, until: now + DROP_OVERLAY_MS });
+    const kept = this.version(task);
+    if (kept > version || !this.isOnBoard(task)) return false;
+    this.overlays.set(task, { task, to, version: kept, by, until: now + DROP_OVERLAY_MS });
     return true;
+  }
+
+  /** Drop every overlay shown for `by` (its drag-cancel or bye). @param {string} by */
+  dropOverlaysBy(by) {
+    let changed = false;
+    for (const [id, overlay] of this.overlays) {
+      if (overlay.by === by) changed = this.overlays.delete(id) || changed;
+    }
+    return changed;
   }
 
   /** @param {number} task */

@@ -1,18 +1,35 @@
 // @ts-check
 /**
- * The task dialog: edit a task's name, description, assignee and due date. It only gathers the
- * fields; saving (with the version, and what a conflict means) is the live board's job.
+ * The task dialog: edit a task's name, description, assignee and due date. It gathers the fields
+ * the person changed (and only those) with the version the dialog was opened with; saving, and
+ * what a conflict means, is the live board's job.
  */
 
 import { h } from "./view.js";
 
 /** @typedef {import("./protocol.js").Task} Task */
 /** @typedef {import("./api.js").User} User */
+/** @typedef {{name: string, description: string, assignee: number | null, due: string | null}} EditableFields */
+
+/**
+ * The fields of `now` that differ from `shown` (what the dialog showed when it opened).
+ * @param {EditableFields} shown @param {EditableFields} now
+ * @returns {Partial<EditableFields>}
+ */
+export function changedFields(shown, now) {
+  /** @type {Partial<EditableFields>} */
+  const changed = {};
+  for (const key of /** @type {(keyof EditableFields)[]} */ (["name", "description", "assignee", "due"])) {
+    if (now[key] !== shown[key]) Object.assign(changed, { [key]: now[key] });
+  }
+  return changed;
+}
 
 export class TaskEditor {
   /**
    * @param {Document} doc
-   * @param {(id: number, fields: Partial<Task>) => Promise<string | null>} save returns an error or null
+   * @param {(id: number, fields: Partial<Task>, version: number) => Promise<string | null>} save
+   *   returns an error or null
    * @param {() => Promise<User[]>} loadUsers
    */
   constructor(doc, save, loadUsers) {
@@ -22,6 +39,10 @@ export class TaskEditor {
     this.users = null;
     /** @type {number | null} */
     this.taskId = null;
+    /** The version the dialog was opened with. */
+    this.version = 0;
+    /** @type {EditableFields | null} what the dialog showed when it opened */
+    this.shown = null;
     this.name = h("input", { name: "name", required: "", maxlength: "100" });
     this.description = h("textarea", { name: "description", rows: "4" });
     this.assignee = h("select", { name: "assignee" });
@@ -65,19 +86,25 @@ export class TaskEditor {
     }
     this.assignee.replaceChildren(...options);
     this.assignee.value = task.assignee == null ? "" : String(task.assignee);
+    this.version = task.version;
+    this.shown = this.values();
     this.dialog.showModal();
     this.name.focus();
   }
 
-  async submit() {
-    if (this.taskId === null) return;
-    const fields = {
+  /** What the dialog's inputs say now. @returns {EditableFields} */
+  values() {
+    return {
       name: this.name.value.trim(),
       description: this.description.value,
       assignee: this.assignee.value ? Number(this.assignee.value) : null,
       due: this.due.value || null,
     };
-    const error = await this.save(this.taskId, fields);
+  }
+
+  async submit() {
+    if (this.taskId === null || this.shown === null) return;
+    const error = await this.save(this.taskId, changedFields(this.shown, this.values()), this.version);
     if (error) this.error.textContent = error;
     else this.dialog.close();
   }

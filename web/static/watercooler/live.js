@@ -4,14 +4,20 @@
  * a data channel, and when signaling brings peers or board events. It joins the board state, the REST
  * API, the mesh and signaling, and asks the view to redraw.
  *
- * Truth (docs/protocol.md 2.4): a drop is shown at once (an overlay), saved with one move request,
- * and every source of task states goes through `BoardState.apply`, which keeps the highest version.
+ * Truth (docs/protocol.md 2.4): task states come from the board alone (REST answers and board
+ * events), checked field by field, through `BoardSource`. Peers are untrusted: what their
+ * messages may change is peerinput.js's rule, and their `task-updated` only makes us ask the board
+ * (rate-limited by refresh.js). A drop is shown at once (an overlay) and saved with one move
+ * request by its sender alone.
  */
 
 import { ApiError } from "./api.js";
+import { BoardSource } from "./boardsource.js";
 import { BoardState } from "./boardstate.js";
+import { checkTask } from "./fields.js";
 import { PeerMesh } from "./mesh.js";
-import { MessageIds, RecentIds, moveRequest, parseMessage, randomSession, HOVER_INTERVAL_MS } from "./protocol.js";
+import { applyPeerMessage } from "./peerinput.js";
+import { MessageIds, SenderIds, moveRequest, parseMessage, randomSession, HOVER_INTERVAL_MS } from "./protocol.js";
 import { SignalingClient } from "./signaling.js";
 import { Throttle } from "./timing.js";
 
@@ -40,7 +46,8 @@ export class LiveBoard {
     this.view = view;
     this.state = new BoardState(config.sprintId);
     this.ids = new MessageIds(randomSession());
-    this.recent = new RecentIds();
+    this.recent = new SenderIds();
+    this.board = new BoardSource(this.state, api, config.sprintId, () => this.redraw(), log);
     /** @type {Map<string, Person>} peers signaling told us about */
     this.people = new Map();
     this.me = { peer: "self", userId: String(config.user.id), name: config.user.name, self: true };
@@ -87,7 +94,7 @@ export class LiveBoard {
         this.api.sprint(this.config.sprintId),
         this.api.boardTasks(this.config.sprintId),
       ]);
-      this.state.load(tasks);
+      this.state.load(this.board.checkedTasks(tasks));
       link = sprint.links.signaling;
       this.redraw();
     } catch (error) {
@@ -98,6 +105,7 @@ export class LiveBoard {
 
   /** Leaving the page: say bye to everyone, close every connection. */
   stop() {
+    this.board.close();
     this.broadcast({ type: "bye", id: "" });
     clearInterval(this.pingTimer);
     this.mesh.close();
@@ -191,15 +199,15 @@ export class LiveBoard {
     this.broadcast({ type: "drag-drop", id: "", task, to, version });
     this.redraw();
     try {
-      const saved = await this.api.moveTask(task, moveRequest(to, this.config.sprintId, version));
-      this.state.apply(saved);
-      this.broadcast({ type: "task-updated", id: "", task: saved });
+      const saved = this.board.keep(await this.api.moveTask(task, moveRequest(to, this.config.sprintId, version)));
+      if (saved) this.broadcast({ type: "task-updated", id: "", task: saved });
+      else this.state.dropOverlay(task);
     } catch (error) {
       this.state.dropOverlay(task);
-      if (error instanceof ApiError && error.status === 409 && error.body?.task) {
-        this.state.apply(error.body.task);
-        this.broadcast({ type: "task-updated", id: "", task: error.body.task });
-        this.view.notify(`Move not saved: ${error.message}`, "error");
+      const current = error instanceof ApiError && error.status === 409 ? this.board.keep(error.body?.task) : null;
+      if (current) {
+        this.broadcast({ type: "task-updated", id: "", task: current });
+        this.view.notify(`Move not saved: ${error instanceof Error ? error.message : error}`, "error");
       } else {
         this.broadcast({ type: "drag-cancel", id: "", task });
         this.view.notify(`Move not saved: ${error instanceof Error ? error.message : error}`, "error");
@@ -214,30 +222,31 @@ export class LiveBoard {
   /** @param {string} name */
   async addTask(name) {
     try {
-      const task = await this.api.createTask({ name, sprint: null });
-      this.state.apply(task);
-      this.broadcast({ type: "task-updated", id: "", task });
+      const task = this.board.keep(await this.api.createTask({ name, sprint: null }));
+      if (task) this.broadcast({ type: "task-updated", id: "", task });
       this.redraw();
     } catch (error) {
       this.view.notify(`Task not added: ${error instanceof Error ? error.message : error}`, "error");
     }
   }
 
-  /** @param {number} id @param {Partial<Task>} fields @returns {Promise<string | null>} an error, or null */
-  async editTask(id, fields) {
-    const kept = this.state.tasks.get(id);
-    if (!kept) return "This task is no longer on the board.";
+  /**
+   * Save what the person changed in the task dialog: only those fields, against the version the
+   * dialog was opened with, so a change someone made meanwhile is refused (409), not overwritten.
+   * @param {number} id @param {Partial<Task>} fields @param {number} version
+   * @returns {Promise<string | null>} an error, or null
+   */
+  async editTask(id, fields, version) {
+    if (!this.state.tasks.has(id)) return "This task is no longer on the board.";
+    if (Object.keys(fields).length === 0) return null;
     try {
-      const task = await this.api.updateTask(id, { ...fields, version: kept.version });
-      this.state.apply(task);
-      this.broadcast({ type: "task-updated", id: "", task });
+      const task = this.board.keep(await this.api.updateTask(id, { ...fields, version }));
+      if (task) this.broadcast({ type: "task-updated", id: "", task });
       this.redraw();
       return null;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409 && error.body?.task) {
-        this.state.apply(error.body.task);
-        this.redraw();
-      }
+      if (error instanceof ApiError && error.status === 409) this.board.keep(error.body?.task);
+      this.redraw();
       return error instanceof Error ? error.message : String(error);
     }
   }
@@ -253,57 +262,20 @@ export class LiveBoard {
       return;
     }
     const message = parsed.message;
-    if (this.recent.seen(message.id)) return;
+    if (this.recent.seen(peer, message.id)) return;
     this.mesh.countReceived(peer, message.type, via);
+    const effect = applyPeerMessage(this.state, peer, message, performance.now());
     const link = this.mesh.links.get(peer);
-    const state = this.state;
-    let changed = false;
-    switch (message.type) {
-      case "hello":
-        if (link) link.agent = message.agent;
-        break;
-      case "snapshot":
-        state.forgetPeer(peer);
-        for (const drag of message.drags) {
-          const version = state.version(drag.task);
-          state.startDrag(peer, { ...drag, by: peer, version });
-        }
-        changed = true;
-        break;
-      case "drag-start":
-        state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
-        changed = true;
-        break;
-      case "drag-hover":
-        changed = state.hoverDrag(peer, message.task, message.over);
-        break;
-      case "drag-drop":
-        state.endDrag(peer, message.task);
-        state.addOverlay(message.task, message.to, message.version, peer, performance.now());
-        changed = true;
-        break;
-      case "drag-cancel": {
-        changed = state.endDrag(peer, message.task);
-        const overlay = state.overlays.get(message.task);
-        if (overlay && overlay.by === peer) changed = state.dropOverlay(message.task) || changed;
-        break;
-      }
-      case "task-updated":
-        changed = state.apply(message.task);
-        break;
-      case "bye":
-        changed = state.forgetPeer(peer);
-        this.people.delete(peer);
-        this.redrawPresence();
-        break;
-      case "ping":
-        this.mesh.send(peer, { type: "pong", id: this.ids.next(), t: message.t });
-        break;
-      case "pong":
-        if (link) link.pingRttMs = performance.now() - message.t;
-        break;
+    if (effect.agent !== null && link) link.agent = effect.agent;
+    if (effect.pong !== null) this.mesh.send(peer, { type: "pong", id: this.ids.next(), t: effect.pong });
+    if (message.type === "pong" && link) {
+      // `t` is the time we sent, echoed by the peer: a value that is no recent time of ours is
+      // not a round trip, so it is not shown.
+      const rtt = performance.now() - message.t;
+      if (rtt >= 0 && rtt <= PING_INTERVAL_MS * 12) link.pingRttMs = rtt;
     }
-    if (changed) this.redraw();
+    if (effect.hint) this.board.hint(effect.hint.task);
+    if (effect.changed) this.redraw();
   }
 
   // --- signaling ------------------------------------------------------------------------------
@@ -331,6 +303,7 @@ export class LiveBoard {
       case "peer-left":
         this.people.delete(message.peer);
         this.mesh.left(message.peer);
+        this.recent.forget(message.peer);
         if (this.state.forgetPeer(message.peer)) this.redraw();
         this.redrawPresence();
         break;
@@ -354,20 +327,25 @@ export class LiveBoard {
   /** A change the board announced through the hook. @param {any} event */
   onBoardEvent(event) {
     if (!event || typeof event !== "object") return;
-    if (event.model === "task" && event.task && typeof event.task.id === "number") {
-      const changed = event.action === "deleted" ? this.state.remove(event.task) : this.state.apply(event.task);
-      if (changed) this.redraw();
+    if (event.model === "task") {
+      if (event.action !== "deleted") {
+        this.board.keep(event.task);
+        return;
+      }
+      const { task, fault } = checkTask(event.task);
+      if (task && this.state.remove(task)) this.redraw();
+      else if (!task) console.warn("[watercooler] board event not used", fault);
     } else if (event.model === "sprint" && event.sprint?.id === this.config.sprintId) {
       const title = document.getElementById("sprint-name");
       if (event.action === "deleted") this.view.notify("This sprint was deleted.", "error");
-      else if (title && event.sprint.name) title.textContent = event.sprint.name;
+      else if (title && typeof event.sprint.name === "string") title.textContent = event.sprint.name;
     }
   }
 
   /** Reload the tasks (the server's order wins; newer states we hold are kept). */
   async refresh() {
     try {
-      this.state.load(await this.api.boardTasks(this.config.sprintId));
+      this.state.load(this.board.checkedTasks(await this.api.boardTasks(this.config.sprintId)));
       this.redraw();
     } catch (error) {
       log("refresh failed", error);

@@ -4,25 +4,25 @@
  * duplicate detection. Pure: no DOM, no network, so `node --test` runs it.
  *
  * A malformed message never reaches the board: `parseMessage` returns `{ok: false}` with a reason
- * and the caller logs and drops it. Unknown types are reported as `ignored` (forward compatibility).
+ * naming the field, and the caller logs and drops it. Unknown types are reported as `ignored`
+ * (forward compatibility). A valid message comes back normalised: only section 2's fields, so
+ * nothing else a peer put in it travels further. What we send is held to the same rules.
  */
 
-/** @typedef {"backlog" | "not_started" | "in_progress" | "testing" | "done"} Column */
-/** @typedef {{column: Column, index: number}} Place */
+import {
+  COLUMNS, FieldError, MAX_ID_CHARS, MAX_SNAPSHOT_DRAGS, STATUSES, agent, finiteNumber, isColumn, isObject,
+  place, positiveId, task, text,
+} from "./fields.js";
+
+export { COLUMNS, STATUSES, isColumn };
+
+/** @typedef {import("./fields.js").Column} Column */
+/** @typedef {import("./fields.js").Place} Place */
+/** @typedef {import("./fields.js").Task} Task */
 /** @typedef {{task: number, from: Place, over: Place}} DragSnapshot */
 
 /**
- * A task as the API shows it (only the fields the client relies on are typed).
- * @typedef {{
- *   id: number, name: string, description?: string, sprint: number | null, status: string,
- *   status_display?: string, position: number, assignee?: number | null,
- *   assignee_name?: string | null, started?: string | null, due?: string | null,
- *   completed?: string | null, version: number, links?: object
- * }} Task
- */
-
-/**
- * @typedef {{type: "hello", id: string, agent: "web" | "bot"}
+ * @typedef {{type: "hello", id: string, agent: string}
  *   | {type: "snapshot", id: string, drags: DragSnapshot[]}
  *   | {type: "drag-start", id: string, task: number, version: number, from: Place}
  *   | {type: "drag-hover", id: string, task: number, over: Place}
@@ -36,14 +36,10 @@
 
 /** @typedef {{ok: true, message: Message} | {ok: false, ignored: boolean, reason: string}} Parsed */
 
-/** Columns in board order; `backlog` is the tasks with no sprint. */
-export const COLUMNS = /** @type {const} */ (["backlog", "not_started", "in_progress", "testing", "done"]);
-/** The API statuses (every column but the backlog). */
-export const STATUSES = /** @type {const} */ (["not_started", "in_progress", "testing", "done"]);
 export const CHANNEL_LABEL = "watercooler";
 /** Largest frame either side sends or accepts, in UTF-8 bytes. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
-/** How many message ids a receiver remembers for duplicate detection. */
+/** How many message ids a receiver remembers for each sender, for duplicate detection. */
 export const REMEMBERED_IDS = 1024;
 /** Minimum time between two `drag-hover` messages of one sender. */
 export const HOVER_INTERVAL_MS = 50;
@@ -64,98 +60,79 @@ export function utf8Length(text) {
   return encoder.encode(text).length;
 }
 
-/** @param {unknown} value @returns {value is Record<string, unknown>} */
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** @param {Record<string, unknown>} m @param {string} name */
+function get(m, name) {
+  return Object.hasOwn(m, name) ? m[name] : undefined;
 }
 
-/** @param {unknown} value @returns {value is number} */
-function isTaskId(value) {
-  return Number.isSafeInteger(value) && /** @type {number} */ (value) > 0;
-}
-
-/** @param {unknown} value @returns {value is number} */
-function isVersion(value) {
-  return Number.isSafeInteger(value) && /** @type {number} */ (value) >= 1;
-}
-
-/** @param {unknown} value @returns {value is Column} */
-export function isColumn(value) {
-  return typeof value === "string" && /** @type {readonly string[]} */ (COLUMNS).includes(value);
-}
-
-/** @param {unknown} value @returns {value is Place} */
-export function isPlace(value) {
-  return (
-    isObject(value) &&
-    isColumn(value.column) &&
-    Number.isSafeInteger(value.index) &&
-    /** @type {number} */ (value.index) >= 0
-  );
-}
-
-/** @param {unknown} value @returns {value is DragSnapshot} */
-function isDragSnapshot(value) {
-  return isObject(value) && isTaskId(value.task) && isPlace(value.from) && isPlace(value.over);
+/** @param {unknown} value @returns {DragSnapshot} */
+function dragSnapshot(value) {
+  if (!isObject(value)) throw new FieldError("drags must be a list of drags {task, from, over}");
+  return {
+    task: positiveId(get(value, "task"), "drags.task"),
+    from: place(get(value, "from"), "drags.from"),
+    over: place(get(value, "over"), "drags.over"),
+  };
 }
 
 /**
- * Is `value` a task as the API shows it? Checks what the board relies on.
- * @param {unknown} value @returns {value is Task}
+ * Each type's fields, checked and normalised (docs/protocol.md 2.3 and 2.7). A check throws a
+ * FieldError naming the field.
+ * @type {Record<string, (m: Record<string, unknown>) => Record<string, unknown>>}
  */
-export function isTask(value) {
-  if (!isObject(value)) return false;
-  const sprint = value.sprint;
-  return (
-    isTaskId(value.id) &&
-    isVersion(value.version) &&
-    typeof value.name === "string" &&
-    (sprint === null || isTaskId(sprint)) &&
-    typeof value.status === "string" &&
-    /** @type {readonly string[]} */ (STATUSES).includes(value.status) &&
-    Number.isSafeInteger(value.position) &&
-    /** @type {number} */ (value.position) >= 0
-  );
-}
-
-/** @type {Record<string, (m: Record<string, unknown>) => string | null>} */
-const CHECKS = {
-  hello: (m) => (m.agent === "web" || m.agent === "bot" ? null : "agent must be web or bot"),
-  snapshot: (m) =>
-    Array.isArray(m.drags) && m.drags.every(isDragSnapshot) ? null : "drags must be a list of drags",
-  "drag-start": (m) =>
-    !isTaskId(m.task) ? "task must be a task id"
-      : !isVersion(m.version) ? "version must be a positive integer"
-        : !isPlace(m.from) ? "from must be a place" : null,
-  "drag-hover": (m) =>
-    !isTaskId(m.task) ? "task must be a task id" : !isPlace(m.over) ? "over must be a place" : null,
-  "drag-drop": (m) =>
-    !isTaskId(m.task) ? "task must be a task id"
-      : !isVersion(m.version) ? "version must be a positive integer"
-        : !isPlace(m.to) ? "to must be a place" : null,
-  "drag-cancel": (m) => (isTaskId(m.task) ? null : "task must be a task id"),
-  "task-updated": (m) => (isTask(m.task) ? null : "task must be a task as the API shows it"),
-  bye: () => null,
-  ping: (m) => (typeof m.t === "number" && Number.isFinite(m.t) ? null : "t must be a number"),
-  pong: (m) => (typeof m.t === "number" && Number.isFinite(m.t) ? null : "t must be a number"),
+const FIELDS = {
+  hello: (m) => ({ agent: agent(get(m, "agent"), "agent") }),
+  snapshot: (m) => {
+    const drags = get(m, "drags");
+    if (!Array.isArray(drags) || drags.length > MAX_SNAPSHOT_DRAGS) {
+      throw new FieldError(`drags must be a list of at most ${MAX_SNAPSHOT_DRAGS} drags`);
+    }
+    return { drags: drags.map(dragSnapshot) };
+  },
+  "drag-start": (m) => ({
+    task: positiveId(get(m, "task"), "task"),
+    version: positiveId(get(m, "version"), "version"),
+    from: place(get(m, "from"), "from"),
+  }),
+  "drag-hover": (m) => ({ task: positiveId(get(m, "task"), "task"), over: place(get(m, "over"), "over") }),
+  "drag-drop": (m) => ({
+    task: positiveId(get(m, "task"), "task"),
+    to: place(get(m, "to"), "to"),
+    version: positiveId(get(m, "version"), "version"),
+  }),
+  "drag-cancel": (m) => ({ task: positiveId(get(m, "task"), "task") }),
+  "task-updated": (m) => ({ task: task(get(m, "task"), "task") }),
+  bye: () => ({}),
+  ping: (m) => ({ t: finiteNumber(get(m, "t"), "t") }),
+  pong: (m) => ({ t: finiteNumber(get(m, "t"), "t") }),
 };
 
 /**
- * Check an already-decoded value against section 2.
+ * Check an already-decoded value against section 2; a valid one comes back normalised (a new
+ * object with only the fields section 2 defines).
  * @param {unknown} value
  * @returns {Parsed}
  */
 export function validateMessage(value) {
   if (!isObject(value)) return { ok: false, ignored: false, reason: "not a JSON object" };
-  if (typeof value.type !== "string") return { ok: false, ignored: false, reason: "type must be a string" };
-  if (typeof value.id !== "string" || value.id === "") {
-    return { ok: false, ignored: false, reason: "id must be a non-empty string" };
+  const type = get(value, "type");
+  if (typeof type !== "string") return { ok: false, ignored: false, reason: "type must be a string" };
+  let id;
+  try {
+    id = text(get(value, "id"), "id", 1, MAX_ID_CHARS);
+  } catch (error) {
+    if (error instanceof FieldError) return { ok: false, ignored: false, reason: error.message };
+    throw error;
   }
-  const check = Object.hasOwn(CHECKS, value.type) ? CHECKS[value.type] : undefined;
-  if (!check) return { ok: false, ignored: true, reason: `unknown type ${JSON.stringify(value.type.slice(0, 40))}` };
-  const fault = check(value);
-  if (fault) return { ok: false, ignored: false, reason: `${value.type}: ${fault}` };
-  return { ok: true, message: /** @type {Message} */ (/** @type {unknown} */ (value)) };
+  const check = Object.hasOwn(FIELDS, type) ? FIELDS[type] : undefined;
+  if (!check) return { ok: false, ignored: true, reason: `unknown type ${JSON.stringify(type.slice(0, 40))}` };
+  try {
+    const fields = check(value);
+    return { ok: true, message: /** @type {Message} */ (/** @type {unknown} */ ({ type, id, ...fields })) };
+  } catch (error) {
+    if (error instanceof FieldError) return { ok: false, ignored: false, reason: `${type}: ${error.message}` };
+    throw error;
+  }
 }
 
 /**
@@ -187,7 +164,7 @@ export function parseMessage(frame) {
 export function encodeMessage(message) {
   const checked = validateMessage(message);
   if (!checked.ok) throw new TypeError(`refusing to send an invalid message: ${checked.reason}`);
-  const text = JSON.stringify(message);
+  const text = JSON.stringify(checked.message);
   return utf8Length(text) > MAX_MESSAGE_BYTES ? null : text;
 }
 
@@ -236,6 +213,34 @@ export class RecentIds {
       if (oldest !== undefined) this.ids.delete(oldest);
     }
     return false;
+  }
+}
+
+/**
+ * Duplicate detection keyed by (sender, id): each sender has its own memory of its last ids, so a
+ * peer that sends messages with someone else's ids (they are visible to every peer) only fills
+ * its own memory and never silences that someone.
+ */
+export class SenderIds {
+  constructor(capacity = REMEMBERED_IDS) {
+    this.capacity = capacity;
+    /** @type {Map<string, RecentIds>} */
+    this.senders = new Map();
+  }
+
+  /** @param {string} sender @param {string} id @returns {boolean} true for a duplicate */
+  seen(sender, id) {
+    let recent = this.senders.get(sender);
+    if (!recent) {
+      recent = new RecentIds(this.capacity);
+      this.senders.set(sender, recent);
+    }
+    return recent.seen(id);
+  }
+
+  /** The sender left: its memory goes with it. @param {string} sender */
+  forget(sender) {
+    this.senders.delete(sender);
   }
 }
 

@@ -136,23 +136,33 @@ export class BoardView {
         const task = state.tasks.get(id);
         if (!task) continue;
         seen.add(id);
-        const card = this.card(task);
-        const drag = draggedBy.get(id);
-        const overlay = state.overlays.get(id);
-        this.mark(card, drag ? who(drag.by) : undefined, overlay ? who(overlay.by) : undefined, drag?.by === "self");
-        items.push(card);
+        // Each card on its own: one record that cannot be drawn must not stop the others.
+        try {
+          const card = this.card(task);
+          const drag = draggedBy.get(id);
+          const overlay = state.overlays.get(id);
+          this.mark(card, drag ? who(drag.by) : undefined, overlay ? who(overlay.by) : undefined, drag?.by === "self");
+          items.push(card);
+        } catch (error) {
+          console.warn("[watercooler] card not drawn", id, error);
+          items.push(this.unreadableCard(id));
+        }
       }
       // Where each drag hovers: a ghost among the column's other cards.
       for (const drag of state.drags.values()) {
         if (drag.over.column !== column) continue;
         const task = state.tasks.get(drag.task);
         if (!task) continue;
-        const person = who(drag.by);
-        const others = items.filter((item) => item.dataset.taskId !== String(drag.task) && item.classList.contains("task"));
-        const anchor = others[drag.over.index];
-        const ghost = this.ghost(task, person, drag.by === "self");
-        const at = anchor ? items.indexOf(anchor) : items.length;
-        items.splice(at, 0, ghost);
+        try {
+          const person = who(drag.by);
+          const others = items.filter((item) => item.dataset.taskId !== String(drag.task) && item.classList.contains("task"));
+          const anchor = others[drag.over.index];
+          const ghost = this.ghost(task, person, drag.by === "self");
+          const at = anchor ? items.indexOf(anchor) : items.length;
+          items.splice(at, 0, ghost);
+        } catch (error) {
+          console.warn("[watercooler] drag not drawn", drag.task, error);
+        }
       }
       this.counts[column].textContent = String(view[column].length);
       // Reorder in place so focus and an ongoing pointer capture survive a redraw.
@@ -169,6 +179,16 @@ export class BoardView {
     }
   }
 
+  /** A card for a task whose record could not be drawn: its id, and nothing it could break. @param {number} id */
+  unreadableCard(id) {
+    const card = this.cards.get(id) ?? h("li", { class: "task", "data-task-id": String(id) });
+    this.cards.set(id, card);
+    card.dataset.key = "";
+    card.classList.add("unreadable");
+    card.replaceChildren(h("div", { class: "title" }, [h("strong", { text: `Task #${id}` })]));
+    return card;
+  }
+
   /** The card element of a task, created or brought up to date. @param {Task} task */
   card(task) {
     let card = this.cards.get(task.id);
@@ -179,7 +199,8 @@ export class BoardView {
       this.cards.set(task.id, card);
     }
     const key = `${task.version}|${task.name}|${task.assignee_name}|${task.due}`;
-    if (card.dataset.key !== key) {
+    if (card.dataset.key !== key || card.classList.contains("unreadable")) {
+      card.classList.remove("unreadable");
       card.dataset.key = key;
       const meta = h("div", { class: "meta" });
       if (task.assignee != null && task.assignee_name) {

@@ -1,0 +1,90 @@
+"""What a peer's message may change in a session (docs/protocol.md 2.4). No I/O.
+
+Every peer is untrusted. A message speaks only for its sender's own actions: its drags (of tasks on
+this board), its drop (an overlay, never saved by us), its hello. A peer's ``task-updated`` is a
+hint and never reaches the kept task states, which come from the board alone: :func:`apply`
+answers it with a task to ask the board about. The session feeds this module messages that
+:func:`peer_client.protocol.parse_message` already checked and does the I/O it asks for.
+``web/static/watercooler/peerinput.js`` is the page's twin.
+
+This module must not import aiortc, aiohttp or asyncio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from peer_client import protocol
+from peer_client.protocol import Place
+from peer_client.state import BoardState, Drag
+
+DragKind = Literal["start", "hover", "drop", "cancel", "snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class DragChange:
+    """A drag of the sender that changed: what to tell the session's listeners."""
+
+    kind: DragKind
+    task: int
+    place: Place | None
+    from_: Place | None
+
+
+@dataclass(slots=True)
+class PeerEffect:
+    """What one message changed and what the session should do about it."""
+
+    drags: list[DragChange] = field(default_factory=list)
+    hint: int | None = None
+    """A task to ask the board about (a peer said it changed)."""
+    pong: float | None = None
+    agent: str | None = None
+    left_drags: list[Drag] = field(default_factory=list)
+    """Drags that ended because the sender said ``bye``."""
+
+
+def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -> PeerEffect:
+    """Apply one checked message from ``peer`` to ``state``; returns what changed."""
+    effect = PeerEffect()
+    if isinstance(message, protocol.Hello):
+        effect.agent = message.agent
+    elif isinstance(message, protocol.Snapshot):
+        on_board = [d for d in message.drags if state.is_on_board(d.task)]
+        state.replace_drags(peer, [Drag(peer, d.task, d.from_, d.over) for d in on_board])
+        effect.drags = [DragChange("snapshot", d.task, d.over, d.from_) for d in on_board]
+    elif isinstance(message, protocol.DragStart):
+        if state.is_on_board(message.task):
+            state.drag_start(peer, message.task, message.from_, message.version)
+            effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
+    elif isinstance(message, protocol.DragHover):
+        # Only a drag the sender started (drag-start or snapshot) follows its hovers.
+        hovering = state.drag_hover(peer, message.task, message.over)
+        if hovering is not None:
+            effect.drags.append(DragChange("hover", message.task, message.over, hovering.from_))
+    elif isinstance(message, protocol.DragDrop):
+        ended = state.drag_end(peer, message.task)
+        shown = state.add_overlay(message.task, message.to, message.version, peer, now)
+        if shown is not None or ended is not None:
+            from_ = ended.from_ if ended else None
+            effect.drags.append(DragChange("drop", message.task, message.to, from_))
+    elif isinstance(message, protocol.DragCancel):
+        ended = state.drag_end(peer, message.task)
+        overlay = state.overlays.get(message.task)
+        if overlay is not None and overlay.peer == peer:
+            del state.overlays[message.task]
+        if ended is not None:
+            effect.drags.append(DragChange("cancel", message.task, None, ended.from_))
+    elif isinstance(message, protocol.TaskUpdated):
+        task_id, version = message.task["id"], message.task["version"]
+        kept = state.tasks.get(task_id)
+        if kept is None or version > kept["version"]:
+            effect.hint = task_id
+    elif isinstance(message, protocol.Bye):
+        # The sender's drags and drops end now; presence is signaling's business (peer-left).
+        effect.left_drags = state.forget_peer(peer)
+        state.drop_overlays_by(peer)
+    elif isinstance(message, protocol.Ping):
+        effect.pong = message.t
+    return effect

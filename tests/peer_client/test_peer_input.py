@@ -1,0 +1,102 @@
+"""What another peer's message may change in a session (peer_client.peer_input; no sockets)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from peer_client import peer_input, protocol
+from peer_client.protocol import Place, Received
+from peer_client.state import BoardState
+from tests.peer_client.conftest import sample_task
+
+MAX = 2**53 - 1
+
+
+def board() -> BoardState:
+    return BoardState(
+        1,
+        [
+            {**sample_task(1), "version": 5},
+            sample_task(2, position=1),
+            sample_task(5, sprint=None),
+            sample_task(6, sprint=99),
+        ],
+    )
+
+
+def arrive(**message: Any) -> protocol.Message:
+    """A message as it would arrive: encoded, parsed and checked."""
+    parsed = protocol.parse_message(json.dumps({"id": "m:1", **message}))
+    assert isinstance(parsed, Received), parsed
+    return parsed.message
+
+
+def test_a_forged_task_updated_never_replaces_the_boards_state() -> None:
+    state = board()
+    forged = {**sample_task(1), "name": "Forged", "status": "done", "version": MAX}
+    effect = peer_input.apply(state, "mallory", arrive(type="task-updated", task=forged), 0.0)
+    assert effect.hint == 1, "only a hint to ask the board"
+    assert state.tasks[1]["name"] == "Task 1"
+    assert state.tasks[1]["version"] == 5
+    # A real board state after it is still kept: the forged version did not raise the bar.
+    assert state.apply_task({**sample_task(1, "testing"), "version": 6}) is not None
+    assert state.place_of(1) == Place("testing", 0)
+
+
+def test_a_task_updated_for_a_task_nobody_has_creates_nothing() -> None:
+    state = board()
+    phantom = {**sample_task(4242), "name": "Phantom"}
+    effect = peer_input.apply(state, "mallory", arrive(type="task-updated", task=phantom), 0.0)
+    assert effect.hint == 4242
+    assert 4242 not in state.tasks
+
+
+def test_a_task_updated_no_newer_than_ours_asks_nothing() -> None:
+    state = board()
+    same = {**sample_task(1), "version": 5}
+    assert peer_input.apply(state, "sam", arrive(type="task-updated", task=same), 0.0).hint is None
+
+
+def test_drags_name_only_tasks_on_this_board() -> None:
+    state = board()
+    place = {"column": "done", "index": 0}
+    for task in (6, 4242):
+        start = arrive(type="drag-start", task=task, version=1, **{"from": place})
+        assert not peer_input.apply(state, "p", start, 0.0).drags
+        drop = arrive(type="drag-drop", task=task, version=1, to=place)
+        assert not peer_input.apply(state, "p", drop, 0.0).drags
+    drags = [{"task": 6, "from": place, "over": place}, {"task": 2, "from": place, "over": place}]
+    effect = peer_input.apply(state, "p", arrive(type="snapshot", drags=drags), 0.0)
+    assert [change.task for change in effect.drags] == [2]
+    assert list(state.drags) == [("p", 2)]
+    assert not state.overlays
+
+
+def test_a_hover_without_a_drag_start_shows_nothing() -> None:
+    state = board()
+    hover = arrive(type="drag-hover", task=2, over={"column": "done", "index": 0})
+    assert not peer_input.apply(state, "p", hover, 0.0).drags
+    assert not state.drags
+
+
+def test_a_drop_is_its_senders_overlay_and_goes_with_its_bye() -> None:
+    state = board()
+    drop = arrive(type="drag-drop", task=2, version=1, to={"column": "done", "index": 0})
+    assert peer_input.apply(state, "p", drop, 0.0).drags[0].kind == "drop"
+    assert state.overlays[2].peer == "p"
+    peer_input.apply(state, "q", arrive(type="drag-cancel", task=2), 0.0)
+    assert 2 in state.overlays, "another peer cannot cancel it"
+    start = arrive(type="drag-start", task=1, version=5, **{"from": {"column": "done", "index": 0}})
+    peer_input.apply(state, "p", start, 0.0)
+    bye = peer_input.apply(state, "p", arrive(type="bye"), 0.0)
+    assert [drag.task for drag in bye.left_drags] == [1]
+    assert not state.overlays
+    assert not state.drags
+
+
+def test_hello_names_the_agent_and_ping_asks_for_a_pong() -> None:
+    state = board()
+    hello = peer_input.apply(state, "p", arrive(type="hello", agent="kanban-cli/1.2"), 0.0)
+    assert hello.agent == "kanban-cli/1.2"
+    assert peer_input.apply(state, "p", arrive(type="ping", t=12.5), 0.0).pong == 12.5

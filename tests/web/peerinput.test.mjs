@@ -1,0 +1,95 @@
+// Tests for web/static/watercooler/peerinput.js: what another peer's message may change.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { BoardState } from "../../web/static/watercooler/boardstate.js";
+import { applyPeerMessage } from "../../web/static/watercooler/peerinput.js";
+import { parseMessage } from "../../web/static/watercooler/protocol.js";
+
+const SPRINT = 3;
+
+/** @param {number} id @param {object} [fields] */
+function task(id, fields = {}) {
+  return { id, name: `T${id}`, sprint: SPRINT, status: "not_started", position: 0, version: 1, ...fields };
+}
+
+function board() {
+  const state = new BoardState(SPRINT);
+  state.load([task(1, { version: 5 }), task(2, { position: 1 }), task(5, { sprint: null }), task(6, { sprint: 99 })]);
+  return state;
+}
+
+/** A message as it would arrive: encoded, parsed and checked. @param {object} message */
+function arrive(message) {
+  const parsed = parseMessage(JSON.stringify(message));
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  return parsed.message;
+}
+
+const FORGED = { ...task(1), name: "Forged", status: "done", version: Number.MAX_SAFE_INTEGER };
+
+test("a forged task-updated never replaces the board's state: it is a hint to ask the board", () => {
+  const state = board();
+  const effect = applyPeerMessage(state, "mallory", arrive({ type: "task-updated", id: "m:1", task: FORGED }), 0);
+  assert.deepEqual(effect.hint, { task: 1, version: Number.MAX_SAFE_INTEGER });
+  assert.equal(effect.changed, false);
+  assert.equal(state.tasks.get(1)?.name, "T1");
+  assert.equal(state.version(1), 5);
+  // A real board state after it is still kept (the forged version did not raise the bar).
+  assert.equal(state.apply(task(1, { status: "testing", version: 6 })), true);
+  assert.deepEqual(state.columns().testing, [1]);
+});
+
+test("a task-updated for a task nobody has creates no card, only a hint", () => {
+  const state = board();
+  const phantom = { ...task(4242), name: "Phantom" };
+  const effect = applyPeerMessage(state, "mallory", arrive({ type: "task-updated", id: "m:1", task: phantom }), 0);
+  assert.deepEqual(effect.hint, { task: 4242, version: 1 });
+  assert.equal(state.tasks.has(4242), false);
+  assert.equal(state.placeOf(4242), null);
+});
+
+test("a task-updated no newer than what we hold asks nothing", () => {
+  const state = board();
+  const effect = applyPeerMessage(state, "sam", arrive({ type: "task-updated", id: "s:1", task: task(1, { version: 5 }) }), 0);
+  assert.equal(effect.hint, null);
+});
+
+test("drags name only tasks on this board", () => {
+  const state = board();
+  const from = { column: "done", index: 0 };
+  for (const id of [6, 4242]) {
+    const start = applyPeerMessage(state, "p", arrive({ type: "drag-start", id: `p:${id}`, task: id, version: 1, from }), 0);
+    assert.equal(start.changed, false);
+    const drop = applyPeerMessage(state, "p", arrive({ type: "drag-drop", id: `p:d${id}`, task: id, version: 1, to: from }), 0);
+    assert.equal(drop.changed, false);
+  }
+  applyPeerMessage(state, "p", arrive({ type: "snapshot", id: "p:s", drags: [{ task: 6, from, over: from }, { task: 2, from, over: from }] }), 0);
+  assert.deepEqual([...state.drags.values()].map((drag) => drag.task), [2]);
+  assert.equal(state.overlays.size, 0);
+});
+
+test("a hover without a drag-start shows nothing", () => {
+  const state = board();
+  const effect = applyPeerMessage(state, "p", arrive({ type: "drag-hover", id: "p:1", task: 2, over: { column: "done", index: 0 } }), 0);
+  assert.equal(effect.changed, false);
+  assert.equal(state.drags.size, 0);
+});
+
+test("a drop is an overlay of its sender; its cancel or bye takes it away", () => {
+  const state = board();
+  const to = { column: "done", index: 0 };
+  applyPeerMessage(state, "p", arrive({ type: "drag-drop", id: "p:1", task: 2, version: 1, to }), 0);
+  assert.equal(state.overlays.get(2)?.by, "p");
+  applyPeerMessage(state, "q", arrive({ type: "drag-cancel", id: "q:1", task: 2 }), 0);
+  assert.equal(state.overlays.has(2), true, "another peer cannot cancel it");
+  const bye = applyPeerMessage(state, "p", arrive({ type: "bye", id: "p:2" }), 0);
+  assert.equal(bye.changed, true);
+  assert.equal(state.overlays.has(2), false);
+});
+
+test("hello tells the agent; ping asks for a pong", () => {
+  const state = board();
+  assert.equal(applyPeerMessage(state, "p", arrive({ type: "hello", id: "p:1", agent: "kanban-cli/1.2" }), 0).agent, "kanban-cli/1.2");
+  assert.equal(applyPeerMessage(state, "p", arrive({ type: "ping", id: "p:2", t: 12.5 }), 0).pong, 12.5);
+});

@@ -1,0 +1,85 @@
+// @ts-check
+/**
+ * What a peer's message may change on this page (docs/protocol.md 2.4). Pure: no DOM, no network;
+ * the live board feeds it messages that `parseMessage` already checked and does the I/O it asks
+ * for (a hint to fetch a task from the board, a pong to send).
+ *
+ * Every peer is untrusted. A message speaks only for its sender's own actions: its drags (of tasks
+ * on this board), its drop (an overlay, never saved by us), its hello. A peer's `task-updated` is
+ * a hint and never reaches the kept task states: those come from the board alone.
+ */
+
+/** @typedef {import("./boardstate.js").BoardState} BoardState */
+/** @typedef {import("./protocol.js").Message} Message */
+/**
+ * @typedef {{
+ *   changed: boolean,
+ *   hint: {task: number, version: number} | null,
+ *   pong: number | null,
+ *   agent: string | null,
+ * }} PeerEffect
+ */
+
+/** @returns {PeerEffect} */
+function none() {
+  return { changed: false, hint: null, pong: null, agent: null };
+}
+
+/**
+ * Apply one checked message from `peer` to `state`; returns what changed and what to do.
+ * @param {BoardState} state @param {string} peer @param {Message} message @param {number} now
+ * @returns {PeerEffect}
+ */
+export function applyPeerMessage(state, peer, message, now) {
+  const effect = none();
+  switch (message.type) {
+    case "hello":
+      effect.agent = message.agent;
+      break;
+    case "snapshot":
+      effect.changed = state.forgetPeer(peer);
+      for (const drag of message.drags) {
+        if (!state.isOnBoard(drag.task)) continue;
+        state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task) });
+        effect.changed = true;
+      }
+      break;
+    case "drag-start":
+      if (!state.isOnBoard(message.task)) break;
+      state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
+      effect.changed = true;
+      break;
+    case "drag-hover":
+      // Only a drag the sender started (drag-start or snapshot) follows its hovers.
+      effect.changed = state.hoverDrag(peer, message.task, message.over);
+      break;
+    case "drag-drop": {
+      const ended = state.endDrag(peer, message.task);
+      effect.changed = state.addOverlay(message.task, message.to, message.version, peer, now) || ended;
+      break;
+    }
+    case "drag-cancel": {
+      effect.changed = state.endDrag(peer, message.task);
+      const overlay = state.overlays.get(message.task);
+      if (overlay && overlay.by === peer) effect.changed = state.dropOverlay(message.task) || effect.changed;
+      break;
+    }
+    case "task-updated": {
+      // A hint: worth asking the board only if it names something newer than we hold.
+      const { id, version } = message.task;
+      if (!state.tasks.has(id) || version > state.version(id)) effect.hint = { task: id, version };
+      break;
+    }
+    case "bye":
+      // The sender's drags and drops end now; presence is signaling's business (peer-left).
+      effect.changed = state.forgetPeer(peer);
+      effect.changed = state.dropOverlaysBy(peer) || effect.changed;
+      break;
+    case "ping":
+      effect.pong = message.t;
+      break;
+    case "pong":
+      break;
+  }
+  return effect;
+}
