@@ -6,7 +6,7 @@ BOARD_PORT ?= 8000
 SIGNALING_PORT ?= 8080
 PYTEST_FLAGS ?=
 
-.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench bench-revisions clean
+.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench clean
 
 venv:
 	@tools/ensure_venv.sh requirements.txt
@@ -45,10 +45,6 @@ test: lint test-js test-python test-webrtc test-postgres
 
 bench: test-deps
 	$(MAKE) -C bench
-
-# Our server before and after the optimisations (earlier revisions beside this one); about an hour.
-bench-revisions: test-deps
-	$(MAKE) -C bench revisions
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,5 @@
-"""``python -m bench run`` measures; ``revisions`` measures ours before and after the
-optimisations; ``instructions`` counts instructions per relayed message under callgrind; ``p2p``
-times the peer-to-peer path; ``report`` writes docs."""
+"""``python -m bench run`` measures; ``instructions`` counts instructions per relayed message
+under callgrind; ``p2p`` times the peer-to-peer path; ``report`` writes docs."""
 
 from __future__ import annotations
 
@@ -21,11 +20,6 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--results", type=Path, default=RESULTS)
     run.add_argument("--servers", nargs="+", default=None, help="subset: ours y-webrtc peerjs")
     run.add_argument("--workloads", nargs="+", default=None, help="subset: idle relay storm fanout")
-    revisions = commands.add_parser(
-        "revisions", help="ours at earlier revisions and now, same generator, one sitting"
-    )
-    revisions.add_argument("--quick", action="store_true", help="tiny sizes, one run")
-    revisions.add_argument("--results", type=Path, default=None)
     instructions = commands.add_parser(
         "instructions", help="instructions per relayed message, each server under callgrind"
     )
@@ -48,13 +42,6 @@ def main(argv: list[str] | None = None) -> int:
                 workloads=tuple(args.workloads or plan.workloads),
             )
         run_all(plan, args.results)
-        return 0
-    if args.command == "revisions":
-        from bench.revisions import REVISIONS_RESULTS, run_revisions
-
-        run_revisions(
-            Plan.quick() if args.quick else Plan(), path=args.results or REVISIONS_RESULTS
-        )
         return 0
     if args.command == "instructions":
         from dataclasses import replace

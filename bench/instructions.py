@@ -33,7 +33,6 @@ from typing import Any, Final
 
 from bench import loadgen
 from bench.adapters import adapter_for
-from bench.revisions import export_signaling, ours_from
 from bench.run import RESULTS, machine_facts, run_generator, save, target_of
 from bench.servers import SERVER_NAMES, SERVERS_DIR, ServerProcess, start_server
 from bench.stats import median
@@ -41,9 +40,6 @@ from bench.stats import median
 INSTRUCTIONS_RESULTS: Final = RESULTS.with_name("instructions.json")
 DUMPS: Final = SERVERS_DIR / "callgrind"
 _TOTALS = re.compile(rb"^(?:totals|summary): (\d+)", re.MULTILINE)
-# Ours before the trims of its per-message path at low rates (the logging callback per loop turn,
-# a clock reading per message, the frame header built per message, ...).
-BEFORE_LOW_RATE_TRIMS: Final = "4e776d0"
 
 
 class CallgrindError(RuntimeError):
@@ -63,15 +59,10 @@ class InstructionPlan:
     runs: int = 5
     servers: tuple[str, ...] = SERVER_NAMES
     start_timeout: float = 180.0  # node under callgrind takes tens of seconds to listen
-    # Ours at earlier revisions too, after the three servers: a before and after of our own
-    # changes in one sitting, by the same count.
-    earlier: tuple[str, ...] = (BEFORE_LOW_RATE_TRIMS,)
 
     @classmethod
     def quick(cls) -> InstructionPlan:
-        return cls(
-            rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1, earlier=()
-        )
+        return cls(rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1)
 
 
 def valgrind_prefix(dumps: Path) -> tuple[str, ...]:
@@ -176,14 +167,6 @@ def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> lis
     return runs
 
 
-def measure_earlier(
-    commit: str, plan: InstructionPlan, dumps: Path = DUMPS
-) -> list[dict[str, Any]]:
-    """:func:`measure_server` for ours as it was at ``commit`` (its ``signaling/`` exported)."""
-    with ours_from(export_signaling(commit)):
-        return measure_server("ours", plan, dumps)
-
-
 def summary(runs: list[dict[str, Any]]) -> float:
     """Median instructions per message over the runs where every message arrived."""
     return median([r["instructions_per_message"] for r in runs if r.get("complete")])
@@ -192,8 +175,8 @@ def summary(runs: list[dict[str, Any]]) -> float:
 def _measured_or_error(
     label: str, measure: Callable[[], list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """The runs, or one entry naming the error (CallgrindError, a server that did not start, a
-    revision that cannot be exported): one server's failure must not lose the others'."""
+    """The runs, or one entry naming the error (CallgrindError, a server that did not start):
+    one server's failure must not lose the others'."""
     try:
         return measure()
     except (RuntimeError, OSError) as error:
@@ -223,13 +206,6 @@ def run_instructions(
         print(f"[bench] instructions: {name} under callgrind", flush=True)
         results["servers"][name] = _measured_or_error(
             name, partial(measure_server, name, plan, dumps)
-        )
-        save(results, path)
-    results["earlier"] = {}
-    for commit in plan.earlier:
-        print(f"[bench] instructions: ours@{commit} under callgrind", flush=True)
-        results["earlier"][commit] = _measured_or_error(
-            f"ours@{commit}", partial(measure_earlier, commit, plan, dumps)
         )
         save(results, path)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())

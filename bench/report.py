@@ -170,20 +170,9 @@ def write_report(results_path: Path) -> str:
     body += _fan_out_section(work.get("fanout", {}), summary)
     body += _cluster_section(work.get("cluster", {}).get("ours", []), work.get("relay", {}))
     body += _p2p_section(p2p)
-    body += _profile_section(results.get("profile"))
-    revisions_path = results_path.with_name("revisions.json")
-    if revisions_path.exists():
-        from bench.report_revisions import revisions_section
-
-        body += revisions_section(json.loads(revisions_path.read_text()))
-    held_writes = sorted(results_path.parent.glob("held-writes/*.json"))
-    if held_writes:
-        from bench.report_revisions import held_writes_section
-
-        body += held_writes_section([json.loads(path.read_text()) for path in held_writes])
     lines += ["## Summary: ours against the best peer server", ""]
     lines += _table(["figure", "ours", "best peer", "ratio ours / best", "target", "met?"], summary)
-    lines += _targets_text(summary, results.get("profile"))
+    lines += _targets_text(summary)
     lines += body
     DOC.write_text("\n".join(lines).rstrip() + "\n")
     return str(DOC)
@@ -999,46 +988,6 @@ def _p2p_section(p2p: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _profile_section(profile: dict[str, Any] | None) -> list[str]:
-    if not profile:
-        return []
-    lines = [
-        "## Where our server's time goes (py-spy)",
-        "",
-        "`py-spy record --native --rate 250` on our server's process during each load (time "
-        "asleep in `epoll` is not sampled, so percentages are of CPU time). *Category*: each "
-        "sample goes to the innermost frame that belongs to a known area (`bench/profile.py`), so "
-        "JSON encoding done for a log line counts as JSON, the log formatting around it as "
-        "logging. *Own*: the function on top of the stack (C functions included). *Inclusive*: "
-        "every function on the stack.",
-        "",
-    ]
-    for result in profile.values():
-        load = result.get("load", {})
-        lines += [f"### {result['description']} — {result['samples']} samples", ""]
-        if "steps" in load and load["steps"] and "p99_ms" in load["steps"][0]:
-            step = load["steps"][0]
-            lines += [
-                f"Load while profiling: {step['received']} messages, p50 {step['p50_ms']} ms, p99 "
-                f"{step['p99_ms']} ms, {step['server_cpu_us_per_msg']} µs/msg. py-spy `--native` "
-                "stops the process for every sample, so a profiled server falls behind at a rate "
-                "it sustains unprofiled: these latencies are py-spy's, the shares below are not.",
-                "",
-            ]
-        lines += _table(
-            ["category", "% of CPU samples"],
-            [[c["name"], f"{c['percent']}"] for c in result["categories"][:12]],
-        )
-        lines += _table(
-            ["own time (top of stack)", "%", "inclusive (on the stack)", "%"],
-            [
-                [o["name"], f"{o['percent']}", i["name"], f"{i['percent']}"]
-                for o, i in zip(result["own"][:12], result["inclusive"][:12], strict=False)
-            ],
-        )
-    return lines
-
-
 def _thin_margin(ratio: str, spread: float = 0.05) -> bool:
     """A ratio cell (``"0.97"``) within ``spread`` of 1: no better than a tie on this machine."""
     try:
@@ -1047,7 +996,7 @@ def _thin_margin(ratio: str, spread: float = 0.05) -> bool:
         return False
 
 
-def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> list[str]:
+def _targets_text(summary: list[list[str]]) -> list[str]:
     missed = [row for row in summary if row[5].startswith("no")]
     if not missed:
         if not any(row[5] == "yes" for row in summary):
@@ -1059,15 +1008,6 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
             lines += [f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})." for row in thin]
         return [*lines, ""]
     lines = ["### Targets not reached, and why", ""]
-    relay_top = ""
-    idle_top = ""
-    if profile:
-
-        def top(name: str) -> str:
-            cats = profile.get(name, {}).get("categories", [])[:4]
-            return ", ".join(f"{c['name']} {c['percent']} %" for c in cats)
-
-        relay_top, idle_top = top("relay"), top("idle")
     for row in missed:
         why = ""
         if "held" in row[0]:
@@ -1081,12 +1021,11 @@ def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> l
                 "ours and the best peer's overlap, and the count with the step's fixed work."
             )
         elif "relay" in row[0] or "relayed" in row[0]:
-            why = f"Under relay load our server's CPU goes to: {relay_top} (see the profile below)."
+            why = "Profile our server under the relay load to see where its CPU goes."
         elif "memory" in row[0] or "held" in row[0]:
             why = (
                 "Per idle connection we hold the uvloop transport, aiohttp's frame reader, our "
-                "connection, client and member objects and a rate-limit bucket; "
-                f"while connecting and holding, CPU goes to: {idle_top}."
+                "connection, client and member objects and a rate-limit bucket."
             )
         lines.append(f"- **{row[0]}**: {row[5]} (ours {row[1]}, best peer {row[2]}). {why}")
     lines.append("")

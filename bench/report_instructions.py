@@ -7,9 +7,8 @@ summary table: the CPU target judged by a count the host's speed does not move.
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Any
 
-from bench.instructions import BEFORE_LOW_RATE_TRIMS
 from bench.instructions import summary as median_per_message
 from bench.report import NA, PEERS, SERVERS, _fmt, _met, _ratio, _table
 from bench.stats import median
@@ -99,7 +98,6 @@ def instructions_section(data: dict[str, Any], summary: list[list[str]]) -> list
                 f"{overlap} (ours {ours_low:,}-{ours_high:,}, {peer} {peer_low:,}-{peer_high:,})."
             )
         lines += [text, ""]
-    lines += _earlier_lines(data.get("earlier", {}), per_message["ours"], whole_step["ours"])
     summary.append(
         [
             f"user-space instructions per relayed message, {low} → {high} msg/s (callgrind)",
@@ -125,74 +123,3 @@ def _whole_step_median(runs: list[dict[str, Any]]) -> float:
 def _whole_step_ratio(whole_step: dict[str, float]) -> str:
     ratio, _ = _ratio(whole_step["ours"], [whole_step[p] for p in PEERS], higher_is_better=False)
     return f"{_fmt(ratio, 2)} (whole step)"
-
-
-# What changed in ours after BEFORE_LOW_RATE_TRIMS, guided by callgrind profiles of the relay at
-# 100 and 250 msg/s (the difference of the two, per function) and a bytecode trace of one message.
-LOW_RATE_TRIMS: Final = [
-    "The log no longer schedules an end-of-turn callback for a line while a write is already "
-    "timed (at these rates each message is a loop turn of its own, and that callback was about "
-    "3,000 instructions of each); each `signal` line takes its own millisecond's stamp from a "
-    "table instead of a stamp per loop turn, and sprint ids are remembered as written instead of "
-    "searched with a regex per line (`signaling/logs.py`).",
-    "Rate buckets read the frame's arrival time, taken once per read, instead of a clock call "
-    "per message; routing inlined into the signal path; text frame headers below 1 KiB taken "
-    "from a table; the candidate type found with `str.partition` (`str.find`'s argument parsing "
-    "is slow in CPython 3.11) (`signaling/app.py`, `signaling/wire.py`, `signaling/protocol.py`).",
-    "Held writes (`6959794`, for high rates: see *Held writes*): at these rates a read holds one "
-    "frame and sends at once, so all they add here is a look at each read's first frame header "
-    "(`wire.holds_more_than_one_frame`), which costs about 3,300 instructions per message: ours "
-    "counted 57,462 at `48e3e64` and 60,750 after the change, in two sittings where ours at "
-    "`4e776d0` counted 72,307 and 72,114. We keep that price for the doubled relay rate.",
-]
-
-
-def _earlier_lines(
-    earlier: dict[str, list[dict[str, Any]]], now_per_message: float, now_whole_step: float
-) -> list[str]:
-    """Ours at earlier revisions, counted in the same sitting: the before and after of our own
-    changes to the per-message path."""
-    if not earlier:
-        return []
-    rows = []
-    for commit, runs in earlier.items():
-        errors = [run["error"] for run in runs if "error" in run]
-        if errors:
-            rows.append([f"`{commit}`", NA, errors[0], NA, NA])
-            continue
-        then = median_per_message(runs)
-        then_whole = _whole_step_median(runs)
-        rows.append(
-            [
-                f"`{commit}`",
-                _fmt(then, 0),
-                _fmt(then_whole, 0),
-                _fmt(now_per_message / then, 2),
-                _fmt(now_whole_step / then_whole, 2),
-            ]
-        )
-    return [
-        "Ours at earlier revisions, counted the same way in the same sitting (this checkout's "
-        "generator and plan, the revision's `signaling/`):",
-        "",
-        *_table(
-            [
-                "revision",
-                "instructions per message (median)",
-                "whole step (median)",
-                "now ÷ then, per message",
-                "now ÷ then, whole step",
-            ],
-            rows,
-        ),
-        *(
-            [
-                f"What changed after `{BEFORE_LOW_RATE_TRIMS}`:",
-                "",
-                *(f"- {item}" for item in LOW_RATE_TRIMS),
-                "",
-            ]
-            if BEFORE_LOW_RATE_TRIMS in earlier
-            else []
-        ),
-    ]

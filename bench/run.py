@@ -24,7 +24,7 @@ from typing import Any, Final
 import aiohttp
 import uvloop
 
-from bench import idle_shards, loadgen, procstat, profile
+from bench import idle_shards, loadgen, procstat
 from bench.adapters import Adapter, Target, adapter_for
 from bench.servers import (
     SECRET,
@@ -39,7 +39,6 @@ from bench.servers import (
 
 RESULTS: Final = Path(__file__).resolve().parent / "results" / "results.json"
 RUN_TIMEOUT: Final = 240.0
-PROFILES: Final = SERVERS_DIR / "profiles"  # py-spy's raw stacks (ignored by git, like .servers)
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,6 @@ class Plan:
     # 2,000 events of 50 deliveries: a second or more per run, so the CPU figures (read in 10 ms
     # clock ticks from /proc) are good to about 1 %; 200 events lasted 0.1 s here.
     fan_out_events: int = 2000
-    profile_seconds: float = 20.0
-    profile_relay_rate: float = 4000.0
     servers: tuple[str, ...] = SERVER_NAMES
     workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster", "idle-shared")
     cluster_instances: int = 2
@@ -110,7 +107,6 @@ class Plan:
             storm_sizes=(2, 10),
             storm_peers=100,
             fan_out_events=20,
-            profile_seconds=3.0,
             shared_idle_level=400,
         )
 
@@ -294,49 +290,6 @@ def target_of(server: ServerProcess) -> Target:
     return Target(server.name, server.ws_url, server.http_url, SECRET)
 
 
-def profile_ours(plan: Plan, levels: tuple[int, ...]) -> dict[str, Any]:
-    """py-spy on our server under the directed-relay load and under the idle-connection load."""
-    PROFILES.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {}
-    cases: dict[str, tuple[str, Workload]] = {
-        "relay": (
-            f"directed relay at {plan.profile_relay_rate:g} msg/s, {plan.relay_rooms} rooms",
-            lambda a, pid: loadgen.directed_relay(
-                a,
-                pid,
-                rooms=plan.relay_rooms,
-                rates=(plan.profile_relay_rate,),
-                step_seconds=plan.profile_seconds,
-            ),
-        ),
-        "idle": (
-            f"idle connections: connecting {levels[-1]} and holding them (heartbeats on)",
-            lambda a, pid: loadgen.idle_connections(
-                a, pid, (levels[-1],), hold_seconds=plan.profile_seconds
-            ),
-        ),
-    }
-    for name, (description, workload) in cases.items():
-        raw = PROFILES / f"profile-{name}.raw.txt"
-        with start_server("ours") as server:
-            recorder = profile.start_recording(server.pid, plan.profile_seconds + 30, raw)
-            try:
-                load = run_generator(
-                    asyncio.wait_for(
-                        workload(adapter_for(target_of(server)), server.pid), RUN_TIMEOUT
-                    )
-                )
-            finally:
-                recorder.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
-                try:
-                    recorder.wait(30)
-                except subprocess.TimeoutExpired:
-                    recorder.kill()
-        text = raw.read_text() if raw.exists() else ""
-        results[name] = {"description": description, **profile.summarise(text), "load": load}
-    return results
-
-
 def save(results: dict[str, Any], path: Path = RESULTS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
@@ -378,9 +331,6 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
                         print(f"[bench]   failed: {result['error']}", file=sys.stderr, flush=True)
                     results["workloads"].setdefault(label, {}).setdefault(server, []).append(result)
                     save(results, path)
-    if "ours" in plan.servers:
-        print("[bench] profiling ours with py-spy", flush=True)
-        results["profile"] = profile_ours(plan, levels)
     results["load_average_end"] = [round(x, 2) for x in procstat.load_average()]
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     save(results, path)

@@ -28,9 +28,6 @@ SERVERS_DIR: Final = BENCH_DIR / ".servers"
 LOG_DIR: Final = SERVERS_DIR / "logs"
 SECRET: Final = "bench-secret-" + "b" * 32
 SERVER_NAMES: Final = ("ours", "y-webrtc", "peerjs")
-# Where ``ours`` runs from: this checkout, or a tree holding another revision's ``signaling/``
-# (bench/revisions.py measures earlier revisions with today's generator).
-OURS_TREE_ENV: Final = "WATERCOOLER_BENCH_OURS_TREE"
 
 # Our server's limits for the benchmark: nothing may throttle the load (documented in the report).
 OUR_FLAGS: Final = (
@@ -67,11 +64,6 @@ def pin_generator() -> list[int]:
     if core is not None:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)) - {int(core)})
     return sorted(os.sched_getaffinity(0))
-
-
-def ours_tree() -> Path:
-    """The source tree ``python -m signaling`` runs from (its working directory)."""
-    return Path(os.environ.get(OURS_TREE_ENV) or ROOT)
 
 
 def command_for(name: str, port: int) -> tuple[list[str], dict[str, str]]:
@@ -166,7 +158,7 @@ def start_server(
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
-            cwd=ours_tree() if name == "ours" else ROOT,
+            cwd=ROOT,
             env={**os.environ, **extra_env},
             stdout=log,
             stderr=subprocess.STDOUT,

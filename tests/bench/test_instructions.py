@@ -7,8 +7,6 @@ more), that every message arrives, and that the per-message figure is a plausibl
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from bench.instructions import (
     measure_server,
     per_message,
     read_total,
-    run_instructions,
 )
 from bench.report_instructions import instructions_section
 
@@ -66,13 +63,10 @@ def _run(per_msg: int, whole: int, complete: bool = True) -> dict[str, Any]:
 
 def _section(
     servers: dict[str, list[dict[str, Any]]],
-    earlier: dict[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[str, list[list[str]]]:
     """The section's text and its summary rows for these runs, under a fixed plan."""
     plan = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
     data = {"plan": {**plan, "runs": 3}, "machine": {"valgrind": "3.19"}, "servers": servers}
-    if earlier is not None:
-        data["earlier"] = earlier
     summary: list[list[str]] = []
     return "\n".join(instructions_section(data, summary)), summary
 
@@ -106,33 +100,3 @@ def test_when_ours_costs_more_the_report_says_by_how_much_and_whether_runs_overl
         "60,000-64,000)." in text
     )
     assert summary[0][-1] == "no (15% over)"
-
-
-def test_ours_at_an_earlier_revision_is_shown_with_now_divided_by_then() -> None:
-    text, summary = _section(
-        {
-            "ours": [_run(56_000, 63_000), _run(58_000, 65_000)],
-            "y-webrtc": [_run(65_000, 76_000)],
-            "peerjs": [_run(68_000, 88_000)],
-        },
-        earlier={
-            "4e776d0": [_run(70_000, 80_000), _run(72_000, 76_000), _run(1, 1, complete=False)],
-            "0000000": [{"error": "RevisionError: revision '0000000' is not in this repository"}],
-        },
-    )
-    assert "| `4e776d0` | 71,000 | 78,000 | 0.80 | 0.82 |" in text
-    assert "| `0000000` | n/a | RevisionError: revision '0000000' is not in this repository |" in (
-        text
-    )
-    assert "What changed after `4e776d0`:" in text
-    assert len(summary) == 1  # the earlier revisions are not a target
-
-
-def test_an_earlier_revision_that_cannot_be_exported_is_recorded_not_fatal(
-    tmp_path: Path,
-) -> None:
-    plan = replace(InstructionPlan.quick(), servers=(), earlier=("0000000",))
-    results = run_instructions(plan, path=tmp_path / "instructions.json", dumps=tmp_path)
-    (entry,) = results["earlier"]["0000000"]
-    assert entry["error"].startswith("RevisionError: revision '0000000' is not in this repository")
-    assert json.loads((tmp_path / "instructions.json").read_text())["earlier"] == results["earlier"]

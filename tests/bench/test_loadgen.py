@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import idle_shards, loadgen, procstat, profile
+from bench import idle_shards, loadgen, procstat
 from bench.adapters import Adapter, OursAdapter, Target
 from signaling.app import create_app
 from signaling.config import Settings
@@ -88,20 +88,6 @@ async def test_room_fan_out_names_the_server_when_an_event_cannot_be_sent(ours: 
     with pytest.raises(RuntimeError, match="ours: sending an event failed") as caught:
         await loadgen.room_fan_out(ours, os.getpid(), room_size=3, events=4, window=2, timeout=30)
     assert "hook refused: 401" in str(caught.value.__cause__)
-
-
-def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> None:
-    collapsed = "\n".join(
-        [
-            "run (asyncio/base_events.py:1);log_event (signaling/logs.py:3);"
-            "dumps (json/encoder.py:9) 3",
-            "run (asyncio/base_events.py:1);_on_text (signaling/app.py:7) 1",
-        ]
-    )
-    summary = profile.summarise(collapsed)
-    assert summary["samples"] == 4
-    assert summary["categories"][0] == {"name": "JSON encode", "percent": 75.0}
-    assert summary["own"][0]["name"] == "dumps (json/encoder.py)"
 
 
 async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from bench.report import _fan_out_section, _spread_text, _writes_rows, relay_medians
-from bench.report_revisions import held_writes_section
 
 
 def _runs(*cpu_per_step: dict[float, float]) -> list[dict[str, Any]]:
@@ -70,29 +69,6 @@ def test_write_calls_per_message_are_tabled_at_the_given_rates_when_measured() -
     ]
     old = {s: relay_medians([{"steps": [_relay_step(1000, None)]}]) for s in medians}
     assert _writes_rows(old, [1000.0]) == []
-
-
-def _sitting(started: str, after: bool, best: list[int]) -> dict[str, Any]:
-    return {
-        "started": f"2026-11-22 {started}:00 UTC",
-        "finished": f"2026-11-22 {started}:59 UTC",
-        "machine": {"revision": "fc2a78d", "signaling_changes_uncommitted": after},
-        "workloads": {"relay": {"ours": [{"max_sustained_per_s": b, "steps": []} for b in best]}},
-    }
-
-
-def test_held_writes_sittings_are_tabled_in_order_with_their_medians() -> None:
-    section = "\n".join(
-        held_writes_section(
-            [
-                _sitting("23:44", True, [40000, 40000, 36000]),
-                _sitting("23:48", False, [28000, 20000, 24000]),
-            ]
-        )
-    )
-    assert "| 1 | 23:44-23:44 | after | 40,000, 40,000, 36,000 | 40,000 |" in section
-    assert "| 2 | 23:48-23:48 | before | 28,000, 20,000, 24,000 | 24,000 |" in section
-    assert "Measured on 2026-11-22" in section
 
 
 def _fan_run(rate: float, window: int = 8) -> dict[str, Any]:
