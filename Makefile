@@ -6,7 +6,7 @@ BOARD_PORT ?= 8000
 SIGNALING_PORT ?= 8080
 PYTEST_FLAGS ?=
 
-.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench clean
+.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench bench-instructions clean
 
 venv:
 	@tools/ensure_venv.sh requirements.txt
@@ -45,6 +45,11 @@ test: lint test-js test-python test-webrtc test-postgres
 
 bench: test-deps
 	$(MAKE) -C bench
+
+# Optional: instructions per relayed message under valgrind's callgrind (needs valgrind; about 10
+# minutes); the report after it gains that section.
+bench-instructions: test-deps
+	$(MAKE) -C bench instructions report
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,21 +1,16 @@
-"""``python -m bench instructions``: our server under real callgrind, and the report's reading.
+"""``python -m bench instructions``: reading callgrind's dumps and the report's reading.
 
-The measurement test runs ours under valgrind for a few seconds at tiny rates; what is checked is
-that the counters are zeroed and dumped around each step (a step at three times the rate costs
-more), that every message arrives, and that the per-message figure is a plausible count.
+Nothing here runs valgrind (``make bench-instructions`` does, and ``make test`` must not need it).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.instructions import (
     CallgrindError,
-    InstructionPlan,
-    measure_server,
     per_message,
     read_total,
 )
@@ -34,21 +29,6 @@ def test_no_per_message_figure_when_the_higher_rate_delivered_no_more() -> None:
     assert per_message(low, {"received": 300.0, "instructions": 15e6}) == 50_000
     with pytest.raises(CallgrindError, match="delivered no more messages"):
         per_message(low, {"received": 100.0, "instructions": 6e6})
-
-
-def test_ours_under_callgrind_costs_more_at_the_higher_rate(tmp_path: Path) -> None:
-    plan = InstructionPlan.quick()  # 20 and 60 msg/s, 2 s steps, one run
-    (run,) = measure_server("ours", plan, dumps=tmp_path)
-    assert run["complete"], run
-    low, high = run["low"], run["high"]
-    assert (low["sent"], high["sent"]) == (low["received"], high["received"])
-    assert high["received"] > 2 * low["received"]
-    # zeroed before each step: the second step's count is not the first's plus more
-    assert low["instructions"] < high["instructions"] < 5 * low["instructions"]
-    # a relayed message is thousands of instructions of Python, not millions
-    assert 5_000 < run["instructions_per_message"] < 1_000_000
-    leftovers = list((tmp_path / "ours").iterdir())
-    assert leftovers == [], "dumps are read and removed"
 
 
 def _run(per_msg: int, whole: int, complete: bool = True) -> dict[str, Any]:
