@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p2p.add_argument("--results", type=Path, default=RESULTS.with_name("p2p.json"))
     report = commands.add_parser("report", help="write docs/benchmarks.md and plots from results")
     report.add_argument("--results", type=Path, default=RESULTS)
+    report.add_argument("--doc", type=Path, default=None, help="default docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.command == "run":
         from bench.run import Plan, run_all
@@ -55,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
         run_p2p(args.results, quick=args.quick)
     else:
-        from bench.report import write_report
+        from bench.report import DOC, write_report
 
-        print(write_report(args.results))
+        print(write_report(args.results, args.doc or DOC))
     return 0
 
 
