@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,18 +27,20 @@ class ReceivedHook:
 
 
 class HookReceiver:
-    """Listens on 127.0.0.1 (a free port); answers 202 after ``delay`` seconds."""
+    """Listens on 127.0.0.1 (a free port) and answers 202; with ``hold``, only once it is set (a
+    signaling that is slow to answer, for as long as the test wants; bounded at 30 s)."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, hold: threading.Event | None = None) -> None:
         self.received: list[ReceivedHook] = []
-        self.delay = delay
+        self.hold = hold
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
-                time.sleep(receiver.delay)
+                if receiver.hold is not None:
+                    receiver.hold.wait(30)
                 receiver.received.append(ReceivedHook(self.path, dict(self.headers), body))
                 self.send_response(202)
                 self.send_header("Content-Type", "application/json")
