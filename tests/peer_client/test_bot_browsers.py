@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from peer_client.board_api import BoardClient
 from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
-from tests.peer_client.test_bot_live import Bot
+from tests.support.bot import Bot
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.webrtc
