@@ -519,6 +519,8 @@ def instructions_section(report: Report, data: dict[str, Any] | None) -> list[st
         )
         rows.append([s, fmt(per_message[s], 0), errors[0] if errors else each, fmt(whole[s], 0)])
     baseline = f" (ours-before: `{data['baseline']}`)" if data.get("baseline") else ""
+    if data.get("baseline") != report.baseline:  # the summary's ours-before is another revision
+        per_message.pop(BASELINE, None)
     report.compare(
         f"user-space instructions per relayed message, {low} → {high} msg/s (callgrind)",
         per_message,

@@ -82,3 +82,13 @@ def test_ours_before_is_counted_beside_the_others_and_named() -> None:
     )
     assert "(ours-before: `4e776d0`)" in text
     assert text.index("| ours | 60,000 |") < text.index("| ours-before | 72,000 |")
+
+
+def test_the_summary_sets_ours_before_beside_ours_only_when_it_is_the_same_revision() -> None:
+    runs = {"ours": [_run(60_000, 66_000)], "ours-before": [_run(72_000, 78_000)]}
+    for counted, column in (("4e776d0", ["72,000", "0.83"]), ("1234567", ["n/a", "n/a"])):
+        plan = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
+        data = {"plan": {**plan, "runs": 1}, "machine": {}, "servers": runs, "baseline": counted}
+        report = Report({"workloads": {}}, plots=Path("unused"), baseline="4e776d0")
+        instructions_section(report, data)
+        assert report.rows[0][6:] == column
