@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 BOARD_PORT ?= 8000
 SIGNALING_PORT ?= 8080
 PYTEST_FLAGS ?=
+BASELINE ?=
 
-.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench bench-revisions clean
+.PHONY: run test lint venv venv-dev test-deps test-js test-python test-webrtc test-postgres bench bench-instructions clean
 
 venv:
 	@tools/ensure_venv.sh requirements.txt
@@ -43,12 +44,15 @@ test-postgres: test-deps
 
 test: lint test-js test-python test-webrtc test-postgres
 
+# The benchmarks (most of an hour; not part of `make test`); BASELINE=<git revision> also runs our
+# server as it was then, as "ours-before" in the same runs. Regenerates docs/benchmarks.md.
 bench: test-deps
-	$(MAKE) -C bench
+	$(MAKE) -C bench BASELINE=$(BASELINE)
 
-# Our server before and after the optimisations (earlier revisions beside this one); about an hour.
-bench-revisions: test-deps
-	$(MAKE) -C bench revisions
+# Optional: instructions per relayed message under valgrind's callgrind (needs valgrind; about 10
+# minutes); the report after it gains that section.
+bench-instructions: test-deps
+	$(MAKE) -C bench instructions report BASELINE=$(BASELINE)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -9,7 +9,6 @@ written once:
 - ``direct`` builds one frame addressed to one other peer: our ``signal``, a PeerJS ``CANDIDATE``
   to a peer id, a y-webrtc ``publish`` to the other peer's own inbox topic (the best case for
   y-webrtc: a real client publishes to the whole room topic and every member gets a copy);
-- ``payload`` pulls the benchmark payload out of a received frame (None for anything else);
 - ``fan_out`` sends one event to every peer of a room: our hook ``POST /hooks/board``, a y-webrtc
   ``publish`` to the room topic, and for PeerJS (which has no rooms) one addressed message per peer.
 """
@@ -26,6 +25,7 @@ from typing import Any, Final
 import aiohttp
 
 from bench import wsclient
+from bench.servers import BASELINE
 from signaling.tickets import mint_hook_token, mint_ticket
 
 CONNECT_TIMEOUT: Final = 30.0
@@ -98,13 +98,16 @@ async def _receive_until(ws: wsclient.ClientSocket, wanted: str, key: str) -> An
 class Adapter:
     """Base class: the shape every adapter has."""
 
-    name = "?"
     fan_out_emulated = False
     # A frame the client must send now and then to stay connected (None: the server pings).
     keepalive: str | None = None
 
     def __init__(self, target: Target) -> None:
         self.target = target
+
+    @property
+    def name(self) -> str:
+        return self.target.name
 
     def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
         """Do untimed per-peer work (minting tickets) for ``(room, index)`` before a timed phase."""
@@ -124,9 +127,6 @@ class Adapter:
             raise ValueError(f"{self.name}: direct() did not embed the payload as compact JSON")
         return prefix, suffix
 
-    def payload(self, text: str) -> dict[str, Any] | None:
-        raise NotImplementedError
-
     async def fan_out(
         self,
         session: aiohttp.ClientSession,
@@ -139,8 +139,6 @@ class Adapter:
 
 class OursAdapter(Adapter):
     """Our signaling server: ``join`` with a ticket, ``signal`` to a peer id, hooks for events."""
-
-    name = "ours"
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
@@ -171,15 +169,6 @@ class OursAdapter(Adapter):
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
         return dumps({"type": "signal", "to": to.address, "data": payload})
 
-    def payload(self, text: str) -> dict[str, Any] | None:
-        message = json.loads(text)
-        kind = message.get("type")
-        if kind == "signal":
-            return message["data"]
-        if kind == "event":
-            return message["event"]
-        return None
-
     async def fan_out(
         self,
         session: aiohttp.ClientSession,
@@ -201,8 +190,6 @@ class OursAdapter(Adapter):
 class YWebrtcAdapter(Adapter):
     """y-webrtc's server: ``subscribe`` to topics, ``publish`` to a topic."""
 
-    name = "y-webrtc"
-
     @staticmethod
     def _inbox(room: str, index: int) -> str:
         return f"{room}/peer{index}"
@@ -223,11 +210,6 @@ class YWebrtcAdapter(Adapter):
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
         return dumps({"type": "publish", "topic": to.address, "data": payload})
 
-    def payload(self, text: str) -> dict[str, Any] | None:
-        message = json.loads(text)
-        data = message.get("data") if message.get("type") == "publish" else None
-        return data if isinstance(data, dict) and "t" in data else None
-
     async def fan_out(
         self,
         session: aiohttp.ClientSession,
@@ -241,7 +223,6 @@ class YWebrtcAdapter(Adapter):
 class PeerjsAdapter(Adapter):
     """The PeerJS server: connect with ``?key&id&token``, ``{type,dst,payload}`` to a peer id."""
 
-    name = "peerjs"
     fan_out_emulated = True
     # PeerJS clients send HEARTBEAT every 5 s; the server drops a client silent for 60 s.
     keepalive = '{"type":"HEARTBEAT"}'
@@ -257,11 +238,6 @@ class PeerjsAdapter(Adapter):
     def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
         return dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
 
-    def payload(self, text: str) -> dict[str, Any] | None:
-        message = json.loads(text)
-        payload = message.get("payload")
-        return payload if isinstance(payload, dict) and "t" in payload else None
-
     async def fan_out(
         self,
         session: aiohttp.ClientSession,
@@ -276,6 +252,7 @@ class PeerjsAdapter(Adapter):
 
 ADAPTERS: Final[dict[str, type[Adapter]]] = {
     "ours": OursAdapter,
+    BASELINE: OursAdapter,  # ours at the baseline revision speaks the same protocol
     "y-webrtc": YWebrtcAdapter,
     "peerjs": PeerjsAdapter,
 }

@@ -1,22 +1,17 @@
 """Instructions per relayed message, counted by callgrind: a figure the host's speed cannot move.
 
-CPU time per message swings with this shared host's speed (by up to 2x within one session), which
-hides differences of 5-20 % between servers at low rates, where each message is a wake-up of its
-own. valgrind's callgrind counts the user-space instructions a process executes, the same count for
-the same work whatever else the machine is doing. ``python -m bench instructions`` runs each
-server under callgrind and relays at two low rates for the same time, zeroing the counters before
-each step and dumping them after it. Then
+CPU time per message swings with this shared host's speed, which hides differences of 5-20 %
+between servers at low rates, where each message is a wake-up of its own. valgrind's callgrind
+counts the user-space instructions a process executes: the same count for the same work whatever
+else the machine does. Each server runs under callgrind and relays at two low rates for the same
+time, its counters zeroed before each step and dumped after it; then
 
     instructions per message = (count at the higher rate - count at the lower)
                                / (messages delivered at the higher rate - at the lower)
 
-is what one more relayed message costs: the step's fixed work (the peers' joins and leaves, timers,
-heartbeats) is the same at both rates and cancels out. The step's whole count divided by its
-messages, fixed work included, is recorded too.
-
-What is not counted: the kernel's work (every server makes one ``read`` and one ``write`` system
-call per message at these rates, measured with ``strace -c``), and time lost to cache misses. The
-rates are low because a server under callgrind runs about 50 times slower.
+is what one more relayed message costs (the step's fixed work, joins, timers and heartbeats,
+cancels out). Not counted: the kernel's work and time lost to cache misses. Optional
+(``make bench-instructions``): needs valgrind, which nothing else needs.
 """
 
 from __future__ import annotations
@@ -25,25 +20,28 @@ import re
 import resource
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+import uvloop
+
 from bench import loadgen
-from bench.adapters import adapter_for
-from bench.revisions import export_signaling, ours_from
-from bench.run import RESULTS, machine_facts, run_generator, save, target_of
-from bench.servers import SERVER_NAMES, SERVERS_DIR, ServerProcess, start_server
+from bench.adapters import Target, adapter_for
+from bench.run import machine_facts, save
+from bench.servers import (
+    BASELINE,
+    SECRET,
+    SERVER_NAMES,
+    SERVERS_DIR,
+    ServerProcess,
+    export_baseline,
+    start_server,
+)
 from bench.stats import median
 
-INSTRUCTIONS_RESULTS: Final = RESULTS.with_name("instructions.json")
 DUMPS: Final = SERVERS_DIR / "callgrind"
 _TOTALS = re.compile(rb"^(?:totals|summary): (\d+)", re.MULTILINE)
-# Ours before the trims of its per-message path at low rates (the logging callback per loop turn,
-# a clock reading per message, the frame header built per message, ...).
-BEFORE_LOW_RATE_TRIMS: Final = "4e776d0"
 
 
 class CallgrindError(RuntimeError):
@@ -57,26 +55,16 @@ class InstructionPlan:
     rates: tuple[float, float] = (100.0, 250.0)
     step_seconds: float = 15.0
     rooms: int = 10
-    # The node servers' JIT settles first (after 20 s their whole-step counts still fell from run
-    # to run), and every server's caches.
+    # The node servers' JIT settles first (after 20 s their counts still fell from run to run).
     warm_up_seconds: float = 60.0
     runs: int = 5
     servers: tuple[str, ...] = SERVER_NAMES
+    baseline: str | None = None
     start_timeout: float = 180.0  # node under callgrind takes tens of seconds to listen
-    # Ours at earlier revisions too, after the three servers: a before and after of our own
-    # changes in one sitting, by the same count.
-    earlier: tuple[str, ...] = (BEFORE_LOW_RATE_TRIMS,)
 
     @classmethod
     def quick(cls) -> InstructionPlan:
-        return cls(
-            rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1, earlier=()
-        )
-
-
-def valgrind_prefix(dumps: Path) -> tuple[str, ...]:
-    """The command prefix that runs a server under callgrind, its dumps in ``dumps``."""
-    return ("valgrind", "--tool=callgrind", f"--callgrind-out-file={dumps}/callgrind.out.%p")
+        return cls(rates=(20.0, 60.0), step_seconds=2.0, rooms=2, warm_up_seconds=1.0, runs=1)
 
 
 def read_total(dump: bytes) -> int:
@@ -98,10 +86,14 @@ def per_message(low: dict[str, float], high: dict[str, float]) -> float:
     return (high["instructions"] - low["instructions"]) / extra
 
 
-def _callgrind_control(option: str, pid: int) -> None:
-    done = subprocess.run(
-        ["callgrind_control", option, str(pid)], capture_output=True, text=True, timeout=120
-    )
+def summary(runs: list[dict[str, Any]]) -> float:
+    """Median instructions per message over the runs where every message arrived."""
+    return median([r["instructions_per_message"] for r in runs if r.get("complete")])
+
+
+def _control(option: str, pid: int) -> None:
+    command = ["callgrind_control", option, str(pid)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise CallgrindError(f"callgrind_control {option} {pid} failed: {done.stdout}{done.stderr}")
 
@@ -109,41 +101,38 @@ def _callgrind_control(option: str, pid: int) -> None:
 def _dump(pid: int, dumps: Path, timeout: float = 120.0) -> int:
     """Ask callgrind for a dump of the counts since the last zero and read its total."""
     before = set(dumps.iterdir())
-    _callgrind_control("--dump", pid)
+    _control("--dump", pid)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in set(dumps.iterdir()) - before:
             data = path.read_bytes()
             if _TOTALS.search(data):
-                path.unlink()  # a dump is about 1 MB per server; only its total is kept
+                path.unlink()  # about 1 MB per dump; only its total is kept
                 return read_total(data)
         time.sleep(0.2)
     raise CallgrindError(f"no callgrind dump from process {pid} in {dumps} within {timeout} s")
 
 
-def _relay(
-    server: ServerProcess, plan: InstructionPlan, rate: float, seconds: float
-) -> dict[str, Any]:
-    """One relay step against ``server`` (slow under callgrind: every message may arrive)."""
-    return run_generator(
-        loadgen.directed_relay(
-            adapter_for(target_of(server)),
-            server.pid,
-            rooms=plan.rooms,
-            rates=[rate],
-            step_seconds=seconds,
-            drain_seconds=10.0,
-            stop_after_failures=9,
-        )
+def _relay(server: ServerProcess, plan: InstructionPlan, rate: float, seconds: float) -> Any:
+    """One relay step (slow under callgrind: every message may arrive)."""
+    adapter = adapter_for(Target(server.name, server.ws_url, server.http_url, SECRET))
+    relay = loadgen.directed_relay(
+        adapter,
+        server.pid,
+        rooms=plan.rooms,
+        rates=[rate],
+        step_seconds=seconds,
+        drain_seconds=10.0,
+        stop_after_failures=9,
     )
+    return uvloop.run(relay)["steps"][0]
 
 
 def _step(server: ServerProcess, plan: InstructionPlan, rate: float, dumps: Path) -> dict[str, Any]:
     """One relay step bracketed by a zero and a dump of the server's counters."""
-    _callgrind_control("--zero", server.pid)
-    result = _relay(server, plan, rate, plan.step_seconds)
+    _control("--zero", server.pid)
+    step = _relay(server, plan, rate, plan.step_seconds)
     instructions = _dump(server.pid, dumps)
-    step = result["steps"][0]
     return {
         "rate": rate,
         "sent": step["sent"],
@@ -157,80 +146,44 @@ def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> lis
     """``plan.runs`` runs on one server process under callgrind, each a step at both rates."""
     dumps = dumps / name
     dumps.mkdir(parents=True, exist_ok=True)
+    valgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={dumps}/callgrind.out.%p")
     runs: list[dict[str, Any]] = []
-    with start_server(name, prefix=valgrind_prefix(dumps), timeout=plan.start_timeout) as server:
+    with start_server(name, prefix=valgrind, timeout=plan.start_timeout) as server:
         _relay(server, plan, plan.rates[1], plan.warm_up_seconds)  # JIT and caches settle
         for _ in range(plan.runs):
             low, high = (_step(server, plan, rate, dumps) for rate in plan.rates)
             complete = all(s["received"] == s["sent"] for s in (low, high))
-            runs.append(
-                {
-                    "low": low,
-                    "high": high,
-                    "complete": complete,
-                    "instructions_per_message": round(per_message(low, high)),
-                }
-            )
+            per = round(per_message(low, high))
+            runs.append({"low": low, "high": high, "complete": complete})
+            runs[-1]["instructions_per_message"] = per
     for leftover in dumps.glob(f"callgrind.out.{server.pid}*"):  # the dump made at exit
         leftover.unlink()
     return runs
 
 
-def measure_earlier(
-    commit: str, plan: InstructionPlan, dumps: Path = DUMPS
-) -> list[dict[str, Any]]:
-    """:func:`measure_server` for ours as it was at ``commit`` (its ``signaling/`` exported)."""
-    with ours_from(export_signaling(commit)):
-        return measure_server("ours", plan, dumps)
-
-
-def summary(runs: list[dict[str, Any]]) -> float:
-    """Median instructions per message over the runs where every message arrived."""
-    return median([r["instructions_per_message"] for r in runs if r.get("complete")])
-
-
-def _measured_or_error(
-    label: str, measure: Callable[[], list[dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    """The runs, or one entry naming the error (CallgrindError, a server that did not start, a
-    revision that cannot be exported): one server's failure must not lose the others'."""
-    try:
-        return measure()
-    except (RuntimeError, OSError) as error:
-        print(f"[bench] instructions: {label} failed: {error}", flush=True)
-        return [{"error": f"{type(error).__name__}: {error}"}]
-
-
-def valgrind_version() -> str:
-    done = subprocess.run(["valgrind", "--version"], capture_output=True, text=True)
-    return done.stdout.strip() or "?"
-
-
-def run_instructions(
-    plan: InstructionPlan, path: Path = INSTRUCTIONS_RESULTS, dumps: Path = DUMPS
-) -> dict[str, Any]:
+def run_instructions(plan: InstructionPlan, path: Path, dumps: Path = DUMPS) -> dict[str, Any]:
     """Measure every server in ``plan`` and write the results JSON (saved after each server)."""
+    valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout
     results: dict[str, Any] = {
         "plan": asdict(plan),
         "machine": {
             **machine_facts(resource.getrlimit(resource.RLIMIT_NOFILE)[0]),
-            "valgrind": valgrind_version(),
+            "valgrind": valgrind.strip() or "?",
         },
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "servers": {},
     }
-    for name in plan.servers:
+    servers = plan.servers
+    if plan.baseline:
+        results["baseline"] = export_baseline(plan.baseline)
+        servers = (*servers, BASELINE)
+    for name in servers:
         print(f"[bench] instructions: {name} under callgrind", flush=True)
-        results["servers"][name] = _measured_or_error(
-            name, partial(measure_server, name, plan, dumps)
-        )
-        save(results, path)
-    results["earlier"] = {}
-    for commit in plan.earlier:
-        print(f"[bench] instructions: ours@{commit} under callgrind", flush=True)
-        results["earlier"][commit] = _measured_or_error(
-            f"ours@{commit}", partial(measure_earlier, commit, plan, dumps)
-        )
+        try:
+            results["servers"][name] = measure_server(name, plan, dumps)
+        except (RuntimeError, OSError) as error:  # one server's failure must not lose the others'
+            print(f"[bench] instructions: {name} failed: {error}", flush=True)
+            results["servers"][name] = [{"error": f"{type(error).__name__}: {error}"}]
         save(results, path)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     save(results, path)

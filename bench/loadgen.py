@@ -13,7 +13,6 @@ results JSON. All traffic goes to the adapter's target, which is on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -51,14 +50,13 @@ class Inbox:
 _STAMP = re.compile(rb'"n":(\d+),"t":(\d+)(?:,"s":(\d+))?\}')
 
 
-def _reader(adapter: Adapter, inbox: Inbox) -> Callable[[bytes], None]:
+def reader(inbox: Inbox) -> Callable[[bytes], None]:
     """The callback a peer's socket hands each text message to: records benchmark payloads.
 
     The sequence, send time and step are read with one regular expression from the message's bytes
-    (parsing the whole JSON cost the generator more than the servers spend per message); anything
-    else that mentions ``"t":`` is parsed with the adapter, to be sure no payload is missed.
+    (parsing the whole JSON cost the generator more than the servers spend per message); every
+    server relays the payload as compact JSON with its keys in order (tests/bench checks each).
     """
-    payload_of = adapter.payload
     latencies = inbox.latencies
     deliveries = inbox.deliveries
     find_stamp = _STAMP.search
@@ -66,14 +64,10 @@ def _reader(adapter: Adapter, inbox: Inbox) -> Callable[[bytes], None]:
     def received(data: bytes) -> None:
         now = time.perf_counter_ns()
         stamp = find_stamp(data)
-        if stamp is not None:
-            number, sent, step = int(stamp[1]), int(stamp[2]), int(stamp[3] or 0)
-        else:
-            payload = payload_of(data.decode()) if b'"t":' in data else None
-            if payload is None or "t" not in payload:
-                inbox.control += 1
-                return
-            number, sent, step = payload.get("n", 0), payload["t"], payload.get("s", 0)
+        if stamp is None:
+            inbox.control += 1
+            return
+        number, sent, step = int(stamp[1]), int(stamp[2]), int(stamp[3] or 0)
         latency_ms = (now - sent) / 1e6
         if step in latencies:
             latencies[step].append(latency_ms)
@@ -99,7 +93,7 @@ class Crowd:
         self.peers: list[Peer] = []
         self.inbox = Inbox()
         self.failures: list[str] = []
-        self._received = _reader(adapter, self.inbox)
+        self._received = reader(self.inbox)
 
     async def open(
         self, specs: Sequence[tuple[str, int]], concurrency: int = CONNECT_CONCURRENCY
@@ -395,44 +389,42 @@ async def room_fan_out(
     sender_spec = [("fan-sender", room_size)]
     adapter.prepare(members_specs + sender_spec)
     completions: list[float] = []
-    sending: set[asyncio.Task[None]] = set()
+    complete: dict[int, asyncio.Event] = {}
     failures: list[BaseException] = []
-    # Per event in flight: how many of its two ends (all delivered, send finished) are still due.
-    unfinished: dict[int, int] = {}
-    most_sending = 0
+    sending = most_sending = 0
+    gate = asyncio.Semaphore(window)
+    all_delivered = asyncio.Event()
     async with new_session() as session:
         crowd = Crowd(adapter, session)
+
+        def delivered(number: int, latency_ms: float) -> None:
+            if crowd.inbox.deliveries.get(number) == len(members):
+                completions.append(latency_ms)
+                complete[number].set()
+                if len(completions) == events:
+                    all_delivered.set()
+
+        async def send(number: int, event: dict[str, Any]) -> None:
+            """One event, in flight until its send has finished and every member has it."""
+            nonlocal sending, most_sending
+            try:
+                sending += 1
+                most_sending = max(most_sending, sending)
+                try:
+                    await adapter.fan_out(session, sender, members, event)
+                finally:
+                    sending -= 1
+                await complete[number].wait()
+            except Exception as error:  # the loop sees it at its next event and stops
+                failures.append(error)
+                all_delivered.set()
+            finally:
+                gate.release()
+
+        tasks = []
         try:
             members = await crowd.open(members_specs)
             (sender,) = await crowd.open(sender_spec)
-            gate = asyncio.Semaphore(window)
-            done = asyncio.Event()
-
-            def finish(number: int) -> None:
-                due = unfinished[number] - 1
-                if due:
-                    unfinished[number] = due
-                else:
-                    del unfinished[number]
-                    gate.release()
-
-            def delivered(number: int, latency_ms: float) -> None:
-                if crowd.inbox.deliveries.get(number) == len(members):
-                    completions.append(latency_ms)
-                    finish(number)
-                    if len(completions) == events:
-                        done.set()
-
-            def sent(number: int, task: asyncio.Task[None]) -> None:
-                sending.discard(task)
-                error = None if task.cancelled() else task.exception()
-                if error is not None:
-                    failures.append(error)
-                    gate.release()  # its event will never complete: let the loop see the failure
-                    done.set()
-                else:
-                    finish(number)
-
             crowd.inbox.on_delivery = delivered
             server_cpu = procstat.cpu_seconds(server_pid)
             own_cpu = procstat.self_cpu_seconds()
@@ -441,22 +433,18 @@ async def room_fan_out(
                 await gate.acquire()
                 if failures:
                     break
+                complete[number] = asyncio.Event()
                 event = {"model": "task", "action": "updated", **bench_payload(number)}
-                unfinished[number] = 2
-                task = asyncio.create_task(adapter.fan_out(session, sender, members, event))
-                sending.add(task)
-                task.add_done_callback(functools.partial(sent, number))
-                most_sending = max(most_sending, len(sending))
-            await asyncio.wait_for(done.wait(), timeout)
+                tasks.append(asyncio.create_task(send(number, event)))
+            await asyncio.wait_for(all_delivered.wait(), timeout)
             elapsed = time.perf_counter() - started
             server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
             own_cpu = procstat.self_cpu_seconds() - own_cpu
-            if sending:  # the last sends' answers, after the clock stopped
-                await asyncio.wait(sending, timeout=timeout)
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout)  # the last sends' answers
             if failures:
                 raise RuntimeError(f"{adapter.name}: sending an event failed") from failures[0]
         finally:
-            for task in sending:
+            for task in tasks:
                 task.cancel()
             await crowd.close()
     total = sum(crowd.inbox.deliveries.values())

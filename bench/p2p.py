@@ -30,13 +30,7 @@ from signaling.tickets import mint_ticket
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGE: Final = Path(__file__).with_name("p2p_page.html")
-ROUNDS: Final = 3
-SAMPLES: Final = 200
 WAIT: Final = 20.0
-
-
-def only_loopback() -> bool:
-    return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
 async def page_server(port: int) -> web.AppRunner:
@@ -134,7 +128,7 @@ async def _wait_for(page: Any, expression: str, timeout: float = WAIT) -> Any:
     raise TimeoutError(f"page never had {expression} within {timeout} s")
 
 
-async def measure() -> dict[str, Any]:
+async def measure(rounds: int, samples: int) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     origin_port = free_port()
@@ -161,7 +155,7 @@ async def measure() -> dict[str, Any]:
                 tab_b = await context.new_page()
                 tab_c = await context.new_page()
                 await tab_a.goto(url("p2p-tabs", "a"))
-                a_id = await _wait_for(tab_a, "window.bench && window.bench.me()")
+                await _wait_for(tab_a, "window.bench && window.bench.me()")
                 await tab_b.goto(url("p2p-tabs", "b"))
                 await _wait_for(tab_b, "window.bench && window.bench.me()")
                 b_id = await _wait_for(tab_a, "window.bench.peerIds()[0]")
@@ -181,18 +175,17 @@ async def measure() -> dict[str, Any]:
                     "chromium-aiortc datachannel": (tab_c, "dc", bot_id),
                     "chromium-aiortc via signaling": (tab_c, "relay", bot_id),
                 }
-                rounds: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
-                for _ in range(ROUNDS):
+                measured: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
+                for _ in range(rounds):
                     for name, (tab, path, to) in cases.items():
                         await tab.evaluate("([p, t]) => window.bench.measure(p, t, 20)", [path, to])
                         rtts = await tab.evaluate(
-                            "([p, t, n]) => window.bench.measure(p, t, n)", [path, to, SAMPLES]
+                            "([p, t, n]) => window.bench.measure(p, t, n)", [path, to, samples]
                         )
                         summary = latency_summary(rtts)
                         summary["one_way_p50_ms"] = round(summary["p50_ms"] / 2, 3)
                         summary["one_way_p99_ms"] = round(summary["p99_ms"] / 2, 3)
-                        rounds[name].append(summary)
-                _ = a_id
+                        measured[name].append(summary)
             finally:
                 await browser.close()
     finally:
@@ -202,8 +195,8 @@ async def measure() -> dict[str, Any]:
             await runner.cleanup()
         server.close()
     return {
-        "rounds": ROUNDS,
-        "samples_per_round": SAMPLES,
+        "rounds": rounds,
+        "samples_per_round": samples,
         "chromium": chromium_version(),
         "cases": {
             name: {
@@ -213,7 +206,7 @@ async def measure() -> dict[str, Any]:
                     for key in ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
                 },
             }
-            for name, results in rounds.items()
+            for name, results in measured.items()
         },
     }
 
@@ -226,11 +219,12 @@ def chromium_version() -> str:
     return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "?"
 
 
-def run_p2p(path: Path) -> dict[str, Any]:
+def run_p2p(path: Path, *, quick: bool = False) -> dict[str, Any]:
     """Measure and write ``path``; refuses to run outside a loopback-only namespace."""
-    if not only_loopback():
+    if [name for _, name in socket.if_nameindex()] != ["lo"]:
         raise SystemExit("run the p2p benchmark inside tools/in_netns.sh (loopback only)")
-    result = asyncio.run(asyncio.wait_for(measure(), 300))
+    rounds, samples = (1, 50) if quick else (3, 200)
+    result = asyncio.run(asyncio.wait_for(measure(rounds, samples), 300))
     result["measured"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")

@@ -65,7 +65,3 @@ def self_cpu_seconds() -> float:
     """CPU time of this process (the load generator)."""
     times = os.times()
     return times.user + times.system
-
-
-def load_average() -> tuple[float, float, float]:
-    return os.getloadavg()

@@ -1,1093 +1,798 @@
-"""Turn ``bench/results/results.json`` (and ``p2p.json``) into ``docs/benchmarks.md`` and plots.
+"""Turn the results JSON (with ``p2p.json`` and ``instructions.json`` beside it, when present) into
+``docs/benchmarks.md`` and its plots.
 
-Everything in the document is computed here from the results, so ``python -m bench report`` after a
-re-run regenerates it whole. Medians are over the runs of each workload; ratios are ours divided by
-the best of the two peer servers in the same run set.
+Everything above the document's history section is computed here from the results, so
+``python -m bench report`` after a run regenerates it whole; the history section (from
+``## History`` on) of the document it replaces is kept as it was. Medians are over the runs of each
+workload; ratios are ours divided by the best peer server, and by ours-before when a baseline ran.
+Each section is one function that returns its lines and adds its rows to the summary. This module
+reads JSON only: it must not measure, or import what does.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from bench.servers import OUR_FLAGS, ROOT
+from bench.servers import BASELINE, OUR_FLAGS, PEERS, ROOT, SERVER_NAMES
 from bench.stats import median
 
 DOC: Final = ROOT / "docs" / "benchmarks.md"
-PLOTS: Final = ROOT / "docs" / "benchmarks"
-PEERS: Final = ("y-webrtc", "peerjs")
+HISTORY: Final = "## History"
 NA: Final = "n/a"
-SERVERS: Final = ("ours", *PEERS)
+NAN: Final = math.nan
+SATURATED: Final = 0.9  # a server core busier than this (median) counts as saturated
+ORDER: Final = ("ours", BASELINE, *PEERS)
 
 Runs = list[dict[str, Any]]
 
 
-def _ok(runs: Runs) -> Runs:
+@dataclass
+class Report:
+    """What every section reads (the results) and adds to (the summary rows)."""
+
+    results: dict[str, Any]
+    plots: Path  # the folder beside the document, named after it
+    baseline: str | None = None
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def work(self) -> dict[str, dict[str, Runs]]:
+        return dict(self.results["workloads"])
+
+    @property
+    def servers(self) -> list[str]:
+        """The servers that ran, in the report's order."""
+        ran = {server for by_server in self.work.values() for server in by_server}
+        return [server for server in ORDER if server in ran]
+
+    def add(self, row: list[str]) -> None:
+        self.rows.append(row + [""] * (len(self.header()) - len(row)))
+
+    def header(self) -> list[str]:
+        columns = ["figure", "ours", "best peer", "ours ÷ best peer", "target", "met?"]
+        if self.baseline:
+            columns += [f"ours-before (`{self.baseline}`)", "ours ÷ ours-before"]
+        return columns
+
+    def compare(
+        self,
+        figure: str,
+        values: dict[str, float],
+        *,
+        unit: str = "",
+        lower: bool = False,
+        target: bool = True,
+        digits: int = 0,
+    ) -> None:
+        """A summary row: ours against the best peer (and against ours-before)."""
+        ours = values.get("ours", NAN)
+        peers = [values[p] for p in PEERS if not math.isnan(values.get(p, NAN))]
+        best = (min if lower else max)(peers) if peers else NAN
+        ratio = ours / best if best else NAN
+        row = [figure, cell(ours, digits, unit), cell(best, digits, unit), fmt(ratio, 2)]
+        row += ["≤ 1.0" if lower else "≥ 1.0", met(ratio, lower)]
+        if not target:
+            row[4:] = ["(none)", ""]
+        if self.baseline:
+            before = values.get(BASELINE, NAN)
+            row += [cell(before, digits, unit), fmt(ours / before if before else NAN, 2)]
+        self.rows.append(row)
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    if value is None or math.isnan(value):
+        return NA
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
+
+
+def cell(value: float, digits: int, unit: str) -> str:
+    text = fmt(value, digits)
+    return text if text == NA or not unit else f"{text} {unit}"
+
+
+def met(ratio: float, lower: bool) -> str:
+    """Whether ours ÷ the best peer meets the target (≤ 1 when lower is better, else ≥ 1)."""
+    if math.isnan(ratio):
+        return NA
+    if ratio <= 1 if lower else ratio >= 1:
+        return "yes"
+    return f"no ({abs(ratio - 1):.0%} {'over' if lower else 'short'})"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return [*lines, *("| " + " | ".join(row) + " |" for row in rows), ""]
+
+
+def ok(runs: Runs) -> Runs:
     return [run for run in runs if "error" not in run]
 
 
-def _fmt(value: float, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NA
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}f}"
+def median_of(runs: Runs, key: str) -> float:
+    return median([float(run[key]) for run in ok(runs) if key in run])
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return [*lines, ""]
+# Each plot's axis labels; the plot is drawn as grouped bars when its xs are labels.
+AXES: Final = {
+    "idle-memory": ("idle connections", "server PSS per connection, KiB"),
+    "relay-p99": ("offered messages/s", "p99 latency, ms (log)"),
+    "relay-cpu": ("offered messages/s", "server CPU per message, µs"),
+    "storm-joins": ("room size", "joins/s"),
+    "fan-out": ("", "deliveries/s"),
+    "cluster-cpu": ("offered messages/s", "CPU per message, µs (all processes)"),
+    "p2p": ("", "ms"),
+}
 
 
-def _ratio(ours: float, peers: Sequence[float], higher_is_better: bool) -> tuple[float, str]:
-    clean = [p for p in peers if not math.isnan(p)]
-    if not clean or math.isnan(ours):
-        return math.nan, NA
-    best = max(clean) if higher_is_better else min(clean)
-    return ours / best if best else math.nan, _fmt(best)
-
-
-# --- extracting medians -------------------------------------------------------------------------
-
-
-def idle_medians(runs: Runs) -> dict[int, dict[str, float]]:
-    by_level: dict[int, dict[str, list[float]]] = {}
-    for run in _ok(runs):
-        for step in run["steps"]:
-            slot = by_level.setdefault(step["level"], {})
-            for key in (
-                "rss_per_conn_bytes",
-                "pss_per_conn_bytes",
-                "connect_rate_per_s",
-                "connected",
-            ):
-                slot.setdefault(key, []).append(float(step[key]))
-    return {level: {k: median(v) for k, v in slot.items()} for level, slot in by_level.items()}
-
-
-SATURATED: Final = 0.9  # a server core busier than this (median) counts as saturated
-
-
-def relay_medians(runs: Runs) -> dict[float, dict[str, float]]:
-    by_rate: dict[float, dict[str, list[float]]] = {}
-    for run in _ok(runs):
-        for step in run["steps"]:
-            slot = by_rate.setdefault(step["offered_per_s"], {})
-            for key in ("p50_ms", "p99_ms", "server_cpu_us_per_msg", "achieved_per_s"):
-                slot.setdefault(key, []).append(float(step[key]))
-            slot.setdefault("server_cpu_share", []).append(float(step.get("server_cpu_share", 0)))
-            if "server_writes_per_msg" in step:  # measured since fc2a78d's successor
-                slot.setdefault("server_writes_per_msg", []).append(
-                    float(step["server_writes_per_msg"])
-                )
-            slot.setdefault("generator_bound", []).append(float(step["generator_bound"]))
-            slot.setdefault("sustained", []).append(float(step["sustained"]))
-            slot.setdefault("runs", []).append(1.0)
-    return {
-        rate: {k: (sum(v) if k == "runs" else median(v)) for k, v in slot.items()}
-        for rate, slot in sorted(by_rate.items())
-    }
-
-
-def _writes_rows(
-    medians: dict[str, dict[float, dict[str, float]]], rates: list[float]
-) -> list[list[str]]:
-    """Rows of the servers' write system calls per delivered message at ``rates`` (none for
-    results measured before they were counted)."""
-    rows = []
-    for rate in sorted({rate for rate in rates if not math.isnan(rate)}):
-        cells = [medians[s].get(rate, {}).get("server_writes_per_msg", math.nan) for s in SERVERS]
-        if not all(math.isnan(cell) for cell in cells):
-            rows.append(
-                [
-                    f"server write calls per delivered message at {_fmt(rate, 0)} msg/s",
-                    *[_fmt(cell, 2) for cell in cells],
-                ]
-            )
-    return rows
-
-
-def _median_of(runs: Runs, key: str) -> float:
-    return median([float(run[key]) for run in _ok(runs) if key in run])
-
-
-# --- plots --------------------------------------------------------------------------------------
-
-
-def _plot(name: str, draw: Callable[[Any], object]) -> str:
+def plot(
+    report: Report,
+    name: str,
+    xs: Sequence[Any],
+    series: Mapping[str, Sequence[float]],
+    log: bool = False,
+    limit: float | None = None,
+) -> str:
+    """Draw ``series`` (label → y per x) as lines, or as grouped bars over labels ``xs``; return
+    the Markdown that shows the plot."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    PLOTS.mkdir(parents=True, exist_ok=True)
+    report.plots.mkdir(parents=True, exist_ok=True)
     figure, axes = plt.subplots(figsize=(6.4, 3.8), dpi=100)
-    draw(axes)
+    width = 0.8 / max(len(series), 1)
+    bars = bool(xs) and isinstance(xs[0], str)
+    for offset, (label, ys) in enumerate(series.items()):
+        if bars:
+            at = [i + offset * width for i in range(len(xs))]
+            axes.bar(at, [0 if math.isnan(y) else y for y in ys], width, label=label)
+        else:
+            axes.plot(xs, ys, marker="o", label=label)
+    if bars:
+        axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(xs))], xs)
+    if limit is not None:
+        axes.axhline(limit, color="grey", linestyle="--", linewidth=1)
+    if log:
+        axes.set_yscale("log")
+    axes.set_xlabel(AXES[name][0])
+    axes.set_ylabel(AXES[name][1])
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(PLOTS / f"{name}.png")
+    figure.savefig(report.plots / f"{name}.png")
     plt.close(figure)
-    return f"![{name}](benchmarks/{name}.png)"
-
-
-def _bars(
-    axes: Any, labels: Sequence[str], series: Mapping[str, Sequence[float]], ylabel: str
-) -> None:
-    width = 0.8 / max(len(series), 1)
-    for offset, (server, values) in enumerate(series.items()):
-        xs = [i + offset * width for i in range(len(labels))]
-        axes.bar(xs, [0 if math.isnan(v) else v for v in values], width, label=server)
-    axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(labels))], labels)
-    axes.set_ylabel(ylabel)
+    return f"![{name}]({report.plots.name}/{name}.png)"
 
 
 # --- sections -----------------------------------------------------------------------------------
 
 
-def write_report(results_path: Path) -> str:
-    results = json.loads(results_path.read_text())
-    p2p_path = results_path.with_name("p2p.json")
-    p2p = json.loads(p2p_path.read_text()) if p2p_path.exists() else None
-    work = results["workloads"]
-    lines: list[str] = []
-    summary: list[list[str]] = []
-    lines += _header(results, p2p)
-    body: list[str] = []
-    body += _idle_section(work.get("idle", {}), results, summary)
-    body += _shared_idle_section(work.get("idle-shared", {}).get("ours", []), summary)
-    body += _relay_section(work.get("relay", {}), summary)
-    instructions_path = results_path.with_name("instructions.json")
-    if instructions_path.exists():
-        from bench.report_instructions import instructions_section
-
-        body += instructions_section(json.loads(instructions_path.read_text()), summary)
-    body += _storm_section(work, results["plan"], summary)
-    body += _fan_out_section(work.get("fanout", {}), summary)
-    body += _cluster_section(work.get("cluster", {}).get("ours", []), work.get("relay", {}))
-    body += _p2p_section(p2p)
-    body += _profile_section(results.get("profile"))
-    revisions_path = results_path.with_name("revisions.json")
-    if revisions_path.exists():
-        from bench.report_revisions import revisions_section
-
-        body += revisions_section(json.loads(revisions_path.read_text()))
-    held_writes = sorted(results_path.parent.glob("held-writes/*.json"))
-    if held_writes:
-        from bench.report_revisions import held_writes_section
-
-        body += held_writes_section([json.loads(path.read_text()) for path in held_writes])
-    lines += ["## Summary: ours against the best peer server", ""]
-    lines += _table(["figure", "ours", "best peer", "ratio ours / best", "target", "met?"], summary)
-    lines += _targets_text(summary, results.get("profile"))
-    lines += body
-    DOC.write_text("\n".join(lines).rstrip() + "\n")
-    return str(DOC)
-
-
-def _header(results: dict[str, Any], p2p: dict[str, Any] | None) -> list[str]:
+def header(report: Report, p2p: dict[str, Any] | None) -> list[str]:
+    results = report.results
     machine = results["machine"]
-    versions = machine["versions"]
-    plan = results["plan"]
-    rows = [[name, str(version)] for name, version in versions.items()]
+    versions = [[name, str(version)] for name, version in machine["versions"].items()]
     if p2p:
-        rows.append(["chromium", p2p.get("chromium", "?")])
-    load = results.get("load_average_start", [])
-    end = results.get("load_average_end", [])
+        versions.append(["chromium", p2p.get("chromium", "?")])
+    dirty = machine.get("signaling_changes_uncommitted")
     lines = [
         "# Benchmarks: our signaling server beside y-webrtc's and PeerJS's",
         "",
-        "Generated by `python -m bench report` from `bench/results/results.json` (written by",
-        "`make bench`); do not edit by hand. Issue 7.",
+        "Generated by `python -m bench report` from the results `make bench` writes (to the "
+        "ignored `bench/results/`); do not edit above the history section by hand.",
         "",
         f"- Measured {results.get('started', '?')} to {results.get('finished', '?')}, revision "
-        f"`{machine.get('revision', '?')}`"
-        + (
-            " with uncommitted changes in signaling/"
-            if machine.get("signaling_changes_uncommitted")
-            else ""
-        )
-        + ".",
-        f"- Machine: {machine['nproc']} cores ({machine['cpu_model']}), "
-        f"{machine['memory_gib']} GiB, Linux {machine['kernel']}, "
-        f"open-file limit {machine['fd_limit']}.",
-        f"- **Load average** (1/5/15 min) at start {load}, at end {end}: other engineers run their "
-        "test suites on this machine, so every figure below was taken beside their load; each "
-        "workload's runs record the load before and after in the results JSON.",
-        f"- CPU sharing: {results['cpu_sharing']}. The benchmark ran at nice "
-        f"{results.get('nice', 0)}, servers and generator alike"
-        + (" (so the others' load disturbs all three servers less)" if results.get("nice") else "")
-        + ". Chromium in the peer-to-peer part is not pinned.",
-        "- Everything ran inside a loopback-only network namespace (`tools/in_netns.sh`): all "
-        "traffic on 127.0.0.1.",
-        f"- Runs per workload: {plan['runs']}, interleaved (run 1 of every server, then run 2, "
-        "...); every run starts a fresh server. Figures are medians over the runs.",
+        f"`{machine.get('revision', '?')}`{' with changes in signaling/' if dirty else ''}.",
+        f"- Machine: {machine['nproc']} cores ({machine['cpu_model']}), {machine['memory_gib']} "
+        f"GiB, Linux {machine['kernel']}, open-file limit {machine['fd_limit']}.",
+        f"- Load average (1/5/15 min) at start {results.get('load_average_start')}, at end "
+        f"{results.get('load_average_end')}: other engineers test on this machine, so every "
+        "figure was taken beside their load (each run records it before and after).",
+        f"- CPU: {results['cpu_sharing']}; nice {results.get('nice', 0)} for servers and "
+        "generator alike. Everything ran in a loopback-only network namespace "
+        "(`tools/in_netns.sh`).",
+        f"- Runs per workload: {results['plan']['runs']}, interleaved (run 1 of every server, then "
+        "run 2, ...), each on a freshly started server; figures are medians over the runs.",
         f"- Our server ran with `{' '.join(OUR_FLAGS)}` so its per-connection rate limits never "
-        "throttle the load (the defaults are 50 msg/s, burst 200), and with its default logging "
-        "(human format, INFO, to a file) and heartbeats (20 s).",
+        "throttle the load, with its default logging (human format, INFO, to a file) and "
+        "heartbeats (20 s).",
         "- The generator is one asyncio process on uvloop with a lean websocket client "
-        "(`bench/wsclient.py`: one protocol object per socket, no task; frames masked with a "
-        "fresh key each, as RFC 6455 requires of clients); it speaks each server's own protocol "
-        "(`bench/adapters.py`). Where it ran out of CPU before the server, a step is marked "
-        "*generator-bound*.",
-        "",
-        "| software | version |",
-        "|---|---|",
-        *[f"| {a} | {b} |" for a, b in rows],
-        "",
+        "(`bench/wsclient.py`) speaking each server's own protocol (`bench/adapters.py`); where "
+        "it ran out of CPU before the server, a step is marked *generator-bound*.",
     ]
-    return lines
+    if report.baseline:
+        lines.append(
+            f"- **ours-before** is our server at `{report.baseline}`: that revision's "
+            "`signaling/`, exported with `git archive`, run with this checkout's dependencies and "
+            "flags as one more server in the same interleaved runs."
+        )
+    return [*lines, "", *table(["software", "version"], versions)]
 
 
-def _idle_section(
-    idle: dict[str, Runs], results: dict[str, Any], summary: list[list[str]]
-) -> list[str]:
+def idle_medians(runs: Runs) -> dict[int, dict[str, float]]:
+    by_level: dict[int, dict[str, list[float]]] = {}
+    for run in ok(runs):
+        for step in run["steps"]:
+            slot = by_level.setdefault(step["level"], {})
+            for key in ("pss_per_conn_bytes", "connect_rate_per_s", "connected"):
+                slot.setdefault(key, []).append(float(step[key]))
+    return {level: {k: median(v) for k, v in slot.items()} for level, slot in by_level.items()}
+
+
+def idle_section(report: Report) -> list[str]:
+    idle = report.work.get("idle", {})
     if not idle:
         return []
-    medians = {server: idle_medians(idle.get(server, [])) for server in SERVERS}
+    servers = report.servers
+    medians = {s: idle_medians(idle.get(s, [])) for s in servers}
     levels = sorted({level for m in medians.values() for level in m})
-    rows = []
-    for level in levels:
-        row = [f"{level:,}"]
-        for server in SERVERS:
-            m = medians[server].get(level, {})
-            row += [
-                _fmt(m.get("pss_per_conn_bytes", math.nan) / 1024),
-                _fmt(m.get("connect_rate_per_s", math.nan), 0),
-            ]
-        rows.append(row)
-    header = ["connections"]
-    for server in SERVERS:
-        header += [f"{server} KiB/conn (PSS)", f"{server} conn/s"]
-    top = levels[-1] if levels else 0
+    top = levels[-1]
+
+    def kib(server: str, level: int) -> float:
+        return medians[server].get(level, {}).get("pss_per_conn_bytes", NAN) / 1024
+
+    def rate(server: str, level: int) -> float:
+        return medians[server].get(level, {}).get("connect_rate_per_s", NAN)
+
+    rows = [
+        [f"{lv:,}", *(f"{fmt(kib(s, lv))} KiB, {fmt(rate(s, lv), 0)}/s" for s in servers)]
+        for lv in levels
+    ]
     held = {
-        server: [
-            f"{run.get('held_open', 0):,}/{run['steps'][-1]['connected']:,}"
-            for run in _ok(idle.get(server, []))
+        s: ", ".join(
+            f"{run['held_open']:,}/{run['steps'][-1]['connected']:,}"
+            for run in ok(idle.get(s, []))
             if run.get("steps")
-        ]
-        for server in SERVERS
+        )
+        for s in servers
     }
     lines = [
         "## Idle connections",
         "",
         "Clients connect in steps (rooms of two; ours: websocket + `join` with a ticket until "
         "`welcome`; y-webrtc: `subscribe` + announce echo; PeerJS: until `OPEN`), 128 at a time. "
-        "Memory per connection is the server's PSS (`/proc/<pid>/smaps_rollup`) above its idle "
-        "baseline divided by the connections held; VmRSS is in the JSON too. The connect rate is "
-        "that step's new connections over its duration. **The connect rate is the generator's "
-        "as much as the server's**: the generator is one Python process minting and sending "
-        "tickets, opening sockets and parsing welcomes, so only a connect rate below the others' "
-        "says something about a server.",
+        "Cells: the server's PSS (`/proc/<pid>/smaps_rollup`) above its idle baseline per "
+        "connection held, and that step's connect rate (the generator's as much as the "
+        "server's: only a rate below the others' says something about a server).",
         "",
     ]
-    if top < 20000:
+    capped = top < max(report.results["plan"].get("idle_levels", [top]))
+    if capped:
         lines += [
-            f"The top level is **{top:,}, not 20,000**: this machine's hard open-file limit is "
-            f"{results['machine']['fd_limit']:,} per process (`ulimit -Hn`; raising it needs "
-            "CAP_SYS_RESOURCE, which this sandbox does not grant), and one process can hold no "
-            "more sockets than that; the generator and each server are one process each. The "
-            "20,000 target is measured with ours as two processes on one port, below.",
+            f"The top level is {top:,}: the open-file limit here is "
+            f"{report.results['machine']['fd_limit']:,} per process, and the generator and each "
+            "server are one process each. 20,000 is held by ours as two processes, below.",
             "",
         ]
-    lines += _table(header, rows)
-    hold = _median_of(idle.get("ours", []), "hold_seconds")
+    lines += table(["connections", *servers], rows)
+    hold = median_of(idle.get("ours", []), "hold_seconds")
+    heartbeats = ": longer than 2.5 heartbeat intervals, so all held answered pings"
     lines += [
-        f"Held open after the hold at the top level ({hold:g} s "
-        "for ours, longer than 2.5 heartbeat intervals of 20 s: a socket idle for 20 s is pinged "
-        "and dropped if it stays silent 10 s more, so every connection still open answered its "
-        "pings): " + "; ".join(f"{server}: {', '.join(v) or NA}" for server, v in held.items()),
+        f"Held open after the hold at the top level ({fmt(hold, 0)} s for ours"
+        f"{heartbeats if hold >= 50 else ''}): "
+        + "; ".join(f"{s}: {held[s] or NA}" for s in servers),
+        "",
+        plot(report, "idle-memory", levels, {s: [kib(s, lv) for lv in levels] for s in servers}),
         "",
     ]
-    lines.append(
-        _plot(
-            "idle-memory",
-            lambda ax: (
-                [
-                    ax.plot(
-                        levels,
-                        [
-                            medians[s].get(lv, {}).get("pss_per_conn_bytes", math.nan) / 1024
-                            for lv in levels
-                        ],
-                        marker="o",
-                        label=s,
-                    )
-                    for s in SERVERS
-                ],
-                ax.set_xlabel("idle connections"),
-                ax.set_ylabel("server PSS per connection, KiB"),
-            ),
-        )
+    report.compare(
+        f"memory per idle connection at {top:,} (PSS)",
+        {s: kib(s, top) for s in servers},
+        unit="KiB",
+        lower=True,
+        digits=1,
     )
-    lines.append(
-        _plot(
-            "idle-connect-rate",
-            lambda ax: (
-                [
-                    ax.plot(
-                        levels,
-                        [
-                            medians[s].get(lv, {}).get("connect_rate_per_s", math.nan)
-                            for lv in levels
-                        ],
-                        marker="o",
-                        label=s,
-                    )
-                    for s in SERVERS
-                ],
-                ax.set_xlabel("idle connections (step up to)"),
-                ax.set_ylabel("connections/s"),
-            ),
-        )
+    runs = ok(idle.get("ours", []))
+    all_held = bool(runs) and all(
+        run["held_open"] == run["steps"][-1]["connected"] == top for run in runs
     )
-    lines.append("")
-    if top:
-        ours = medians["ours"].get(top, {}).get("pss_per_conn_bytes", math.nan)
-        peers = [medians[p].get(top, {}).get("pss_per_conn_bytes", math.nan) for p in PEERS]
-        ratio, best = _ratio(ours, peers, higher_is_better=False)
-        summary.append(
-            [
-                f"memory per idle connection at {top:,} (PSS)",
-                f"{_fmt(ours / 1024)} KiB",
-                f"{_fmt(float(best.replace(',', '')) / 1024) if best != NA else NA} KiB",
-                _fmt(ratio, 2),
-                "≤ 1.0",
-                _met(ratio, 1.0, lower=True),
-            ]
-        )
-        ours_runs = _ok(idle.get("ours", []))
-        all_held = bool(ours_runs) and all(
-            run.get("held_open") == run["steps"][-1]["connected"] == top for run in ours_runs
-        )
-        if top >= 20000:
-            summary.append(
-                [
-                    f"{top:,} idle connections held, heartbeats on (ours)",
-                    "yes" if all_held else "no",
-                    "",
-                    "",
-                    "20k held",
-                    "yes" if all_held else "no",
-                ]
-            )
-        else:  # the 20k target is then judged on the shared-port runs (_shared_idle_section)
-            summary.append(
-                [
-                    f"{top:,} idle connections held by one process, heartbeats on (ours)",
-                    "yes" if all_held else "no",
-                    "",
-                    "",
-                    f"all held ({top:,}: the most one process may open here)",
-                    "yes" if all_held else "no",
-                ]
-            )
+    if top >= 20000:
+        report.add([f"{top:,} idle connections held (ours)", "", "", "", "20k held"])
+    else:  # the 20k target is then judged on the shared-port runs
+        most = " (the most one process may open here)" if capped else ""
+        figure = f"{top:,} idle connections held by one process (ours)"
+        report.add([figure, "", "", "", f"all held{most}"])
+    report.rows[-1][1] = report.rows[-1][5] = "yes" if all_held else "no"
     return lines
 
 
-def _shared_idle_section(runs: Runs, summary: list[list[str]]) -> list[str]:
-    """Ours as several processes on one port, holding more than one process may."""
-    ok = [run for run in _ok(runs) if run.get("connected")]
-    if not ok:
+def shared_idle_section(report: Report) -> list[str]:
+    runs = report.work.get("idle-shared", {}).get("ours", [])
+    done = [run for run in ok(runs) if run.get("connected")]
+    if not done:
         return []
-    level = int(ok[0]["level"])
-    all_held = len(ok) == len(runs) and all(
-        run["held_open"] == run["connected"] == level for run in ok
-    )
+    level, processes = int(done[0]["level"]), done[0]["server_processes"]
     rows = [
         [
             f"{index + 1}",
             f"{run['connected']:,} ({' + '.join(f'{n:,}' for n in run['per_shard_connected'])})",
-            " + ".join(f"{n:,}" for n in run.get("per_instance_connections", [])) or NA,
+            " + ".join(f"{n:,}" for n in run["per_instance_connections"]),
             f"{run['held_open']:,}",
-            _fmt(run["connect_rate_per_s"], 0),
-            _fmt(run["pss_per_conn_bytes"] / 1024),
-            _fmt(run["pss_per_conn_with_broker_bytes"] / 1024),
+            fmt(run["connect_rate_per_s"], 0),
+            fmt(run["pss_per_conn_bytes"] / 1024),
+            fmt(run["pss_per_conn_with_broker_bytes"] / 1024),
         ]
-        for index, run in enumerate(ok)
+        for index, run in enumerate(done)
     ]
-    hold = _median_of(ok, "hold_seconds")
-    lines = [
-        f"### {level:,} idle connections: ours as {ok[0]['server_processes']} processes on one "
-        "port",
-        "",
-        "One process may hold no more sockets than the open-file limit, so on this machine "
-        f"neither a server nor the generator can hold {level:,} alone. Ours runs as several "
-        "instances on one port (`--reuse-port`, SO_REUSEPORT: the kernel spreads new connections "
-        "among them; one private Redis as `--broker`, so peers of one sprint on different "
-        "instances still meet; instances and Redis all pinned to the one server core), the "
-        "deployment `docs/operations.md` describes for using more than "
-        f"one core of a host; the generator opens the clients from {ok[0]['generator_processes']} "
-        "processes. Neither peer server can run as several processes, so there is no peer row. "
-        f"Held: still open after {hold:g} s (more than 2.5 heartbeat intervals, as above). Memory: "
-        "the instances' PSS above their idle baseline per connection, and with Redis's growth "
-        "added (Redis keeps each peer in its sprint's directory).",
-        "",
-    ]
-    lines += _table(
+    held = sum(run["held_open"] == level for run in done)
+    report.add(
         [
-            "run",
-            "connected (per generator process)",
-            "per instance",
-            "held",
-            "conn/s",
-            "KiB/conn (PSS)",
-            "KiB/conn with Redis",
-        ],
-        rows,
-    )
-    summary.append(
-        [
-            f"{level:,} idle connections held, heartbeats on (ours, "
-            f"{ok[0]['server_processes']} processes on one port)",
-            f"{sum(run['held_open'] == level for run in ok)}/{len(runs)} runs",
+            f"{level:,} idle connections held (ours, {processes} processes on one port)",
+            f"{held}/{len(runs)} runs",
             "",
             "",
             "20k held",
-            "yes" if all_held and level >= 20000 else "no",
+            "yes" if held == len(runs) and level >= 20000 else "no",
         ]
     )
-    return lines
+    return [
+        f"### {level:,} idle connections: ours as {processes} processes on one port",
+        "",
+        "Ours as several instances on one port (`--reuse-port`: the kernel spreads new "
+        "connections among them; one private Redis as `--broker`; instances and Redis all on "
+        "the one server core), the deployment `docs/operations.md` describes for using more "
+        f"than one core; the generator opens the clients from {done[0]['generator_processes']} "
+        "processes. Neither peer server runs as several processes. Held: still open after "
+        f"{fmt(median_of(done, 'hold_seconds'), 0)} s. Memory: the instances' PSS growth per "
+        "connection, and with Redis's growth added.",
+        "",
+        *table(
+            [
+                *("run", "connected (per generator process)", "per instance", "held", "conn/s"),
+                *("KiB/conn (PSS)", "KiB/conn with Redis"),
+            ],
+            rows,
+        ),
+    ]
 
 
-def _met(ratio: float, target: float, lower: bool) -> str:
-    if math.isnan(ratio):
-        return NA
-    ok = ratio <= target if lower else ratio >= target
-    if ok:
-        return "yes"
-    miss = (ratio / target - 1) if lower else (1 - ratio / target)
-    return f"no ({miss:.0%} {'over' if lower else 'short'})"
+def relay_medians(runs: Runs) -> dict[float, dict[str, float]]:
+    """Per offered rate: the medians of each step figure over the runs, and how many runs got
+    there (``runs``)."""
+    keys = ("p50_ms", "p99_ms", "server_cpu_us_per_msg", "server_cpu_share", "sustained")
+    keys += ("server_writes_per_msg", "generator_bound")  # type: ignore[assignment]
+    by_rate: dict[float, dict[str, list[float]]] = {}
+    for run in ok(runs):
+        for step in run["steps"]:
+            slot = by_rate.setdefault(step["offered_per_s"], {"runs": []})
+            slot["runs"].append(1.0)
+            for key in keys:
+                if key in step:
+                    slot.setdefault(key, []).append(float(step[key]))
+    return {
+        rate: {k: (sum(v) if k == "runs" else median(v)) for k, v in slot.items()}
+        for rate, slot in sorted(by_rate.items())
+    }
 
 
-def _relay_section(relay: dict[str, Runs], summary: list[list[str]]) -> list[str]:
-    if not relay:
-        return []
-    medians = {server: relay_medians(relay.get(server, [])) for server in SERVERS}
-    best = {server: _median_of(relay.get(server, []), "max_sustained_per_s") for server in SERVERS}
-    rates = sorted({rate for m in medians.values() for rate in m})
-    rows = []
-    for rate in rates:
-        row = [f"{rate:,.0f}"]
-        for server in SERVERS:
-            m = medians[server].get(rate)
-            if m is None:
-                row.append(NA)
-                continue
-            flag = " (gen)" if m["generator_bound"] >= 0.5 else ""
-            row.append(
-                f"{_fmt(m['p50_ms'], 2)} / {_fmt(m['p99_ms'], 1)} ms, "
-                f"{_fmt(m['server_cpu_us_per_msg'])} µs{flag} [{m['runs']:.0f}]"
-            )
-        rows.append(row)
-    runs = relay.get("ours", [{}])
-    rooms = _ok(runs)[0].get("rooms", "?") if _ok(runs) else "?"
-    step = _ok(runs)[0].get("step_seconds", "?") if _ok(runs) else "?"
-    # CPU per message compared at the highest rate every server sustained with its core not
-    # saturated (median of runs): a saturated server reads more frames per wake-up, so its CPU
-    # per message there is just one core divided by the rate, the same for every server.
-    sustained_by_all = min(
-        (b for b in best.values() if not math.isnan(b) and b > 0), default=math.nan
-    )
+def unbound_best(runs: Runs) -> float:
+    """Per run, the highest step sustained while the generator still had CPU to spare."""
+    steps = [
+        [s for s in run["steps"] if s["sustained"] and not s["generator_bound"]] for run in ok(runs)
+    ]
+    return median([max((s["offered_per_s"] for s in run), default=0.0) for run in steps])
+
+
+def reference_rate(
+    medians: dict[str, dict[float, dict[str, float]]], best: dict[str, float]
+) -> tuple[float, list[float]]:
+    """The rate CPU per message is compared at: the highest that every server (not ours-before)
+    sustained with no server's core saturated, and every such rate. A saturated server reads more
+    frames per wake-up, so its CPU per message is one core divided by the rate, whoever it is."""
+    compared = [s for s in SERVER_NAMES if s in medians]
+    sustained_by_all = min((best[s] for s in compared if best[s] > 0), default=NAN)
     unsaturated = [
         rate
-        for rate in rates
+        for rate in sorted({r for s in compared for r in medians[s]})
         if rate <= sustained_by_all
-        and all(
-            rate in medians[s] and medians[s][rate]["server_cpu_share"] < SATURATED for s in SERVERS
-        )
+        and all(medians[s].get(rate, {}).get("server_cpu_share", 1.0) < SATURATED for s in compared)
     ]
-    reference = max(unsaturated, default=sustained_by_all)
-    cpu = {s: medians[s].get(reference, {}).get("server_cpu_us_per_msg", math.nan) for s in SERVERS}
-    step_ratios = [
-        medians["ours"][rate]["server_cpu_us_per_msg"]
-        / min(medians[p][rate]["server_cpu_us_per_msg"] for p in PEERS)
-        for rate in unsaturated
-    ]
+    return max(unsaturated, default=sustained_by_all), unsaturated
+
+
+def step_cell(m: dict[str, float] | None, runs: bool = True) -> str:
+    """One relay step's medians: p50 / p99, CPU per message, generator-bound, runs there."""
+    if m is None:
+        return NA
+    bound = " (gen)" if m.get("generator_bound", 0) >= 0.5 else ""
+    text = f"{fmt(m['p50_ms'], 2)} / {fmt(m['p99_ms'], 1)} ms, {fmt(m['server_cpu_us_per_msg'])}"
+    return f"{text} µs{bound}" + (f" [{m['runs']:.0f}]" if runs else "")
+
+
+def relay_section(report: Report) -> list[str]:
+    relay = report.work.get("relay", {})
+    if not relay:
+        return []
+    servers = report.servers
+    medians = {s: relay_medians(relay.get(s, [])) for s in servers}
+    best = {s: median_of(relay.get(s, []), "max_sustained_per_s") for s in servers}
+    unbound = {s: unbound_best(relay.get(s, [])) for s in servers}
+    rates = sorted({rate for m in medians.values() for rate in m})
+    reference, unsaturated = reference_rate(medians, best)
+
+    def at(server: str, rate: float, key: str) -> float:
+        return medians[server].get(rate, {}).get(key, NAN)
+
+    runs = ok(relay.get("ours", []))
+    rooms = runs[0]["rooms"] if runs else "?"
     lines = [
         "## Directed relay",
         "",
-        f"{rooms} rooms of two peers; each message (~200 bytes, an ICE candidate plus a timestamp) "
-        "goes from one peer to the other, round-robin over the pairs, alternating direction. Ours: "
-        "`signal` to a peer id (logged at INFO, as in production); PeerJS: `CANDIDATE` with `dst`; "
-        "y-webrtc: `publish` to the other peer's own topic (its best case: a real y-webrtc client "
-        "publishes to the room topic, which the server copies to every member including the "
-        f"sender). Offered rates rise in steps of {step} s; a step is *sustained* when p99 ≤ 50 ms "
-        "and ≥ 99 % arrived; the ladder stops after two failed steps in a row. Latency is send → "
-        "arrival on the generator's clock, so it includes the generator's own scheduling delay.",
+        f"{rooms} rooms of two peers; each message (~200 bytes, an ICE candidate plus a "
+        "timestamp) goes from one peer to the other, round-robin over the pairs, alternating "
+        "direction. Ours: `signal` to a peer id (logged at INFO, as in production); PeerJS: "
+        "`CANDIDATE` with `dst`; y-webrtc: `publish` to the other peer's own topic (its best "
+        "case). A step is *sustained* when p99 ≤ 50 ms and ≥ 99 % arrived; the ladder stops after "
+        "two failed steps in a row. Latency is send → arrival on the generator's clock.",
         "",
         "Cells: p50 / p99 latency, server CPU per delivered message (utime+stime from "
-        "`/proc/<pid>/stat` over the step), `(gen)` when the generator was the bottleneck, "
-        "`[n]` runs that reached this step. *Write calls per delivered message* (below) are the "
-        "server's `write`/`writev` system calls over the step (`syscw` in `/proc/<pid>/io`, its "
-        "log file's included) divided by the messages delivered: under 1 when a server sends "
-        "several messages in one call. Each call is also the kernel's loopback delivery of what it "
-        "carries, so fewer calls is less CPU for the same messages.",
+        "`/proc/<pid>/stat` over the step), `(gen)` when the generator was the bottleneck, `[n]` "
+        "runs that reached the step.",
         "",
+        *table(
+            ["offered msg/s", *servers],
+            [[fmt(r, 0), *(step_cell(medians[s].get(r)) for s in servers)] for r in rates],
+        ),
     ]
-    lines += _table(["offered msg/s", *SERVERS], rows)
-    lines += _table(
-        ["", *SERVERS],
+    writes_at = sorted({r for r in (rates[0], reference, best["ours"]) if not math.isnan(r)})
+    lines += table(
+        ["", *servers],
         [
-            ["highest rate sustained (median)", *[_fmt(best[s], 0) for s in SERVERS]],
+            ["highest rate sustained (median)", *(fmt(best[s], 0) for s in servers)],
+            ["… with the generator not the bottleneck", *(fmt(unbound[s], 0) for s in servers)],
             [
-                "highest rate sustained with the generator not the bottleneck (median)",
-                *[_fmt(_unbound_best(relay.get(s, [])), 0) for s in SERVERS],
+                f"server CPU µs/msg at {fmt(reference, 0)} msg/s",
+                *(fmt(at(s, reference, "server_cpu_us_per_msg")) for s in servers),
             ],
-            [
-                "highest rate with the server's core under 90 % busy (median)",
-                *[
-                    _fmt(
-                        max(
-                            (
-                                r
-                                for r, m in medians[s].items()
-                                # a step that failed (a server that stopped delivering also
-                                # stops using CPU) says nothing about its core
-                                if m["server_cpu_share"] < SATURATED and m["sustained"] >= 0.5
-                            ),
-                            default=math.nan,
-                        ),
-                        0,
-                    )
-                    for s in SERVERS
-                ],
-            ],
-            [
-                f"server CPU µs/msg at {_fmt(reference, 0)} msg/s",
-                *[_fmt(cpu[s], 1) for s in SERVERS],
-            ],
-            *_writes_rows(
-                medians, [min(rates, default=math.nan), reference, sustained_by_all, best["ours"]]
+            *(
+                [f"server write calls per message at {fmt(r, 0)} msg/s"]
+                + [fmt(at(s, r, "server_writes_per_msg"), 2) for s in servers]
+                for r in writes_at
             ),
         ],
     )
-    if step_ratios:
-        lines.append(
-            "CPU per message, ours ÷ the cheaper peer, at each of the "
-            f"{len(step_ratios)} rates where no server's core was saturated "
-            f"({_fmt(min(unsaturated), 0)} to {_fmt(max(unsaturated), 0)} msg/s): "
-            + ", ".join(f"{r:.2f}" for r in step_ratios)
-            + f" (median {median(step_ratios):.2f})."
-        )
-        pairs = list(zip(unsaturated, step_ratios, strict=True))
-        clearly = [(rate, r) for rate, r in pairs if r > 1.05]
-        slightly = [(rate, r) for rate, r in pairs if 1.005 < r <= 1.05]
-
-        def listed(steps: list[tuple[float, float]]) -> str:
-            return ", ".join(f"{_fmt(rate, 0)} ({r:.2f}x)" for rate, r in steps)
-
-        if clearly or slightly:
-            parts = []
-            if clearly:
-                parts.append(f"by more than 5 % at {listed(clearly)} msg/s")
-            if slightly:
-                parts.append(f"by 5 % or less at {listed(slightly)} msg/s")
-            lines.append(
-                "Ours used more CPU per message than the cheaper peer "
-                + " and ".join(parts)
-                + ". "
-                + _spread_text(relay, [rate for rate, _ in clearly + slightly])
-            )
-        lines.append("")
-    lines += _relay_reading(best, medians, rates)
-    lines.append(
-        _plot(
-            "relay-p99",
-            lambda ax: (
-                [
-                    ax.plot(
-                        list(medians[s]),
-                        [m["p99_ms"] for m in medians[s].values()],
-                        marker="o",
-                        label=s,
-                    )
-                    for s in SERVERS
-                ],
-                ax.axhline(50, color="grey", linestyle="--", linewidth=1),
-                ax.set_yscale("log"),
-                ax.set_xlabel("offered messages/s"),
-                ax.set_ylabel("p99 latency, ms (log)"),
-            ),
-        )
-    )
-    lines.append(
-        _plot(
-            "relay-cpu",
-            lambda ax: (
-                [
-                    ax.plot(
-                        list(medians[s]),
-                        [m["server_cpu_us_per_msg"] for m in medians[s].values()],
-                        marker="o",
-                        label=s,
-                    )
-                    for s in SERVERS
-                ],
-                ax.set_xlabel("offered messages/s"),
-                ax.set_ylabel("server CPU per message, µs"),
-            ),
-        )
-    )
-    lines.append("")
-    ratio, best_peer = _ratio(best["ours"], [best[p] for p in PEERS], higher_is_better=True)
-    summary.append(
-        [
-            "directed relay: highest rate with p99 ≤ 50 ms",
-            f"{_fmt(best['ours'], 0)} msg/s",
-            f"{best_peer} msg/s",
-            _fmt(ratio, 2),
-            "≥ 1.0",
-            _met(ratio, 1.0, lower=False),
+    if unsaturated and all(p in medians for p in PEERS):
+        ratios = [
+            at("ours", r, "server_cpu_us_per_msg")
+            / min(at(p, r, "server_cpu_us_per_msg") for p in PEERS)
+            for r in unsaturated
         ]
-    )
-    unbound = {server: _unbound_best(relay.get(server, [])) for server in SERVERS}
-    ratio, best_peer = _ratio(unbound["ours"], [unbound[p] for p in PEERS], higher_is_better=True)
-    summary.append(
-        [
-            "directed relay: highest rate with p99 ≤ 50 ms, counting only steps where the "
-            "generator had CPU to spare",
-            f"{_fmt(unbound['ours'], 0)} msg/s",
-            f"{best_peer} msg/s",
-            _fmt(ratio, 2),
-            "≥ 1.0",
-            _met(ratio, 1.0, lower=False),
+        lines += [
+            "CPU per message, ours ÷ the cheaper peer, at each rate where no server's core was "
+            f"saturated ({fmt(unsaturated[0], 0)} to {fmt(unsaturated[-1], 0)} msg/s): "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f" (median {median(ratios):.2f}). Write calls are the server's `write`/`writev` "
+            "system calls (`syscw` in `/proc/<pid>/io`, its log's included) per message "
+            "delivered: under 1 when it sends several messages in one call.",
+            "",
         ]
+    p99 = {s: [at(s, r, "p99_ms") for r in rates] for s in servers}
+    cpu = {s: [at(s, r, "server_cpu_us_per_msg") for r in rates] for s in servers}
+    lines += [
+        plot(report, "relay-p99", rates, p99, log=True, limit=50),
+        plot(report, "relay-cpu", rates, cpu),
+        "",
+    ]
+    report.compare("directed relay: highest rate with p99 ≤ 50 ms", best, unit="msg/s")
+    report.compare(
+        "directed relay: the same, counting only steps where the generator had CPU to spare",
+        unbound,
+        unit="msg/s",
     )
-    ratio, best_peer = _ratio(cpu["ours"], [cpu[p] for p in PEERS], higher_is_better=False)
-    summary.append(
-        [
-            f"server CPU per relayed message at {_fmt(reference, 0)} msg/s",
-            f"{_fmt(cpu['ours'])} µs",
-            f"{best_peer} µs",
-            _fmt(ratio, 2),
-            "≤ 1.0",
-            _met(ratio, 1.0, lower=True),
-        ]
+    report.compare(
+        f"server CPU per relayed message at {fmt(reference, 0)} msg/s",
+        {s: at(s, reference, "server_cpu_us_per_msg") for s in servers},
+        unit="µs",
+        lower=True,
+        digits=1,
     )
     return lines
 
 
-def _cpu_range(runs: Runs, rate: float) -> tuple[float, float]:
-    """The lowest and highest CPU per message of ``runs`` at one step."""
-    values = [
-        step["server_cpu_us_per_msg"]
-        for run in _ok(runs)
-        for step in run["steps"]
-        if step["offered_per_s"] == rate
-    ]
-    return (min(values), max(values)) if values else (math.nan, math.nan)
-
-
-def _spread_text(relay: dict[str, Runs], rates: list[float]) -> str:
-    """Whether, at each of ``rates``, the runs of ours and of the cheaper peer overlap: if they
-    do, the excess is within what one server's runs differ by on this host."""
-    overlapping: list[str] = []
-    apart: list[str] = []
-    for rate in rates:
-        ours = _cpu_range(relay.get("ours", []), rate)
-        peer = min(PEERS, key=lambda p: median([*_cpu_range(relay.get(p, []), rate)]))
-        theirs = _cpu_range(relay.get(peer, []), rate)
-        cell = (
-            f"{_fmt(rate, 0)} (ours {_fmt(ours[0])}-{_fmt(ours[1])} µs, "
-            f"{peer} {_fmt(theirs[0])}-{_fmt(theirs[1])} µs)"
-        )
-        (overlapping if ours[0] <= theirs[1] else apart).append(cell)
-    text = []
-    if overlapping:
-        text.append(
-            "At " + ", ".join(overlapping) + " msg/s the runs of the two overlap: the excess is "
-            "within what one server's own runs differ by on this host."
-        )
-    if apart:
-        text.append(
-            "At " + ", ".join(apart) + " msg/s every run of ours cost more than every run of "
-            "the cheaper peer."
-        )
-    text.append("The instruction counts below compare the servers at low rates without the host.")
-    return " ".join(text)
-
-
-def _unbound_best(runs: Runs) -> float:
-    """Per run, the highest step sustained while the generator still had CPU to spare."""
-    return median(
-        [
-            max(
-                (
-                    s["offered_per_s"]
-                    for s in run["steps"]
-                    if s["sustained"] and not s["generator_bound"]
-                ),
-                default=0.0,
-            )
-            for run in _ok(runs)
-        ]
-    )
-
-
-def _relay_reading(
-    best: dict[str, float], medians: dict[str, dict[float, dict[str, float]]], rates: list[float]
-) -> list[str]:
-    """How to read the sustained rates of this run: say where the generator, not a server, ran
-    out."""
-    top = max(rates) if rates else math.nan
-    at_top = [s for s in SERVERS if best.get(s) == top]
-    gen_bound = [
-        f"{s} at {rate:,.0f}"
-        for s in SERVERS
-        for rate, m in medians[s].items()
-        if m["generator_bound"] >= 0.5
-    ]
-    text = []
-    if at_top:
-        text.append(
-            f"{' and '.join(at_top)} sustained the top step of the ladder ({top:,.0f} msg/s): "
-            "the generator, one asyncio process on one core, cannot offer more, so for "
-            f"{'them' if len(at_top) > 1 else 'it'} the sustained rate is a lower bound and a "
-            "ratio between such servers compares the generator, not the servers."
-        )
-    if gen_bound:
-        text.append(f"Generator-bound steps (median of runs): {', '.join(gen_bound)}.")
-    text.append(
-        "CPU per message falls as the rate rises (more frames per read and per loop turn). Once "
-        "a server's core is saturated it keeps up by reading ever more frames per wake-up, and "
-        "its CPU per message is then simply one core divided by the rate, the same for every "
-        "server: that is why the comparison row above is taken at the highest rate every "
-        "server sustained with its core under 90 % busy."
-    )
-    return [" ".join(text), ""]
-
-
-def _cluster_section(cluster: Runs, relay: dict[str, Runs]) -> list[str]:
-    """Ours as several instances on one Redis beside ours alone, same relay ladder."""
-    if not _ok(cluster):
+def instructions_section(report: Report, data: dict[str, Any] | None) -> list[str]:
+    if not data:
         return []
-    many = relay_medians(cluster)
-    one = relay_medians(relay.get("ours", []))
-    instances = _ok(cluster)[0].get("instances", "?")
+    plan, servers = data["plan"], data["servers"]
+    low, high = (fmt(rate, 0) for rate in plan["rates"])
+    counted = [s for s in ORDER if s in servers]
+    complete = {s: [run for run in servers[s] if run.get("complete")] for s in counted}
+    per_message = {s: median([r["instructions_per_message"] for r in complete[s]]) for s in counted}
+    whole = {
+        s: median([r["high"]["instructions_per_message_whole_step"] for r in complete[s]])
+        for s in counted
+    }
     rows = []
-    for rate, m in many.items():
-        single = one.get(rate)
-        rows.append(
-            [
-                f"{rate:,.0f}",
-                f"{_fmt(m['p50_ms'], 2)} / {_fmt(m['p99_ms'], 1)} ms, "
-                f"{_fmt(m['server_cpu_us_per_msg'])} µs [{m['runs']:.0f}]",
-                (
-                    f"{_fmt(single['p50_ms'], 2)} / {_fmt(single['p99_ms'], 1)} ms, "
-                    f"{_fmt(single['server_cpu_us_per_msg'])} µs"
-                    if single
-                    else NA
-                ),
-            ]
+    for s in counted:
+        errors = [run["error"] for run in servers[s] if "error" in run]
+        each = ", ".join(
+            f"{r['instructions_per_message']:,}" + ("" if r["complete"] else " (messages lost)")
+            for r in servers[s]
+            if "error" not in r
         )
-    best_many = _median_of(cluster, "max_sustained_per_s")
-    best_one = _median_of(relay.get("ours", []), "max_sustained_per_s")
-    lines = [
-        "## Several instances (Redis)",
+        rows.append([s, fmt(per_message[s], 0), errors[0] if errors else each, fmt(whole[s], 0)])
+    baseline = f" (ours-before: `{data['baseline']}`)" if data.get("baseline") else ""
+    if data.get("baseline") != report.baseline:  # the summary's ours-before is another revision
+        per_message.pop(BASELINE, None)
+    report.compare(
+        f"user-space instructions per relayed message, {low} → {high} msg/s (callgrind)",
+        per_message,
+        lower=True,
+    )
+    return [
+        "## Instructions per relayed message (callgrind)",
         "",
-        f"Ours only (neither peer server runs as several instances): {instances} instances with "
-        "`--broker redis://…` on one private `redis-server`, every one of these processes pinned "
-        "to the same server core a single server gets. The directed-relay ladder above, with the "
-        "two peers of every pair on different instances, so every message goes instance → Redis "
-        "pub/sub → instance. CPU per message is summed over the instances and Redis. Cells: p50 / "
-        "p99, CPU per message, `[n]` runs.",
+        "CPU time per message moves with this shared host's speed, which hides differences of "
+        "5-20 % between servers at low rates; callgrind counts the user-space instructions a "
+        "process executes, the same for the same work whatever the host is doing. Measured "
+        f"{data.get('started', '?')} at revision `{data['machine'].get('revision', '?')}`"
+        f"{baseline} by `make bench-instructions` ({data['machine'].get('valgrind', '?')}): "
+        f"each server warmed up for {plan['warm_up_seconds']:.0f} s, then relays in "
+        f"{plan['rooms']} rooms of two at {low} and at {high} msg/s for "
+        f"{plan['step_seconds']:.0f} s each, counters zeroed before each step and dumped after "
+        f"it, {plan['runs']} runs. *Per message*: the difference of the two counts over the "
+        "difference of the messages delivered (the step's fixed work cancels out). *Whole step*: "
+        f"the count at {high} msg/s over its messages. Not counted: the kernel's work.",
         "",
+        *table(["server", "per message (median)", "each run", f"whole step at {high} msg/s"], rows),
     ]
-    lines += _table(["offered msg/s", "across instances", "one instance (above)"], rows)
-    lines += _table(
-        ["", "across instances", "one instance"],
-        [["highest rate sustained (median)", _fmt(best_many, 0), _fmt(best_one, 0)]],
-    )
-    lines.append(
-        _plot(
-            "cluster-cpu",
-            lambda ax: (
-                ax.plot(
-                    list(many),
-                    [m["server_cpu_us_per_msg"] for m in many.values()],
-                    marker="o",
-                    label=f"{instances} instances + Redis",
-                ),
-                ax.plot(
-                    list(one),
-                    [m["server_cpu_us_per_msg"] for m in one.values()],
-                    marker="o",
-                    label="one instance",
-                ),
-                ax.set_xlabel("offered messages/s"),
-                ax.set_ylabel("CPU per message, µs (all processes)"),
-            ),
-        )
-    )
-    lines.append("")
-    return lines
 
 
-def _storm_section(
-    work: dict[str, Any], plan: dict[str, Any], summary: list[list[str]]
-) -> list[str]:
+def storm_section(report: Report) -> list[str]:
+    work, plan, servers = report.work, report.results["plan"], report.servers
     sizes = [size for size in plan.get("storm_sizes", []) if f"storm{size}" in work]
     if not sizes:
         return []
-    rate = {
-        s: [_median_of(work[f"storm{z}"].get(s, []), "joins_per_s") for z in sizes] for s in SERVERS
-    }
-    p99 = {
-        s: [_median_of(work[f"storm{z}"].get(s, []), "join_p99_ms") for z in sizes] for s in SERVERS
-    }
-    cpu = {
-        s: [_median_of(work[f"storm{z}"].get(s, []), "server_cpu_us_per_join") for z in sizes]
-        for s in SERVERS
-    }
+
+    def figure(server: str, size: int, key: str) -> float:
+        return median_of(work[f"storm{size}"].get(server, []), key)
+
     rows = [
         [
             str(size),
-            *[
-                f"{_fmt(rate[s][i], 0)} /s, p99 {_fmt(p99[s][i])} ms, {_fmt(cpu[s][i], 0)} µs"
-                for s in SERVERS
-            ],
+            *(
+                f"{fmt(figure(s, size, 'joins_per_s'), 0)}/s, "
+                f"p99 {fmt(figure(s, size, 'join_p99_ms'))} ms, "
+                f"{fmt(figure(s, size, 'server_cpu_us_per_join'), 0)} µs"
+                for s in servers
+            ),
         ]
-        for i, size in enumerate(sizes)
+        for size in sizes
     ]
-    lines = [
+    peers = plan.get("storm_peers")
+    for size in sizes:
+        rates = {s: figure(s, size, "joins_per_s") for s in servers}
+        report.compare(f"join storm, rooms of {size}: joins/s", rates, target=False)
+    if 2 in sizes:
+        report.compare(
+            f"server CPU per new connection (upgrade, ticket check, welcome), {peers:,} opened "
+            "into rooms of 2",
+            {s: figure(s, 2, "server_cpu_us_per_join") for s in servers},
+            unit="µs",
+            lower=True,
+        )
+    joins = {s: [figure(s, size, "joins_per_s") for size in sizes] for s in servers}
+    return [
         "## Join storm",
         "",
-        f"{plan.get('storm_peers')} peers join rooms of each size, 128 joins in flight. Time to "
-        "*welcome*: ours until `welcome` (tickets minted beforehand, verified by the server); "
-        "PeerJS until `OPEN`; y-webrtc, which acknowledges nothing, until the client's own "
-        "`announce` published to the room comes back (a y-webrtc client announces itself right "
-        "after subscribing, so this includes the fan-out to the room). PeerJS has no rooms: its "
-        "figure is the same connect for every size.",
+        f"{peers:,} peers join rooms of each size, 128 joins in flight, on a fresh server. Taken "
+        "in: ours at `welcome` (after the upgrade and the ticket check; tickets minted "
+        "beforehand); PeerJS at `OPEN`; y-webrtc, which acknowledges nothing, when the client's "
+        "own `announce` published to the room comes back (a y-webrtc client announces itself "
+        "right after subscribing). PeerJS has no rooms: every size is the same connect for it. "
+        "Cells: joins per second over the storm, p99 time to being taken in, the server's CPU "
+        "per join (over the whole storm): in rooms of two this is the server's CPU per new "
+        "connection.",
         "",
-        "Cells: joins per second over the storm, p99 time to welcome, server CPU per join.",
+        *table(["room size", *servers], rows),
+        plot(report, "storm-joins", [str(z) for z in sizes], joins),
         "",
     ]
-    lines += _table(["room size", *SERVERS], rows)
-    lines.append(
-        _plot(
-            "storm-joins",
-            lambda ax: _bars(ax, [str(z) for z in sizes], rate, "joins/s (room size on x)"),
-        )
-    )
-    lines.append("")
-    for i, size in enumerate(sizes):
-        ratio, best = _ratio(rate["ours"][i], [rate[p][i] for p in PEERS], higher_is_better=True)
-        summary.append(
-            [
-                f"join storm, rooms of {size}: joins/s",
-                _fmt(rate["ours"][i], 0),
-                best,
-                _fmt(ratio, 2),
-                "(none)",
-                "",
-            ]
-        )
-    return lines
 
 
-def _fan_out_section(fan: dict[str, Runs], summary: list[list[str]]) -> list[str]:
-    if not fan:
+def fan_out_section(report: Report) -> list[str]:
+    fan, servers = report.work.get("fanout", {}), report.servers
+    sample = ok(fan.get("ours", []))
+    if not sample:
         return []
-    rate = {s: _median_of(fan.get(s, []), "deliveries_per_s") for s in SERVERS}
-    p99 = {s: _median_of(fan.get(s, []), "event_p99_ms") for s in SERVERS}
-    cpu = {s: _median_of(fan.get(s, []), "server_cpu_us_per_delivery") for s in SERVERS}
-    server_share = {s: _median_of(fan.get(s, []), "server_cpu_share") for s in SERVERS}
-    generator_share = {s: _median_of(fan.get(s, []), "generator_cpu_share") for s in SERVERS}
-    sample = _ok(fan.get("ours", []))
-    room = sample[0]["room_size"] if sample else 50
-    events = f"{sample[0]['events']:,}" if sample else "?"
-    window = sample[0]["window"] if sample else "?"
-    lines = [
+    room, events, window = sample[0]["room_size"], sample[0]["events"], sample[0]["window"]
+
+    def figure(key: str) -> dict[str, float]:
+        return {s: median_of(fan.get(s, []), key) for s in servers}
+
+    rate, cpu = figure("deliveries_per_s"), figure("server_cpu_us_per_delivery")
+    report.compare(f"fan-out to a room of {room}: deliveries/s", rate, target=False)
+    rows = [
+        ["deliveries/s", *(fmt(rate[s], 0) for s in servers)],
+        ["event → last delivery p99, ms", *(fmt(v) for v in figure("event_p99_ms").values())],
+        ["server CPU per delivery, µs", *(fmt(cpu[s]) for s in servers)],
+        ["server core busy (share)", *(fmt(v, 2) for v in figure("server_cpu_share").values())],
+        ["generator core busy", *(fmt(v, 2) for v in figure("generator_cpu_share").values())],
+    ]
+    return [
         "## Room fan-out",
         "",
-        f"{events} events to every member of one room of {room}, at most {window} "
-        "events in flight for every server (each event is sent by its own task, so a hook "
-        "`POST` waiting for its `202` does not hold back the next); an event is done when all "
-        "members have it. Ours: one `POST /hooks/board` per event with a "
-        "hook token (minted by the generator per request, as the board does); y-webrtc: one "
-        "`publish` to the room's topic from a client outside it; **PeerJS has no rooms**: emulated "
-        f"with {room} addressed messages per event from one client, as a PeerJS app would have to.",
+        f"{events:,} events to every member of one room of {room}, at most {window} events in "
+        "flight for every server (each sent by its own task); an event is done when all members "
+        "have it. Ours: one `POST /hooks/board` per event with a hook token minted per request, "
+        "as the board does; y-webrtc: one `publish` to the room's topic; PeerJS has no rooms: "
+        f"{room} addressed messages per event from one client, as a PeerJS app would send. "
+        "Where the generator's core is nearly full and the server's is not, deliveries/s "
+        "measures the generator; the CPU rows compare the servers.",
+        "",
+        *table(["", *servers], rows),
+        plot(report, "fan-out", ["deliveries/s"], {s: [rate[s]] for s in servers}),
         "",
     ]
-    lines += _table(
-        ["", *SERVERS],
-        [
-            ["deliveries/s", *[_fmt(rate[s], 0) for s in SERVERS]],
-            ["event → last delivery p99, ms", *[_fmt(p99[s]) for s in SERVERS]],
-            ["server CPU per delivery, µs", *[_fmt(cpu[s]) for s in SERVERS]],
-            [
-                "one core ÷ CPU per delivery (deliveries/s)",
-                *[_fmt(1e6 / cpu[s], 0) if cpu[s] else NA for s in SERVERS],
-            ],
-            ["server core busy (share)", *[_fmt(server_share[s], 2) for s in SERVERS]],
-            ["generator core busy (share)", *[_fmt(generator_share[s], 2) for s in SERVERS]],
-        ],
+
+
+def cluster_section(report: Report) -> list[str]:
+    cluster = report.work.get("cluster", {}).get("ours", [])
+    if not ok(cluster):
+        return []
+    many = relay_medians(cluster)
+    alone = report.work.get("relay", {}).get("ours", [])
+    one = relay_medians(alone)
+    instances = ok(cluster)[0].get("instances", "?")
+
+    rows = [
+        [fmt(rate, 0), step_cell(m), step_cell(one.get(rate), runs=False)]
+        for rate, m in many.items()
+    ]
+    best = {"ours": median_of(cluster, "max_sustained_per_s")}
+    report.compare(
+        f"directed relay across {instances} instances (Redis): highest rate with p99 ≤ 50 ms",
+        best,
+        unit="msg/s",
+        target=False,
     )
-    lines += [
-        "Where the generator's core is nearly full and the server's is not, the deliveries/s "
-        "row measures the generator (for ours, an HTTP request per event costs the generator "
-        "more than a websocket `publish`); the CPU rows compare the servers.",
+    rates = sorted(set(many) | set(one))
+
+    def cpu(medians: dict[float, dict[str, float]]) -> list[float]:
+        return [medians.get(r, {}).get("server_cpu_us_per_msg", NAN) for r in rates]
+
+    return [
+        "## Several instances (Redis)",
+        "",
+        f"Ours only: {instances} instances with `--broker redis://…` on one private "
+        "`redis-server`, all on the one server core. The relay ladder above with the two peers "
+        "of every pair on different instances, so every message goes instance → Redis pub/sub "
+        "→ instance; CPU per message is summed over the instances and Redis. Highest rate "
+        f"sustained: {fmt(best['ours'], 0)} msg/s across instances, "
+        f"{fmt(median_of(alone, 'max_sustained_per_s'), 0)} on one.",
+        "",
+        *table(["offered msg/s", "across instances", "one instance (above)"], rows),
+        plot(
+            report,
+            "cluster-cpu",
+            rates,
+            {f"{instances} instances + Redis": cpu(many), "one instance": cpu(one)},
+        ),
         "",
     ]
-    lines.append(
-        _plot(
-            "fan-out",
-            lambda ax: _bars(ax, ["deliveries/s"], {s: [rate[s]] for s in SERVERS}, "deliveries/s"),
-        )
-    )
-    lines.append("")
-    ratio, best = _ratio(rate["ours"], [rate[p] for p in PEERS], higher_is_better=True)
-    summary.append(
-        [
-            f"fan-out to a room of {room}: deliveries/s",
-            _fmt(rate["ours"], 0),
-            best,
-            _fmt(ratio, 2),
-            "(none)",
+
+
+def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
+    if not p2p:
+        return [
+            "## The peer-to-peer path",
+            "",
+            "Not measured in this run (`make -C bench p2p`).",
             "",
         ]
-    )
-    return lines
-
-
-def _p2p_section(p2p: dict[str, Any] | None) -> list[str]:
-    lines = ["## The peer-to-peer path", ""]
-    if not p2p:
-        return [*lines, "Not measured in this run (`make -C bench p2p`).", ""]
     cases = p2p["cases"]
-    lines += [
-        "A drag-like event (`{type:'drag', task, column, x, y, seq, t}`) from a headless Chromium "
-        "tab to another tab over their RTCDataChannel, and from a tab to an aiortc peer, against "
-        "the same event sent through our signaling websocket (`relay`, our server, same "
-        "machine). The far side echoes it over the path it came by; the sender times the "
-        "round trip on its own clock and one way is taken as half (Chromium coarsens "
-        "`performance.now()` to 0.1 ms on a page that is not cross-origin isolated, which bounds "
-        "the resolution). "
-        f"{p2p['rounds']} rounds of {p2p['samples_per_round']} events each (after 20 warm-up "
-        "events), medians of the rounds' percentiles; loopback-only network namespace.",
-        "",
-    ]
+    one_way = {name: c["median_one_way_p50_ms"] for name, c in cases.items()}
+    tabs = "chromium-chromium"
+    if f"{tabs} datachannel" in cases:
+        report.add(
+            [
+                "peer to peer: a drag event tab → tab, one way p50 (data channel; through our "
+                "signaling)",
+                f"{fmt(one_way[f'{tabs} datachannel'], 3)} ms; "
+                f"{fmt(one_way.get(f'{tabs} via signaling', NAN), 3)} ms",
+                "",
+                "",
+                "(none)",
+            ]
+        )
     rows = [
         [
             name,
-            _fmt(c["median_p50_ms"], 3),
-            _fmt(c["median_p99_ms"], 3),
-            _fmt(c["median_one_way_p50_ms"], 3),
-            _fmt(c["median_one_way_p99_ms"], 3),
+            *(
+                fmt(c[f"median_{key}"], 3)
+                for key in ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
+            ),
         ]
         for name, c in cases.items()
     ]
-    lines += _table(["path", "RTT p50 ms", "RTT p99 ms", "one way p50 ms", "one way p99 ms"], rows)
-    names = list(cases)
-    lines.append(
-        _plot(
-            "p2p",
-            lambda ax: (
-                ax.barh(
-                    names, [cases[n]["median_one_way_p50_ms"] for n in names], label="one way p50"
-                ),
-                ax.set_xlabel("ms"),
-            ),
-        )
-    )
-    lines.append("")
-    return lines
-
-
-def _profile_section(profile: dict[str, Any] | None) -> list[str]:
-    if not profile:
-        return []
-    lines = [
-        "## Where our server's time goes (py-spy)",
+    return [
+        "## The peer-to-peer path",
         "",
-        "`py-spy record --native --rate 250` on our server's process during each load (time "
-        "asleep in `epoll` is not sampled, so percentages are of CPU time). *Category*: each "
-        "sample goes to the innermost frame that belongs to a known area (`bench/profile.py`), so "
-        "JSON encoding done for a log line counts as JSON, the log formatting around it as "
-        "logging. *Own*: the function on top of the stack (C functions included). *Inclusive*: "
-        "every function on the stack.",
+        "A drag-like event from a headless Chromium tab to another tab over their "
+        "RTCDataChannel, and from a tab to an aiortc peer, against the same event sent through "
+        "our signaling websocket (`relay`). The far side echoes it back the way it came; the "
+        "sender times the round trip and one way is half of it (Chromium's `performance.now()` "
+        f"is coarsened to 0.1 ms here). Measured {p2p.get('measured', '?')}: "
+        f"{p2p['rounds']} rounds of {p2p['samples_per_round']} events, medians of the rounds' "
+        "percentiles.",
+        "",
+        *table(["path", "RTT p50 ms", "RTT p99 ms", "one way p50 ms", "one way p99 ms"], rows),
+        plot(report, "p2p", ["one way p50"], {n: [v] for n, v in one_way.items()}),
         "",
     ]
-    for result in profile.values():
-        load = result.get("load", {})
-        lines += [f"### {result['description']} — {result['samples']} samples", ""]
-        if "steps" in load and load["steps"] and "p99_ms" in load["steps"][0]:
-            step = load["steps"][0]
-            lines += [
-                f"Load while profiling: {step['received']} messages, p50 {step['p50_ms']} ms, p99 "
-                f"{step['p99_ms']} ms, {step['server_cpu_us_per_msg']} µs/msg. py-spy `--native` "
-                "stops the process for every sample, so a profiled server falls behind at a rate "
-                "it sustains unprofiled: these latencies are py-spy's, the shares below are not.",
-                "",
-            ]
-        lines += _table(
-            ["category", "% of CPU samples"],
-            [[c["name"], f"{c['percent']}"] for c in result["categories"][:12]],
-        )
-        lines += _table(
-            ["own time (top of stack)", "%", "inclusive (on the stack)", "%"],
-            [
-                [o["name"], f"{o['percent']}", i["name"], f"{i['percent']}"]
-                for o, i in zip(result["own"][:12], result["inclusive"][:12], strict=False)
-            ],
-        )
-    return lines
 
 
-def _thin_margin(ratio: str, spread: float = 0.05) -> bool:
-    """A ratio cell (``"0.97"``) within ``spread`` of 1: no better than a tie on this machine."""
-    try:
-        return abs(float(ratio) - 1) <= spread
-    except ValueError:
-        return False
+def targets_text(report: Report) -> list[str]:
+    missed = [row for row in report.rows if row[5].startswith("no")]
+    if missed:
+        lines = ["Targets not reached:", ""]
+        lines += [
+            f"- **{row[0]}**: {row[5]} (ours {row[1]}"
+            + (f", best peer {row[2]})." if row[2] else ").")
+            for row in missed
+        ]
+        return [
+            *lines,
+            "",
+            "To see where our server's CPU goes under a workload, sample it while the workload "
+            "runs: `py-spy record --native --pid <server pid>` (`pip install py-spy`).",
+            "",
+        ]
+    if not any(row[5] == "yes" for row in report.rows):
+        return []
+    thin = [
+        row
+        for row in report.rows
+        if row[5] == "yes" and row[3] not in (NA, "") and abs(float(row[3]) - 1) <= 0.05
+    ]
+    lines = ["Every target with a number was met in this run."]
+    if thin:
+        lines += ["", "Met by a margin within the run-to-run spread (read these as ties):", ""]
+        lines += [f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})." for row in thin]
+    return [*lines, ""]
 
 
-def _targets_text(summary: list[list[str]], profile: dict[str, Any] | None) -> list[str]:
-    missed = [row for row in summary if row[5].startswith("no")]
-    if not missed:
-        if not any(row[5] == "yes" for row in summary):
-            return ["", ""]
-        lines = ["Every target with a number was met in this run."]
-        thin = [row for row in summary if row[5] == "yes" and _thin_margin(row[3])]
-        if thin:
-            lines += ["", "Met by a margin within the run-to-run spread (read these as ties):", ""]
-            lines += [f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})." for row in thin]
-        return [*lines, ""]
-    lines = ["### Targets not reached, and why", ""]
-    relay_top = ""
-    idle_top = ""
-    if profile:
+def history(doc: Path) -> list[str]:
+    """The history section of the document being replaced, as it was."""
+    text = doc.read_text() if doc.exists() else ""
+    at = text.find(f"\n{HISTORY}")
+    return [text[at + 1 :].rstrip(), ""] if at >= 0 else []
 
-        def top(name: str) -> str:
-            cats = profile.get(name, {}).get("categories", [])[:4]
-            return ", ".join(f"{c['name']} {c['percent']} %" for c in cats)
 
-        relay_top, idle_top = top("relay"), top("idle")
-    for row in missed:
-        why = ""
-        if "held" in row[0]:
-            why = (
-                "Some connections were refused or closed before the hold ended: see Idle "
-                "connections (failures and their first messages are in the results JSON)."
-            )
-        elif "instructions" in row[0]:
-            why = (
-                "See *Instructions per relayed message* below: each server's runs, whether "
-                "ours and the best peer's overlap, and the count with the step's fixed work."
-            )
-        elif "relay" in row[0] or "relayed" in row[0]:
-            why = f"Under relay load our server's CPU goes to: {relay_top} (see the profile below)."
-        elif "memory" in row[0] or "held" in row[0]:
-            why = (
-                "Per idle connection we hold the uvloop transport, aiohttp's frame reader, our "
-                "connection, client and member objects and a rate-limit bucket; "
-                f"while connecting and holding, CPU goes to: {idle_top}."
-            )
-        lines.append(f"- **{row[0]}**: {row[5]} (ours {row[1]}, best peer {row[2]}). {why}")
-    lines.append("")
-    return lines
+def _beside(results_path: Path, name: str) -> dict[str, Any] | None:
+    path = results_path.with_name(name)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_report(results_path: Path, doc: Path = DOC) -> str:
+    """Write ``doc`` (and its plots in the folder named after it) from the results; return its
+    path."""
+    results = json.loads(results_path.read_text())
+    p2p = _beside(results_path, "p2p.json")
+    report = Report(results, plots=doc.with_suffix(""), baseline=results.get("baseline"))
+    body = [
+        *idle_section(report),
+        *shared_idle_section(report),
+        *relay_section(report),
+        *instructions_section(report, _beside(results_path, "instructions.json")),
+        *storm_section(report),
+        *fan_out_section(report),
+        *cluster_section(report),
+        *p2p_section(report, p2p),
+    ]
+    summary = [
+        "## Summary: ours against the best peer server",
+        "",
+        *table(report.header(), report.rows),
+    ]
+    lines = [*header(report, p2p), *summary, *targets_text(report), *body, *history(doc)]
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text("\n".join(lines).rstrip() + "\n")
+    return str(doc)

@@ -1,24 +1,28 @@
-"""Start and stop the three servers under test on free loopback ports.
+"""Start and stop the servers under test on free loopback ports.
 
-- ``ours``: ``python -m signaling`` with rate limits high enough never to throttle the benchmark;
+- ``ours``: ``python -m signaling`` from this checkout, with limits that never throttle the load;
+- ``ours-before``: the same, run from ``signaling/`` as it was at a baseline revision
+  (:func:`export_baseline` puts it in ``bench/.servers/ours-before``);
 - ``y-webrtc``: ``bin/server.js`` of the npm package ``y-webrtc``;
 - ``peerjs``: the ``peerjs`` command of the npm package ``peer``.
 
-Each server is pinned to one core with ``taskset`` (the generator takes the other), so the two never
-compete for a core. The npm packages live in ``bench/.servers`` (``make -C bench servers``).
+Each server is pinned to one core with ``taskset`` (the generator takes the others). The npm
+packages live in ``bench/.servers`` (``make -C bench servers``). Nothing here measures.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -27,26 +31,52 @@ ROOT: Final = BENCH_DIR.parent
 SERVERS_DIR: Final = BENCH_DIR / ".servers"
 LOG_DIR: Final = SERVERS_DIR / "logs"
 SECRET: Final = "bench-secret-" + "b" * 32
-SERVER_NAMES: Final = ("ours", "y-webrtc", "peerjs")
-# Where ``ours`` runs from: this checkout, or a tree holding another revision's ``signaling/``
-# (bench/revisions.py measures earlier revisions with today's generator).
-OURS_TREE_ENV: Final = "WATERCOOLER_BENCH_OURS_TREE"
+BASELINE: Final = "ours-before"
+BASELINE_TREE: Final = SERVERS_DIR / BASELINE
+PEERS: Final = ("y-webrtc", "peerjs")
+SERVER_NAMES: Final = ("ours", *PEERS)
 
-# Our server's limits for the benchmark: nothing may throttle the load (documented in the report).
+# Our server's limits for the benchmark: nothing may throttle the load (the report says so).
 OUR_FLAGS: Final = (
-    "--rate",
-    "100000",
-    "--burst",
-    "100000",
-    "--relay-rate",
-    "100000",
-    "--max-peers-per-sprint",
-    "100",
-    "--max-connections",
-    "30000",
-    "--max-rooms",
-    "30000",
+    *("--rate", "100000", "--burst", "100000", "--relay-rate", "100000"),
+    *("--max-peers-per-sprint", "100", "--max-connections", "30000", "--max-rooms", "30000"),
 )
+
+
+def is_ours(name: str) -> bool:
+    """Our server, at this checkout or at the baseline: it speaks our protocol."""
+    return name in ("ours", BASELINE)
+
+
+class BaselineError(RuntimeError):
+    """The baseline revision cannot be exported (unknown here, or without ``signaling/``)."""
+
+
+def _git(*args: str) -> bytes:
+    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, timeout=120)
+    if done.returncode != 0:
+        raise BaselineError(f"git {args[0]}: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def export_baseline(revision: str, tree: Path = BASELINE_TREE) -> str:
+    """Put ``signaling/`` as it was at ``revision`` into ``tree`` (replacing what was there);
+    return the revision's short hash."""
+    try:
+        full = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
+    except BaselineError:
+        raise BaselineError(
+            f"revision {revision!r} is not in this repository (a shallow clone? "
+            "`git fetch --unshallow` brings the history)"
+        ) from None
+    archive = _git("archive", "--format=tar", full, "signaling")
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    if not (tree / "signaling" / "__main__.py").exists():
+        raise BaselineError(f"revision {revision!r} has no signaling/__main__.py to run")
+    return full[:7]
 
 
 def free_port() -> int:
@@ -69,26 +99,23 @@ def pin_generator() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def ours_tree() -> Path:
-    """The source tree ``python -m signaling`` runs from (its working directory)."""
-    return Path(os.environ.get(OURS_TREE_ENV) or ROOT)
-
-
-def command_for(name: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and extra environment that start server ``name`` on ``port``."""
+def command_for(name: str, port: int) -> tuple[list[str], dict[str, str], Path]:
+    """The command line, extra environment and working directory that start ``name``."""
     modules = SERVERS_DIR / "node_modules"
-    if name == "ours":
+    if is_ours(name):
         command = [sys.executable, "-m", "signaling", "--host", "127.0.0.1", "--port", str(port)]
-        return [*command, *OUR_FLAGS], {"WATERCOOLER_SECRET": SECRET}
+        cwd = BASELINE_TREE if name == BASELINE else ROOT
+        return [*command, *OUR_FLAGS], {"WATERCOOLER_SECRET": SECRET}, cwd
     if name == "y-webrtc":
         # bin/server.js takes its port from PORT and listens on every address; `make bench` runs
         # inside a loopback-only network namespace, so every address is 127.0.0.1 there.
-        return ["node", str(modules / "y-webrtc" / "bin" / "server.js")], {"PORT": str(port)}
+        script = modules / "y-webrtc" / "bin" / "server.js"
+        return ["node", str(script)], {"PORT": str(port)}, ROOT
     if name == "peerjs":
         script = modules / "peer" / "dist" / "bin" / "peerjs.js"
         flags = ["--host", "127.0.0.1", "--port", str(port), "--concurrent_limit", "30000"]
-        return ["node", str(script), *flags], {}
-    raise ValueError(f"unknown server {name!r}; expected one of {SERVER_NAMES}")
+        return ["node", str(script), *flags], {}, ROOT
+    raise ValueError(f"unknown server {name!r}; expected one of {(*SERVER_NAMES, BASELINE)}")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -111,7 +138,6 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     pinned_core: str | None = None
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def pid(self) -> int:
@@ -119,11 +145,8 @@ class ServerProcess:
 
     @property
     def ws_url(self) -> str:
-        if self.name == "ours":
-            return f"ws://127.0.0.1:{self.port}/ws"
-        if self.name == "peerjs":
-            return f"ws://127.0.0.1:{self.port}/peerjs"
-        return f"ws://127.0.0.1:{self.port}"
+        path = "/ws" if is_ours(self.name) else "/peerjs" if self.name == "peerjs" else ""
+        return f"ws://127.0.0.1:{self.port}{path}"
 
     @property
     def http_url(self) -> str:
@@ -151,12 +174,9 @@ def start_server(
     """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP.
 
     ``prefix`` runs the server under another program in the same process (``valgrind``, say).
-
-    On a port other instances already serve (``--reuse-port``) an answer may come from one of
-    them: :func:`start_cluster` then waits until every instance has answered.
     """
     port = port or free_port()
-    command, extra_env = command_for(name, port)
+    command, extra_env, cwd = command_for(name, port)
     command = [*prefix, *command, *extra_args]
     core = server_core() if pin else None
     if core is not None:
@@ -165,14 +185,10 @@ def start_server(
     log_path = LOG_DIR / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            command,
-            cwd=ours_tree() if name == "ours" else ROOT,
-            env={**os.environ, **extra_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            command, cwd=cwd, env={**os.environ, **extra_env}, stdout=log, stderr=subprocess.STDOUT
         )
     server = ServerProcess(name, port, process, log_path, core)
-    probe = f"{server.http_url}/healthz" if name == "ours" else server.http_url + "/"
+    probe = server.http_url + ("/healthz" if is_ours(name) else "/")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -197,6 +213,7 @@ class Cluster:
 
     @property
     def pids(self) -> tuple[int, ...]:
+        """The instances' pids, then Redis's (last)."""
         return (*(i.pid for i in self.instances), self.redis.pid)
 
     def close(self) -> None:
@@ -215,7 +232,7 @@ def start_redis(timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], int]:
     """A private ``redis-server`` (nothing kept on disk) on a free loopback port."""
     executable = shutil.which("redis-server")
     if executable is None:
-        raise RuntimeError("redis-server is not installed (make bench installs it as root)")
+        raise RuntimeError("redis-server is not installed (make test-deps installs it as root)")
     port = free_port()
     command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", "/tmp"]
@@ -236,14 +253,13 @@ def start_redis(timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], int]:
     raise TimeoutError(f"redis-server did not answer on port {port}")
 
 
-def start_cluster(
-    instances: int = 2, *, shared_port: bool = False, pin: bool = True, timeout: float = 20.0
-) -> Cluster:
-    """``instances`` of ours with ``--broker redis://…`` on one Redis, every process pinned to the
-    server core (unless ``pin`` is False): then the cluster gets the one core a single server gets.
+def start_cluster(instances: int, *, shared_port: bool = False, timeout: float = 20.0) -> Cluster:
+    """``instances`` of ours with ``--broker redis://…`` on one Redis, all on the server core (so
+    the cluster gets the one core a single server gets).
 
-    ``shared_port``: all instances listen on one port with ``--reuse-port`` and the kernel spreads
-    connections among them; otherwise each has its own port.
+    ``shared_port``: all listen on one port with ``--reuse-port`` and the kernel spreads
+    connections among them (then we wait until every instance has answered there); otherwise each
+    has its own port.
     """
     redis, redis_port = start_redis()
     cluster = Cluster(redis, [])
@@ -252,30 +268,15 @@ def start_cluster(
     args += ("--reuse-port",) if shared_port else ()
     try:
         for _ in range(instances):
-            cluster.instances.append(start_server("ours", extra_args=args, port=port, pin=pin))
-        if port is not None:
-            _wait_for_instances(cluster, port, timeout)
+            cluster.instances.append(start_server("ours", extra_args=args, port=port))
+        seen: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while port is not None and len(seen) < instances:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {len(seen)} of {instances} instances answered")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                seen.add(json.load(answer)["instance"])
     except BaseException:
         cluster.close()
         raise
     return cluster
-
-
-def _wait_for_instances(cluster: Cluster, port: int, timeout: float) -> None:
-    """Until ``/healthz`` on the shared ``port`` has answered from as many instances as started."""
-    seen: set[str] = set()
-    deadline = time.monotonic() + timeout
-    while len(seen) < len(cluster.instances):
-        for instance in cluster.instances:
-            if instance.process.poll() is not None:
-                raise RuntimeError(
-                    f"an instance exited with {instance.process.returncode}; "
-                    f"see {instance.log_path}"
-                )
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"only {len(seen)} of {len(cluster.instances)} instances answered "
-                f"on port {port} within {timeout} s"
-            )
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-            seen.add(json.load(response)["instance"])

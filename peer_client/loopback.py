@@ -5,7 +5,7 @@ does not matter: aiortc offers the card's address and browsers on the same machi
 network card, or inside a loopback-only network namespace (our WebRTC tests), aiortc would offer no
 candidate at all and never connect. :func:`apply` replaces aioice's module-level host-address
 function with one that answers only ``127.0.0.1``; aiortc's ``RTCConfiguration`` has no option for
-this (see ../shared/notes/webrtc-interop.md section 5).
+this (see docs/webrtc.md section 2).
 
 This patches a private function of aioice 0.13 (pinned in requirements.txt); :func:`is_applied`
 and its test notice if aioice ever moves it.

@@ -1,6 +1,6 @@
 """The peer mesh: one aiortc ``RTCPeerConnection`` with one data channel per other peer.
 
-Rules (docs/protocol.md 1.4, 2.1, 2.6; ../shared/notes/webrtc-interop.md):
+Rules (docs/protocol.md 1.4, 2.1, 2.6; docs/webrtc.md):
 
 - Every connection is built with ``RTCConfiguration(iceServers=...)`` from ``welcome`` — never a
   bare ``RTCPeerConnection()``, which would reach for Google's STUN server.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the tests drive are present: Debian's chromium, redis-server,
-# node, iproute2 (network namespaces), the PostgreSQL client and valgrind (the benchmark's
-# instruction counts). As root on Debian, missing ones are installed with apt-get; otherwise we
-# say what is missing and fail (tests must never skip for a missing dependency in CI).
+# node, iproute2 (network namespaces) and the PostgreSQL client. As root on Debian, missing ones
+# are installed with apt-get; otherwise we say what is missing and fail (tests must never skip for
+# a missing dependency in CI). valgrind is not here: only `make bench-instructions` needs it.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -10,7 +10,6 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
-command -v callgrind_control >/dev/null 2>&1 || missing+=(valgrind)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import idle_shards, loadgen, procstat, profile
+from bench import loadgen, procstat, shards
 from bench.adapters import Adapter, OursAdapter, Target
 from signaling.app import create_app
 from signaling.config import Settings
@@ -90,20 +90,6 @@ async def test_room_fan_out_names_the_server_when_an_event_cannot_be_sent(ours: 
     assert "hook refused: 401" in str(caught.value.__cause__)
 
 
-def test_profile_summary_attributes_samples_to_the_innermost_known_area() -> None:
-    collapsed = "\n".join(
-        [
-            "run (asyncio/base_events.py:1);log_event (signaling/logs.py:3);"
-            "dumps (json/encoder.py:9) 3",
-            "run (asyncio/base_events.py:1);_on_text (signaling/app.py:7) 1",
-        ]
-    )
-    summary = profile.summarise(collapsed)
-    assert summary["samples"] == 4
-    assert summary["categories"][0] == {"name": "JSON encode", "percent": 75.0}
-    assert summary["own"][0]["name"] == "dumps (json/encoder.py)"
-
-
 async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
     """The bench's cluster: two real instances on a private Redis; every pair is split."""
     from bench.run import run_cluster
@@ -122,7 +108,7 @@ async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
 
 
 @pytest.mark.parametrize(
-    ("total", "shards", "expected"),
+    ("total", "processes", "expected"),
     [
         (20_000, 2, [(0, 10_000), (10_000, 10_000)]),
         (10, 3, [(0, 4), (4, 4), (8, 2)]),
@@ -131,11 +117,11 @@ async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
     ],
 )
 def test_shards_split_the_clients_into_whole_rooms(
-    total: int, shards: int, expected: list[tuple[int, int]]
+    total: int, processes: int, expected: list[tuple[int, int]]
 ) -> None:
-    ranges = idle_shards.shard_ranges(total, shards)
+    ranges = shards.shard_ranges(total, processes)
     assert ranges == expected
-    rooms = [{room for room, _ in idle_shards.shard_specs(first, count)} for first, count in ranges]
+    rooms = [{room for room, _ in shards.shard_specs(first, count)} for first, count in ranges]
     assert sum(count for _, count in ranges) == total
     assert all(not (a & b) for i, a in enumerate(rooms) for b in rooms[i + 1 :])
 
@@ -146,9 +132,7 @@ async def test_idle_connections_from_several_processes_to_instances_sharing_a_po
     from bench.run import run_cluster
 
     def workload(adapter: Adapter, pids: Any) -> Any:
-        return idle_shards.sharded_idle_connections(
-            adapter.target, pids[:-1], pids[-1:], 40, shards=2, hold_seconds=0.5
-        )
+        return shards.sharded_idle_connections(adapter.target, pids, 40, shards=2, hold_seconds=0.5)
 
     result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True)
     assert result["connected"] == result["held_open"] == 40

@@ -95,7 +95,7 @@ def test_the_reader_takes_sequence_time_and_step_from_each_servers_relay(
     inbox = loadgen.Inbox()
     seen: list[int] = []
     inbox.on_delivery = lambda number, latency: seen.append(number)
-    read = loadgen._reader(ADAPTERS["ours"](Target("ours", "", "")), inbox)
+    read = loadgen.reader(inbox)
     read(dumps(relayed).encode())
     read(b'{"type":"peer-joined","peer":"x"}')
     assert seen == [9]

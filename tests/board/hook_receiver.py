@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,15 +27,14 @@ class ReceivedHook:
 
 
 class HookReceiver:
-    """Listens on 127.0.0.1 (a free port); answers 202 after ``delay`` seconds.
+    """Listens on 127.0.0.1 (a free port); answers 202.
 
     With ``hold=True`` it answers nothing until :meth:`release` (like a signaling that is stuck or
     black-holed), and counts the requests it is holding (:meth:`wait_held`).
     """
 
-    def __init__(self, delay: float = 0.0, *, hold: bool = False) -> None:
+    def __init__(self, *, hold: bool = False) -> None:
         self.received: list[ReceivedHook] = []
-        self.delay = delay
         self.released = threading.Event()
         if not hold:
             self.released.set()
@@ -49,7 +47,6 @@ class HookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 receiver._hold()
-                time.sleep(receiver.delay)
                 receiver.received.append(ReceivedHook(self.path, dict(self.headers), body))
                 self.send_response(202)
                 self.send_header("Content-Type", "application/json")

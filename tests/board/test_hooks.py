@@ -204,36 +204,40 @@ def test_admin_changes_are_posted(receiver, committed, sprint, make_task, db) ->
 
 
 def test_hooks_do_not_delay_requests_to_a_slow_signaling(
-    settings, django_capture_on_commit_callbacks, api, sprint
+    settings, django_capture_on_commit_callbacks, api, sprint, caplog: pytest.LogCaptureFixture
 ) -> None:
-    slow = HookReceiver(delay=0.8)
+    """Signaling answers no hook until both requests are done. Had a request waited for its hook,
+    that hook would have run out of time first and been logged as not delivered."""
+    slow = HookReceiver(hold=True)
     settings.WATERCOOLER_HOOK_URL = slow.url
+    settings.WATERCOOLER_HOOK_TIMEOUT = 10.0
+    caplog.set_level(logging.INFO, logger="board.hooks")
     try:
-        started = time.monotonic()
         for name in ("a", "b"):
             with django_capture_on_commit_callbacks(execute=True) as callbacks:
                 response = api.post("/api/tasks/", {"name": name, "sprint": sprint.pk})
             assert response.status_code == 201
             assert len(callbacks) == 1
-        assert time.monotonic() - started < 0.75  # one blocked post alone would take 0.8 s
+        slow.release()
         assert hooks.drain(WAIT)
         assert [h.json["event"]["task"]["name"] for h in slow.received] == ["a", "b"]
+        logged = [record.getMessage() for record in caplog.records]
+        assert [line for line in logged if "not delivered" in line] == []
+        assert sum(line.endswith('{"delivered":0}') for line in logged) == 2
     finally:
+        slow.release()
         hooks.drain(WAIT)
         slow.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_succeeds_quickly_while_signaling_is_down(
+def test_a_request_succeeds_while_signaling_is_down(
     settings, api: APIClient, sprint: Sprint, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.WATERCOOLER_HOOK_URL = f"http://127.0.0.1:{free_closed_port()}/hooks/board"
     caplog.set_level(logging.WARNING, logger="board.hooks")
-    started = time.monotonic()
     response = api.post("/api/tasks/", {"name": "t", "sprint": sprint.pk})
-    elapsed = time.monotonic() - started
     assert response.status_code == 201
-    assert elapsed < 1.0
     assert hooks.drain(WAIT)
     assert any("not delivered" in r.getMessage() for r in caplog.records)
     assert Task.objects.filter(name="t").exists()

@@ -3,7 +3,7 @@
 Every test gets a fresh board database (copied from one migrated and seeded once per session), its
 own board and signaling processes on free ports, and a new browser context with camera and
 microphone granted (without that grant Chromium offers no ICE candidate on loopback; see
-../shared/notes/webrtc-interop.md). These tests are marked ``webrtc`` and run inside a
+docs/webrtc.md). These tests are marked ``webrtc`` and run inside a
 loopback-only network namespace (``make test-webrtc``).
 """
 

@@ -1,4 +1,4 @@
-"""The live board in Chromium: two tabs on one sprint, peer to peer (issue 4).
+"""The live board in Chromium: two tabs on one sprint, peer to peer.
 
 Real processes: the board (gunicorn), signaling, Debian's Chromium. Drags are driven with real
 pointer events (``page.mouse``) or the keyboard, never by calling the page's functions.

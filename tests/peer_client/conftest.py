@@ -7,7 +7,6 @@ WebRTC tests (``@pytest.mark.webrtc``) run inside a loopback-only network namesp
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from peer_client.session import BoardSession
 from peer_client.signaling import Ticket
 from signaling.tickets import mint_ticket
 from tests.support.processes import SignalingProcess
+from tests.support.waiting import wait_until
 
 SECRET = "peer-client-test-secret-0123456789abcdef"
 OPEN_TIMEOUT = 15.0
@@ -31,17 +31,6 @@ def signaling() -> Iterator[SignalingProcess]:
         yield process
     finally:
         process.stop()
-
-
-async def wait_until(
-    predicate: Callable[[], object], timeout: float = OPEN_TIMEOUT, what: str = "condition"
-) -> None:
-    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class Recorder:

@@ -2,7 +2,7 @@
 
 Real processes: the board (gunicorn), signaling (allowing the board's origin), Debian's Chromium
 (camera/microphone granted and ``--allow-loopback-in-peer-connection``, or it offers no candidate
-on loopback; ../shared/notes/webrtc-interop.md) and the bot (``--loopback-only``). Playwright's
+on loopback; docs/webrtc.md) and the bot (``--loopback-only``). Playwright's
 async API, so this test shares pytest-asyncio's loop with the rest of the suite. Tabs are driven
 with real pointer events.
 """
@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from peer_client.board_api import BoardClient
 from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
-from tests.peer_client.test_bot_live import Bot
+from tests.support.bot import Bot
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.webrtc

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from peer_client.protocol import Place
-from tests.peer_client.conftest import SAMPLE_TASKS, PeerFactory, wait_linked, wait_until
+from tests.peer_client.conftest import SAMPLE_TASKS, PeerFactory, wait_linked
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.webrtc
 

@@ -105,11 +105,13 @@ async def test_pair_without_a_direct_link_goes_through_relay(
             "version": 1,
             "from": {"column": "in_progress", "index": 0},
         }
-        for _ in range(2):
-            await silent.send_json({"type": "relay", "to": ann.peer, "data": drag})
-        await ann_events.wait_for("drag", lambda e: e.kind == "start" and e.task == 2)
-        await asyncio.sleep(0.2)
-        assert len(ann_events.of("drag")) == 1
+        over = {"column": "done", "index": 0}
+        hover = {"type": "drag-hover", "id": "q:2", "task": 2, "over": over}
+        for message in (drag, drag, hover):
+            await silent.send_json({"type": "relay", "to": ann.peer, "data": message})
+        # The hover was sent after the duplicate: once it is in, so is anything before it.
+        await ann_events.wait_for("drag", lambda e: e.kind == "hover" and e.task == 2)
+        assert [e.kind for e in ann_events.of("drag")] == ["start", "hover"]
         ann.drag_start(1)
         message = await silent.receive_json(timeout=5)
         assert message["data"]["type"] == "drag-start"

@@ -1,7 +1,7 @@
 // Tests for web/static/watercooler/signaling.js with a fake WebSocket: join with the ticket,
 // resume after a drop, a fresh ticket after 4401 or near expiry, reconnect with backoff.
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, test } from "node:test";
+import { afterEach, beforeEach, mock, test } from "node:test";
 
 import { SignalingClient } from "../../web/static/watercooler/signaling.js";
 
@@ -46,6 +46,18 @@ class FakeSocket {
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * Take over the clock of setTimeout: from now on no timer fires by itself, so what the client does
+ * after its backoff delay happens when `runTimers` says, not after some wall-clock time.
+ */
+const holdTimers = () => mock.timers.enable({ apis: ["setTimeout"] });
+
+/** Fire every pending timer (and those they set), then let the promises they start settle. */
+async function runTimers() {
+  mock.timers.runAll();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** @param {{expires?: () => string}} [options] */
 function client({ expires = inAnHour } = {}) {
   let tickets = 0;
@@ -73,6 +85,7 @@ beforeEach(() => {
   Object.assign(globalThis, { WebSocket: FakeSocket });
 });
 afterEach(() => {
+  mock.timers.reset();
   delete (/** @type {any} */ (globalThis)).WebSocket;
 });
 
@@ -100,10 +113,12 @@ test("after a drop it reconnects by itself and resumes its peer id", async () =>
   await tick();
   sockets[0].open();
   sockets[0].receive(welcome);
+  holdTimers();
   sockets[0].drop(1006);
   assert.equal(signaling.state, "off");
   assert.equal(messages.at(-1).type, "disconnected");
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(sockets.length, 1, "no new connection before the backoff delay");
+  await runTimers();
   assert.equal(sockets.length, 2, "a new connection after the backoff delay");
   sockets[1].open();
   assert.deepEqual(sockets[1].sent[0], { type: "join", ticket: "T", resume: "R1" });
@@ -116,8 +131,9 @@ test("a refused ticket (4401) is replaced by a fresh one from the board", async 
   signaling.connect({ url: "ws://signaling/ws", ticket: "old", expires: inAnHour() });
   await tick();
   sockets[0].open();
+  holdTimers();
   sockets[0].drop(4401, "ticket expired");
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await runTimers();
   assert.equal(tickets(), 1);
   sockets[1].open();
   assert.equal(sockets[1].sent[0].ticket, "fresh-1");
@@ -139,9 +155,10 @@ test("close() stops reconnecting", async () => {
   signaling.connect({ url: "ws://signaling/ws", ticket: "T", expires: inAnHour() });
   await tick();
   sockets[0].open();
+  holdTimers();
   sockets[0].drop(1006);
   signaling.close();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await runTimers(); // the retry the drop scheduled, had close() not stopped it
   assert.equal(sockets.length, 1);
   assert.equal(signaling.state, "closed");
 });

@@ -1,0 +1,182 @@
+"""Idle connections from several generator processes: more sockets than one process may open.
+
+One process may hold no more descriptors than its open-file limit (20,000 on the benchmark
+machine), so neither the generator nor one server can hold 20,000 connections there. This workload
+splits the clients over child processes of the generator, each opening its share with the same
+:class:`~bench.loadgen.Crowd` the other workloads use, against several instances of ours sharing one
+port (``--reuse-port``, one Redis), so the server side is split too.
+
+Each child talks to the parent over a pipe: it mints its tickets and says ``ready``; on ``go`` it
+connects its share and answers what it made; on ``count`` it answers how many are still open (a
+missed heartbeat closes one); then it closes them all and exits. All children get ``go`` together,
+so the connect rate is the total made over the slowest child's time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+import aiohttp
+
+from bench import procstat
+from bench.adapters import Target, adapter_for
+from bench.loadgen import Crowd, new_session
+
+REPLY_TIMEOUT: Final = 180.0  # seconds a child may take for one answer (connecting 10k)
+
+
+def shard_specs(first: int, count: int) -> list[tuple[str, int]]:
+    """``(room, index)`` of clients ``first .. first + count - 1``: rooms of two, as ``idle``."""
+    return [(f"idle{i // 2}", i) for i in range(first, first + count)]
+
+
+def shard_ranges(total: int, shards: int) -> list[tuple[int, int]]:
+    """``(first, count)`` for each shard: even counts (whole rooms), together exactly ``total``."""
+    if shards < 1 or total < 0:
+        raise ValueError(f"need shards >= 1 and total >= 0, got {shards} and {total}")
+    rooms = -(-total // 2)
+    ranges = []
+    first = 0
+    for shard in range(shards):
+        share = rooms // shards + (1 if shard < rooms % shards else 0)
+        count = min(share * 2, total - first)
+        ranges.append((first, count))
+        first += count
+    return ranges
+
+
+async def _child(target: Target, first: int, count: int, pipe: Connection) -> None:
+    adapter = adapter_for(target)
+    specs = shard_specs(first, count)
+    adapter.prepare(specs)
+    pipe.send("ready")
+    loop = asyncio.get_running_loop()
+    async with new_session() as session:
+        crowd = Crowd(adapter, session)
+        keepalive = asyncio.create_task(crowd.keep_alive())
+        try:
+            await loop.run_in_executor(None, pipe.recv)  # go
+            await crowd.open(specs)
+            failures, examples = len(crowd.failures), crowd.failures[:3]
+            pipe.send({"connected": len(crowd.peers), "failures": failures, "examples": examples})
+            await loop.run_in_executor(None, pipe.recv)  # count
+            pipe.send(crowd.open_count())
+        finally:
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await crowd.close()
+
+
+def child_main(target: Target, first: int, count: int, pipe: Connection) -> None:
+    import uvloop
+
+    uvloop.run(_child(target, first, count, pipe))
+
+
+class Shard:
+    """One child process of the generator and the parent's end of its pipe."""
+
+    def __init__(self, target: Target, first: int, count: int) -> None:
+        # spawn, not fork: the parent runs an event loop and holds sockets a child must not share
+        context = multiprocessing.get_context("spawn")
+        self.pipe, child_end = context.Pipe()
+        self.process = context.Process(
+            target=child_main, args=(target, first, count, child_end), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+
+    async def answer(self, command: str | None = None) -> Any:
+        if command is not None:
+            self.pipe.send(command)
+        if not await asyncio.to_thread(self.pipe.poll, REPLY_TIMEOUT):
+            raise TimeoutError(f"a generator shard did not answer {command} in {REPLY_TIMEOUT} s")
+        try:
+            return self.pipe.recv()
+        except EOFError:
+            raise RuntimeError(f"a generator shard exited with {self.process.exitcode}") from None
+
+    def stop(self) -> None:
+        """Let it close its sockets and exit (closing our end ends its wait); bounded."""
+        self.pipe.close()
+        self.process.join(60)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+async def connections_by_instance(http_url: str, instances: int, tries: int = 200) -> list[int]:
+    """Each instance's ``connections`` from ``/healthz`` on a shared port: every request is a new
+    connection, which the kernel hands to one of the listeners; stop once all have answered."""
+    seen: dict[str, int] = {}
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _ in range(tries):
+            async with session.get(f"{http_url}/healthz") as response:
+                health = await response.json()
+            seen[str(health["instance"])] = int(health["connections"])
+            if len(seen) == instances:
+                break
+    return sorted(seen.values(), reverse=True)
+
+
+def _pss(pids: Sequence[int]) -> int:
+    return sum(procstat.memory(pid).pss for pid in pids)
+
+
+async def sharded_idle_connections(
+    target: Target,
+    pids: tuple[int, ...],
+    total: int,
+    *,
+    shards: int = 2,
+    hold_seconds: float = 55.0,
+    settle_seconds: float = 2.0,
+) -> dict[str, Any]:
+    """Open ``total`` idle clients from ``shards`` processes, hold them, count the survivors.
+
+    ``pids`` are the instances' then the broker's (last). Memory per connection is the instances'
+    PSS above their idle baseline over the connections made, with and without the broker's growth
+    (Redis keeps a directory entry per peer).
+    """
+    servers, broker = pids[:-1], pids[-1:]
+    base, base_broker = _pss(servers), _pss(broker)
+    server_cpu = procstat.cpu_seconds(servers)
+    children = [Shard(target, first, count) for first, count in shard_ranges(total, shards)]
+    try:
+        await asyncio.gather(*(child.answer() for child in children))  # tickets minted
+        started = time.perf_counter()
+        made = await asyncio.gather(*(child.answer("go") for child in children))
+        elapsed = time.perf_counter() - started
+        server_cpu = procstat.cpu_seconds(servers) - server_cpu
+        connected = sum(reply["connected"] for reply in made)
+        await asyncio.sleep(settle_seconds)
+        pss, broker_pss = _pss(servers), _pss(broker)
+        per_instance = await connections_by_instance(target.http_url, len(servers))
+        await asyncio.sleep(hold_seconds)
+        held = sum(await asyncio.gather(*(child.answer("count") for child in children)))
+    finally:
+        for child in children:
+            child.stop()
+    per = max(connected, 1)
+    return {
+        "level": total,
+        "generator_processes": shards,
+        "server_processes": len(servers),
+        "connected": connected,
+        "per_shard_connected": [reply["connected"] for reply in made],
+        "per_instance_connections": per_instance,
+        "connect_rate_per_s": round(connected / elapsed, 1),
+        "server_cpu_share": round(server_cpu / elapsed, 3),
+        "pss_per_conn_bytes": round((pss - base) / per),
+        "pss_per_conn_with_broker_bytes": round((pss - base + broker_pss - base_broker) / per),
+        "hold_seconds": hold_seconds,
+        "held_open": held,
+        "failures": sum(reply["failures"] for reply in made),
+        "failure_examples": [example for reply in made for example in reply["examples"]][:3],
+    }
