@@ -14,7 +14,7 @@ from tests.signaling.conftest import (
     SECRET,
     Harness,
     HarnessFactory,
-    expect_silence,
+    expect_nothing_pending,
     receive_close,
     receive_close_with_reason,
     receive_json,
@@ -94,23 +94,24 @@ async def test_other_sprints_can_neither_see_nor_reach(harness: Harness) -> None
     await receive_type(alice, "peer-joined")
     mallory, wm = await harness.join("2", "u3", "Mallory")
     assert wm["peers"] == []
-    await expect_silence(alice)
-    await expect_silence(bob)
+    await expect_nothing_pending(alice)
+    await expect_nothing_pending(bob)
     for target in (wa["peer"], wb["peer"]):
         await mallory.send_json({"type": "signal", "to": target, "data": OFFER})
         error = await receive_type(mallory, "error")
         assert error["code"] == "unknown-peer"
         await mallory.send_json({"type": "relay", "to": target, "data": {"x": 1}})
         assert (await receive_type(mallory, "error"))["code"] == "unknown-peer"
-    await expect_silence(alice)
-    await expect_silence(bob)
+    await expect_nothing_pending(alice)
+    await expect_nothing_pending(bob)
     # The refusal reads the same for a real id of another sprint and for an id that never existed.
     await mallory.send_json({"type": "signal", "to": "does-not-exist", "data": OFFER})
     other = await receive_type(mallory, "error")
     assert other["code"] == error["code"]
     # When mallory leaves, sprint 1 hears nothing.
     await mallory.close()
-    await expect_silence(alice)
+    await harness.wait_for_connections(2)
+    await expect_nothing_pending(alice)
 
 
 async def test_peer_cannot_address_itself(harness: Harness) -> None:
@@ -202,13 +203,6 @@ async def test_ticket_faults_close_with_4401(harness: Harness, make_ticket, reas
     token = make_ticket()
     message = {"type": "join"} if token is None else {"type": "join", "ticket": token}
     await ws.send_json(message)
-    if token is None:
-        # A join without a ticket is a malformed message first; the ticket check names it too.
-        error = await receive_type(ws, "error")
-        assert "ticket" in error["message"]
-        await ws.send_json({"type": "join", "ticket": ""})
-        assert (await receive_type(ws, "error"))["code"] == "bad-message"
-        return
     code, close_reason = await receive_close_with_reason(ws)
     assert code == 4401
     assert reason in close_reason
@@ -430,7 +424,7 @@ async def test_slow_client_is_dropped_without_delaying_others(
             left = message["peer"]
     assert numbers == list(range(150))
     assert left == ws_["peer"]
-    assert harness.server.metrics.rejects.labels("slow-client")._value.get() == 1
+    assert 'watercooler_rejects_total{reason="slow-client"} 1.0' in await harness.metrics()
 
 
 async def test_ping_pong(harness: Harness) -> None:
@@ -449,7 +443,8 @@ async def test_resume_keeps_the_peer_id_without_peer_left(harness: Harness) -> N
     welcome = await receive_type(bob2, "welcome")
     assert welcome["peer"] == wb["peer"]
     assert await receive_close(bob) == 4000
-    await expect_silence(alice)  # no peer-left, no peer-joined: bob never left
+    await harness.wait_for_connections(2)
+    await expect_nothing_pending(alice)  # no peer-left, no peer-joined: bob never left
     await alice.send_json({"type": "signal", "to": wb["peer"], "data": {"n": 1}})
     assert (await receive_type(bob2, "signal"))["data"] == {"n": 1}
 

@@ -13,9 +13,9 @@ import struct
 from typing import Any
 
 import aiohttp
+from signaling.connection import ClientConnection
 
 from signaling import wire
-from signaling.connection import ClientConnection
 from tests.signaling.conftest import Harness, HarnessFactory, receive_json, receive_type, ticket
 from tests.signaling.test_upgrade import (
     UPGRADE,
