@@ -8,7 +8,9 @@ docs/protocol.md.
 
 One handler task per socket reads frames; sends go to a queue that one writer task drains, so a
 send never waits and a client that stops reading is dropped once its queue holds more than
-``--send-buffer-kib``.
+``--send-buffer-kib``. The handler reads a client's next frame only once what was queued for that
+client is written: aiohttp answers a protocol error itself, with a close, as soon as it reads the
+bad frame, and anything still queued would then be lost or come after the close.
 """
 
 from __future__ import annotations
@@ -22,11 +24,34 @@ from typing import Final
 from aiohttp import WSMsgType, web
 
 from signaling.handshake import HandshakeRefused, check_upgrade, origin_refusal
+from signaling.logs import logger
 from signaling.service import SignalingService
 from signaling.session import Session
 from signaling.transport import close_code_is_valid
 
 _PING: Final = object()
+# aiohttp fails a connection with an empty close reason; ours say what went wrong.
+_FAILURE_REASONS: Final = {
+    1002: b"websocket protocol error",
+    1007: b"invalid UTF-8 in a text message or close reason",
+    1009: b"message too big",
+}
+
+
+class _WebSocketResponse(web.WebSocketResponse):
+    """aiohttp's response, whose failure closes carry a reason (``close`` is public API)."""
+
+    async def close(self, *, code: int = 1000, message: bytes = b"", drain: bool = True) -> bool:
+        return await super().close(
+            code=code, message=message or _FAILURE_REASONS.get(code, b""), drain=drain
+        )
+
+
+class _Pong:
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
 
 
 class AiohttpConnection:
@@ -40,10 +65,14 @@ class AiohttpConnection:
         self.service = service
         self.session: Session | None = None
         self.max_buffer = service.settings.send_buffer_bytes
-        self._queue: deque[bytes | object | tuple[int, str]] = deque()
+        self._queue: deque[bytes | object] = deque()
         self._queued = 0
         self._wake = asyncio.Event()
+        self._written = asyncio.Event()  # set whenever nothing is queued or being written
+        self._written.set()
         self._closing = False
+        self.aborted = False
+        self.reader: asyncio.Task[object] | None = None  # the handler's task, reading frames
 
     def send(self, payload: bytes) -> None:
         if self._closing:
@@ -51,33 +80,55 @@ class AiohttpConnection:
         self._queue.append(payload)
         self._queued += len(payload)
         self._wake.set()
+        self._written.clear()
         if self._queued > self.max_buffer:
             if self.session is not None:
                 self.service.overflowed(self.session, self._queued)
             self.abort()
 
     def ping(self) -> None:
-        if not self._closing:
-            self._queue.append(_PING)
-            self._wake.set()
+        self._enqueue(_PING)
+
+    def pong(self, payload: bytes) -> None:
+        """Answer a client's ping after what was queued before it (frames keep their order)."""
+        self._enqueue(_Pong(payload))
 
     def close(self, code: int, reason: str) -> None:
         if not self._closing:
+            self._enqueue((code, reason))
             self._closing = True
-            self._queue.append((code, reason))
+
+    def _enqueue(self, item: object) -> None:
+        if not self._closing:
+            self._queue.append(item)
             self._wake.set()
+            self._written.clear()
+
+    async def written(self) -> None:
+        """Until what was queued so far has been written."""
+        await self._written.wait()
+
+    @property
+    def close_queued(self) -> bool:
+        return self._closing and not self.aborted
 
     def abort(self) -> None:
+        self.aborted = True
         self._closing = True
         self._queue.clear()
         transport = self.request.transport
         if transport is not None:
             transport.abort()
+        # aiohttp's receive() does not always return once its transport is aborted (a client
+        # whose window is full leaves a write waiting): end the handler's read for it.
+        if self.reader is not None and self.reader is not asyncio.current_task():
+            self.reader.cancel()
 
     async def write_loop(self) -> None:
         """Write what is queued, in order, until a close has been sent."""
         ws = self.ws
         while True:
+            self._written.set()
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
@@ -87,6 +138,8 @@ class AiohttpConnection:
                     await ws.send_frame(item, WSMsgType.TEXT)
                 elif item is _PING:
                     await ws.ping()
+                elif isinstance(item, _Pong):
+                    await ws.pong(item.payload)
                 elif isinstance(item, tuple):
                     code, reason = item
                     await ws.close(code=code, message=reason.encode()[:123])
@@ -110,7 +163,7 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
             text=exc.reason,
             headers={**dict(exc.headers), "Connection": "close"},
         )
-    ws = web.WebSocketResponse(
+    ws = _WebSocketResponse(
         autoping=False,
         autoclose=False,
         compress=False,
@@ -128,6 +181,7 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
         )
     )
     connection = AiohttpConnection(ws, request, service)
+    connection.reader = asyncio.current_task()
     session = service.open(
         connection, upgrade.client_address(address, service.settings.trusted_proxies)
     )
@@ -136,19 +190,24 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
     client_close: int | None = None
     try:
         while True:
+            await connection.written()
             msg = await ws.receive()
             now = time.monotonic()
             if msg.type is WSMsgType.TEXT:
-                service.received(session, msg.data, now)
+                try:
+                    service.received(session, msg.data, now)
+                except Exception:  # a bug of ours: this socket only, with its traceback
+                    logger.exception("internal error handling a message from %s", address)
+                    connection.close(1011, "internal server error")
             elif msg.type is WSMsgType.BINARY:
                 service.received_binary(session, now)
             elif msg.type is WSMsgType.PING:
                 service.pong(session, now)
-                await ws.pong(msg.data)
+                connection.pong(msg.data)
             elif msg.type is WSMsgType.PONG:
                 service.pong(session, now)
             elif msg.type is WSMsgType.CLOSE:
-                client_close = await _answer_close(ws, service, session, msg.data, msg.extra)
+                client_close = _answer_close(connection, service, session, msg.data)
                 break
             elif msg.type is WSMsgType.ERROR:
                 code = ws.close_code or 1002
@@ -156,7 +215,13 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
                 break
             else:  # CLOSING, CLOSED
                 break
+    except asyncio.CancelledError:
+        if not connection.aborted:
+            raise  # the server is stopping: aiohttp's own cancellation
     finally:
+        if connection.close_queued:  # our close (or close answer) goes out after the rest
+            with contextlib.suppress(TimeoutError, ConnectionError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(writer), service.settings.close_timeout)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
             await writer
@@ -165,20 +230,17 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
     return ws
 
 
-async def _answer_close(
-    ws: web.WebSocketResponse,
-    service: SignalingService,
-    session: Session,
-    code: int,
-    reason: str | None,
+def _answer_close(
+    connection: AiohttpConnection, service: SignalingService, session: Session, code: int
 ) -> int:
-    """Answer a client's close frame: echo a valid code, fail an invalid one with 1002."""
+    """Answer a client's close frame, after what is queued: echo a valid code, fail an invalid
+    one with 1002. Returns the code the client sent (1005: none)."""
     if code == 0:  # aiohttp's way of saying the close frame had no code
-        await ws.close(code=1000)
+        connection.close(1000, "")
         return 1005
     if not close_code_is_valid(code):
         service.failed(session, 1002, f"invalid close code {code}")
-        await ws.close(code=1002, message=b"invalid close code")
+        connection.close(1002, "invalid close code")
         return code
-    await ws.close(code=code)
+    connection.close(code, "")
     return code
