@@ -24,6 +24,21 @@ class Send:
 
 
 @dataclass(slots=True)
+class SendSignal:
+    """A relayed ``signal``: write ``payload`` to ``session`` and log it as :class:`LogSignal`
+    does, with the same fields (one action for both: every relayed message is one)."""
+
+    session: Session
+    payload: bytes
+    sprint: str
+    sender: str
+    to: str
+    kind: str
+    size: int
+    candidates: str | None
+
+
+@dataclass(slots=True)
 class SendToMany:
     """Write the same text frame to each session (a broadcast: the frame is built once)."""
 
@@ -121,6 +136,7 @@ class LogSignal:
 
 Action = (
     Send
+    | SendSignal
     | SendToMany
     | Close
     | Abort

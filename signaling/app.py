@@ -51,9 +51,11 @@ class Endpoints:
                 request, 413, f"body larger than {self.settings.hook_max_bytes} bytes"
             )
         except TimeoutError:
-            return self._hook_refused(
+            response = self._hook_refused(
                 request, 408, f"body not received within {self.settings.http_timeout:g} s"
             )
+            response.force_close()  # the rest of the body may still come: end the connection
+            return response
         except (ConnectionError, asyncio.IncompleteReadError, web.HTTPException) as exc:
             self._hook_refused(request, 400, f"connection lost while reading the body ({exc})")
             raise web.HTTPBadRequest(text="incomplete body") from None

@@ -23,7 +23,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from signaling import protocol
-from signaling.actions import Abort, Action, Close, Log, LogSignal, Send, SendElsewhere, SendPing
+from signaling.actions import (
+    Abort,
+    Action,
+    Close,
+    Log,
+    LogSignal,
+    Send,
+    SendElsewhere,
+    SendPing,
+    SendSignal,
+)
 from signaling.config import Settings
 from signaling.errors import ProtocolError, RoutingError
 from signaling.membership import Membership
@@ -82,6 +92,12 @@ class SignalingCore:
         self.news = News(self.table, self.rooms, self.membership)
         self._next_number = 1
         self._next_sweep: float | None = None
+        # Read for every relayed signal: kept at hand.
+        self._by_peer = self.table.by_peer
+        self._messages = self.counters.messages
+        self._relayed_bytes = self.counters.relayed_bytes
+        self._instance = instance
+        self._debug = settings.debug
         self._handlers: dict[str, Callable[[Session, Any], Sequence[Action]]] = {
             "join": self.membership.join,
             "signal": self._signal,
@@ -193,6 +209,8 @@ class SignalingCore:
             message = protocol.parse_client_message(text)
         except ProtocolError as exc:
             return self._bad_input(session, exc)
+        if state is JOINED and type(message) is protocol.Signal:
+            return self._signal(session, message)  # the table's busiest entry, taken first
         return self._dispatch(session, message)
 
     def receive_binary(self, session: Session, now: float) -> Sequence[Action]:
@@ -250,8 +268,8 @@ class SignalingCore:
 
     def _signal(self, session: Session, message: protocol.Signal) -> Sequence[Action]:
         """Forward one ``signal`` and log it (every relayed message takes this path)."""
-        counters = self.counters
-        counters.messages[_IN_SIGNAL] += 1
+        messages = self._messages
+        messages[_IN_SIGNAL] += 1
         member = session.member
         assert member is not None
         sender = member.peer
@@ -264,26 +282,37 @@ class SignalingCore:
         size = len(payload)
         summary = protocol.describe_signal(data)
         types = summary.candidate_types
-        log = LogSignal(
-            target.sprint,
-            sender,
-            target.peer,
-            summary.kind,
-            size,
-            types[0] if len(types) == 1 else ",".join(types),
-        )
-        if target.instance == self.rooms.instance:
-            recipient = self.table.by_peer.get(target.peer)
-            if recipient is None:
-                return (log,)  # admitted but not announced yet: as if it had not joined
-            counters.messages[_OUT_SIGNAL] += 1
-            counters.relayed_bytes["signal"] += size
-            delivery: Action = Send(recipient, payload)
-        else:
-            delivery = SendElsewhere(sender, target, payload.decode())
+        candidates = types[0] if len(types) == 1 else ",".join(types)
+        if target.instance == self._instance:
+            recipient = self._by_peer.get(target.peer)
+            if recipient is None:  # admitted but not announced yet: as if it had not joined
+                return (
+                    LogSignal(target.sprint, sender, target.peer, summary.kind, size, candidates),
+                )
+            messages[_OUT_SIGNAL] += 1
+            self._relayed_bytes["signal"] += size
+            delivery = SendSignal(
+                recipient,
+                payload,
+                target.sprint,
+                sender,
+                target.peer,
+                summary.kind,
+                size,
+                candidates,
+            )
+            if self._debug:
+                return delivery, self._signal_data(data)
+            return (delivery,)
+        log = LogSignal(target.sprint, sender, target.peer, summary.kind, size, candidates)
+        elsewhere = SendElsewhere(sender, target, payload.decode())
         if self.settings.debug:
-            return delivery, log, Log("signal-data", logging.DEBUG, {"data": data})
-        return delivery, log
+            return elsewhere, log, self._signal_data(data)
+        return elsewhere, log
+
+    @staticmethod
+    def _signal_data(data: dict[str, Any]) -> Log:
+        return Log("signal-data", logging.DEBUG, {"data": data})
 
     def _relay(self, session: Session, message: protocol.Relay) -> Sequence[Action]:
         """Forward one ``relay`` (a data-channel message of a pair with no direct link)."""

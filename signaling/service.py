@@ -30,7 +30,7 @@ from signaling.session import Session
 from signaling.transport import Connection
 
 _Send = act.Send
-_LogSignal = act.LogSignal
+_SendSignal = act.SendSignal
 
 
 class SignalingService:
@@ -57,6 +57,7 @@ class SignalingService:
         """A websocket was accepted; the returned session names it in every later report."""
         session, actions = self.core.open(address, time.monotonic())
         self.connections[session.number] = connection
+        session.connection = connection
         self.run(actions)
         self._schedule()
         return session
@@ -88,6 +89,7 @@ class SignalingService:
     ) -> None:
         """The TCP connection is gone."""
         self.connections.pop(session.number, None)
+        session.connection = None
         self.run(self.core.closed(session, close_code=close_code, lost_reason=lost_reason))
         if self._all_closed is not None and not self.connections:
             self._all_closed.set()
@@ -96,14 +98,12 @@ class SignalingService:
 
     def run(self, actions: Sequence[act.Action]) -> None:
         """Carry out ``actions`` in order (the common ones first)."""
-        connections = self.connections
         for action in actions:
             kind = type(action)
-            if kind is _Send:
-                connection = connections.get(action.session.number)  # type: ignore[union-attr]
+            if kind is _SendSignal:
+                connection = action.session.connection  # type: ignore[union-attr]
                 if connection is not None:
                     connection.send(action.payload)  # type: ignore[union-attr]
-            elif kind is _LogSignal:
                 log_signal(
                     action.sprint,  # type: ignore[union-attr]
                     action.sender,  # type: ignore[union-attr]
@@ -112,29 +112,34 @@ class SignalingService:
                     action.size,  # type: ignore[union-attr]
                     action.candidates,  # type: ignore[union-attr]
                 )
+            elif kind is _Send:
+                connection = action.session.connection  # type: ignore[union-attr]
+                if connection is not None:
+                    connection.send(action.payload)  # type: ignore[union-attr]
             else:
                 self._run_other(action)
 
     def _run_other(self, action: act.Action) -> None:
-        connections = self.connections
         match action:
+            case act.LogSignal(sprint, sender, to, kind, size, candidates):
+                log_signal(sprint, sender, to, kind, size, candidates)
             case act.SendToMany(sessions=sessions, payload=payload):
                 for session in sessions:
-                    connection = connections.get(session.number)
+                    connection = session.connection
                     if connection is not None:
                         connection.send(payload)
             case act.Log(event=event, level=level, fields=fields):
                 log_event(event, level, **fields)
             case act.Close(session=session, code=code, reason=reason):
-                connection = connections.get(session.number)
+                connection = session.connection
                 if connection is not None:
                     connection.close(code, reason)
             case act.Abort(session=session):
-                connection = connections.get(session.number)
+                connection = session.connection
                 if connection is not None:
                     connection.abort()
             case act.SendPing(session=session):
-                connection = connections.get(session.number)
+                connection = session.connection
                 if connection is not None:
                     connection.ping()
             case act.EnterSprint(session=session, sprint=sprint):

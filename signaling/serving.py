@@ -19,6 +19,9 @@ from signaling.fastpath.listener import FastPathRunner
 def make_runner(app: web.Application, **kwargs: Any) -> web.AppRunner:
     service = app[SERVICE]
     kwargs.setdefault("keepalive_timeout", service.settings.http_timeout)
+    # After refusing a request whose body is still coming, wait this long for it (so the client
+    # reads the answer before the connection closes), not aiohttp's 10 s.
+    kwargs.setdefault("lingering_time", service.settings.close_timeout)
     if service.settings.transport == "aiohttp":
         return web.AppRunner(app, **kwargs)
     return FastPathRunner(app, service, **kwargs)

@@ -119,6 +119,9 @@ class Session:
     invalid: TokenBucket | None = None
     close_code: int | None = None
     lost_reason: str | None = None
+    # The transport's handle for this socket, set and cleared by the service so that a send
+    # needs no lookup; the core never reads it.
+    connection: Any = None
 
     @property
     def peer(self) -> str | None:

@@ -68,6 +68,8 @@ class FastConnection(asyncio.Protocol):
         "_held",
         "_now",
         "_parser",
+        "_receive",
+        "_run",
         "_state",
         "_writes",
         "close_timeout",
@@ -89,6 +91,8 @@ class FastConnection(asyncio.Protocol):
     ) -> None:
         self.transport = transport
         self.service = service
+        self._run = service.run
+        self._receive = service.core.receive
         self.max_buffer = max_buffer
         self.close_timeout = close_timeout
         self._writes = writes
@@ -109,6 +113,8 @@ class FastConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._now = time.monotonic()
         writes = self._writes
+        if writes.holding is None and self._parser.feed_one(data):
+            return  # one whole text frame: nothing to hold
         if writes.holding is not None or not holds_more_than_one_frame(data):
             self._parser.feed(data)
             return
@@ -122,7 +128,7 @@ class FastConnection(asyncio.Protocol):
         if self._state is not _OPEN or self.session is None:
             return
         try:
-            self.service.received(self.session, text, self._now)
+            self._run(self._receive(self.session, text, self._now))
         except Exception:
             self._internal_error()
 

@@ -115,7 +115,7 @@ class FrameParser:
 
     def feed(self, data: bytes) -> None:
         """Parse what ``data`` completes; keep any incomplete frame for the next call."""
-        if self._done:
+        if self._done or self.feed_one(data):
             return
         buffer = self._buffer
         if buffer:
@@ -136,6 +136,42 @@ class FrameParser:
             del buffer[:used]
         elif used < len(data):
             buffer += data[used:]
+
+    def feed_one(self, data: bytes) -> bool:
+        """The common read, handled on its own: exactly one whole, final, masked text frame
+        with a 7- or 16-bit length and valid UTF-8, with nothing buffered. False (nothing done)
+        for anything else, which :meth:`feed` then reads and judges."""
+        size = len(data)
+        if (
+            size < 6
+            or data[0] != 0x81
+            or self._buffer
+            or self._fragment_opcode is not None
+            or self._done
+            or _c_mask is None
+        ):
+            return False
+        second = data[1]
+        if second == 0xFE:
+            if size < 8:
+                return False
+            length = (data[2] << 8) | data[3]
+            start = 8
+        elif 0x80 <= second < 0xFE:
+            length = second & 0x7F
+            start = 6
+        else:
+            return False
+        if size != start + length or length > self._max:
+            return False
+        payload = bytearray(data[start:])
+        _c_mask(data[start - 4 : start], payload)
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        self._handler.on_text(text)
+        return True
 
     def _parse(self, data: bytes | bytearray) -> int:
         """Handle every complete frame in ``data``; return how many bytes they took."""

@@ -98,6 +98,18 @@ class CoreDriver:
         match action:
             case act.Send(session=session, payload=payload):
                 self.sent.setdefault(session.number, []).append(json.loads(payload))
+            case act.SendSignal(session=session, payload=payload):
+                self.sent.setdefault(session.number, []).append(json.loads(payload))
+                self.signal_logs.append(
+                    act.LogSignal(
+                        action.sprint,
+                        action.sender,
+                        action.to,
+                        action.kind,
+                        action.size,
+                        action.candidates,
+                    )
+                )
             case act.SendToMany(sessions=sessions, payload=payload):
                 for session in sessions:
                     self.sent.setdefault(session.number, []).append(json.loads(payload))

@@ -185,6 +185,19 @@ async def test_peer_cannot_address_itself(harness: Harness) -> None:
             ),
             'no "exp" claim',
         ),
+        (
+            lambda: jwt.encode(
+                {
+                    "sprint": "1",
+                    "sub": "u",
+                    "name": "n",
+                    "aud": TICKET_AUDIENCE,
+                    "exp": str(int(time.time()) + 60),
+                },
+                SECRET,
+            ),
+            '"exp" must be a number',
+        ),
     ],
     ids=[
         "missing",
@@ -196,6 +209,7 @@ async def test_peer_cannot_address_itself(harness: Harness) -> None:
         "sprint-not-string",
         "no-name",
         "no-exp",
+        "exp-a-string",
     ],
 )
 async def test_ticket_faults_close_with_4401(harness: Harness, make_ticket, reason: str) -> None:
@@ -306,6 +320,19 @@ async def test_room_full_closes_with_4409(harness_factory: HarnessFactory) -> No
     assert await receive_close(ws) == 4409
     # Another sprint still has room.
     await harness.join("2", "u3")
+
+
+async def test_one_user_cannot_fill_a_sprints_room(harness_factory: HarnessFactory) -> None:
+    harness = await harness_factory(max_peers_per_user=3)
+    for _ in range(3):
+        await harness.join("1", "same-user")
+    extra = await harness.connect()
+    await extra.send_json({"type": "join", "ticket": ticket("1", "same-user")})
+    code, reason = await receive_close_with_reason(extra)
+    assert code == 4409
+    assert "already has 3 peers" in reason
+    _, welcome = await harness.join("1", "someone-else")
+    assert len(welcome["peers"]) == 3
 
 
 async def test_connection_limit_closes_with_4409(harness_factory: HarnessFactory) -> None:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +55,7 @@ class SignalingProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         extra_args: Sequence[str] = (),
+        preexec_fn: Callable[[], None] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.secret = secret
@@ -78,6 +79,7 @@ class SignalingProcess:
             # log fills a pipe's 64 KiB would block on its next line.
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,  # e.g. lower a limit of the child's only
         )
         self._output: str | None = None
 
