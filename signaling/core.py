@@ -12,8 +12,9 @@ The parts, each in its own module:
   table of all sessions (per-address counts, closes, errors, broadcasts);
 - ``membership``: joining (ticket, resume, the broker round trips, welcome) and leaving;
 - ``news``: board events from the hook and notices from other instances;
-- this module: connections opening and closing, frames, relay, rate limits, deadlines and
-  heartbeats, shutdown.
+- ``relay``: signals and relayed messages between the peers of a sprint;
+- this module: connections opening and closing, frames and what each state does with them, rate
+  limits, deadlines and heartbeats, shutdown.
 """
 
 from __future__ import annotations
@@ -28,17 +29,15 @@ from signaling.actions import (
     Action,
     Close,
     Log,
-    LogSignal,
     Send,
-    SendElsewhere,
     SendPing,
-    SendSignal,
 )
 from signaling.config import Settings
-from signaling.errors import ProtocolError, RoutingError
+from signaling.errors import ProtocolError
 from signaling.membership import Membership
 from signaling.news import News
 from signaling.ratelimit import TokenBucket
+from signaling.relay import Relaying
 from signaling.rooms import Member, Rooms, random_peer_id
 from signaling.session import (
     ACCEPTS,
@@ -58,14 +57,8 @@ CLOSE_NO_JOIN: Final = 4408
 CLOSE_FULL: Final = 4409
 CLOSE_RATE_LIMITED: Final = 4429
 
-PEER_UNREACHABLE: Final = (
-    "that peer is on another signaling instance, which cannot be reached right now; "
-    "message not delivered"
-)
 NOTHING: Final[tuple[Action, ...]] = ()
 _PONG: Final = protocol.PONG.encode()
-_IN_SIGNAL: Final = ("in", "signal")
-_OUT_SIGNAL: Final = ("out", "signal")
 
 
 class SignalingCore:
@@ -92,16 +85,12 @@ class SignalingCore:
         self.news = News(self.table, self.rooms, self.membership)
         self._next_number = 1
         self._next_sweep: float | None = None
-        # Read for every relayed signal: kept at hand.
-        self._by_peer = self.table.by_peer
-        self._messages = self.counters.messages
-        self._relayed_bytes = self.counters.relayed_bytes
-        self._instance = instance
-        self._debug = settings.debug
+        self.relaying = Relaying(settings, self.table, self.rooms)
+        self._signal = self.relaying.signal  # every relayed message: one lookup less
         self._handlers: dict[str, Callable[[Session, Any], Sequence[Action]]] = {
             "join": self.membership.join,
-            "signal": self._signal,
-            "relay": self._relay,
+            "signal": self.relaying.signal,
+            "relay": self.relaying.relay,
             "pong": self._pong,
             QUEUE: self._queue,
         }
@@ -264,109 +253,9 @@ class SignalingCore:
         """The broker could not be asked or told about a join: refused with 1013."""
         return self.membership.broker_failed(session, reason)
 
-    # --- relaying -----------------------------------------------------------------------------
-
-    def _signal(self, session: Session, message: protocol.Signal) -> Sequence[Action]:
-        """Forward one ``signal`` and log it (every relayed message takes this path)."""
-        messages = self._messages
-        messages[_IN_SIGNAL] += 1
-        member = session.member
-        assert member is not None
-        sender = member.peer
-        try:
-            target = self.rooms.route(sender, message.to)
-        except RoutingError as exc:
-            return self._unroutable(session, exc)
-        data = message.data
-        payload = protocol.signal_bytes(sender, data)
-        size = len(payload)
-        summary = protocol.describe_signal(data)
-        types = summary.candidate_types
-        candidates = types[0] if len(types) == 1 else ",".join(types)
-        if target.instance == self._instance:
-            recipient = self._by_peer.get(target.peer)
-            if recipient is None:  # admitted but not announced yet: as if it had not joined
-                return (
-                    LogSignal(target.sprint, sender, target.peer, summary.kind, size, candidates),
-                )
-            messages[_OUT_SIGNAL] += 1
-            self._relayed_bytes["signal"] += size
-            delivery = SendSignal(
-                recipient,
-                payload,
-                target.sprint,
-                sender,
-                target.peer,
-                summary.kind,
-                size,
-                candidates,
-            )
-            if self._debug:
-                return delivery, self._signal_data(data)
-            return (delivery,)
-        log = LogSignal(target.sprint, sender, target.peer, summary.kind, size, candidates)
-        elsewhere = SendElsewhere(sender, target, payload.decode())
-        if self.settings.debug:
-            return elsewhere, log, self._signal_data(data)
-        return elsewhere, log
-
-    @staticmethod
-    def _signal_data(data: dict[str, Any]) -> Log:
-        return Log("signal-data", logging.DEBUG, {"data": data})
-
-    def _relay(self, session: Session, message: protocol.Relay) -> Sequence[Action]:
-        """Forward one ``relay`` (a data-channel message of a pair with no direct link)."""
-        self.counters.message("in", "relay")
-        settings = self.settings
-        if session.relays is None:
-            session.relays = TokenBucket(settings.relay_rate, settings.relay_burst)
-        member = session.member
-        assert member is not None
-        if not session.relays.allow(session.last_seen):
-            return (
-                self.table.refused("relay-rate-limited", peer=member.peer),
-                self.table.error(
-                    session, "rate-limited", "relay rate limit exceeded; message dropped"
-                ),
-            )
-        try:
-            target = self.rooms.route(member.peer, message.to)
-        except RoutingError as exc:
-            return self._unroutable(session, exc)
-        payload = protocol.encode_bytes(protocol.relay_from(member.peer, message.data))
-        log = Log(
-            "relay",
-            logging.DEBUG,
-            {
-                "sprint": target.sprint,
-                "from": member.peer,
-                "to": target.peer,
-                "bytes": len(payload),
-            },
-        )
-        if target.instance != self.rooms.instance:
-            return SendElsewhere(member.peer, target, payload.decode()), log
-        recipient = self.table.by_peer.get(target.peer)
-        if recipient is None:
-            return (log,)
-        self.counters.message("out", "relay")
-        self.counters.relayed_bytes["relay"] += len(payload)
-        return Send(recipient, payload), log
-
-    def _unroutable(self, session: Session, exc: RoutingError) -> Sequence[Action]:
-        return (
-            self.table.refused(exc.code, peer=session.peer, sprint=session.sprint),
-            self.table.error(session, exc.code, exc.message),
-        )
-
     def undeliverable(self, sender: str) -> Sequence[Action]:
         """A frame from ``sender`` for a peer on another instance could not be handed over."""
-        self.counters.rejects["peer-unreachable"] += 1
-        session = self.table.by_peer.get(sender)
-        if session is None or session.state is not JOINED:
-            return NOTHING
-        # Counted, not logged: the broker's outage is logged once, not once per message.
-        return (self.table.error(session, "unavailable", PEER_UNREACHABLE),)
+        return self.relaying.undeliverable(sender)
 
     # --- time ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from tests.support.processes import ROOT
 
 PURE_MODULES = [
     "signaling.core",
+    "signaling.relay",
     "signaling.session",
     "signaling.membership",
     "signaling.news",
