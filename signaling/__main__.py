@@ -14,7 +14,7 @@ from aiohttp import web
 from signaling.app import create_app
 from signaling.config import ConfigurationError, Settings, settings_from_args
 from signaling.logs import configure_logging, events, log_event
-from signaling.serving import SignalingRunner
+from signaling.serving import make_runner
 
 
 class ListenFailed(Exception):
@@ -45,7 +45,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = SignalingRunner(
+    runner = make_runner(
         create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout
     )
     await runner.setup()

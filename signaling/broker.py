@@ -44,6 +44,8 @@ class BrokerListener(Protocol):
 
     def deliver_to_sprint(self, sprint: str, text: str) -> None: ...
 
+    def undeliverable(self, sender: str) -> None: ...
+
     def known_instances(self) -> set[str]: ...
 
 
@@ -78,8 +80,11 @@ class Broker(abc.ABC):
         """Tell the others a local peer left; stop listening to its sprint if it was the last."""
 
     @abc.abstractmethod
-    def send_to_peer(self, member: Member, text: str) -> bool:
-        """Hand ``text`` to the instance holding ``member``; False if it cannot be sent now."""
+    def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
+        """Hand ``text`` to the instance holding ``member``; False if it cannot be sent now.
+
+        If it is accepted but then cannot be delivered (the broker failed, or it waited too
+        long), the listener's ``undeliverable(sender)`` is called instead of dropping it."""
 
     @abc.abstractmethod
     def publish_to_sprint(self, sprint: str, text: str) -> None:
@@ -114,7 +119,7 @@ class InMemoryBroker(Broker):
     def announce_leave(self, member: Member, last_in_sprint: bool) -> None:
         return None
 
-    def send_to_peer(self, member: Member, text: str) -> bool:
+    def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
         return False  # never asked: with one instance every member is local
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:

@@ -28,9 +28,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     debug: bool = False
     log_format: str = "human"
     event_loop: str = "uvloop"
+    transport: str = "fast"
     # limits
     max_frame_bytes: int = 64 * 1024
     rate: float = 50.0
@@ -40,13 +42,17 @@ class Settings:
     invalid_burst: int = 20
     invalid_rate: float = 0.5
     max_peers_per_sprint: int = 50
+    max_peers_per_user: int = 10
     max_rooms: int = 10_000
     max_connections: int = 25_000
+    max_unjoined_per_address: int = 20
     send_buffer_bytes: int = 1024 * 1024
     hook_max_bytes: int = 256 * 1024
     # timing
     join_timeout: float = 5.0
     heartbeat: float = 20.0
+    http_timeout: float = 10.0
+    close_timeout: float = 2.0  # a close we start waits this long for the client's answer
     shutdown_timeout: float = 5.0
     # several instances
     broker: str = "memory"
@@ -75,36 +81,94 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watercooler signaling server: introduces the peers viewing a sprint.",
         epilog="The shared secret comes from WATERCOOLER_SECRET (required unless --debug); "
         "a TURN REST secret from WATERCOOLER_TURN_SECRET.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--port", type=int, default=defaults.port)
+    parser.add_argument("--host", default=defaults.host, help="address to listen on")
+    parser.add_argument("--port", type=int, default=defaults.port, help="port to listen on")
     parser.add_argument(
         "--allowed-origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="browser origin allowed to connect, e.g. http://127.0.0.1:8000 (repeatable)",
+        help="browser origin allowed to connect, e.g. http://127.0.0.1:8000 (repeatable; "
+        "none: only clients that send no Origin, such as the bot)",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="address of a reverse proxy whose X-Forwarded-For names the client (repeatable); "
+        "per-address limits and logs then use the client's address",
     )
     parser.add_argument(
         "--debug", action="store_true", help="development mode: debug logs, dev secret allowed"
     )
-    parser.add_argument("--log-format", choices=("human", "json"), default=defaults.log_format)
+    parser.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        default=defaults.log_format,
+        help="one readable line per event, or one JSON object per line",
+    )
     parser.add_argument(
         "--event-loop",
         choices=("uvloop", "asyncio"),
         default=defaults.event_loop,
-        help="event loop implementation (default uvloop)",
+        help="event loop implementation",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("fast", "aiohttp"),
+        default=defaults.transport,
+        help="websocket transport: fast (our own, hands what it does not handle to aiohttp) "
+        "or aiohttp (aiohttp's WebSocketResponse for every socket)",
     )
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-frame-bytes", type=int, default=defaults.max_frame_bytes)
+    limits.add_argument(
+        "--max-frame-bytes",
+        type=int,
+        default=defaults.max_frame_bytes,
+        help="largest client message accepted; larger ones close the socket with 1009",
+    )
     limits.add_argument(
         "--rate", type=float, default=defaults.rate, help="messages/s per connection"
     )
-    limits.add_argument("--burst", type=int, default=defaults.burst)
-    limits.add_argument("--relay-rate", type=float, default=defaults.relay_rate)
-    limits.add_argument("--max-peers-per-sprint", type=int, default=defaults.max_peers_per_sprint)
-    limits.add_argument("--max-rooms", type=int, default=defaults.max_rooms)
-    limits.add_argument("--max-connections", type=int, default=defaults.max_connections)
+    limits.add_argument(
+        "--burst", type=int, default=defaults.burst, help="messages at once per connection"
+    )
+    limits.add_argument(
+        "--relay-rate",
+        type=float,
+        default=defaults.relay_rate,
+        help="relayed data-channel messages/s per connection",
+    )
+    limits.add_argument(
+        "--max-peers-per-sprint",
+        type=int,
+        default=defaults.max_peers_per_sprint,
+        help="peers in one sprint, on all instances",
+    )
+    limits.add_argument(
+        "--max-peers-per-user",
+        type=int,
+        default=defaults.max_peers_per_user,
+        help="peers of one user in one sprint (tabs and bots)",
+    )
+    limits.add_argument(
+        "--max-rooms", type=int, default=defaults.max_rooms, help="sprint rooms on this instance"
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        help="websocket connections on this instance",
+    )
+    limits.add_argument(
+        "--max-unjoined-per-address",
+        type=int,
+        default=defaults.max_unjoined_per_address,
+        help="websocket connections from one address that have not joined yet",
+    )
     limits.add_argument(
         "--send-buffer-kib",
         type=int,
@@ -112,19 +176,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="KiB waiting to be sent to one client before it counts as stuck and is disconnected",
     )
     timing = parser.add_argument_group("timing")
-    timing.add_argument("--join-timeout", type=float, default=defaults.join_timeout)
+    timing.add_argument(
+        "--join-timeout",
+        type=float,
+        default=defaults.join_timeout,
+        help="seconds a new websocket has to send its join",
+    )
     timing.add_argument(
         "--heartbeat",
         type=float,
         default=defaults.heartbeat,
-        help="seconds between websocket pings; a peer that misses a pong is dropped",
+        help="seconds of silence before a websocket ping; a peer that misses the pong is "
+        "dropped (0: no heartbeats)",
+    )
+    timing.add_argument(
+        "--http-timeout",
+        type=float,
+        default=defaults.http_timeout,
+        help="seconds an HTTP request has to send its head (and a hook its body); also how "
+        "long an idle keep-alive connection is kept",
     )
     cluster = parser.add_argument_group("several instances")
     cluster.add_argument(
         "--broker",
         default=defaults.broker,
         metavar="URL",
-        help="memory (one instance, default) or redis://HOST:PORT/DB to run several instances",
+        help="memory (one instance) or redis://HOST:PORT/DB to run several instances",
     )
     cluster.add_argument(
         "--presence-ttl",
@@ -147,15 +224,22 @@ def build_parser() -> argparse.ArgumentParser:
         "instance's /metrics and /healthz when several share --port",
     )
     ice = parser.add_argument_group("ICE servers handed to clients")
-    ice.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:...")
+    ice.add_argument(
+        "--ice-server", action="append", default=[], metavar="URL", help="stun: URL (repeatable)"
+    )
     ice.add_argument(
         "--turn-url",
         action="append",
         default=[],
         metavar="URL",
-        help="turn: URL; needs WATERCOOLER_TURN_SECRET (coturn static-auth-secret)",
+        help="turn: URL (repeatable); needs WATERCOOLER_TURN_SECRET (coturn static-auth-secret)",
     )
-    ice.add_argument("--turn-ttl", type=int, default=defaults.turn_ttl)
+    ice.add_argument(
+        "--turn-ttl",
+        type=int,
+        default=defaults.turn_ttl,
+        help="seconds the TURN credentials in a welcome stay valid",
+    )
     return parser
 
 
@@ -189,7 +273,9 @@ def settings_from_args(
         "max_frame_bytes",
         "burst",
         "max_peers_per_sprint",
+        "max_peers_per_user",
         "max_connections",
+        "max_unjoined_per_address",
         "send_buffer_kib",
     ):
         if getattr(args, name) < 1:
@@ -203,6 +289,8 @@ def settings_from_args(
             "--reuse-port needs --broker redis://...: the instances sharing the port each get "
             "some of a sprint's peers, and only a shared broker lets those peers see each other"
         )
+    if args.http_timeout <= 0:
+        raise ConfigurationError("--http-timeout must be more than 0 seconds")
     if args.instance_port is not None and args.instance_port in (0, args.port):
         raise ConfigurationError("--instance-port must be a port of its own, not 0 or --port")
     settings = Settings(
@@ -214,6 +302,7 @@ def settings_from_args(
         host=args.host,
         port=args.port,
         allowed_origins=tuple(args.allowed_origin),
+        trusted_proxies=tuple(args.trusted_proxy),
         debug=args.debug,
         log_format=args.log_format,
         event_loop=args.event_loop,
@@ -222,11 +311,15 @@ def settings_from_args(
         burst=args.burst,
         relay_rate=args.relay_rate,
         max_peers_per_sprint=args.max_peers_per_sprint,
+        max_peers_per_user=args.max_peers_per_user,
         max_rooms=args.max_rooms,
         max_connections=args.max_connections,
+        max_unjoined_per_address=args.max_unjoined_per_address,
         send_buffer_bytes=args.send_buffer_kib * 1024,
         join_timeout=args.join_timeout,
         heartbeat=args.heartbeat,
+        http_timeout=args.http_timeout,
+        transport=args.transport,
         ice_servers=tuple(args.ice_server),
         turn_urls=tuple(args.turn_url),
         turn_secret=turn_secret,

@@ -12,6 +12,13 @@ server's CPU under relay load. Events are therefore formatted here directly and 
 one write per event-loop turn, and at most one per 50 ms while the log is busy. Other libraries'
 records (aiohttp's errors) still go through ``logging`` and come out in the same format, in order.
 
+Fields often carry what clients sent (names, origins, sprint ids, error details). In the human
+format a value is written bare only if it is made of letters, digits and punctuation that cannot
+be mistaken for the line's structure; anything else is quoted, with quotes, backslashes and every
+character that is not printable (CR, LF, ANSI escapes, other controls, line separators, bidi
+marks) escaped, so one event always stays one line. JSON lines are pure ASCII. Every string value
+is cut to ``MAX_FIELD_CHARS``.
+
 Never pass a ticket, a secret or a whole SDP as a field at INFO.
 """
 
@@ -85,19 +92,49 @@ class _Clock:
         return self._human
 
 
-_NEEDS_QUOTES: Final = re.compile(r'[ "=\n]')
+MAX_FIELD_CHARS: Final = 300
+
+# A value made only of these is written bare; any other character makes it quoted.
+_NEEDS_QUOTES: Final = re.compile(r"[^\w!#$%&'()*+,\-./:;<>?@\[\]^`{|}~]")
+_ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def bounded(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...(+{len(text) - limit} chars)"
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotes, every character that could break the line escaped."""
+    parts = ['"']
+    for char in text:
+        escape = _ESCAPES.get(char)
+        if escape is not None:
+            parts.append(escape)
+        elif char.isprintable():
+            parts.append(char)
+        else:
+            code = ord(char)
+            parts.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    parts.append('"')
+    return "".join(parts)
 
 
 def _human_value(value: Any) -> str:
     if isinstance(value, str):
+        value = bounded(value)
         if value and _NEEDS_QUOTES.search(value) is None:
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return quoted(value)
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int | float):
         return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return quoted(
+        bounded(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+    )
 
 
 class EventLog:
@@ -114,20 +151,32 @@ class EventLog:
         self._last_write = -WRITE_INTERVAL_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
+        # Sprint ids as signal lines write them (quoted when they must be), so that a line does
+        # not check its sprint's characters per relayed message; bounded by
+        # MAX_REMEMBERED_SPRINTS, past which the rest are formatted each time.
+        self.sprint_texts: dict[str, str] = {}
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
         level_name = _LEVEL_NAMES.get(level, str(level))
         if self.json:
-            entry = {"ts": iso_ts, "level": level_name.lower(), "event": event}
-            entry.update(fields)
-            return json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)
+            entry: dict[str, Any] = {"ts": iso_ts, "level": level_name.lower(), "event": event}
+            for key, value in fields.items():
+                entry[key] = bounded(value) if type(value) is str and key != "exception" else value
+            return json.dumps(entry, separators=(",", ":"), ensure_ascii=True, default=str)
         parts = [f"{human_ts} {level_name:<5} {event}"]
         needs_quotes = _NEEDS_QUOTES.search
         for key, value in fields.items():
             # The common cases inline (peer ids, counts): this runs once per relayed signal.
-            if (type(value) is str and value and needs_quotes(value) is None) or type(value) is int:
+            if type(value) is int or (
+                type(value) is str
+                and value
+                and len(value) <= MAX_FIELD_CHARS
+                and needs_quotes(value) is None
+            ):
                 parts.append(f" {key}={value}")
+            elif key == "exception" and type(value) is str:
+                parts.append(f" {key}={quoted(value)}")  # a traceback: whole, on one line
             else:
                 parts.append(f" {key}={_human_value(value)}")
         return "".join(parts)
@@ -226,11 +275,12 @@ def log_signal(
         )
         return
     stamp = log._clock.human()
-    sprint_text = _SPRINT_TEXTS.get(sprint)
+    sprint_texts = log.sprint_texts
+    sprint_text = sprint_texts.get(sprint)
     if sprint_text is None:
         sprint_text = _human_value(sprint)
-        if len(_SPRINT_TEXTS) < MAX_REMEMBERED_SPRINTS:
-            _SPRINT_TEXTS[sprint] = sprint_text
+        if len(sprint_texts) < MAX_REMEMBERED_SPRINTS:
+            sprint_texts[sprint] = sprint_text
     tail = _CANDIDATE_TAILS.get(candidates)
     if tail is None:
         tail = f" candidates={_human_value(candidates)}"
@@ -240,10 +290,7 @@ def log_signal(
     )
 
 
-# Sprint ids as they appear in signal lines (quoted when they must be), so that the line does
-# not run a regex search per relayed message; bounded, past the bound the rest are found anew.
 MAX_REMEMBERED_SPRINTS: Final = 10_000
-_SPRINT_TEXTS: Final[dict[str, str]] = {}
 
 # The endings of the common signal lines, written once: no candidates, or one of RFC 8445's types.
 _CANDIDATE_TAILS: Final[dict[str | None, str]] = {

@@ -17,9 +17,9 @@ from typing import Any, Final, NamedTuple
 import orjson
 
 from signaling.errors import ProtocolError
+from signaling.tickets import MAX_TICKET_LENGTH
 
 MAX_PEER_ID_LENGTH: Final = 64
-MAX_TICKET_LENGTH: Final = 8192
 
 
 # Parsed messages are plain slotted dataclasses, not frozen ones: one is built per message and a
@@ -28,9 +28,13 @@ MAX_TICKET_LENGTH: Final = 8192
 
 @dataclass(slots=True)
 class Join:
-    """``{"type":"join","ticket":T[,"resume":R]}``: the first message of every connection."""
+    """``{"type":"join","ticket":T[,"resume":R]}``: the first message of every connection.
 
-    ticket: str
+    ``ticket`` is kept as the client sent it, whatever its type: the ticket check names what is
+    wrong with it, and a bad ticket closes the connection with 4401 (docs/protocol.md 1.2).
+    """
+
+    ticket: object
     resume: str | None = None
 
 
@@ -55,6 +59,11 @@ class Ping:
     """``{"type":"ping"}``: answered with ``{"type":"pong"}``."""
 
 
+@dataclass(slots=True)
+class Binary:
+    """A binary frame: not part of the protocol (answered with ``binary-not-supported``)."""
+
+
 ClientMessage = Join | Signal | Relay | Ping
 
 MESSAGE_TYPES: Final[dict[type, str]] = {
@@ -62,7 +71,9 @@ MESSAGE_TYPES: Final[dict[type, str]] = {
     Signal: "signal",
     Relay: "relay",
     Ping: "ping",
+    Binary: "binary",
 }
+BINARY: Final = Binary()
 
 
 def parse_client_message(text: str) -> ClientMessage:
@@ -86,8 +97,7 @@ def parse_client_message(text: str) -> ClientMessage:
         raise ProtocolError('message has no string "type" field', code="bad-message")
     if kind == "join":
         return Join(
-            ticket=_required_str(raw, "ticket", MAX_TICKET_LENGTH),
-            resume=_optional_str(raw, "resume", MAX_TICKET_LENGTH),
+            ticket=raw.get("ticket"), resume=_optional_str(raw, "resume", MAX_TICKET_LENGTH)
         )
     if kind == "signal":
         return Signal(to=_peer_field(raw), data=_data_field(raw))

@@ -10,7 +10,8 @@ Keys and channels (prefix ``wc`` by default):
 - ``wc:sprint:<sprint>`` — pub/sub channel of the sprint: join, leave, sync and board-event notices.
   Only instances with peers in the sprint listen.
 - ``wc:to:<instance>`` — pub/sub channel of one instance: frames for one of its peers
-  (``<peer>\\n<frame>``).
+  (``<peer>\\n<sent at, seconds since the epoch>\\n<frame>``; a frame older than
+  ``OUTBOX_MAX_AGE`` on arrival is dropped: its sender was already told it was not delivered).
 
 When Redis goes away, local peers keep talking to each other, joins are refused
 (:class:`BrokerUnavailable`), and it is logged once. When it is back, this instance re-registers its
@@ -35,9 +36,12 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
+from signaling.outbox import EVENT, FORGET, LEAVE, PEER, Command, Outbox
 from signaling.rooms import Member
 
 OUTBOX_LIMIT = 50_000
+# A frame queued longer than this is given back as undelivered rather than sent late.
+OUTBOX_MAX_AGE: Final = 2.0
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
 SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
 BATCH = 256
@@ -86,7 +90,8 @@ class RedisBroker(Broker):
         self._connected_since = 0.0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._outbox: asyncio.Queue[tuple[str, ...]] = asyncio.Queue(OUTBOX_LIMIT)
+        self._outbox = Outbox(OUTBOX_LIMIT, OUTBOX_MAX_AGE)
+        self._outbox_ready = asyncio.Event()
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
         # Channels whose SUBSCRIBE Redis has not confirmed yet, with who waits for it.
@@ -94,6 +99,8 @@ class RedisBroker(Broker):
         self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
         self._missing_since: dict[str, float] = {}
         self._dropped = 0
+        self._stale_arrivals = 0
+        self._settled = False
         self._first_connect = asyncio.Event()
 
     # --- names --------------------------------------------------------------------------------
@@ -129,7 +136,7 @@ class RedisBroker(Broker):
         self._closing = True
         # Let queued leave notices go out before the connection is dropped.
         deadline = time.monotonic() + 2.0
-        while self._available and not self._outbox.empty() and time.monotonic() < deadline:  # noqa: ASYNC110
+        while self._available and len(self._outbox) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if self._supervisor is not None:
             self._supervisor.cancel()
@@ -178,6 +185,7 @@ class RedisBroker(Broker):
                 delay = 0.2
 
     def _mark_unavailable(self, exc: BaseException) -> None:
+        self._give_back(self._outbox.drain(), "broker unavailable")
         if self._available or not self._first_connect.is_set():
             log_event(
                 "broker-unavailable",
@@ -216,6 +224,7 @@ class RedisBroker(Broker):
         was_down = not self._available and self._first_connect.is_set()
         self._available = True
         self._connected_since = time.monotonic()
+        self._settled = False
         self._missing_since.clear()
         self._first_connect.set()
         log_event(
@@ -297,9 +306,19 @@ class RedisBroker(Broker):
     def _dispatch(self, channel: str, data: str) -> None:
         listener = self._require_listener()
         if channel == self._instance_channel(self.instance):
-            peer, newline, text = data.partition("\n")
-            if newline:
-                listener.deliver_to_peer(peer, text)
+            peer, newline, rest = data.partition("\n")
+            if not newline:
+                return
+            stamp, newline, text = rest.partition("\n")
+            if not newline or not stamp.replace(".", "", 1).isdigit():
+                text = rest  # an instance that does not stamp its frames
+            elif time.time() - float(stamp) > OUTBOX_MAX_AGE:
+                # Held up past the bound (its sender was told it was not delivered): drop it.
+                self._stale_arrivals += 1
+                if self._stale_arrivals == 1 or self._stale_arrivals % 1000 == 0:
+                    log_event("broker-frame-stale", logging.WARNING, dropped=self._stale_arrivals)
+                return
+            listener.deliver_to_peer(peer, text)
             return
         sprint = channel.removeprefix(f"{self.prefix}:sprint:")
         notice = _loads(data)
@@ -322,18 +341,51 @@ class RedisBroker(Broker):
 
     async def _write(self, redis: aioredis.Redis) -> None:
         """Send queued commands in pipelined batches, so a broadcast never waits for Redis."""
+        outbox = self._outbox
         while True:
-            first = await self._outbox.get()
-            batch = [first]
-            while len(batch) < BATCH and not self._outbox.empty():
-                batch.append(self._outbox.get_nowait())
+            if not len(outbox):
+                self._outbox_ready.clear()
+                await self._outbox_ready.wait()
+            batch, stale = outbox.take(time.monotonic(), BATCH)
+            self._give_back(stale, f"waited more than {OUTBOX_MAX_AGE:g} s for the broker")
+            if not batch:
+                continue
             pipe = redis.pipeline(transaction=False)
-            for command, *args in batch:
-                if command == "publish":
-                    pipe.publish(args[0], args[1])
-                elif command == "hdel":
-                    pipe.hdel(args[0], args[1])
-            await pipe.execute()
+            for command in batch:
+                for op, key, value in command.ops:
+                    if op == "publish":
+                        pipe.publish(key, value)
+                    else:
+                        pipe.hdel(key, value)
+            try:
+                await pipe.execute()
+            except BaseException:
+                self._give_back(batch, "the broker failed while sending it")
+                raise
+
+    def _give_back(self, commands: list[Command], why: str) -> None:
+        """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
+        if not commands:
+            return
+        listener = self._listener
+        lost_events = 0
+        undelivered = 0
+        for command in commands:
+            if command.kind == PEER and command.sender is not None and listener is not None:
+                undelivered += 1
+                listener.undeliverable(command.sender)
+            elif command.kind == LEAVE and command.sprint is not None:
+                self._unsynced.add(command.sprint)
+            elif command.kind == EVENT:
+                lost_events += 1
+        log_event(
+            "broker-send-failed",
+            logging.WARNING,
+            reason=why,
+            frames=undelivered,
+            events=lost_events,
+            commands=len(commands),
+        )
 
     async def _keep_presence(self, redis: aioredis.Redis) -> None:
         """Renew our presence; drop the peers of instances whose presence has expired."""
@@ -352,6 +404,12 @@ class RedisBroker(Broker):
                 first_missing = self._missing_since.setdefault(instance, now)
                 if settled and now - first_missing >= interval:
                     self._declare_dead(instance)
+            if settled and not self._settled:
+                # From now on a missing instance is a dead one (see the module's docstring).
+                self._settled = True
+                log_event(
+                    "broker-settled", instance=self.instance, others=len(listener.known_instances())
+                )
             await asyncio.sleep(interval)
 
     def _declare_dead(self, instance: str) -> None:
@@ -359,7 +417,13 @@ class RedisBroker(Broker):
         removed = self._require_listener().instance_lost(instance)
         log_event("instance-lost", logging.WARNING, instance=instance, peers=len(removed))
         for member in removed:
-            self._enqueue("hdel", self._members_key(member.sprint), member.peer)
+            self._enqueue(
+                Command(
+                    FORGET,
+                    (("hdel", self._members_key(member.sprint), member.peer),),
+                    time.monotonic(),
+                )
+            )
 
     # --- the broker interface -----------------------------------------------------------------
 
@@ -423,9 +487,18 @@ class RedisBroker(Broker):
     def announce_leave(self, member: Member, last_in_sprint: bool) -> None:
         if self._local.get(member.peer) == member:
             del self._local[member.peer]
-        self._enqueue("hdel", self._members_key(member.sprint), member.peer)
-        self._enqueue("publish", self._sprint_channel(member.sprint), self._notice("leave", member))
-        if not self._available:
+        queued = self._enqueue(
+            Command(
+                LEAVE,
+                (
+                    ("hdel", self._members_key(member.sprint), member.peer),
+                    ("publish", self._sprint_channel(member.sprint), self._notice("leave", member)),
+                ),
+                time.monotonic(),
+                sprint=member.sprint,
+            )
+        )
+        if not queued:
             self._unsynced.add(member.sprint)
         if last_in_sprint:
             self._sprints.discard(member.sprint)
@@ -440,16 +513,25 @@ class RedisBroker(Broker):
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 await pubsub.unsubscribe(self._sprint_channel(sprint))
 
-    def send_to_peer(self, member: Member, text: str) -> bool:
-        if not self._available:
-            return False
+    def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
+        channel = self._instance_channel(member.instance)
         return self._enqueue(
-            "publish", self._instance_channel(member.instance), f"{member.peer}\n{text}"
+            Command(
+                PEER,
+                (("publish", channel, f"{member.peer}\n{time.time():.3f}\n{text}"),),
+                time.monotonic(),
+                sender=sender,
+            )
         )
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:
         notice = json.dumps({"op": "event", "from": self.instance, "text": text})
-        self._enqueue("publish", self._sprint_channel(sprint), notice)
+        if not self._enqueue(
+            Command(EVENT, (("publish", self._sprint_channel(sprint), notice),), time.monotonic())
+        ):
+            self._give_back(
+                [Command(EVENT, (), time.monotonic())], "the broker is unavailable or backed up"
+            )
 
     async def sprint_size(self, sprint: str) -> int | None:
         redis = self._redis
@@ -464,16 +546,16 @@ class RedisBroker(Broker):
     def _notice(self, op: str, member: Member) -> str:
         return json.dumps({"op": op, "from": self.instance, "member": asdict(member)})
 
-    def _enqueue(self, *command: str) -> bool:
+    def _enqueue(self, command: Command) -> bool:
+        """Queue ``command`` for the writer; False if Redis is away or the queue is full."""
         if not self._available:
             return False
-        try:
-            self._outbox.put_nowait(command)
-        except asyncio.QueueFull:
+        if not self._outbox.put(command):
             self._dropped += 1
             if self._dropped == 1 or self._dropped % 1000 == 0:
                 log_event("broker-backlog-full", logging.WARNING, dropped=self._dropped)
             return False
+        self._outbox_ready.set()
         return True
 
     def _require_listener(self) -> BrokerListener:

@@ -14,7 +14,8 @@ Rules it enforces:
   checks the resume token before asking).
 - A peer can only address peers of its own sprint; ids of other sprints are indistinguishable from
   ids that do not exist.
-- Limits: peers per sprint (local and remote together), number of rooms.
+- Limits: peers per sprint (local and remote together), peers per user in one sprint (so one
+  ticket cannot fill a room), number of rooms.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Rooms:
     """All sprint rooms of this instance."""
 
     max_peers_per_sprint: int = 50
+    max_peers_per_user: int = 10
     max_rooms: int = 10_000
     instance: str = ""
     new_peer_id: Callable[[], str] = random_peer_id
@@ -128,6 +130,12 @@ class Rooms:
             if len(room) >= self.max_peers_per_sprint:
                 raise CapacityExceeded(
                     f"sprint room is full ({self.max_peers_per_sprint} peers)", code="room-full"
+                )
+            if sum(m.user_id == user_id for m in room.values()) >= self.max_peers_per_user:
+                raise CapacityExceeded(
+                    f"this user already has {self.max_peers_per_user} peers in this sprint "
+                    "(close another tab or bot first)",
+                    code="user-full",
                 )
         if existing is not None:
             peer = existing.peer

@@ -30,6 +30,7 @@ TICKET_AUDIENCE: Final = "watercooler/signaling"
 HOOK_AUDIENCE: Final = "watercooler/hook"
 HOOK_MAX_LIFETIME_SECONDS: Final = 60
 ALGORITHMS: Final = ["HS256"]
+MAX_TICKET_LENGTH: Final = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,17 @@ class TicketClaims:
     expires: float
 
 
-def verify_ticket(token: str | None, secret: str) -> TicketClaims:
-    """Check a sprint ticket and return its claims, or raise :class:`TicketRejected`."""
-    if not token:
+def verify_ticket(token: object, secret: str) -> TicketClaims:
+    """Check a sprint ticket (as the client sent it) and return its claims, or raise
+    :class:`TicketRejected` naming the fault."""
+    if token is None:
         raise TicketRejected("ticket missing")
+    if not isinstance(token, str):
+        raise TicketRejected(f"ticket must be a string, got {_json_kind(token)}")
+    if not token:
+        raise TicketRejected("ticket is empty")
+    if len(token) > MAX_TICKET_LENGTH:
+        raise TicketRejected(f"ticket is longer than {MAX_TICKET_LENGTH} characters")
     payload = _decode(token, secret, TICKET_AUDIENCE, TicketRejected, "ticket")
     required = ("sprint", "sub", "name")
     for claim in required:
@@ -54,12 +62,27 @@ def verify_ticket(token: str | None, secret: str) -> TicketClaims:
     for claim in required:
         if not isinstance(payload[claim], str) or not payload[claim]:
             raise TicketRejected(f'ticket claim "{claim}" must be a non-empty string')
+    expires = payload["exp"]
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise TicketRejected('ticket claim "exp" must be a number (seconds since the epoch)')
     return TicketClaims(
         sprint=payload["sprint"],
         user_id=payload["sub"],
         name=payload["name"][:120],
-        expires=float(payload["exp"]),
+        expires=float(expires),
     )
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
 
 
 @functools.lru_cache(maxsize=4)

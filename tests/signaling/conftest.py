@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -11,13 +12,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from signaling.app import SERVER, SignalingServer, create_app
+from signaling.app import SERVICE, create_app
 from signaling.config import Settings
+from signaling.service import SignalingService
 from signaling.tickets import mint_ticket
 from tests.support.signaling_server import SignalingTestServer
 from tests.support.websocket import (  # re-exported: the signaling tests import them from here
     WAIT,
-    expect_silence,
+    expect_nothing_pending,
     receive_close,
     receive_close_with_reason,
     receive_json,
@@ -26,7 +28,7 @@ from tests.support.websocket import (  # re-exported: the signaling tests import
 
 __all__ = [
     "WAIT",
-    "expect_silence",
+    "expect_nothing_pending",
     "receive_close",
     "receive_close_with_reason",
     "receive_json",
@@ -53,13 +55,28 @@ class Harness:
         self.last_peer: dict[int, str] = {}  # id(socket) -> peer id from its welcome
 
     @property
-    def server(self) -> SignalingServer:
-        return self.client.app[SERVER]  # type: ignore[index]
+    def service(self) -> SignalingService:
+        return self.client.app[SERVICE]  # type: ignore[index]
 
     async def connect(self, **kwargs: Any) -> aiohttp.ClientWebSocketResponse:
         ws = await self.client.ws_connect("/ws", **kwargs)
         self.sockets.append(ws)
         return ws
+
+    async def health(self) -> dict[str, Any]:
+        response = await self.client.get("/healthz")
+        health: dict[str, Any] = await response.json()
+        return health
+
+    async def metrics(self) -> str:
+        return await (await self.client.get("/metrics")).text()
+
+    async def wait_for_connections(self, count: int, timeout: float = WAIT) -> None:
+        """Until ``/healthz`` counts ``count`` open websockets (polled, bounded)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (await self.health())["connections"] != count:
+            assert asyncio.get_running_loop().time() < deadline, f"never {count} connections"
+            await asyncio.sleep(0.02)
 
     async def join(
         self, sprint: str = "1", user: str = "u1", name: str = "Ann", **kwargs: Any
@@ -74,11 +91,21 @@ class Harness:
 HarnessFactory = Callable[..., Awaitable[Harness]]
 
 
+TRANSPORTS = ("fast", "aiohttp")
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """Each server-level test runs once per websocket transport (``--transport``)."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def harness_factory() -> Any:
+async def harness_factory(transport: str) -> Any:
     clients: list[TestClient[Any, Any]] = []
 
     async def start(**overrides: Any) -> Harness:
+        overrides.setdefault("transport", transport)
         app: web.Application = create_app(make_settings(**overrides))
         client: TestClient[Any, Any] = TestClient(SignalingTestServer(app))
         await client.start_server()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from signaling.config import DEVELOPMENT_SECRET, ConfigurationError, settings_from_args
+from signaling.config import (
+    DEVELOPMENT_SECRET,
+    ConfigurationError,
+    build_parser,
+    settings_from_args,
+)
 
 
 def test_without_secret_the_server_refuses_to_start() -> None:
@@ -76,3 +81,16 @@ def test_instance_port_is_a_port_of_its_own() -> None:
     for bad in ("0", "8080"):
         with pytest.raises(ConfigurationError, match="--instance-port must be a port of its own"):
             settings_from_args(["--instance-port", bad], environ=env)
+
+
+def test_help_shows_every_options_default() -> None:
+    """``python -m signaling --help`` says what each option does and what it is by default."""
+    text = build_parser().format_help()
+    options = [action for action in build_parser()._actions if action.option_strings]
+    for action in options:
+        if action.dest == "help":
+            continue
+        assert action.help, f"{action.option_strings[0]} has no help"
+        if action.default not in (None, False, []):
+            assert f"(default: {action.default})" in " ".join(text.split()), action.dest
+    assert "(default: 20)" in text  # --max-unjoined-per-address, for one

@@ -1,9 +1,11 @@
 """Property test: random and mutated frames never break the server or leak across sprints.
 
-One real server runs for the whole test. Each hypothesis example opens an attacker connection (which
-may or may not join, in sprint 1 or 2), sends it a list of random frames, and maybe closes it. After
-every example the room bookkeeping must be consistent and an observer in sprint 1 must still be
-served, having seen only well-formed messages about peers of its own sprint.
+Two levels. The session core alone, synchronously: random inputs (opens, frames, closes, time,
+broker answers) from several clients, and after each step the core's bookkeeping must hold
+together. And one real server for the whole test: each example opens an attacker connection (which
+may or may not join, in sprint 1 or 2), sends it a list of random frames, and maybe closes it; an
+observer in sprint 1 must still be served, having seen only well-formed messages about peers of
+its own sprint, and ``/healthz`` must count what is really open.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signaling.app import SERVER, SignalingServer, create_app
+from signaling.app import create_app
+from signaling.core import SignalingCore
+from signaling.session import CLOSED, CONNECTED, JOINED, JOINING
 from tests.signaling.conftest import make_settings, receive_json, ticket
+from tests.signaling.core_driver import CoreDriver
+from tests.signaling.core_driver import settings as core_settings
+from tests.signaling.core_driver import ticket as core_ticket
 from tests.support.signaling_server import SignalingTestServer
 
 json_values = st.recursive(
@@ -71,13 +78,14 @@ class Fuzzer:
         self.sprint_one: set[str] = set()
         self.left_open: list[aiohttp.ClientWebSocketResponse] = []
 
-    @property
-    def server(self) -> SignalingServer:
-        return self.client.app[SERVER]  # type: ignore[index]
-
     async def start(self) -> None:
         settings = make_settings(
-            rate=10_000, burst=10_000, invalid_burst=10_000, max_peers_per_sprint=100_000
+            rate=10_000,
+            burst=10_000,
+            invalid_burst=10_000,
+            max_peers_per_sprint=100_000,
+            max_peers_per_user=100_000,
+            max_unjoined_per_address=100_000,
         )
         # No connection-pool limit: examples that leave their socket open must not starve the
         # later ones (aiohttp's default client pool holds 100).
@@ -129,11 +137,9 @@ class Fuzzer:
                 assert message["from"] in self.sprint_one, "a message crossed sprints"
             if kind == "pong":
                 break
-        server = self.server
-        assert server.rooms.peer_count == len(server.by_peer)
-        for member in server.rooms:
-            assert server.by_peer[member.peer].connection.peer == member.peer
-            assert member in server.rooms.members(member.sprint)
+        response = await self.client.get("/healthz")
+        health = await response.json()
+        assert health["peers"] <= health["connections"]
 
     async def stop(self) -> None:
         await self.client.close()
@@ -159,7 +165,95 @@ def test_random_frames_never_break_the_server() -> None:
 
     try:
         run()
-        assert fuzzer.server.metrics.rejects.labels("bad-json")._value.get() > 0
+        metrics = loop.run_until_complete(
+            (loop.run_until_complete(fuzzer.client.get("/metrics"))).text()
+        )
+        assert 'watercooler_rejects_total{reason="bad-json"}' in metrics
     finally:
         loop.run_until_complete(fuzzer.stop())
         loop.close()
+
+
+# --- the core alone ------------------------------------------------------------------------
+
+core_inputs = st.lists(
+    st.one_of(
+        st.tuples(st.just("open"), st.sampled_from(["10.0.0.1", "10.0.0.2"])),
+        st.tuples(
+            st.just("send"),
+            st.integers(0, 7),
+            st.one_of(
+                frames,
+                st.sampled_from(["1", "2"]).map(
+                    lambda sprint: json.dumps({"type": "join", "ticket": core_ticket(sprint, "f")})
+                ),
+                st.tuples(st.sampled_from(["signal", "relay"]), st.integers(1, 9)).map(
+                    lambda kind_to: json.dumps(
+                        {"type": kind_to[0], "to": f"p{kind_to[1]}", "data": {"n": 1}}
+                    )
+                ),
+            ),
+        ),
+        st.tuples(st.just("close"), st.integers(0, 7)),
+        st.tuples(st.just("answer"), st.integers(0, 3), st.booleans()),
+        st.tuples(st.just("advance"), st.floats(0.0, 30.0)),
+        st.tuples(st.just("binary"), st.integers(0, 7)),
+    ),
+    max_size=40,
+)
+
+
+def check_core(driver: CoreDriver) -> None:
+    core = driver.core
+    table = core.table
+    for session in table.sessions.values():
+        assert session.state is not CLOSED
+    for peer, session in table.by_peer.items():
+        assert session.member is not None
+        assert session.member.peer == peer
+        assert core.rooms.member(peer) == session.member
+    unjoined: dict[str, int] = {}
+    for session in table.sessions.values():
+        if session.state in (CONNECTED, JOINING):
+            unjoined[session.address] = unjoined.get(session.address, 0) + 1
+    assert table.unjoined == unjoined
+    assert core.rooms.peer_count == len({m.peer for m in core.rooms})
+    for session in table.sessions.values():  # nobody heard of a peer of another sprint
+        if session.state is JOINED and session.member is not None:
+            sprint_peers = {m.peer for m in core.rooms.members(session.member.sprint)}
+            for message in driver.messages(session):
+                if message["type"] in ("signal", "relay"):
+                    assert message["from"] in sprint_peers or message["from"] not in {
+                        m.peer for m in core.rooms
+                    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(inputs=core_inputs)
+def test_random_inputs_keep_the_core_consistent(inputs: list[tuple[Any, ...]]) -> None:
+    numbers = iter(range(1, 10_000))
+    core = SignalingCore(
+        core_settings(max_unjoined_per_address=3, max_peers_per_user=2),
+        new_peer_id=lambda: f"p{next(numbers)}",
+    )
+    driver = CoreDriver(core, answer_broker=False)
+    opened = []
+    for step in inputs:
+        kind = step[0]
+        if kind == "open":
+            opened.append(driver.open(step[1]))
+        elif kind == "answer" and driver.pending:
+            chosen = driver.pending[step[1] % len(driver.pending)]
+            driver.answer(chosen, failure="broker down" if step[2] else None)
+        elif kind == "advance":
+            driver.advance(step[1])
+        elif opened and kind in ("send", "close", "binary"):
+            session = opened[step[1] % len(opened)]
+            if kind == "send":
+                text = step[2] if isinstance(step[2], str) else step[2].decode("latin-1")
+                driver.send(session, text)
+            elif kind == "binary":
+                driver.run(driver.core.receive_binary(session, driver.now))
+            else:
+                driver.close(session)
+        check_core(driver)

@@ -8,7 +8,7 @@ import time
 import jwt
 
 from signaling.tickets import HOOK_AUDIENCE, mint_hook_token
-from tests.signaling.conftest import SECRET, Harness, expect_silence, receive_type
+from tests.signaling.conftest import SECRET, Harness, expect_nothing_pending, receive_type
 
 EVENT = {"model": "task", "action": "updated", "task": {"id": 3, "version": 4, "status": "done"}}
 
@@ -35,7 +35,7 @@ async def test_hook_is_delivered_to_the_sprints_peers_only(harness: Harness) -> 
     assert (status, answer) == (202, {"delivered": 2})
     for ws in (alice, bob):
         assert await receive_type(ws, "event") == {"type": "event", "event": EVENT}
-    await expect_silence(other)
+    await expect_nothing_pending(other)
 
 
 async def test_integer_sprint_is_read_as_its_string(harness: Harness) -> None:
@@ -75,7 +75,7 @@ async def test_hook_refusals(harness: Harness) -> None:
         status, answer = await post_hook(harness, body, token)
         assert status == 401, name
         assert reason in answer["error"], (name, answer)
-    await expect_silence(alice)
+    await expect_nothing_pending(alice)
     text = await (await harness.client.get("/metrics")).text()
     assert f'watercooler_hook_events_total{{result="rejected"}} {float(len(cases))}' in text
 
@@ -89,7 +89,7 @@ async def test_a_replayed_hook_is_refused(harness: Harness) -> None:
     status, answer = await post_hook(harness, body, token)
     assert status == 401
     assert "replay" in answer["error"]
-    await expect_silence(alice)
+    await expect_nothing_pending(alice)
     # Without a jti, the token itself is single-use.
     plain = mint_hook_token(SECRET, body)
     assert (await post_hook(harness, body, plain))[0] == 202

@@ -1,4 +1,5 @@
-"""The event log: the hand-built ``signal`` line must read exactly like the generic one."""
+"""The event log: one line per event, whatever clients send; the fast signal line reads like the
+generic one; lines are written in order, in few writes."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
 ) -> None:
     """Sprint ids are remembered as written (quoted or not); a repeat and a sprint past the bound
     read the same as the first."""
-    monkeypatch.setattr(logs, "_SPRINT_TEXTS", {})
+    monkeypatch.setattr(logs.events, "sprint_texts", {})
     monkeypatch.setattr(logs, "MAX_REMEMBERED_SPRINTS", 1)
     for sprint in ("sprint one", "sprint one", "sprint two", "7"):
         logs.log_signal(sprint, "Pa1", "Pb2", "offer", 10, "")
@@ -94,7 +95,6 @@ def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
         'sprint="sprint two"',
         "sprint=7",
     ]
-    assert logs._SPRINT_TEXTS == {"sprint one": '"sprint one"'}
 
 
 def test_signal_line_is_silent_above_info(captured: io.StringIO) -> None:
@@ -120,61 +120,85 @@ async def test_each_signal_line_carries_the_millisecond_it_was_logged(
     assert before < stamps[0] < stamps[1] < after
 
 
-async def test_a_line_waits_for_the_timed_write_without_a_callback_of_its_own(
-    captured: io.StringIO,
-) -> None:
-    """While a write is timed, logging schedules nothing more (at low rates every relayed message
-    is a loop turn of its own, and one callback each was measurable); the timer writes the line."""
-    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
-    await asyncio.sleep(0)  # written at once: the log was quiet
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 11, "host")
-    await asyncio.sleep(0)  # held, and a write timed
-    assert logs.events._write_timer is not None
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 12, "host")
-    assert not logs.events._flush_scheduled  # no end-of-turn callback for this line
-    await asyncio.sleep(1.0)  # 20 intervals: ample even on a loaded machine
-    assert "bytes=11" in captured.getvalue()
-    assert "bytes=12" in captured.getvalue()
+async def written(stream: io.StringIO, text: str, timeout: float = 5.0) -> str:
+    """Until ``text`` is in the log (polled, bounded): lines are written within a short delay."""
+    deadline = time.monotonic() + timeout
+    while text not in stream.getvalue():
+        assert time.monotonic() < deadline, f"{text!r} never written"
+        await asyncio.sleep(0.01)
+    return stream.getvalue()
 
 
-async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn_even_while_a_write_is_timed(
+async def test_every_line_is_written_once_and_in_order_whatever_the_pace(
     captured: io.StringIO,
 ) -> None:
-    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
+    for n in range(5):
+        logs.log_signal("7", "Pa1", "Pb2", "candidate", n, "host")
+        if n % 2:
+            await asyncio.sleep(0)
+    logs.log_event("last", n=99)
+    text = await written(captured, "last n=99")
+    assert [line.split("bytes=")[1] for line in text.splitlines()[:-1]] == [
+        f"{n} candidates=host" for n in range(5)
+    ]
+
+
+async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn(captured: io.StringIO) -> None:
     logs.log_event("first")
-    await asyncio.sleep(0)
-    logs.log_event("second")
-    await asyncio.sleep(0)  # held, and a write timed
-    assert logs.events._write_timer is not None
+    await written(captured, "first")
     for n in range(logs.MAX_PENDING_LINES):
         logs.log_signal("7", "Pa1", "Pb2", "candidate", n, "host")
-    await asyncio.sleep(0)  # the end of the turn: too many lines to wait for the timer
+    await asyncio.sleep(0)  # one turn: too many lines waiting to hold them any longer
     assert captured.getvalue().count(" INFO  signal ") == logs.MAX_PENDING_LINES
 
 
-async def test_a_line_after_a_quiet_spell_is_written_at_the_end_of_its_turn(
+async def test_a_line_is_written_after_the_turn_that_logged_it_not_during_it(
     captured: io.StringIO,
 ) -> None:
-    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)  # quiet
     logs.log_event("join", peer="Pa1")
-    assert captured.getvalue() == ""  # not during the turn...
-    await asyncio.sleep(0)
-    assert "join peer=Pa1" in captured.getvalue()  # ...but right after it
+    assert captured.getvalue() == ""  # a write per line would cost a system call each
+    await written(captured, "join peer=Pa1")
 
 
-async def test_a_busy_log_is_written_within_the_interval_not_every_turn(
-    captured: io.StringIO,
+@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "Ann\nINFO  join peer=forged",
+        "Ann\r\nx",
+        "\x1b[31mred\x1b[0m",
+        "bell\x07 and del\x7f and c1\x9b",
+        "line\u2028sep and para\u2029sep",
+        "bidi\u202eevil",
+        'quote" and back\\slash',
+    ],
+)
+def test_what_clients_send_stays_inside_its_field_on_one_line(
+    captured: io.StringIO, hostile: str, as_json: bool
 ) -> None:
-    await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
-    await asyncio.sleep(0)  # written: the log was quiet
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 11, "host")
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert "bytes=11" not in captured.getvalue()  # held: a write happened just now
-    await asyncio.sleep(1.0)  # 20 intervals: ample even on a loaded machine
-    assert "bytes=11" in captured.getvalue()
+    logs.events.json = as_json
+    logs.log_event("join", name=hostile, sprint=hostile, peer="Pa1")
+    logs.log_signal(hostile, "Pa1", "Pb2", "candidate", 10, hostile)
+    logs.events.flush()
+    text = captured.getvalue()
+    lines = text.split("\n")
+    assert len(lines) == 3  # two events, each on its own line, and the last newline
+    assert lines[2] == ""
+    assert all(char.isprintable() for line in lines for char in line)
+    if as_json:
+        assert json.loads(lines[0])["name"] == hostile
+        assert json.loads(lines[1])["candidates"] == hostile
+        assert text.isascii()
+    else:
+        assert " peer=Pa1" in lines[0]  # the field after the hostile ones is intact
+
+
+def test_long_values_are_cut_and_say_by_how_much(captured: io.StringIO) -> None:
+    logs.log_event("bad-message", message="x" * 10_000)
+    logs.events.flush()
+    line = captured.getvalue()
+    assert len(line) < 500
+    assert f"(+{10_000 - logs.MAX_FIELD_CHARS} chars)" in line
 
 
 async def test_a_library_record_comes_after_the_events_before_it(
@@ -188,10 +212,8 @@ async def test_a_library_record_comes_after_the_events_before_it(
         handler = logging.getLogger().handlers[0]
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(captured)
-        await asyncio.sleep(logs.WRITE_INTERVAL_SECONDS)
         logs.log_event("first")
-        await asyncio.sleep(0)
-        logs.log_event("second")  # pending: the log was just written
+        logs.log_event("second")  # both pending until the end of this turn
         logging.getLogger("aiohttp.server").error("third")
         lines = captured.getvalue().splitlines()
         assert [line.split()[3] for line in lines] == ["first", "second", "third"]

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +55,7 @@ class SignalingProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         extra_args: Sequence[str] = (),
+        preexec_fn: Callable[[], None] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.secret = secret
@@ -78,6 +79,7 @@ class SignalingProcess:
             # log fills a pipe's 64 KiB would block on its next line.
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,  # e.g. lower a limit of the child's only
         )
         self._output: str | None = None
 
@@ -124,6 +126,27 @@ class SignalingProcess:
             self._log.seek(0)
             self._output = self._log.read()
             self._log.close()
+
+    def log_text(self) -> str:
+        """What the process has printed so far, while it runs (read without moving the offset
+        the child writes at)."""
+        if self._output is not None:
+            return self._output
+        size = os.fstat(self._log.fileno()).st_size
+        return os.pread(self._log.fileno(), size, 0).decode("utf-8", "replace")
+
+    def wait_for_log(self, text: str, timeout: float = 20.0, after: int = 0) -> int:
+        """Until ``text`` appears in the log past offset ``after`` (polled, bounded); returns
+        the offset just past it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log_text()
+            found = log.find(text, after)
+            if found >= 0:
+                return found + len(text)
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"{text!r} never logged:\n{log}")
+            time.sleep(0.05)
 
     def output(self) -> str:
         """Everything the process printed (stops it first if it is still running)."""

@@ -60,3 +60,17 @@ async def expect_silence(ws: aiohttp.ClientWebSocketResponse, seconds: float = 0
     except TimeoutError:
         return
     pytest.fail(f"expected nothing, got {msg.type} {msg.data!r}")
+
+
+async def expect_nothing_pending(
+    ws: aiohttp.ClientWebSocketResponse, timeout: float = WAIT
+) -> None:
+    """Nothing was sent to ``ws`` so far: a ``ping``'s ``pong`` is the next message.
+
+    The server answers each socket in order, so anything queued for ``ws`` before the ping would
+    arrive first. Wait for the server to have handled whatever might have reached ``ws`` (the
+    sender's own answer, a poll of ``/healthz``) before calling this.
+    """
+    await ws.send_json({"type": "ping"})
+    message = await receive_json(ws, timeout)
+    assert message == {"type": "pong"}, f"expected nothing before the pong, got {message}"

@@ -1,0 +1,191 @@
+"""Listening: the fast path takes the plain websocket upgrades, aiohttp everything else.
+
+:class:`UpgradeSniffer` is the protocol of every new TCP connection. It reads the first request
+head (within ``--http-timeout``). If that head is a canonical ``GET /ws HTTP/1.1`` upgrade that the
+handshake rules accept from an allowed origin, the fast path answers ``101`` and serves the
+websocket with :class:`~signaling.fastpath.connection.FastConnection`. Anything else (hooks,
+``/healthz``, an upgrade as a later keep-alive request, an absolute-form target, folded or odd
+headers, any upgrade it would refuse) is handed, bytes and all, to aiohttp's request handler, whose
+``/ws`` route serves or refuses it with the same rules (``signaling.aiohttp_transport``).
+
+:class:`FastPathRunner` is an ``AppRunner`` whose protocol factory is the sniffer, so every aiohttp
+site (``TCPSite``, ``SockSite``, the test server) listens this way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final, cast
+
+from aiohttp import web
+
+from signaling.fastpath.connection import FastConnection, HeldWrites
+from signaling.handshake import WEBSOCKET_PATH, HandshakeRefused, Upgrade, check_upgrade
+from signaling.service import SignalingService
+
+MAX_HEAD_BYTES: Final = 16 * 1024  # request line plus headers; past this aiohttp answers
+
+
+class FastPath:
+    """Accepts the upgrades the sniffers found, for one service."""
+
+    def __init__(self, service: SignalingService) -> None:
+        self.service = service
+        self.writes = HeldWrites()
+
+    def upgrade_for(self, head: bytes) -> Upgrade | None:
+        """The accepted upgrade ``head`` asks for, or None if aiohttp should answer it."""
+        parsed = parse_canonical_head(head)
+        if parsed is None:
+            return None
+        target, headers = parsed
+        if target.partition("?")[0] != WEBSOCKET_PATH:
+            return None
+        try:
+            upgrade = check_upgrade("GET", (1, 1), headers)
+        except HandshakeRefused:
+            return None
+        if not self.service.settings.origin_allowed(upgrade.origin):
+            return None
+        return upgrade
+
+    def accept(self, transport: asyncio.Transport, upgrade: Upgrade, rest: bytes) -> None:
+        transport.write(handshake_response(upgrade.accept))
+        settings = self.service.settings
+        connection = FastConnection(
+            transport,
+            service=self.service,
+            writes=self.writes,
+            max_message=settings.max_frame_bytes,
+            max_buffer=settings.send_buffer_bytes,
+            close_timeout=settings.close_timeout,
+        )
+        transport.set_protocol(connection)
+        peername = transport.get_extra_info("peername")
+        peer = str(peername[0]) if peername else "?"
+        connection.start(upgrade.client_address(peer, settings.trusted_proxies))
+        if rest:
+            connection.data_received(rest)
+
+
+def parse_canonical_head(head: bytes) -> tuple[str, list[tuple[str, str]]] | None:
+    """``GET <target> HTTP/1.1`` and its header lines, if the head has exactly that plain form.
+
+    None for anything else (another method or version, an empty line first, an absolute-form
+    target, a folded or malformed header line): aiohttp's parser then reads it instead.
+    """
+    try:
+        text = head.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[0] != "GET" or parts[2] != "HTTP/1.1":
+        return None
+    if not parts[1].startswith("/"):
+        return None
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or not name.isprintable() or " " in name or "\t" in name:
+            return None
+        if line[0] in " \t":
+            return None
+        headers.append((name, value.strip(" \t")))
+    return parts[1], headers
+
+
+def handshake_response(accept: str) -> bytes:
+    """``101 Switching Protocols``; no extension or subprotocol is agreed."""
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+    ).encode()
+
+
+class UpgradeSniffer(asyncio.Protocol):
+    """Reads a connection's first request head, then hands the connection to its real owner."""
+
+    __slots__ = ("_buffer", "_deadline", "_fast", "_head_timeout", "_http", "_transport")
+
+    def __init__(
+        self, http: Callable[[], asyncio.Protocol], fast: FastPath, head_timeout: float
+    ) -> None:
+        self._http = http
+        self._fast = fast
+        self._transport: asyncio.Transport | None = None
+        self._buffer = b""
+        self._deadline: asyncio.TimerHandle | None = None
+        self._head_timeout = head_timeout
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self._deadline = asyncio.get_running_loop().call_later(self._head_timeout, self._too_slow)
+
+    def _too_slow(self) -> None:
+        """No complete head in time: a slow or silent client holds nothing for long."""
+        self._deadline = None
+        if self._transport is not None:
+            self._transport.close()
+
+    def _release(self) -> asyncio.Transport:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        transport, self._transport, self._buffer = self._transport, None, b""
+        assert transport is not None
+        return transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer + data if self._buffer else data
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > MAX_HEAD_BYTES:
+                self._hand_to_http(buffer)  # aiohttp answers an oversized head itself
+            else:
+                self._buffer = buffer
+            return
+        end += 4
+        upgrade = self._fast.upgrade_for(buffer[:end]) if buffer.startswith(b"GET /ws") else None
+        if upgrade is None:
+            self._hand_to_http(buffer)
+        else:
+            self._fast.accept(self._release(), upgrade, buffer[end:])
+
+    def _hand_to_http(self, buffer: bytes) -> None:
+        transport = self._release()
+        handler = self._http()
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        handler.data_received(buffer)
+
+    def eof_received(self) -> bool | None:
+        return None  # nothing complete arrived: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._release()
+
+
+class FastPathRunner(web.AppRunner):
+    """``AppRunner`` whose connections start with an :class:`UpgradeSniffer`."""
+
+    __slots__ = ("_fast",)
+
+    def __init__(self, app: web.Application, service: SignalingService, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._fast = FastPath(service)
+
+    @property
+    def server(self) -> Any:  # what sites pass to loop.create_server: a protocol factory
+        http = super().server
+        if http is None:
+            return None
+        fast = self._fast
+        timeout = fast.service.settings.http_timeout
+        return lambda: UpgradeSniffer(http, fast, timeout)

@@ -1,0 +1,67 @@
+"""The Redis broker's outgoing commands: queued without waiting, never lost without a word. No I/O.
+
+Broadcasts and relays never wait for Redis: their commands queue here and a writer sends them in
+pipelined batches. A command that cannot be sent is *given back* to the broker, never dropped
+silently: the queue is full, its batch failed, the broker went away, or it waited longer than
+``max_age`` (a signal that arrives seconds late is worse than one reported lost: the sender's
+peer connection has moved on). The broker then tells the sender of a peer frame that it was not
+delivered, re-syncs a sprint whose leave notice was lost, and logs lost board events.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+PEER: Final = "peer"  # a frame for one peer on another instance (has a sender)
+LEAVE: Final = "leave"  # a peer left (its sprint is re-synced if this is lost)
+EVENT: Final = "event"  # a board event for a sprint
+FORGET: Final = "forget"  # a dead instance's directory entry
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One unit for the pipeline: ``ops`` are (``publish``|``hdel``, key or channel, value)."""
+
+    kind: str
+    ops: tuple[tuple[str, str, str], ...]
+    queued: float
+    sender: str | None = None
+    sprint: str | None = None
+
+
+class Outbox:
+    """A bounded first-in first-out queue of commands with an age limit."""
+
+    def __init__(self, limit: int, max_age: float) -> None:
+        self.limit = limit
+        self.max_age = max_age
+        self._queue: deque[Command] = deque()
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def put(self, command: Command) -> bool:
+        """Queue ``command``; False (nothing queued) if the queue is full."""
+        if len(self._queue) >= self.limit:
+            return False
+        self._queue.append(command)
+        return True
+
+    def take(self, now: float, size: int) -> tuple[list[Command], list[Command]]:
+        """Up to ``size`` commands to send now, and those that waited too long (to give back)."""
+        batch: list[Command] = []
+        stale: list[Command] = []
+        queue = self._queue
+        oldest = now - self.max_age
+        while queue and len(batch) < size:
+            command = queue.popleft()
+            (stale if command.queued < oldest else batch).append(command)
+        return batch, stale
+
+    def drain(self) -> list[Command]:
+        """Everything queued (the broker went away: it is all given back)."""
+        commands = list(self._queue)
+        self._queue.clear()
+        return commands
