@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from aiohttp._websocket.helpers import websocket_mask  # aiohttp's C masking (about 0.1 µs)
 
-from signaling.wire import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
+from signaling.fastpath.frames import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
 
 # The opcodes the server also uses come from its frame module; these two only a client meets here.
 OP_CONTINUATION: Final = 0x0

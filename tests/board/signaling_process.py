@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from tests.support.processes import SignalingProcess, free_port
 from tests.support.websocket import (
     WAIT,
-    expect_silence,
     receive_close_with_reason,
     receive_json,
     receive_type,
@@ -20,7 +19,6 @@ from tests.support.websocket import (
 __all__ = [
     "WAIT",
     "SignalingProcess",
-    "expect_silence",
     "free_port",
     "receive_close_with_reason",
     "receive_json",

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import aiohttp
-import pytest
 
 WAIT = 5.0  # generous bound for every network wait
 
@@ -51,15 +50,6 @@ async def receive_close(ws: aiohttp.ClientWebSocketResponse, timeout: float = WA
     """Read (and drop) messages until the server closes; return the close code."""
     code, _ = await receive_close_with_reason(ws, timeout)
     return code
-
-
-async def expect_silence(ws: aiohttp.ClientWebSocketResponse, seconds: float = 0.3) -> None:
-    """Nothing arrives for ``seconds`` (used to show a message was NOT delivered)."""
-    try:
-        msg = await ws.receive(timeout=seconds)
-    except TimeoutError:
-        return
-    pytest.fail(f"expected nothing, got {msg.type} {msg.data!r}")
 
 
 async def expect_nothing_pending(
