@@ -41,6 +41,9 @@ OUR_FLAGS: Final = (
     *("--rate", "100000", "--burst", "100000", "--relay-rate", "100000"),
     *("--max-peers-per-sprint", "100", "--max-connections", "30000", "--max-rooms", "30000"),
 )
+# Limits this checkout has and a baseline may not know: every benchmark socket comes from one
+# address and waits to join in bursts of thousands.
+CURRENT_FLAGS: Final = ("--max-unjoined-per-address", "100000", "--max-peers-per-user", "100000")
 
 
 def is_ours(name: str) -> bool:
@@ -104,8 +107,9 @@ def command_for(name: str, port: int) -> tuple[list[str], dict[str, str], Path]:
     modules = SERVERS_DIR / "node_modules"
     if is_ours(name):
         command = [sys.executable, "-m", "signaling", "--host", "127.0.0.1", "--port", str(port)]
-        cwd = BASELINE_TREE if name == BASELINE else ROOT
-        return [*command, *OUR_FLAGS], {"WATERCOOLER_SECRET": SECRET}, cwd
+        if name == BASELINE:
+            return [*command, *OUR_FLAGS], {"WATERCOOLER_SECRET": SECRET}, BASELINE_TREE
+        return [*command, *OUR_FLAGS, *CURRENT_FLAGS], {"WATERCOOLER_SECRET": SECRET}, ROOT
     if name == "y-webrtc":
         # bin/server.js takes its port from PORT and listens on every address; `make bench` runs
         # inside a loopback-only network namespace, so every address is 127.0.0.1 there.

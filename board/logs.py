@@ -27,20 +27,50 @@ LEVEL_NAMES = {
     logging.ERROR: "ERROR",
     logging.CRITICAL: "CRITICAL",
 }
-_NEEDS_QUOTES = re.compile(r'[ "=\n]')
+MAX_FIELD_CHARS = 300
+# A value made only of these is written bare; any other character makes it quoted (as signaling).
+_NEEDS_QUOTES = re.compile(r"[^\w!#$%&'()*+,\-./:;<>?@\[\]^`{|}~]")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def human_value(value: Any) -> str:
-    """A field's value in a human line: bare when it can be, else as a JSON string."""
+def bounded(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...(+{len(text) - limit} chars)"
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotes, every character that could break the line escaped."""
+    parts = ['"']
+    for char in text:
+        escape = _ESCAPES.get(char)
+        if escape is not None:
+            parts.append(escape)
+        elif char.isprintable():
+            parts.append(char)
+        else:
+            code = ord(char)
+            parts.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    parts.append('"')
+    return "".join(parts)
+
+
+def human_value(value: Any, key: str = "") -> str:
+    """A field's value in a human line: bare when it can be, else quoted and escaped; a
+    traceback (``exception``) whole, other text cut at ``MAX_FIELD_CHARS``."""
     if isinstance(value, str):
+        if key == "exception":
+            return quoted(value)
+        value = bounded(value)
         if value and _NEEDS_QUOTES.search(value) is None:
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return quoted(value)
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int | float):
         return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return quoted(bounded(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)))
 
 
 def format_line(
@@ -52,15 +82,16 @@ def format_line(
     stamp = time.gmtime(second)
     level_name = LEVEL_NAMES.get(level, str(level))
     if as_json:
-        entry = {
+        entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", stamp) + f".{millis:03d}Z",
             "level": level_name.lower(),
             "event": event,
-            **fields,
         }
-        return json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)
+        for key, value in fields.items():
+            entry[key] = bounded(value) if type(value) is str and key != "exception" else value
+        return json.dumps(entry, separators=(",", ":"), ensure_ascii=True, default=str)
     parts = [f"{time.strftime('%Y-%m-%d %H:%M:%S', stamp)}.{millis:03d} {level_name:<5} {event}"]
-    parts.extend(f" {key}={human_value(value)}" for key, value in fields.items())
+    parts.extend(f" {key}={human_value(value, key)}" for key, value in fields.items())
     return "".join(parts)
 
 

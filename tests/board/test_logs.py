@@ -32,6 +32,9 @@ FIELDS = {
     "flag": True,
     "nothing": None,
     "mapping": {"a": [1, 2]},
+    "hostile": "Ann\r\n2026-01-01 INFO  fake=1\x1b[2J\u202e",
+    "long": "x" * 1000,
+    "exception": "Traceback (most recent call last):\n  File ...\nValueError: the cause",
 }
 
 
