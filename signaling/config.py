@@ -39,6 +39,8 @@ class Settings:
     burst: int = 200
     relay_rate: float = 20.0
     relay_burst: int = 60
+    report_rate: float = 5.0  # link reports per second and connection
+    report_burst: int = 40
     invalid_burst: int = 20
     invalid_rate: float = 0.5
     max_peers_per_sprint: int = 50

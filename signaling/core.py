@@ -34,6 +34,7 @@ from signaling.actions import (
 )
 from signaling.config import Settings
 from signaling.errors import ProtocolError
+from signaling.links import LinkBook
 from signaling.membership import Membership
 from signaling.news import News
 from signaling.ratelimit import TokenBucket
@@ -85,12 +86,14 @@ class SignalingCore:
         self.news = News(self.table, self.rooms, self.membership)
         self._next_number = 1
         self._next_sweep: float | None = None
-        self.relaying = Relaying(settings, self.table, self.rooms)
+        self.links = LinkBook(self.counters)
+        self.relaying = Relaying(settings, self.table, self.rooms, self.links)
         self._signal = self.relaying.signal  # every relayed message: one lookup less
         self._handlers: dict[str, Callable[[Session, Any], Sequence[Action]]] = {
             "join": self.membership.join,
             "signal": self.relaying.signal,
             "relay": self.relaying.relay,
+            "link": self.relaying.link,
             "pong": self._pong,
             QUEUE: self._queue,
         }
@@ -178,7 +181,11 @@ class SignalingCore:
             session.state = CLOSED
         if announcing:
             return NOTHING  # the broker's answer (announced / broker_failed) finishes the leave
-        return self.membership.depart(session)
+        actions = self.membership.depart(session)
+        gone = session.peer
+        if gone is not None and self.rooms.member(gone) is None:
+            self.links.forget(lambda peer: peer != gone)
+        return actions
 
     def seen(self, session: Session, now: float) -> None:
         """The client sent something the core is not shown (a pong): it is alive."""
@@ -274,6 +281,7 @@ class SignalingCore:
         if self._next_sweep is not None and now >= self._next_sweep:
             self._next_sweep = now + self.settings.heartbeat / 2
             actions.extend(self._heartbeats(now))
+            self.links.forget(lambda peer: self.rooms.member(peer) is not None)
         return actions
 
     def next_wakeup(self) -> float | None:

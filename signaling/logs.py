@@ -328,3 +328,9 @@ def configure_logging(log_format: str, debug: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":  # python -m signaling.logs FILE: the log reader
+    from signaling.logtool import main
+
+    sys.exit(main())

@@ -7,12 +7,20 @@ so several servers in one process (tests, benchmarks) never share figures.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+
+from signaling.links import OPEN_BUCKETS_MS, PATHS
 
 if TYPE_CHECKING:
     from signaling.service import SignalingService
@@ -53,6 +61,32 @@ class _ServiceCollector(Collector):
             "Refused connections, messages and hooks by reason",
             "reason",
             counters.rejects,
+        )
+        yield _by_label(
+            "watercooler_link_outcomes",
+            "Pairs whose link reached an outcome, by path (direct, turn, relay, failed); each "
+            "change of a pair's outcome counts once",
+            "path",
+            {path: counters.link_outcomes.get(path, 0) for path in PATHS},
+        )
+        yield GaugeMetricFamily(
+            "watercooler_relayed_pairs",
+            "Pairs whose messages go through the signaling relay now, as their peers report",
+            value=core.links.relayed_pairs,
+        )
+        buckets = counters.link_open_buckets or [0] * (len(OPEN_BUCKETS_MS) + 1)
+        cumulative = list(itertools.accumulate(buckets))
+        yield HistogramMetricFamily(
+            "watercooler_link_open_seconds",
+            "Time from a pair's first offer to its open data channel, as its peers report",
+            buckets=[
+                *(
+                    (f"{bound / 1000:g}", count)
+                    for bound, count in zip(OPEN_BUCKETS_MS, cumulative[:-1], strict=True)
+                ),
+                ("+Inf", cumulative[-1]),
+            ],
+            sum_value=counters.link_open_sum_ms / 1000,
         )
         yield _by_label(
             "watercooler_hook_events",

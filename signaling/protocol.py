@@ -60,17 +60,37 @@ class Ping:
 
 
 @dataclass(slots=True)
+class LinkReport:
+    """``{"type":"link","peer":P,"outcome":O,...}`` *(extension)*: how the sender's link with one
+    other peer of its sprint went, for the logs and metrics only (docs/protocol.md 1.8)."""
+
+    peer: str
+    outcome: str  # one of LINK_OUTCOMES
+    path: str | None = None  # "<local>/<remote>" candidate types, or "signaling"
+    took_ms: int | None = None
+    rtt_ms: float | None = None
+    reason: str | None = None
+
+
+LINK_OUTCOMES: Final = ("open", "relayed", "failed", "closed")
+CANDIDATE_TYPES: Final = ("host", "srflx", "prflx", "relay")
+MAX_LINK_MILLISECONDS: Final = 3_600_000
+MAX_LINK_REASON: Final = 120
+
+
+@dataclass(slots=True)
 class Binary:
     """A binary frame: not part of the protocol (answered with ``binary-not-supported``)."""
 
 
-ClientMessage = Join | Signal | Relay | Ping
+ClientMessage = Join | Signal | Relay | Ping | LinkReport
 
 MESSAGE_TYPES: Final[dict[type, str]] = {
     Join: "join",
     Signal: "signal",
     Relay: "relay",
     Ping: "ping",
+    LinkReport: "link",
     Binary: "binary",
 }
 BINARY: Final = Binary()
@@ -105,9 +125,59 @@ def parse_client_message(text: str) -> ClientMessage:
         return Relay(to=_peer_field(raw), data=_data_field(raw))
     if kind == "ping":
         return Ping()
+    if kind == "link":
+        return _link_report(raw)
     raise ProtocolError(
-        f"unknown message type {kind[:40]!r}; expected join, signal, relay or ping",
+        f"unknown message type {kind[:40]!r}; expected join, signal, relay, ping or link",
         code="unknown-type",
+    )
+
+
+def _link_report(raw: dict[str, Any]) -> LinkReport:
+    peer = _required_str(raw, "peer", MAX_PEER_ID_LENGTH)
+    outcome = raw.get("outcome")
+    if outcome not in LINK_OUTCOMES:
+        raise ProtocolError(
+            f'"outcome" must be one of {", ".join(LINK_OUTCOMES)}', code="bad-message"
+        )
+    path = raw.get("path")
+    if path is not None:
+        local, slash, remote = path.partition("/") if isinstance(path, str) else ("", "", "")
+        if path != "signaling" and not (
+            slash and local in CANDIDATE_TYPES and remote in CANDIDATE_TYPES
+        ):
+            raise ProtocolError(
+                '"path" must be "signaling" or "<local>/<remote>" candidate types '
+                "(host, srflx, prflx, relay)",
+                code="bad-message",
+            )
+    took = raw.get("took_ms")
+    if took is not None and (type(took) is not int or not 0 <= took <= MAX_LINK_MILLISECONDS):
+        raise ProtocolError(
+            f'"took_ms" must be a whole number of milliseconds up to {MAX_LINK_MILLISECONDS}',
+            code="bad-message",
+        )
+    rtt = raw.get("rtt_ms")
+    if rtt is not None and (type(rtt) not in (int, float) or not 0 <= rtt <= MAX_LINK_MILLISECONDS):
+        raise ProtocolError(
+            f'"rtt_ms" must be a number of milliseconds up to {MAX_LINK_MILLISECONDS}',
+            code="bad-message",
+        )
+    reason = raw.get("reason")
+    if reason is not None and (
+        not isinstance(reason, str) or len(reason) > MAX_LINK_REASON or not reason.isprintable()
+    ):
+        raise ProtocolError(
+            f'"reason" must be printable text of at most {MAX_LINK_REASON} characters',
+            code="bad-message",
+        )
+    return LinkReport(
+        peer=peer,
+        outcome=str(outcome),
+        path=path,
+        took_ms=took,
+        rtt_ms=None if rtt is None else round(float(rtt), 1),
+        reason=reason,
     )
 
 

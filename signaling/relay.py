@@ -1,5 +1,6 @@
 """Relaying between the peers of a sprint: ``signal`` (negotiation) and ``relay`` (data-channel
-messages of a pair with no direct link), here or on another instance. No I/O.
+messages of a pair with no direct link), here or on another instance; and ``link`` reports about
+those links (``signaling.links``). No I/O.
 
 A peer may only address peers of its own sprint; the sender is always the server's own record
 of who sent it. Every relayed message takes :meth:`Relaying.signal`, so it reads the few things it
@@ -16,6 +17,7 @@ from signaling import protocol
 from signaling.actions import Action, Log, LogSignal, Send, SendElsewhere, SendSignal
 from signaling.config import Settings
 from signaling.errors import RoutingError
+from signaling.links import LinkBook
 from signaling.ratelimit import TokenBucket
 from signaling.rooms import Rooms
 from signaling.session import JOINED, Session, SessionTable
@@ -31,8 +33,11 @@ _OUT_SIGNAL: Final = ("out", "signal")
 class Relaying:
     """Forwards what joined peers address to each other."""
 
-    def __init__(self, settings: Settings, table: SessionTable, rooms: Rooms) -> None:
+    def __init__(
+        self, settings: Settings, table: SessionTable, rooms: Rooms, links: LinkBook
+    ) -> None:
         self.settings = settings
+        self.links = links
         self.table = table
         self.rooms = rooms
         self.counters = table.counters
@@ -134,6 +139,27 @@ class Relaying:
             self.table.refused(exc.code, peer=session.peer, sprint=session.sprint),
             self.table.error(session, exc.code, exc.message),
         )
+
+    def link(self, session: Session, report: protocol.LinkReport) -> Sequence[Action]:
+        """A link report (signaling.links): logged and counted, never used for routing."""
+        self.counters.message("in", "link")
+        settings = self.settings
+        if session.reports is None:
+            session.reports = TokenBucket(settings.report_rate, settings.report_burst)
+        member = session.member
+        assert member is not None
+        if not session.reports.allow(session.last_seen):
+            return (
+                self.table.refused("link-rate-limited", peer=member.peer),
+                self.table.error(
+                    session, "rate-limited", "link report rate limit exceeded; report dropped"
+                ),
+            )
+        try:
+            self.rooms.route(member.peer, report.peer)
+        except RoutingError as exc:
+            return self._unroutable(session, exc)
+        return (self.links.report(member.sprint, member.peer, report),)
 
     def undeliverable(self, sender: str) -> Sequence[Action]:
         """A frame from ``sender`` for a peer on another instance could not be handed over."""

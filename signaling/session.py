@@ -32,7 +32,7 @@ from signaling import protocol
 from signaling.actions import Action, Close, Log, Send, SendToMany
 from signaling.counters import Counters
 from signaling.errors import ProtocolError
-from signaling.protocol import Binary, Join, Ping, Relay, Signal
+from signaling.protocol import Binary, Join, LinkReport, Ping, Relay, Signal
 from signaling.ratelimit import TokenBucket
 from signaling.rooms import Member
 from signaling.tickets import TicketClaims
@@ -77,12 +77,21 @@ ACCEPTS: Final[dict[State, dict[type, str | ProtocolError]]] = {
         Ping: "pong",
         Signal: NOT_JOINED,
         Relay: NOT_JOINED,
+        LinkReport: NOT_JOINED,
         Binary: BINARY_REFUSED,
     },
-    JOINING: {Join: QUEUE, Ping: QUEUE, Signal: QUEUE, Relay: QUEUE, Binary: BINARY_REFUSED},
+    JOINING: {
+        Join: QUEUE,
+        Ping: QUEUE,
+        Signal: QUEUE,
+        Relay: QUEUE,
+        LinkReport: QUEUE,
+        Binary: BINARY_REFUSED,
+    },
     JOINED: {
         Signal: "signal",
         Relay: "relay",
+        LinkReport: "link",
         Ping: "pong",
         Join: ALREADY_JOINED,
         Binary: BINARY_REFUSED,
@@ -116,6 +125,7 @@ class Session:
     others: tuple[Member, ...] = ()
     backlog: list[str] = field(default_factory=list)
     relays: TokenBucket | None = None
+    reports: TokenBucket | None = None
     invalid: TokenBucket | None = None
     close_code: int | None = None
     lost_reason: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -100,29 +101,38 @@ GOOD = {"sprint": "1", "sub": "u", "name": "n", "aud": TICKET_AUDIENCE}
 @pytest.mark.parametrize(
     ("join", "reason"),
     [
-        ({"type": "join"}, "ticket missing"),
-        ({"type": "join", "ticket": None}, "ticket missing"),
-        ({"type": "join", "ticket": ""}, "ticket is empty"),
-        ({"type": "join", "ticket": 7}, "ticket must be a string, got a number"),
-        ({"type": "join", "ticket": {"t": 1}}, "ticket must be a string, got an object"),
-        ({"type": "join", "ticket": "x" * 8193}, "longer than 8192 characters"),
-        ({"type": "join", "ticket": "not.a.jwt"}, "not a well-formed JWT"),
+        (lambda: {"type": "join"}, "ticket missing"),
+        (lambda: {"type": "join", "ticket": None}, "ticket missing"),
+        (lambda: {"type": "join", "ticket": ""}, "ticket is empty"),
+        (lambda: {"type": "join", "ticket": 7}, "ticket must be a string, got a number"),
+        (lambda: {"type": "join", "ticket": {"t": 1}}, "ticket must be a string, got an object"),
+        (lambda: {"type": "join", "ticket": "x" * 8193}, "longer than 8192 characters"),
+        (lambda: {"type": "join", "ticket": "not.a.jwt"}, "not a well-formed JWT"),
         (
-            {"type": "join", "ticket": _token({**GOOD, "exp": time.time() + 60}, "other-" * 8)},
+            lambda: {
+                "type": "join",
+                "ticket": _token({**GOOD, "exp": time.time() + 60}, "other-" * 8),
+            },
             "signature does not verify",
         ),
-        ({"type": "join", "ticket": _token({**GOOD, "exp": 1})}, "ticket expired"),
+        (lambda: {"type": "join", "ticket": _token({**GOOD, "exp": 1})}, "ticket expired"),
         (
-            {"type": "join", "ticket": _token({**GOOD, "aud": "x", "exp": time.time() + 60})},
+            lambda: {
+                "type": "join",
+                "ticket": _token({**GOOD, "aud": "x", "exp": time.time() + 60}),
+            },
             "another audience",
         ),
         (
-            {"type": "join", "ticket": _token({**GOOD, "exp": str(int(time.time()) + 60)})},
+            lambda: {"type": "join", "ticket": _token({**GOOD, "exp": str(int(time.time()) + 60)})},
             '"exp" must be a number',
         ),
-        ({"type": "join", "ticket": _token(GOOD)}, 'no "exp" claim'),
+        (lambda: {"type": "join", "ticket": _token(GOOD)}, 'no "exp" claim'),
         (
-            {"type": "join", "ticket": _token({**GOOD, "sprint": 1, "exp": time.time() + 60})},
+            lambda: {
+                "type": "join",
+                "ticket": _token({**GOOD, "sprint": 1, "exp": time.time() + 60}),
+            },
             '"sprint" must be a non-empty string',
         ),
     ],
@@ -143,11 +153,12 @@ GOOD = {"sprint": "1", "sub": "u", "name": "n", "aud": TICKET_AUDIENCE}
     ],
 )
 def test_every_ticket_fault_closes_with_4401_naming_it(
-    join: dict[str, object], reason: str
+    join: Callable[[], dict[str, object]], reason: str
 ) -> None:
+    """(Each join is made when its test runs: a ticket made at collection could expire first.)"""
     d = driver()
     session = d.open()
-    d.send(session, join)
+    d.send(session, join())
     code, close_reason = d.closes[session.number]
     assert code == 4401
     assert reason in close_reason

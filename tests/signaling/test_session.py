@@ -26,6 +26,7 @@ MESSAGES = {
     "signal": lambda: {"type": "signal", "to": "p1", "data": {}},
     "relay": lambda: {"type": "relay", "to": "p1", "data": {}},
     "ping": lambda: {"type": "ping"},
+    "linkreport": lambda: {"type": "link", "peer": "p1", "outcome": "open", "path": "host/host"},
 }
 
 
@@ -97,6 +98,9 @@ def test_each_message_does_what_the_table_says_in_each_state(state: State, kind:
         assert session.state is JOINED
     elif rule == "pong":
         assert sent == [{"type": "pong"}]
+    elif rule == "link":
+        assert sent == []  # logged and counted, nobody is told
+        assert [log.event for log in driver.logs][-1] == "link"
     else:
         assert rule in ("signal", "relay")
         assert [m["type"] for m in driver.take(first)] == [rule]
