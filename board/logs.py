@@ -70,7 +70,9 @@ def human_value(value: Any, key: str = "") -> str:
         return json.dumps(value)
     if isinstance(value, int | float):
         return str(value)
-    return quoted(bounded(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)))
+    return quoted(
+        bounded(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+    )
 
 
 def format_line(
