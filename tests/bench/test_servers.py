@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.servers import ROOT, BaselineError, command_for, export_baseline
+from bench.servers import CURRENT_FLAGS, ROOT, BaselineError, command_for, export_baseline
 
 
 def test_the_baseline_runs_signaling_as_exported_from_its_revision(tmp_path: Path) -> None:
@@ -31,7 +31,8 @@ def test_the_baseline_runs_signaling_as_exported_from_its_revision(tmp_path: Pat
 def test_ours_before_starts_from_the_exported_tree_with_our_flags() -> None:
     ours, _, here = command_for("ours", 8000)
     before, env, there = command_for("ours-before", 8000)
-    assert before == ours
+    # The same command, less the options only this checkout has (a baseline may not know them).
+    assert ours == [*before, *CURRENT_FLAGS]
     assert env["WATERCOOLER_SECRET"]
     assert (here, there.name) == (ROOT, "ours-before")
 
