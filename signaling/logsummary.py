@@ -105,7 +105,8 @@ class Story:
             return
         stay.left, stay.reason = moment, reason
         for pair in self.pairs.values():
-            if peer in (pair.a, pair.b) and pair.outcome is None and pair.offered is not None:
+            negotiating = pair.offered is not None and pair.answered is None
+            if peer in (pair.a, pair.b) and pair.outcome is None and negotiating:
                 pair.left_mid = pair.left_mid or (peer, moment)
 
     def pair(self, sprint: str, one: str, other: str) -> Pair:

@@ -92,7 +92,10 @@ def demo_environment(
 
 
 def port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` (connections of a just-stopped run, waiting in
+    TIME-WAIT, do not count: the servers themselves listen with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -203,6 +206,9 @@ def supervise(board: Child, signaling: Child | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Ctrl-C stops the demo even when started from a shell that ignored SIGINT for background
+    # jobs (Python leaves an inherited "ignore" in place).
+    signal.signal(signal.SIGINT, _raise_interrupt)
     args.var_dir.mkdir(parents=True, exist_ok=True)
     env = demo_environment(
         os.environ, load_or_create_secrets(args.var_dir / "dev-secrets.json"), args
@@ -241,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                 "5",
                 "--access-logfile",
                 "-",
+                "--no-control-socket",  # else gunicorn writes ~/.gunicorn/gunicorn.ctl
             ],
             env,
         )

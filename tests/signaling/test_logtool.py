@@ -161,3 +161,24 @@ def test_quoted_values_read_back_exactly(value: str) -> None:
 def test_lines_that_are_not_log_lines_are_skipped() -> None:
     for line in ("Traceback (most recent call last):", "", '{"no":"event"}', "2026 nope"):
         assert parse_line(line) is None
+
+
+def test_a_pair_that_negotiated_then_left_is_not_said_to_have_left_mid_negotiation() -> None:
+    """Clients that do not report links: offer, answer, a while, then both go."""
+    stamp = 1_795_000_000.0
+
+    def line(event: str, at: float, **fields: object) -> str:
+        return events.line(event, 20, {"sprint": "7", **fields}, stamp + at)
+
+    lines = [
+        line("join", 0, peer="AAAAAA1", user="1", name="Ann"),
+        line("join", 1, peer="BBBBBB2", user="2", name="Bo"),
+        line("signal", 1.1, **{"from": "BBBBBB2"}, to="AAAAAA1", kind="offer", bytes=900),
+        line("signal", 1.2, **{"from": "AAAAAA1"}, to="BBBBBB2", kind="answer", bytes=700),
+        line("leave", 30, peer="AAAAAA1", user="1", name="Ann", reason="closed (1001)"),
+        line("leave", 31, peer="BBBBBB2", user="2", name="Bo", reason="closed (1001)"),
+    ]
+    story = read_log("--no-answer", "1", text="\n".join(lines) + "\n")
+    assert "negotiated at" in story
+    assert "no link reported" in story
+    assert "left mid-negotiation" not in story

@@ -165,6 +165,7 @@ class BoardProcess:
         self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         command = [sys.executable, "-m", "gunicorn", "board.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", "2", "--threads", str(threads), "--log-level", "warning"]
+        command += ["--no-control-socket"]  # nothing written outside the checkout
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
