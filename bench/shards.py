@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-import aiohttp
-
 from bench import procstat
 from bench.adapters import Target, adapter_for
 from bench.loadgen import Crowd, new_session
+from bench.servers import instances_health
 
 REPLY_TIMEOUT: Final = 180.0  # seconds a child may take for one answer (connecting 10k)
 
@@ -110,21 +109,6 @@ class Shard:
             self.process.join()
 
 
-async def connections_by_instance(http_url: str, instances: int, tries: int = 200) -> list[int]:
-    """Each instance's ``connections`` from ``/healthz`` on a shared port: every request is a new
-    connection, which the kernel hands to one of the listeners; stop once all have answered."""
-    seen: dict[str, int] = {}
-    connector = aiohttp.TCPConnector(force_close=True)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for _ in range(tries):
-            async with session.get(f"{http_url}/healthz") as response:
-                health = await response.json()
-            seen[str(health["instance"])] = int(health["connections"])
-            if len(seen) == instances:
-                break
-    return sorted(seen.values(), reverse=True)
-
-
 def _pss(pids: Sequence[int]) -> int:
     return sum(procstat.memory(pid).pss for pid in pids)
 
@@ -157,7 +141,7 @@ async def sharded_idle_connections(
         connected = sum(reply["connected"] for reply in made)
         await asyncio.sleep(settle_seconds)
         pss, broker_pss = _pss(servers), _pss(broker)
-        per_instance = await connections_by_instance(target.http_url, len(servers))
+        health = await asyncio.to_thread(instances_health, target.http_url, len(servers))
         await asyncio.sleep(hold_seconds)
         held = sum(await asyncio.gather(*(child.answer("count") for child in children)))
     finally:
@@ -170,7 +154,7 @@ async def sharded_idle_connections(
         "server_processes": len(servers),
         "connected": connected,
         "per_shard_connected": [reply["connected"] for reply in made],
-        "per_instance_connections": per_instance,
+        "per_instance_connections": sorted((h["connections"] for h in health), reverse=True),
         "connect_rate_per_s": round(connected / elapsed, 1),
         "server_cpu_share": round(server_cpu / elapsed, 3),
         "pss_per_conn_bytes": round((pss - base) / per),
