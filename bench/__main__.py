@@ -21,9 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--quick", action="store_true", help="tiny sizes, one run")
         command.add_argument("--results", type=Path, default=None)
         command.add_argument("--servers", nargs="+", help="subset: ours y-webrtc peerjs")
-        command.add_argument(
-            "--baseline", metavar="REVISION", help="also run ours as it was at this git revision"
-        )
+        command.add_argument("--baseline", metavar="REVISION", help="also run ours as it was then")
     run.add_argument("--workloads", nargs="+", help="subset: idle relay storm fanout cluster ...")
     p2p = commands.add_parser("p2p", help="the peer-to-peer path (inside tools/in_netns.sh)")
     p2p.add_argument("--quick", action="store_true", help="one short round")
@@ -36,20 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         from bench.run import Plan, run_all
 
         plan = Plan.quick() if args.quick else Plan()
-        plan = replace(
-            plan,
-            servers=tuple(args.servers or plan.servers),
-            workloads=tuple(args.workloads or plan.workloads),
-            baseline=args.baseline,
-        )
+        workloads = tuple(args.workloads or plan.workloads)
+        servers = tuple(args.servers or plan.servers)
+        plan = replace(plan, servers=servers, workloads=workloads, baseline=args.baseline)
         run_all(plan, args.results or RESULTS)
     elif args.command == "instructions":
         from bench.instructions import InstructionPlan, run_instructions
 
         counted = InstructionPlan.quick() if args.quick else InstructionPlan()
-        counted = replace(
-            counted, servers=tuple(args.servers or counted.servers), baseline=args.baseline
-        )
+        servers = tuple(args.servers or counted.servers)
+        counted = replace(counted, servers=servers, baseline=args.baseline)
         run_instructions(counted, args.results or RESULTS.with_name("instructions.json"))
     elif args.command == "p2p":
         from bench.p2p import run_p2p

@@ -1,16 +1,13 @@
-"""Protocol adapters: how the load generator speaks to each server, in that server's own protocol.
+"""How the load generator speaks to each server, in that server's own protocol.
 
-One adapter per server, all with the same shape, so every workload in :mod:`bench.loadgen` is
-written once:
-
-- ``open_peer`` connects one client and waits until the server has taken it in: our ``welcome``,
-  PeerJS's ``OPEN``, and for y-webrtc (which acknowledges nothing) the echo of the ``announce``
-  that a y-webrtc client publishes to its room right after subscribing;
-- ``direct`` builds one frame addressed to one other peer: our ``signal``, a PeerJS ``CANDIDATE``
-  to a peer id, a y-webrtc ``publish`` to the other peer's own inbox topic (the best case for
-  y-webrtc: a real client publishes to the whole room topic and every member gets a copy);
-- ``fan_out`` sends one event to every peer of a room: our hook ``POST /hooks/board``, a y-webrtc
-  ``publish`` to the room topic, and for PeerJS (which has no rooms) one addressed message per peer.
+One adapter per server, all of one shape, so each workload in :mod:`bench.loadgen` is written once.
+``join`` connects a client and returns once the server has taken it in: our ``welcome``, PeerJS's
+``OPEN``, and for y-webrtc (which acknowledges nothing) the echo of the ``announce`` a y-webrtc
+client publishes to its room right after subscribing. ``direct`` addresses one frame to one peer:
+our ``signal``, a PeerJS ``CANDIDATE``, a y-webrtc ``publish`` to the other peer's own topic (its
+best case: a real client publishes to the room topic and every member gets a copy). ``fan_out``
+sends one event to a room: our hook ``POST /hooks/board``, a y-webrtc ``publish`` to the room topic,
+and for PeerJS (no rooms) one addressed message per member. Nothing here measures.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import aiohttp
+from aiohttp import ClientSession
 
 from bench import wsclient
 from bench.servers import BASELINE
@@ -34,11 +31,10 @@ CANDIDATE: Final = (
     "candidate:842163049 1 udp 1677729535 127.0.0.1 54321 typ srflx raddr 0.0.0.0 rport 0 "
     "generation 0 ufrag Xa1b network-cost 999"
 )
-
-
 # Compact, as browsers' JSON.stringify writes it (and as all three servers write what they relay).
 dumps: Final = functools.partial(json.dumps, separators=(",", ":"))
 _PAYLOAD_MARK: Final = {"\u0000payload": 0}
+Event = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,10 @@ class Peer:
     join_ms: float
 
 
-def bench_payload(seq: int) -> dict[str, Any]:
+Room = Sequence[Peer]
+
+
+def bench_payload(seq: int) -> Event:
     """The ~200-byte signaling-sized payload; ``t`` is the send time in ns, ``n`` a sequence."""
     return {
         "candidate": {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0},
@@ -81,22 +80,21 @@ def bench_payload_text(seq: int, step: int) -> str:
     return f'{_PAYLOAD_HEAD}"n":{seq},"t":{time.perf_counter_ns()},"s":{step}}}'
 
 
-async def _receive_until(ws: wsclient.ClientSocket, wanted: str, key: str) -> Any:
-    """Read messages until one whose ``key`` field equals ``wanted``; return it parsed."""
+async def _receive_type(ws: wsclient.ClientSocket, wanted: str) -> Any:
+    """Read messages until one of type ``wanted``; return it parsed."""
     while True:
         try:
-            text = await ws.receive(timeout=CONNECT_TIMEOUT)
+            message = json.loads(await ws.receive(timeout=CONNECT_TIMEOUT))
         except wsclient.WebSocketClosed as exc:
             raise ConnectionError(f"connection ended while waiting for {wanted}: {exc}") from None
-        message = json.loads(text)
-        if message.get(key) == wanted:
+        if message.get("type") == wanted:
             return message
         if message.get("type") in ("error", "ERROR"):
             raise ConnectionError(f"server refused: {message}")
 
 
 class Adapter:
-    """Base class: the shape every adapter has."""
+    """The shape every adapter has."""
 
     fan_out_emulated = False
     # A frame the client must send now and then to stay connected (None: the server pings).
@@ -112,10 +110,16 @@ class Adapter:
     def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
         """Do untimed per-peer work (minting tickets) for ``(room, index)`` before a timed phase."""
 
-    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+    async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
+        """Connect one client and wait until it is taken in; its socket and its address."""
         raise NotImplementedError
 
-    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+    async def open_peer(self, room: str, index: int) -> Peer:
+        started = time.perf_counter()
+        ws, address = await self.join(room, index)
+        return Peer(ws, address, room, (time.perf_counter() - started) * 1000)
+
+    def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         raise NotImplementedError
 
     def direct_parts(self, sender: Peer, to: Peer) -> tuple[str, str]:
@@ -127,13 +131,7 @@ class Adapter:
             raise ValueError(f"{self.name}: direct() did not embed the payload as compact JSON")
         return prefix, suffix
 
-    async def fan_out(
-        self,
-        session: aiohttp.ClientSession,
-        sender: Peer,
-        room: Sequence[Peer],
-        event: dict[str, Any],
-    ) -> None:
+    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
         raise NotImplementedError
 
 
@@ -146,43 +144,30 @@ class OursAdapter(Adapter):
 
     def _ticket(self, room: str, index: int) -> str:
         ticket = self._tickets.pop((room, index), None)
-        if ticket is None:
-            ticket = mint_ticket(
-                self.target.secret, sprint=room, user_id=f"u{index}", name=f"Bench {index}"
-            )
-        return ticket
+        secret = self.target.secret
+        return ticket or mint_ticket(
+            secret, sprint=room, user_id=f"u{index}", name=f"Bench {index}"
+        )
 
     def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
         for room, index in specs:
             self._tickets[(room, index)] = self._ticket(room, index)
 
-    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
-        ticket = self._ticket(room, index)
+    async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
         urls = self.target.ws_urls
-        url = urls[index % len(urls)] if urls else self.target.ws_url
-        started = time.perf_counter()
-        ws = await wsclient.connect(url)
-        ws.send_str(dumps({"type": "join", "ticket": ticket}))
-        welcome = await _receive_until(ws, "welcome", "type")
-        return Peer(ws, welcome["peer"], room, (time.perf_counter() - started) * 1000)
+        ws = await wsclient.connect(urls[index % len(urls)] if urls else self.target.ws_url)
+        ws.send_str(dumps({"type": "join", "ticket": self._ticket(room, index)}))
+        return ws, (await _receive_type(ws, "welcome"))["peer"]
 
-    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+    def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "signal", "to": to.address, "data": payload})
 
-    async def fan_out(
-        self,
-        session: aiohttp.ClientSession,
-        sender: Peer,
-        room: Sequence[Peer],
-        event: dict[str, Any],
-    ) -> None:
+    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
         body = dumps({"sprint": room[0].room, "event": event}).encode()
         token = mint_hook_token(self.target.secret, body)
-        async with session.post(
-            f"{self.target.http_url}/hooks/board",
-            data=body,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        ) as response:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        url = f"{self.target.http_url}/hooks/board"
+        async with session.post(url, data=body, headers=headers) as response:
             if response.status != 202:
                 raise RuntimeError(f"hook refused: {response.status} {await response.text()}")
 
@@ -190,33 +175,20 @@ class OursAdapter(Adapter):
 class YWebrtcAdapter(Adapter):
     """y-webrtc's server: ``subscribe`` to topics, ``publish`` to a topic."""
 
-    @staticmethod
-    def _inbox(room: str, index: int) -> str:
-        return f"{room}/peer{index}"
-
-    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
-        inbox = self._inbox(room, index)
-        started = time.perf_counter()
+    async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
+        inbox = f"{room}/peer{index}"
         ws = await wsclient.connect(self.target.ws_url)
         ws.send_str(dumps({"type": "subscribe", "topics": [room, inbox]}))
         announce = {"type": "announce", "from": inbox}
         ws.send_str(dumps({"type": "publish", "topic": room, "data": announce}))
-        while True:  # others' announces may come first; ours closes the join
-            message = await _receive_until(ws, "publish", "type")
-            if message.get("data", {}).get("from") == inbox:
-                break
-        return Peer(ws, inbox, room, (time.perf_counter() - started) * 1000)
+        while (await _receive_type(ws, "publish")).get("data", {}).get("from") != inbox:
+            pass  # others' announces may come first; ours closes the join
+        return ws, inbox
 
-    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+    def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "publish", "topic": to.address, "data": payload})
 
-    async def fan_out(
-        self,
-        session: aiohttp.ClientSession,
-        sender: Peer,
-        room: Sequence[Peer],
-        event: dict[str, Any],
-    ) -> None:
+    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
         sender.ws.send_str(dumps({"type": "publish", "topic": room[0].room, "data": event}))
 
 
@@ -227,26 +199,17 @@ class PeerjsAdapter(Adapter):
     # PeerJS clients send HEARTBEAT every 5 s; the server drops a client silent for 60 s.
     keepalive = '{"type":"HEARTBEAT"}'
 
-    async def open_peer(self, session: aiohttp.ClientSession, room: str, index: int) -> Peer:
+    async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
         peer_id = f"{room}-p{index}"
-        url = f"{self.target.ws_url}?key=peerjs&id={peer_id}&token=t{index}"
-        started = time.perf_counter()
-        ws = await wsclient.connect(url)
-        await _receive_until(ws, "OPEN", "type")
-        return Peer(ws, peer_id, room, (time.perf_counter() - started) * 1000)
+        ws = await wsclient.connect(f"{self.target.ws_url}?key=peerjs&id={peer_id}&token=t{index}")
+        await _receive_type(ws, "OPEN")
+        return ws, peer_id
 
-    def direct(self, sender: Peer, to: Peer, payload: dict[str, Any]) -> str:
+    def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
 
-    async def fan_out(
-        self,
-        session: aiohttp.ClientSession,
-        sender: Peer,
-        room: Sequence[Peer],
-        event: dict[str, Any],
-    ) -> None:
-        # No rooms in PeerJS: one addressed message per member, the way a PeerJS app would.
-        for member in room:
+    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
+        for member in room:  # no rooms in PeerJS: one message per member, as a PeerJS app would
             sender.ws.send_str(self.direct(sender, member, event))
 
 

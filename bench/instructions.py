@@ -1,17 +1,12 @@
 """Instructions per relayed message, counted by callgrind: a figure the host's speed cannot move.
 
 CPU time per message swings with this shared host's speed, which hides differences of 5-20 %
-between servers at low rates, where each message is a wake-up of its own. valgrind's callgrind
-counts the user-space instructions a process executes: the same count for the same work whatever
-else the machine does. Each server runs under callgrind and relays at two low rates for the same
-time, its counters zeroed before each step and dumped after it; then
-
-    instructions per message = (count at the higher rate - count at the lower)
-                               / (messages delivered at the higher rate - at the lower)
-
-is what one more relayed message costs (the step's fixed work, joins, timers and heartbeats,
-cancels out). Not counted: the kernel's work and time lost to cache misses. Optional
-(``make bench-instructions``): needs valgrind, which nothing else needs.
+between servers at low rates. valgrind's callgrind counts the user-space instructions a process
+executes, the same for the same work whatever else the machine does. Each server runs under it and
+relays at two low rates for the same time, its counters zeroed before each step and dumped after;
+(count at the higher rate - at the lower) / (messages delivered at the higher - at the lower) is
+then what one more relayed message costs: the step's fixed work (joins, timers, heartbeats) cancels
+out. Not counted: the kernel's work. Optional (``make bench-instructions``): it needs valgrind.
 """
 
 from __future__ import annotations
@@ -38,7 +33,6 @@ from bench.servers import (
     export_baseline,
     start_server,
 )
-from bench.stats import median
 
 DUMPS: Final = SERVERS_DIR / "callgrind"
 _TOTALS = re.compile(rb"^(?:totals|summary): (\d+)", re.MULTILINE)
@@ -84,11 +78,6 @@ def per_message(low: dict[str, float], high: dict[str, float]) -> float:
             f"{low['received']:.0f}): no per-message figure"
         )
     return (high["instructions"] - low["instructions"]) / extra
-
-
-def summary(runs: list[dict[str, Any]]) -> float:
-    """Median instructions per message over the runs where every message arrived."""
-    return median([r["instructions_per_message"] for r in runs if r.get("complete")])
 
 
 def _control(option: str, pid: int) -> None:
@@ -152,10 +141,14 @@ def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> lis
         _relay(server, plan, plan.rates[1], plan.warm_up_seconds)  # JIT and caches settle
         for _ in range(plan.runs):
             low, high = (_step(server, plan, rate, dumps) for rate in plan.rates)
-            complete = all(s["received"] == s["sent"] for s in (low, high))
-            per = round(per_message(low, high))
-            runs.append({"low": low, "high": high, "complete": complete})
-            runs[-1]["instructions_per_message"] = per
+            runs.append(
+                {
+                    "low": low,
+                    "high": high,
+                    "complete": all(s["received"] == s["sent"] for s in (low, high)),
+                    "instructions_per_message": round(per_message(low, high)),
+                }
+            )
     for leftover in dumps.glob(f"callgrind.out.{server.pid}*"):  # the dump made at exit
         leftover.unlink()
     return runs

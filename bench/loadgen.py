@@ -1,13 +1,10 @@
 """The one asyncio load generator: four workloads, each bounded in count and in time.
 
-Every workload takes an :class:`~bench.adapters.Adapter` (so it speaks the server's own protocol)
-and the server's pid (to read its memory and CPU from /proc), and returns a plain dict for the
-results JSON. All traffic goes to the adapter's target, which is on 127.0.0.1.
-
-- :func:`idle_connections`: connect in steps up to N clients, memory per connection, connect rate;
-- :func:`directed_relay`: pairs of peers sending ~200-byte messages at a ladder of offered rates;
-- :func:`join_storm`: many peers joining rooms of one size at once;
-- :func:`room_fan_out`: events to every member of one room.
+Each takes an :class:`~bench.adapters.Adapter` (it speaks the server's own protocol) and the
+server's pids (its memory and CPU are read from /proc), and returns a plain dict for the results
+JSON: :func:`idle_connections`, :func:`directed_relay` (a ladder of offered rates),
+:func:`join_storm` and :func:`room_fan_out`. All traffic goes to the adapter's target on 127.0.0.1;
+nothing here starts a server.
 """
 
 from __future__ import annotations
@@ -27,18 +24,40 @@ from bench.stats import latency_summary, percentile
 
 P99_LIMIT_MS: Final = 50.0
 CONNECT_CONCURRENCY: Final = 128
+Specs = Sequence[tuple[str, int]]  # (room, index) of each peer to open
 
 
-def new_session() -> aiohttp.ClientSession:
-    """A client session with no connection cap (each websocket holds one connection)."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60)
-    )
+def idle_specs(first: int, stop: int) -> list[tuple[str, int]]:
+    """Idle clients ``first .. stop - 1``, in rooms of two."""
+    return [(f"idle{i // 2}", i) for i in range(first, stop)]
+
+
+class Meter:
+    """Wall time, the generator's CPU and the server's CPU and write calls since it was made."""
+
+    def __init__(self, pids: procstat.Pids) -> None:
+        self.pids = pids
+        self._server = procstat.cpu_seconds(pids)
+        self._writes = procstat.write_calls(pids)
+        self._own = procstat.self_cpu_seconds()
+        self._started = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self._started
+
+    def own_cpu(self) -> float:
+        return procstat.self_cpu_seconds() - self._own
+
+    def server_cpu(self) -> float:
+        return procstat.cpu_seconds(self.pids) - self._server
+
+    def writes(self) -> int:
+        return procstat.write_calls(self.pids) - self._writes
 
 
 @dataclass
 class Inbox:
-    """What the reader tasks collected: latencies by step, deliveries by event number."""
+    """What the readers collected: latencies by step, deliveries by event number."""
 
     latencies: dict[int, list[float]] = field(default_factory=dict)
     deliveries: dict[int, int] = field(default_factory=dict)
@@ -51,15 +70,13 @@ _STAMP = re.compile(rb'"n":(\d+),"t":(\d+)(?:,"s":(\d+))?\}')
 
 
 def reader(inbox: Inbox) -> Callable[[bytes], None]:
-    """The callback a peer's socket hands each text message to: records benchmark payloads.
+    """The callback each text message goes to: records benchmark payloads in ``inbox``.
 
-    The sequence, send time and step are read with one regular expression from the message's bytes
-    (parsing the whole JSON cost the generator more than the servers spend per message); every
-    server relays the payload as compact JSON with its keys in order (tests/bench checks each).
+    Sequence, send time and step are read from the bytes with one regular expression: parsing the
+    whole JSON cost the generator more than the servers spend per message (tests/bench checks that
+    every server relays the payload as compact JSON with its keys in order).
     """
-    latencies = inbox.latencies
-    deliveries = inbox.deliveries
-    find_stamp = _STAMP.search
+    latencies, deliveries, find_stamp = inbox.latencies, inbox.deliveries, _STAMP.search
 
     def received(data: bytes) -> None:
         now = time.perf_counter_ns()
@@ -85,19 +102,38 @@ def _ignore(data: bytes) -> None:
 
 
 class Crowd:
-    """A set of connected peers with their reader tasks; ``close()`` drops them all."""
+    """Connected peers with their reader and a client session; leaving ``async with`` closes them
+    (each socket bounded: aborted if the server does not end it in time)."""
 
-    def __init__(self, adapter: Adapter, session: aiohttp.ClientSession) -> None:
+    def __init__(self, adapter: Adapter, *, keepalive: bool = False) -> None:
         self.adapter = adapter
-        self.session = session
         self.peers: list[Peer] = []
         self.inbox = Inbox()
         self.failures: list[str] = []
         self._received = reader(self.inbox)
+        self._keepalive = keepalive and adapter.keepalive is not None
+        self._tasks: list[asyncio.Task[None]] = []
 
-    async def open(
-        self, specs: Sequence[tuple[str, int]], concurrency: int = CONNECT_CONCURRENCY
-    ) -> list[Peer]:
+    async def __aenter__(self) -> Crowd:
+        # No connection cap: each websocket holds one.
+        connector = aiohttp.TCPConnector(limit=0)
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+        )
+        if self._keepalive:
+            self._tasks.append(asyncio.create_task(self._keep_alive()))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for peer in self.peers:
+            peer.ws.on_text = _ignore  # stop recording
+        await asyncio.gather(*(peer.ws.close(30.0) for peer in self.peers), return_exceptions=True)
+        await self.session.close()
+
+    async def open(self, specs: Specs, concurrency: int = CONNECT_CONCURRENCY) -> list[Peer]:
         """Open one peer per ``(room, index)``, at most ``concurrency`` joins in flight."""
         gate = asyncio.Semaphore(concurrency)
         opened: list[Peer | None] = [None] * len(specs)
@@ -105,11 +141,10 @@ class Crowd:
         async def one(slot: int, room: str, index: int) -> None:
             async with gate:
                 try:
-                    peer = await self.adapter.open_peer(self.session, room, index)
+                    opened[slot] = peer = await self.adapter.open_peer(room, index)
                 except (aiohttp.ClientError, ConnectionError, OSError, TimeoutError) as exc:
                     self.failures.append(f"{type(exc).__name__}: {exc}"[:200])
                     return
-                opened[slot] = peer
                 peer.ws.listen(self._received)
 
         await asyncio.gather(*(one(slot, room, index) for slot, (room, index) in enumerate(specs)))
@@ -117,30 +152,16 @@ class Crowd:
         self.peers.extend(peers)
         return peers
 
-    async def keep_alive(self, interval: float = 5.0) -> None:
+    async def _keep_alive(self, interval: float = 5.0) -> None:
         """Send the adapter's keepalive frame to every peer every ``interval`` s."""
-        frame = self.adapter.keepalive
-        if frame is None:
-            return
         while True:
             await asyncio.sleep(interval)
             for peer in list(self.peers):
                 if not peer.ws.closed:
-                    peer.ws.send_str(frame)
+                    peer.ws.send_str(str(self.adapter.keepalive))
 
     def open_count(self) -> int:
         return sum(not peer.ws.closed for peer in self.peers)
-
-    async def close(self, timeout: float = 30.0) -> None:
-        """Close every socket (bounded: each is aborted if the server does not end it in time)."""
-        for peer in self.peers:
-            peer.ws.on_text = _ignore  # stop recording
-        await asyncio.gather(
-            *(peer.ws.close(timeout) for peer in self.peers), return_exceptions=True
-        )
-
-
-# --- idle connections ---------------------------------------------------------------------------
 
 
 async def idle_connections(
@@ -153,52 +174,41 @@ async def idle_connections(
 ) -> dict[str, Any]:
     """Connect up to each level in turn (rooms of two), then hold the last level.
 
-    Per level: memory of the server per connection above its idle baseline (VmRSS and PSS), and
-    the rate at which that step's connections were made. After the hold, how many are still open
-    (a heartbeat that went unanswered would have dropped them).
+    Per level: the server's memory per connection above its idle baseline (VmRSS and PSS), and that
+    step's connect rate. After the hold, how many are still open (a heartbeat that went unanswered
+    would have dropped them).
     """
     baseline = procstat.memory(server_pid)
     steps: list[dict[str, Any]] = []
-    async with new_session() as session:
-        crowd = Crowd(adapter, session)
-        keepalive = asyncio.create_task(crowd.keep_alive())
-        try:
-            made = 0
-            for level in levels:
-                specs = [(f"idle{i // 2}", i) for i in range(made, level)]
-                adapter.prepare(specs)
-                started = time.perf_counter()
-                own_cpu = procstat.self_cpu_seconds()
-                server_cpu = procstat.cpu_seconds(server_pid)
-                await crowd.open(specs)
-                elapsed = time.perf_counter() - started
-                own_cpu = procstat.self_cpu_seconds() - own_cpu
-                server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
-                await asyncio.sleep(settle_seconds)
-                memory = procstat.memory(server_pid)
-                connected = len(crowd.peers)
-                steps.append(
-                    {
-                        "level": level,
-                        "connected": connected,
-                        "connect_rate_per_s": round((connected - made) / elapsed, 1),
-                        "generator_cpu_share": round(own_cpu / elapsed, 3),
-                        "server_cpu_share": round(server_cpu / elapsed, 3),
-                        "rss_bytes": memory.rss,
-                        "pss_bytes": memory.pss,
-                        "rss_per_conn_bytes": round((memory.rss - baseline.rss) / connected),
-                        "pss_per_conn_bytes": round((memory.pss - baseline.pss) / connected),
-                    }
-                )
-                made = connected
-                if connected < level:
-                    break  # the server refused some: no point in going higher
-            await asyncio.sleep(hold_seconds)
-            held = crowd.open_count()
-        finally:
-            keepalive.cancel()
-            await asyncio.gather(keepalive, return_exceptions=True)
-            await crowd.close()
+    async with Crowd(adapter, keepalive=True) as crowd:
+        made = 0
+        for level in levels:
+            specs = idle_specs(made, level)
+            adapter.prepare(specs)
+            meter = Meter(server_pid)
+            await crowd.open(specs)
+            elapsed, own_cpu, server_cpu = meter.seconds(), meter.own_cpu(), meter.server_cpu()
+            await asyncio.sleep(settle_seconds)
+            memory = procstat.memory(server_pid)
+            connected = len(crowd.peers)
+            steps.append(
+                {
+                    "level": level,
+                    "connected": connected,
+                    "connect_rate_per_s": round((connected - made) / elapsed, 1),
+                    "generator_cpu_share": round(own_cpu / elapsed, 3),
+                    "server_cpu_share": round(server_cpu / elapsed, 3),
+                    "rss_bytes": memory.rss,
+                    "pss_bytes": memory.pss,
+                    "rss_per_conn_bytes": round((memory.rss - baseline.rss) / connected),
+                    "pss_per_conn_bytes": round((memory.pss - baseline.pss) / connected),
+                }
+            )
+            made = connected
+            if connected < level:
+                break  # the server refused some: no point in going higher
+        await asyncio.sleep(hold_seconds)
+        held = crowd.open_count()
     return {
         "baseline_rss_bytes": baseline.rss,
         "baseline_pss_bytes": baseline.pss,
@@ -208,9 +218,6 @@ async def idle_connections(
         "failures": len(crowd.failures),
         "failure_examples": crowd.failures[:3],
     }
-
-
-# --- directed relay -----------------------------------------------------------------------------
 
 
 async def _pace(
@@ -248,70 +255,56 @@ async def directed_relay(
     """Rooms of two peers exchanging ~200-byte messages at each offered rate of the ladder.
 
     Per step: messages sent and received, latency p50/p99 from send to arrival, the server's CPU
-    time and its write system calls per delivered message, and the generator's own CPU share (a
-    step where the generator ran out of CPU, or could not send at the offered rate, is marked
-    ``generator_bound``). A step is *sustained* when p99 ≤ 50 ms and at least 99 % arrived; the
-    ladder stops after ``stop_after_failures`` failed steps in a row.
+    time and write system calls per delivered message, the generator's own CPU share (a step where
+    it ran out of CPU, or could not send at the offered rate, is ``generator_bound``). A step is
+    *sustained* when p99 ≤ 50 ms and at least 99 % arrived; a run of ``stop_after_failures`` failed
+    steps in a row ends the ladder (a lone one, a stall on a shared machine, does not).
     """
     specs = [(f"relay{room}", index) for room in range(rooms) for index in (0, 1)]
     adapter.prepare(specs)
     steps: list[dict[str, Any]] = []
-    async with new_session() as session:
-        crowd = Crowd(adapter, session)
-        try:
-            peers = await crowd.open(specs)
-            if len(peers) != len(specs):
-                raise RuntimeError(
-                    f"only {len(peers)} of {len(specs)} peers joined: {crowd.failures[:3]}"
-                )
-            by_room: dict[str, list[Peer]] = {}
-            for peer in peers:
-                by_room.setdefault(peer.room, []).append(peer)
-            pairs = [(members[0], members[1]) for members in by_room.values()]
-            failures = 0
-            for step, rate in enumerate(rates, start=1):
-                server_cpu = procstat.cpu_seconds(server_pid)
-                server_writes = procstat.write_calls(server_pid)
-                own_cpu = procstat.self_cpu_seconds()
-                started = time.perf_counter()
-                sent = await _pace(adapter, pairs, rate, step_seconds, step)
-                paced = time.perf_counter() - started
-                own_cpu = procstat.self_cpu_seconds() - own_cpu
-                deadline = time.perf_counter() + drain_seconds
-                while len(crowd.inbox.latencies.get(step, ())) < sent:
-                    if time.perf_counter() > deadline:
-                        break
-                    await asyncio.sleep(0.01)
-                server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
-                server_writes = procstat.write_calls(server_pid) - server_writes
-                latencies = crowd.inbox.latencies.pop(step, [])
-                received = len(latencies)
-                summary = latency_summary(latencies)
-                sustained = received >= 0.99 * sent and summary["p99_ms"] <= P99_LIMIT_MS
-                generator_bound = sent < 0.97 * rate * step_seconds - 2 or own_cpu / paced > 0.9
-                steps.append(
-                    {
-                        "offered_per_s": rate,
-                        "sent": sent,
-                        "received": received,
-                        "achieved_per_s": round(received / paced, 1),
-                        **summary,
-                        "server_cpu_s": round(server_cpu, 3),
-                        "server_cpu_us_per_msg": round(1e6 * server_cpu / max(received, 1), 2),
-                        "server_cpu_share": round(server_cpu / paced, 3),
-                        "server_writes_per_msg": round(server_writes / max(received, 1), 3),
-                        "generator_cpu_share": round(own_cpu / paced, 3),
-                        "generator_bound": generator_bound,
-                        "sustained": sustained,
-                    }
-                )
-                # A lone failed step (a stall on a shared machine) does not end the ladder; a run
-                # of ``stop_after_failures`` failed steps in a row does.
-                failures = 0 if sustained else failures + 1
-                if failures >= stop_after_failures:
+    async with Crowd(adapter) as crowd:
+        peers = await crowd.open(specs)
+        if len(peers) != len(specs):
+            raise RuntimeError(
+                f"only {len(peers)} of {len(specs)} peers joined: {crowd.failures[:3]}"
+            )
+        pairs = [(peers[i], peers[i + 1]) for i in range(0, len(peers), 2)]  # rooms in spec order
+        failures = 0
+        for step, rate in enumerate(rates, start=1):
+            meter = Meter(server_pid)
+            sent = await _pace(adapter, pairs, rate, step_seconds, step)
+            paced, own_cpu = meter.seconds(), meter.own_cpu()
+            deadline = time.perf_counter() + drain_seconds
+            while len(crowd.inbox.latencies.get(step, ())) < sent:
+                if time.perf_counter() > deadline:
                     break
-        finally:
-            await crowd.close()
+                await asyncio.sleep(0.01)
+            server_cpu, server_writes = meter.server_cpu(), meter.writes()
+            latencies = crowd.inbox.latencies.pop(step, [])
+            received = len(latencies)
+            summary = latency_summary(latencies)
+            sustained = received >= 0.99 * sent and summary["p99_ms"] <= P99_LIMIT_MS
+            steps.append(
+                {
+                    "offered_per_s": rate,
+                    "sent": sent,
+                    "received": received,
+                    "achieved_per_s": round(received / paced, 1),
+                    **summary,
+                    "server_cpu_s": round(server_cpu, 3),
+                    "server_cpu_us_per_msg": round(1e6 * server_cpu / max(received, 1), 2),
+                    "server_cpu_share": round(server_cpu / paced, 3),
+                    "server_writes_per_msg": round(server_writes / max(received, 1), 3),
+                    "generator_cpu_share": round(own_cpu / paced, 3),
+                    "generator_bound": sent < 0.97 * rate * step_seconds - 2
+                    or own_cpu / paced > 0.9,
+                    "sustained": sustained,
+                }
+            )
+            failures = 0 if sustained else failures + 1
+            if failures >= stop_after_failures:
+                break
     best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0.0)
     return {
         "rooms": rooms,
@@ -319,9 +312,6 @@ async def directed_relay(
         "steps": steps,
         "max_sustained_per_s": best,
     }
-
-
-# --- join storm ---------------------------------------------------------------------------------
 
 
 async def join_storm(
@@ -332,37 +322,24 @@ async def join_storm(
     peers: int,
     concurrency: int = CONNECT_CONCURRENCY,
 ) -> dict[str, Any]:
-    """``peers`` clients joining rooms of ``room_size`` at once (``concurrency`` in flight).
-
-    Joins per second over the whole storm, p50/p99 time from connect to being taken in (our
-    ``welcome``, PeerJS ``OPEN``, y-webrtc's announce echo), server CPU per join.
-    """
+    """``peers`` clients joining rooms of ``room_size`` at once (``concurrency`` in flight): joins
+    per second over the storm, p50/p99 from connect to being taken in, server CPU per join."""
     specs = [(f"storm{room_size}-{i // room_size}", i) for i in range(peers)]
     adapter.prepare(specs)
-    async with new_session() as session:
-        crowd = Crowd(adapter, session)
-        try:
-            server_cpu = procstat.cpu_seconds(server_pid)
-            started = time.perf_counter()
-            joined = await crowd.open(specs, concurrency)
-            elapsed = time.perf_counter() - started
-            server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
-        finally:
-            await crowd.close()
-    times = [peer.join_ms for peer in joined]
+    async with Crowd(adapter) as crowd:
+        meter = Meter(server_pid)
+        joined = await crowd.open(specs, concurrency)
+        elapsed, server_cpu = meter.seconds(), meter.server_cpu()
     return {
         "room_size": room_size,
         "peers": peers,
         "joined": len(joined),
         "concurrency": concurrency,
         "joins_per_s": round(len(joined) / elapsed, 1),
-        **{f"join_{key}": value for key, value in latency_summary(times).items()},
+        **{f"join_{k}": v for k, v in latency_summary([p.join_ms for p in joined]).items()},
         "server_cpu_us_per_join": round(1e6 * server_cpu / max(len(joined), 1), 1),
         "failures": len(crowd.failures),
     }
-
-
-# --- room fan-out -------------------------------------------------------------------------------
 
 
 async def room_fan_out(
@@ -374,28 +351,27 @@ async def room_fan_out(
     window: int = 8,
     timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """``events`` events to every member of one room, at most ``window`` events in flight.
+    """``events`` events to every member of one room, at most ``window`` events in flight; an
+    event is complete when all ``room_size`` members have it. Deliveries per second over the run;
+    p50/p99 from sending an event to its last delivery.
 
-    An event is complete when all ``room_size`` members have it. Deliveries per second over the
-    whole run; p50/p99 from sending an event to its last delivery.
-
-    Each event is sent by its own task and stays in flight until every member has it *and* its
-    send has finished. So every server gets ``window`` events in flight alike: a hook ``POST``
-    waiting for its ``202`` does not hold back the next event (awaited in turn, it left ours one
-    event in flight while the websocket servers had ``window``), and the generator never has
-    more than ``window`` requests open.
+    Each event is sent by its own task and stays in flight until its send has finished and every
+    member has it. So every server gets ``window`` events in flight alike: a hook ``POST`` waiting
+    for its ``202`` does not hold back the next event (awaited in turn, it left ours one event in
+    flight while the websocket servers had ``window``).
     """
-    members_specs = [("fan", i) for i in range(room_size)]
-    sender_spec = [("fan-sender", room_size)]
-    adapter.prepare(members_specs + sender_spec)
+    member_specs = [("fan", i) for i in range(room_size)]
+    adapter.prepare([*member_specs, ("fan-sender", room_size)])
     completions: list[float] = []
     complete: dict[int, asyncio.Event] = {}
     failures: list[BaseException] = []
     sending = most_sending = 0
     gate = asyncio.Semaphore(window)
     all_delivered = asyncio.Event()
-    async with new_session() as session:
-        crowd = Crowd(adapter, session)
+    tasks = []
+    async with Crowd(adapter) as crowd:
+        members = await crowd.open(member_specs)
+        (sender,) = await crowd.open([("fan-sender", room_size)])
 
         def delivered(number: int, latency_ms: float) -> None:
             if crowd.inbox.deliveries.get(number) == len(members):
@@ -405,13 +381,12 @@ async def room_fan_out(
                     all_delivered.set()
 
         async def send(number: int, event: dict[str, Any]) -> None:
-            """One event, in flight until its send has finished and every member has it."""
             nonlocal sending, most_sending
             try:
                 sending += 1
                 most_sending = max(most_sending, sending)
                 try:
-                    await adapter.fan_out(session, sender, members, event)
+                    await adapter.fan_out(crowd.session, sender, members, event)
                 finally:
                     sending -= 1
                 await complete[number].wait()
@@ -421,14 +396,9 @@ async def room_fan_out(
             finally:
                 gate.release()
 
-        tasks = []
+        crowd.inbox.on_delivery = delivered
         try:
-            members = await crowd.open(members_specs)
-            (sender,) = await crowd.open(sender_spec)
-            crowd.inbox.on_delivery = delivered
-            server_cpu = procstat.cpu_seconds(server_pid)
-            own_cpu = procstat.self_cpu_seconds()
-            started = time.perf_counter()
+            meter = Meter(server_pid)
             for number in range(1, events + 1):
                 await gate.acquire()
                 if failures:
@@ -437,16 +407,13 @@ async def room_fan_out(
                 event = {"model": "task", "action": "updated", **bench_payload(number)}
                 tasks.append(asyncio.create_task(send(number, event)))
             await asyncio.wait_for(all_delivered.wait(), timeout)
-            elapsed = time.perf_counter() - started
-            server_cpu = procstat.cpu_seconds(server_pid) - server_cpu
-            own_cpu = procstat.self_cpu_seconds() - own_cpu
+            elapsed, server_cpu, own_cpu = meter.seconds(), meter.server_cpu(), meter.own_cpu()
             await asyncio.wait_for(asyncio.gather(*tasks), timeout)  # the last sends' answers
             if failures:
                 raise RuntimeError(f"{adapter.name}: sending an event failed") from failures[0]
         finally:
             for task in tasks:
                 task.cancel()
-            await crowd.close()
     total = sum(crowd.inbox.deliveries.values())
     return {
         "room_size": len(members),

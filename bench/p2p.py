@@ -1,13 +1,11 @@
 """The peer-to-peer path: a drag event tab → tab over an RTCDataChannel, and Chromium → aiortc,
 against the same event sent through our signaling websocket (``relay``).
 
-Run only inside a loopback-only network namespace (``make -C bench p2p`` uses tools/in_netns.sh):
-Chromium, aiortc, our signaling server and the page server then can reach nothing but 127.0.0.1.
-Each measurement is a round trip (the far side echoes the event over the path it came by), timed by
-the sending side's own clock; one way is taken as half of it.
-
-Layout: sprint ``p2p-tabs`` holds tab A and tab B; sprint ``p2p-aiortc`` holds tab C and an aiortc
-peer (the newcomer, so it offers, with its candidates inline; the tab trickles).
+Runs only inside a loopback-only network namespace (``make -C bench p2p`` uses tools/in_netns.sh),
+where Chromium, aiortc and our signaling server reach nothing but 127.0.0.1. Each measurement is a
+round trip (the far side echoes the event the way it came), timed by the sender's own clock; one
+way is taken as half of it. Sprint ``p2p-tabs`` holds tabs A and B; sprint ``p2p-aiortc`` holds
+tab C and an aiortc peer (the newcomer, so it offers, its candidates inline; the tab trickles).
 """
 
 from __future__ import annotations
@@ -31,10 +29,12 @@ from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGE: Final = Path(__file__).with_name("p2p_page.html")
 WAIT: Final = 20.0
+KEYS: Final = ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
 
 
 async def page_server(port: int) -> web.AppRunner:
-    """A tiny aiohttp app serving the test page on ``port`` of 127.0.0.1."""
+    """A tiny aiohttp app serving the test page on ``port`` of 127.0.0.1 (a page Playwright made
+    up would count as another address space, which Chromium keeps from loopback sockets)."""
     app = web.Application()
 
     async def index(request: web.Request) -> web.FileResponse:
@@ -48,12 +48,10 @@ async def page_server(port: int) -> web.AppRunner:
 
 
 class EchoPeer:
-    """An aiortc peer that joins a sprint, offers to the peers there and echoes every drag event."""
+    """An aiortc peer that joins a sprint, offers to the peer there and echoes every drag event."""
 
     def __init__(self, ws_url: str, ticket: str) -> None:
-        self.ws_url = ws_url
-        self.ticket = ticket
-        self.opened = asyncio.Event()
+        self.ws_url, self.ticket = ws_url, ticket
         self._pc: Any = None
         self._session: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -73,10 +71,6 @@ class EchoPeer:
         other = welcome["peers"][0]["peer"]
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         channel = pc.createDataChannel("watercooler")
-
-        @channel.on("open")
-        def on_open() -> None:
-            self.opened.set()
 
         @channel.on("message")
         def on_message(text: str | bytes) -> None:
@@ -121,8 +115,7 @@ class EchoPeer:
 async def _wait_for(page: Any, expression: str, timeout: float = WAIT) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = await page.evaluate(expression)
-        if value:
+        if value := await page.evaluate(expression):
             return value
         await asyncio.sleep(0.05)
     raise TimeoutError(f"page never had {expression} within {timeout} s")
@@ -132,18 +125,12 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     origin_port = free_port()
-    server = start_server(
-        "ours", extra_args=("--allowed-origin", f"http://127.0.0.1:{origin_port}")
-    )
-    runner: web.AppRunner | None = None
-    echo: EchoPeer | None = None
+    origin = f"http://127.0.0.1:{origin_port}"
+    server = start_server("ours", extra_args=("--allowed-origin", origin))
+    bot = mint_ticket(SECRET, sprint="p2p-aiortc", user_id="bot", name="bot")
+    echo, runner = EchoPeer(server.ws_url, bot), None
     try:
         runner = await page_server(origin_port)
-
-        def url(sprint: str, user: str) -> str:
-            ticket = mint_ticket(SECRET, sprint=sprint, user_id=user, name=user)
-            return f"http://127.0.0.1:{origin_port}/?ws={server.ws_url}&ticket={ticket}"
-
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -151,24 +138,25 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
             try:
                 context = await browser.new_context()
                 await context.grant_permissions(["camera", "microphone"])
-                tab_a = await context.new_page()
-                tab_b = await context.new_page()
-                tab_c = await context.new_page()
-                await tab_a.goto(url("p2p-tabs", "a"))
-                await _wait_for(tab_a, "window.bench && window.bench.me()")
-                await tab_b.goto(url("p2p-tabs", "b"))
-                await _wait_for(tab_b, "window.bench && window.bench.me()")
-                b_id = await _wait_for(tab_a, "window.bench.peerIds()[0]")
-                await _wait_for(tab_a, f"window.bench.open({json.dumps(b_id)})")
-                await tab_c.goto(url("p2p-aiortc", "c"))
-                await _wait_for(tab_c, "window.bench && window.bench.me()")
-                echo = EchoPeer(
-                    server.ws_url,
-                    mint_ticket(SECRET, sprint="p2p-aiortc", user_id="bot", name="bot"),
-                )
+
+                async def tab(sprint: str, user: str) -> Any:
+                    page = await context.new_page()
+                    ticket = mint_ticket(SECRET, sprint=sprint, user_id=user, name=user)
+                    await page.goto(f"{origin}/?ws={server.ws_url}&ticket={ticket}")
+                    await _wait_for(page, "window.bench && window.bench.me()")
+                    return page
+
+                async def opened(page: Any) -> str:
+                    peer = await _wait_for(page, "window.bench.peerIds()[0]")
+                    await _wait_for(page, f"window.bench.open({json.dumps(peer)})")
+                    return str(peer)
+
+                tab_a = await tab("p2p-tabs", "a")
+                await tab("p2p-tabs", "b")  # tab B only echoes
+                b_id = await opened(tab_a)
+                tab_c = await tab("p2p-aiortc", "c")
                 await echo.start()
-                bot_id = await _wait_for(tab_c, "window.bench.peerIds()[0]")
-                await _wait_for(tab_c, f"window.bench.open({json.dumps(bot_id)})")
+                bot_id = await opened(tab_c)
                 cases = {
                     "chromium-chromium datachannel": (tab_a, "dc", b_id),
                     "chromium-chromium via signaling": (tab_a, "relay", b_id),
@@ -177,20 +165,17 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
                 }
                 measured: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
                 for _ in range(rounds):
-                    for name, (tab, path, to) in cases.items():
-                        await tab.evaluate("([p, t]) => window.bench.measure(p, t, 20)", [path, to])
-                        rtts = await tab.evaluate(
-                            "([p, t, n]) => window.bench.measure(p, t, n)", [path, to, samples]
-                        )
-                        summary = latency_summary(rtts)
+                    for name, (page, path, to) in cases.items():
+                        run = "([p, t, n]) => window.bench.measure(p, t, n)"
+                        await page.evaluate(run, [path, to, 20])  # warm-up
+                        summary = latency_summary(await page.evaluate(run, [path, to, samples]))
                         summary["one_way_p50_ms"] = round(summary["p50_ms"] / 2, 3)
                         summary["one_way_p99_ms"] = round(summary["p99_ms"] / 2, 3)
                         measured[name].append(summary)
             finally:
                 await browser.close()
     finally:
-        if echo is not None:
-            await echo.close()
+        await echo.close()
         if runner is not None:
             await runner.cleanup()
         server.close()
@@ -201,10 +186,7 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
         "cases": {
             name: {
                 "rounds": results,
-                **{
-                    f"median_{key}": round(median([r[key] for r in results]), 3)
-                    for key in ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
-                },
+                **{f"median_{k}": round(median([r[k] for r in results]), 3) for k in KEYS},
             }
             for name, results in measured.items()
         },

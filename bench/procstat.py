@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+Pids = int | tuple[int, ...]  # one server process, or all processes of a cluster
 
 
 @dataclass(frozen=True)
@@ -17,22 +18,22 @@ class Memory:
     pss: int
 
 
+def _field(path: str, name: str) -> int | None:
+    """The number after ``name`` in a /proc file of ``key: value`` lines."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(name):
+            return int(line.split()[1])
+    return None
+
+
 def memory(pid: int) -> Memory:
     """VmRSS from ``/proc/<pid>/status`` and Pss from ``/proc/<pid>/smaps_rollup``."""
-    rss = pss = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1]) * 1024
+    rss = (_field(f"/proc/{pid}/status", "VmRSS:") or 0) * 1024
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1]) * 1024
+        pss = (_field(f"/proc/{pid}/smaps_rollup", "Pss:") or 0) * 1024
     except OSError:
         pss = rss
     return Memory(rss=rss, pss=pss)
-
-
-Pids = int | tuple[int, ...]  # one server process, or all processes of a cluster
 
 
 def cpu_seconds(pids: Pids) -> float:
@@ -42,8 +43,7 @@ def cpu_seconds(pids: Pids) -> float:
     text = Path(f"/proc/{pids}/stat").read_text()
     # The command name is in parentheses and may hold spaces: split after its closing one.
     fields = text[text.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / CLOCK_TICKS
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def write_calls(pids: Pids) -> int:
@@ -55,10 +55,10 @@ def write_calls(pids: Pids) -> int:
     """
     if isinstance(pids, tuple):
         return sum(write_calls(pid) for pid in pids)
-    for line in Path(f"/proc/{pids}/io").read_text().splitlines():
-        if line.startswith("syscw:"):
-            return int(line.split()[1])
-    raise ValueError(f"no syscw in /proc/{pids}/io")
+    count = _field(f"/proc/{pids}/io", "syscw:")
+    if count is None:
+        raise ValueError(f"no syscw in /proc/{pids}/io")
+    return count
 
 
 def self_cpu_seconds() -> float:

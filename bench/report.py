@@ -1,11 +1,9 @@
-"""Turn the results JSON (with ``p2p.json`` and ``instructions.json`` beside it, when present) into
-``docs/benchmarks.md`` and its plots.
+"""Write ``docs/benchmarks.md`` and its plots from the results JSON (with ``p2p.json`` and
+``instructions.json`` beside it, when present).
 
-Everything above the document's history section is computed here from the results, so
-``python -m bench report`` after a run regenerates it whole; the history section (from
-``## History`` on) of the document it replaces is kept as it was. Medians are over the runs of each
-workload; ratios are ours divided by the best peer server, and by ours-before when a baseline ran.
-Each section is one function that returns its lines and adds its rows to the summary. This module
+Each section is one function that returns its lines and adds its rows to the summary; the history
+section (``## History`` on) of the document replaced is kept as it was. Medians are over the runs;
+ratios are ours over the best peer server (and over ours-before, when a baseline ran). This module
 reads JSON only: it must not measure, or import what does.
 """
 
@@ -29,6 +27,7 @@ SATURATED: Final = 0.9  # a server core busier than this (median) counts as satu
 ORDER: Final = ("ours", BASELINE, *PEERS)
 
 Runs = list[dict[str, Any]]
+Medians = dict[float, dict[str, float]]  # per offered rate (or level): figure -> median
 
 
 @dataclass
@@ -50,14 +49,14 @@ class Report:
         ran = {server for by_server in self.work.values() for server in by_server}
         return [server for server in ORDER if server in ran]
 
-    def add(self, row: list[str]) -> None:
-        self.rows.append(row + [""] * (len(self.header()) - len(row)))
-
     def header(self) -> list[str]:
         columns = ["figure", "ours", "best peer", "ours ÷ best peer", "target", "met?"]
         if self.baseline:
             columns += [f"ours-before (`{self.baseline}`)", "ours ÷ ours-before"]
         return columns
+
+    def add(self, row: list[str]) -> None:
+        self.rows.append(row + [""] * (len(self.header()) - len(row)))
 
     def compare(
         self,
@@ -75,13 +74,68 @@ class Report:
         best = (min if lower else max)(peers) if peers else NAN
         ratio = ours / best if best else NAN
         row = [figure, cell(ours, digits, unit), cell(best, digits, unit), fmt(ratio, 2)]
-        row += ["≤ 1.0" if lower else "≥ 1.0", met(ratio, lower)]
-        if not target:
-            row[4:] = ["(none)", ""]
+        row += [("≤ 1.0" if lower else "≥ 1.0"), met(ratio, lower)] if target else ["(none)", ""]
         if self.baseline:
             before = values.get(BASELINE, NAN)
             row += [cell(before, digits, unit), fmt(ours / before if before else NAN, 2)]
         self.rows.append(row)
+
+    def row(self, label: str, values: Mapping[str, float], digits: int = 1) -> list[str]:
+        """A table row: ``label``, then each server's value."""
+        return [label, *(fmt(values.get(s, NAN), digits) for s in self.servers)]
+
+
+# Each plot's axis labels; the plot is drawn as grouped bars when its xs are labels.
+AXES: Final = {
+    "idle-memory": ("idle connections", "server PSS per connection, KiB"),
+    "relay-p99": ("offered messages/s", "p99 latency, ms (log)"),
+    "relay-cpu": ("offered messages/s", "server CPU per message, µs"),
+    "storm-joins": ("room size", "joins/s"),
+    "fan-out": ("", "deliveries/s"),
+    "cluster-cpu": ("offered messages/s", "CPU per message, µs (all processes)"),
+    "p2p": ("", "ms"),
+}
+
+
+def plot(
+    report: Report,
+    name: str,
+    xs: Sequence[Any],
+    series: Mapping[str, Sequence[float]],
+    log: bool = False,
+    limit: float | None = None,
+) -> str:
+    """Draw ``series`` (label → y per x) as lines, or as grouped bars over labels ``xs``;
+    return the Markdown that shows the plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    report.plots.mkdir(parents=True, exist_ok=True)
+    figure, axes = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    width = 0.8 / max(len(series), 1)
+    bars = bool(xs) and isinstance(xs[0], str)
+    for offset, (label, ys) in enumerate(series.items()):
+        if bars:
+            at = [i + offset * width for i in range(len(xs))]
+            axes.bar(at, [0 if math.isnan(y) else y for y in ys], width, label=label)
+        else:
+            axes.plot(xs, ys, marker="o", label=label)
+    if bars:
+        axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(xs))], xs)
+    if limit is not None:
+        axes.axhline(limit, color="grey", linestyle="--", linewidth=1)
+    if log:
+        axes.set_yscale("log")
+    axes.set_xlabel(AXES[name][0])
+    axes.set_ylabel(AXES[name][1])
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(report.plots / f"{name}.png")
+    plt.close(figure)
+    return f"![{name}]({report.plots.name}/{name}.png)"
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -120,65 +174,28 @@ def median_of(runs: Runs, key: str) -> float:
     return median([float(run[key]) for run in ok(runs) if key in run])
 
 
-# Each plot's axis labels; the plot is drawn as grouped bars when its xs are labels.
-AXES: Final = {
-    "idle-memory": ("idle connections", "server PSS per connection, KiB"),
-    "relay-p99": ("offered messages/s", "p99 latency, ms (log)"),
-    "relay-cpu": ("offered messages/s", "server CPU per message, µs"),
-    "storm-joins": ("room size", "joins/s"),
-    "fan-out": ("", "deliveries/s"),
-    "cluster-cpu": ("offered messages/s", "CPU per message, µs (all processes)"),
-    "p2p": ("", "ms"),
-}
-
-
-def plot(
-    report: Report,
-    name: str,
-    xs: Sequence[Any],
-    series: Mapping[str, Sequence[float]],
-    log: bool = False,
-    limit: float | None = None,
-) -> str:
-    """Draw ``series`` (label → y per x) as lines, or as grouped bars over labels ``xs``; return
-    the Markdown that shows the plot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    report.plots.mkdir(parents=True, exist_ok=True)
-    figure, axes = plt.subplots(figsize=(6.4, 3.8), dpi=100)
-    width = 0.8 / max(len(series), 1)
-    bars = bool(xs) and isinstance(xs[0], str)
-    for offset, (label, ys) in enumerate(series.items()):
-        if bars:
-            at = [i + offset * width for i in range(len(xs))]
-            axes.bar(at, [0 if math.isnan(y) else y for y in ys], width, label=label)
-        else:
-            axes.plot(xs, ys, marker="o", label=label)
-    if bars:
-        axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(xs))], xs)
-    if limit is not None:
-        axes.axhline(limit, color="grey", linestyle="--", linewidth=1)
-    if log:
-        axes.set_yscale("log")
-    axes.set_xlabel(AXES[name][0])
-    axes.set_ylabel(AXES[name][1])
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(report.plots / f"{name}.png")
-    plt.close(figure)
-    return f"![{name}]({report.plots.name}/{name}.png)"
+def step_medians(runs: Runs, by: str, keys: Sequence[str]) -> Medians:
+    """Per value of ``by`` over the runs' steps: each key's median, and how many runs got there
+    (``runs``)."""
+    slots: dict[float, dict[str, list[float]]] = {}
+    for run in ok(runs):
+        for step in run["steps"]:
+            slot = slots.setdefault(step[by], {"runs": []})
+            slot["runs"].append(1.0)
+            for key in keys:
+                if key in step:
+                    slot.setdefault(key, []).append(float(step[key]))
+    return {
+        at: {k: (sum(v) if k == "runs" else median(v)) for k, v in slot.items()}
+        for at, slot in sorted(slots.items())
+    }
 
 
 # --- sections -----------------------------------------------------------------------------------
 
 
 def header(report: Report, p2p: dict[str, Any] | None) -> list[str]:
-    results = report.results
-    machine = results["machine"]
+    results, machine = report.results, report.results["machine"]
     versions = [[name, str(version)] for name, version in machine["versions"].items()]
     if p2p:
         versions.append(["chromium", p2p.get("chromium", "?")])
@@ -217,33 +234,21 @@ def header(report: Report, p2p: dict[str, Any] | None) -> list[str]:
     return [*lines, "", *table(["software", "version"], versions)]
 
 
-def idle_medians(runs: Runs) -> dict[int, dict[str, float]]:
-    by_level: dict[int, dict[str, list[float]]] = {}
-    for run in ok(runs):
-        for step in run["steps"]:
-            slot = by_level.setdefault(step["level"], {})
-            for key in ("pss_per_conn_bytes", "connect_rate_per_s", "connected"):
-                slot.setdefault(key, []).append(float(step[key]))
-    return {level: {k: median(v) for k, v in slot.items()} for level, slot in by_level.items()}
-
-
 def idle_section(report: Report) -> list[str]:
-    idle = report.work.get("idle", {})
+    idle, servers = report.work.get("idle", {}), report.servers
     if not idle:
         return []
-    servers = report.servers
-    medians = {s: idle_medians(idle.get(s, [])) for s in servers}
+    keys = ("pss_per_conn_bytes", "connect_rate_per_s", "connected")
+    medians = {s: step_medians(idle.get(s, []), "level", keys) for s in servers}
     levels = sorted({level for m in medians.values() for level in m})
     top = levels[-1]
 
-    def kib(server: str, level: int) -> float:
-        return medians[server].get(level, {}).get("pss_per_conn_bytes", NAN) / 1024
-
-    def rate(server: str, level: int) -> float:
-        return medians[server].get(level, {}).get("connect_rate_per_s", NAN)
+    def at(server: str, level: float, key: str = "pss_per_conn_bytes") -> float:
+        value = medians[server].get(level, {}).get(key, NAN)
+        return value / 1024 if key == "pss_per_conn_bytes" else value
 
     rows = [
-        [f"{lv:,}", *(f"{fmt(kib(s, lv))} KiB, {fmt(rate(s, lv), 0)}/s" for s in servers)]
+        [f"{lv:,}", *(f"{fmt(at(s, lv))} KiB, {fmt(at(s, lv, keys[1]), 0)}/s" for s in servers)]
         for lv in levels
     ]
     held = {
@@ -272,35 +277,33 @@ def idle_section(report: Report) -> list[str]:
             "server are one process each. 20,000 is held by ours as two processes, below.",
             "",
         ]
-    lines += table(["connections", *servers], rows)
     hold = median_of(idle.get("ours", []), "hold_seconds")
     heartbeats = ": longer than 2.5 heartbeat intervals, so all held answered pings"
     lines += [
+        *table(["connections", *servers], rows),
         f"Held open after the hold at the top level ({fmt(hold, 0)} s for ours"
         f"{heartbeats if hold >= 50 else ''}): "
         + "; ".join(f"{s}: {held[s] or NA}" for s in servers),
         "",
-        plot(report, "idle-memory", levels, {s: [kib(s, lv) for lv in levels] for s in servers}),
+        plot(report, "idle-memory", levels, {s: [at(s, lv) for lv in levels] for s in servers}),
         "",
     ]
-    report.compare(
-        f"memory per idle connection at {top:,} (PSS)",
-        {s: kib(s, top) for s in servers},
-        unit="KiB",
-        lower=True,
-        digits=1,
-    )
+    memory = {s: at(s, top) for s in servers}
+    figure = f"memory per idle connection at {top:,} (PSS)"
+    report.compare(figure, memory, unit="KiB", lower=True, digits=1)
     runs = ok(idle.get("ours", []))
     all_held = bool(runs) and all(
         run["held_open"] == run["steps"][-1]["connected"] == top for run in runs
     )
+    held_text = "yes" if all_held else "no"
     if top >= 20000:
-        report.add([f"{top:,} idle connections held (ours)", "", "", "", "20k held"])
+        report.add(
+            [f"{top:,} idle connections held (ours)", held_text, "", "", "20k held", held_text]
+        )
     else:  # the 20k target is then judged on the shared-port runs
         most = " (the most one process may open here)" if capped else ""
         figure = f"{top:,} idle connections held by one process (ours)"
-        report.add([figure, "", "", "", f"all held{most}"])
-    report.rows[-1][1] = report.rows[-1][5] = "yes" if all_held else "no"
+        report.add([figure, held_text, "", "", f"all held{most}", held_text])
     return lines
 
 
@@ -310,11 +313,15 @@ def shared_idle_section(report: Report) -> list[str]:
     if not done:
         return []
     level, processes = int(done[0]["level"]), done[0]["server_processes"]
+
+    def plus(numbers: Sequence[int]) -> str:
+        return " + ".join(f"{n:,}" for n in numbers)
+
     rows = [
         [
             f"{index + 1}",
-            f"{run['connected']:,} ({' + '.join(f'{n:,}' for n in run['per_shard_connected'])})",
-            " + ".join(f"{n:,}" for n in run["per_instance_connections"]),
+            f"{run['connected']:,} ({plus(run['per_shard_connected'])})",
+            plus(run["per_instance_connections"]),
             f"{run['held_open']:,}",
             fmt(run["connect_rate_per_s"], 0),
             fmt(run["pss_per_conn_bytes"] / 1024),
@@ -327,12 +334,11 @@ def shared_idle_section(report: Report) -> list[str]:
         [
             f"{level:,} idle connections held (ours, {processes} processes on one port)",
             f"{held}/{len(runs)} runs",
-            "",
-            "",
-            "20k held",
+            *("", "", "20k held"),
             "yes" if held == len(runs) and level >= 20000 else "no",
         ]
     )
+    columns = ("run", "connected (per generator process)", "per instance", "held", "conn/s")
     return [
         f"### {level:,} idle connections: ours as {processes} processes on one port",
         "",
@@ -344,33 +350,19 @@ def shared_idle_section(report: Report) -> list[str]:
         f"{fmt(median_of(done, 'hold_seconds'), 0)} s. Memory: the instances' PSS growth per "
         "connection, and with Redis's growth added.",
         "",
-        *table(
-            [
-                *("run", "connected (per generator process)", "per instance", "held", "conn/s"),
-                *("KiB/conn (PSS)", "KiB/conn with Redis"),
-            ],
-            rows,
-        ),
+        *table([*columns, "KiB/conn (PSS)", "KiB/conn with Redis"], rows),
     ]
 
 
-def relay_medians(runs: Runs) -> dict[float, dict[str, float]]:
-    """Per offered rate: the medians of each step figure over the runs, and how many runs got
-    there (``runs``)."""
-    keys = ("p50_ms", "p99_ms", "server_cpu_us_per_msg", "server_cpu_share", "sustained")
-    keys += ("server_writes_per_msg", "generator_bound")  # type: ignore[assignment]
-    by_rate: dict[float, dict[str, list[float]]] = {}
-    for run in ok(runs):
-        for step in run["steps"]:
-            slot = by_rate.setdefault(step["offered_per_s"], {"runs": []})
-            slot["runs"].append(1.0)
-            for key in keys:
-                if key in step:
-                    slot.setdefault(key, []).append(float(step[key]))
-    return {
-        rate: {k: (sum(v) if k == "runs" else median(v)) for k, v in slot.items()}
-        for rate, slot in sorted(by_rate.items())
-    }
+RELAY_KEYS: Final = (
+    *("p50_ms", "p99_ms", "server_cpu_us_per_msg", "server_cpu_share", "sustained"),
+    *("server_writes_per_msg", "generator_bound"),
+)
+
+
+def relay_medians(runs: Runs) -> Medians:
+    """Per offered rate: the medians of each step figure, and how many runs got there."""
+    return step_medians(runs, "offered_per_s", RELAY_KEYS)
 
 
 def unbound_best(runs: Runs) -> float:
@@ -382,7 +374,7 @@ def unbound_best(runs: Runs) -> float:
 
 
 def reference_rate(
-    medians: dict[str, dict[float, dict[str, float]]], best: dict[str, float]
+    medians: dict[str, Medians], best: dict[str, float]
 ) -> tuple[float, list[float]]:
     """The rate CPU per message is compared at: the highest that every server (not ours-before)
     sustained with no server's core saturated, and every such rate. A saturated server reads more
@@ -408,30 +400,29 @@ def step_cell(m: dict[str, float] | None, runs: bool = True) -> str:
 
 
 def relay_section(report: Report) -> list[str]:
-    relay = report.work.get("relay", {})
+    relay, servers = report.work.get("relay", {}), report.servers
     if not relay:
         return []
-    servers = report.servers
     medians = {s: relay_medians(relay.get(s, [])) for s in servers}
     best = {s: median_of(relay.get(s, []), "max_sustained_per_s") for s in servers}
     unbound = {s: unbound_best(relay.get(s, [])) for s in servers}
     rates = sorted({rate for m in medians.values() for rate in m})
     reference, unsaturated = reference_rate(medians, best)
 
-    def at(server: str, rate: float, key: str) -> float:
-        return medians[server].get(rate, {}).get(key, NAN)
+    def at(rate: float, key: str = "server_cpu_us_per_msg") -> dict[str, float]:
+        return {s: medians[s].get(rate, {}).get(key, NAN) for s in servers}
 
     runs = ok(relay.get("ours", []))
-    rooms = runs[0]["rooms"] if runs else "?"
+    writes_at = sorted({r for r in (rates[0], reference, best["ours"]) if not math.isnan(r)})
     lines = [
         "## Directed relay",
         "",
-        f"{rooms} rooms of two peers; each message (~200 bytes, an ICE candidate plus a "
-        "timestamp) goes from one peer to the other, round-robin over the pairs, alternating "
-        "direction. Ours: `signal` to a peer id (logged at INFO, as in production); PeerJS: "
-        "`CANDIDATE` with `dst`; y-webrtc: `publish` to the other peer's own topic (its best "
-        "case). A step is *sustained* when p99 ≤ 50 ms and ≥ 99 % arrived; the ladder stops after "
-        "two failed steps in a row. Latency is send → arrival on the generator's clock.",
+        f"{runs[0]['rooms'] if runs else '?'} rooms of two peers; each message (~200 bytes, an ICE "
+        "candidate plus a timestamp) goes from one peer to the other, round-robin over the pairs, "
+        "alternating direction. Ours: `signal` to a peer id (logged at INFO, as in production); "
+        "PeerJS: `CANDIDATE` with `dst`; y-webrtc: `publish` to the other peer's own topic (its "
+        "best case). A step is *sustained* when p99 ≤ 50 ms and ≥ 99 % arrived; the ladder stops "
+        "after two failed steps in a row. Latency is send → arrival on the generator's clock.",
         "",
         "Cells: p50 / p99 latency, server CPU per delivered message (utime+stime from "
         "`/proc/<pid>/stat` over the step), `(gen)` when the generator was the bottleneck, `[n]` "
@@ -441,30 +432,25 @@ def relay_section(report: Report) -> list[str]:
             ["offered msg/s", *servers],
             [[fmt(r, 0), *(step_cell(medians[s].get(r)) for s in servers)] for r in rates],
         ),
-    ]
-    writes_at = sorted({r for r in (rates[0], reference, best["ours"]) if not math.isnan(r)})
-    lines += table(
-        ["", *servers],
-        [
-            ["highest rate sustained (median)", *(fmt(best[s], 0) for s in servers)],
-            ["… with the generator not the bottleneck", *(fmt(unbound[s], 0) for s in servers)],
+        *table(
+            ["", *servers],
             [
-                f"server CPU µs/msg at {fmt(reference, 0)} msg/s",
-                *(fmt(at(s, reference, "server_cpu_us_per_msg")) for s in servers),
+                report.row("highest rate sustained (median)", best, 0),
+                report.row("… with the generator not the bottleneck", unbound, 0),
+                report.row(f"server CPU µs/msg at {fmt(reference, 0)} msg/s", at(reference)),
+                *(
+                    report.row(
+                        f"server write calls per message at {fmt(r, 0)} msg/s",
+                        at(r, "server_writes_per_msg"),
+                        2,
+                    )
+                    for r in writes_at
+                ),
             ],
-            *(
-                [f"server write calls per message at {fmt(r, 0)} msg/s"]
-                + [fmt(at(s, r, "server_writes_per_msg"), 2) for s in servers]
-                for r in writes_at
-            ),
-        ],
-    )
+        ),
+    ]
     if unsaturated and all(p in medians for p in PEERS):
-        ratios = [
-            at("ours", r, "server_cpu_us_per_msg")
-            / min(at(p, r, "server_cpu_us_per_msg") for p in PEERS)
-            for r in unsaturated
-        ]
+        ratios = [at(r)["ours"] / min(at(r)[p] for p in PEERS) for r in unsaturated]
         lines += [
             "CPU per message, ours ÷ the cheaper peer, at each rate where no server's core was "
             f"saturated ({fmt(unsaturated[0], 0)} to {fmt(unsaturated[-1], 0)} msg/s): "
@@ -474,11 +460,13 @@ def relay_section(report: Report) -> list[str]:
             "delivered: under 1 when it sends several messages in one call.",
             "",
         ]
-    p99 = {s: [at(s, r, "p99_ms") for r in rates] for s in servers}
-    cpu = {s: [at(s, r, "server_cpu_us_per_msg") for r in rates] for s in servers}
+
+    def series(key: str) -> dict[str, list[float]]:
+        return {s: [at(r, key)[s] for r in rates] for s in servers}
+
     lines += [
-        plot(report, "relay-p99", rates, p99, log=True, limit=50),
-        plot(report, "relay-cpu", rates, cpu),
+        plot(report, "relay-p99", rates, series("p99_ms"), log=True, limit=50),
+        plot(report, "relay-cpu", rates, series("server_cpu_us_per_msg")),
         "",
     ]
     report.compare("directed relay: highest rate with p99 ≤ 50 ms", best, unit="msg/s")
@@ -487,13 +475,8 @@ def relay_section(report: Report) -> list[str]:
         unbound,
         unit="msg/s",
     )
-    report.compare(
-        f"server CPU per relayed message at {fmt(reference, 0)} msg/s",
-        {s: at(s, reference, "server_cpu_us_per_msg") for s in servers},
-        unit="µs",
-        lower=True,
-        digits=1,
-    )
+    figure = f"server CPU per relayed message at {fmt(reference, 0)} msg/s"
+    report.compare(figure, at(reference), unit="µs", lower=True, digits=1)
     return lines
 
 
@@ -554,6 +537,9 @@ def storm_section(report: Report) -> list[str]:
     def figure(server: str, size: int, key: str) -> float:
         return median_of(work[f"storm{size}"].get(server, []), key)
 
+    def joins(size: int) -> dict[str, float]:
+        return {s: figure(s, size, "joins_per_s") for s in servers}
+
     rows = [
         [
             str(size),
@@ -568,8 +554,7 @@ def storm_section(report: Report) -> list[str]:
     ]
     peers = plan.get("storm_peers")
     for size in sizes:
-        rates = {s: figure(s, size, "joins_per_s") for s in servers}
-        report.compare(f"join storm, rooms of {size}: joins/s", rates, target=False)
+        report.compare(f"join storm, rooms of {size}: joins/s", joins(size), target=False)
     if 2 in sizes:
         report.compare(
             f"server CPU per new connection (upgrade, ticket check, welcome), {peers:,} opened "
@@ -578,7 +563,6 @@ def storm_section(report: Report) -> list[str]:
             unit="µs",
             lower=True,
         )
-    joins = {s: [figure(s, size, "joins_per_s") for size in sizes] for s in servers}
     return [
         "## Join storm",
         "",
@@ -592,7 +576,12 @@ def storm_section(report: Report) -> list[str]:
         "connection.",
         "",
         *table(["room size", *servers], rows),
-        plot(report, "storm-joins", [str(z) for z in sizes], joins),
+        plot(
+            report,
+            "storm-joins",
+            [str(z) for z in sizes],
+            {s: [joins(size)[s] for size in sizes] for s in servers},
+        ),
         "",
     ]
 
@@ -607,14 +596,14 @@ def fan_out_section(report: Report) -> list[str]:
     def figure(key: str) -> dict[str, float]:
         return {s: median_of(fan.get(s, []), key) for s in servers}
 
-    rate, cpu = figure("deliveries_per_s"), figure("server_cpu_us_per_delivery")
+    rate = figure("deliveries_per_s")
     report.compare(f"fan-out to a room of {room}: deliveries/s", rate, target=False)
     rows = [
-        ["deliveries/s", *(fmt(rate[s], 0) for s in servers)],
-        ["event → last delivery p99, ms", *(fmt(v) for v in figure("event_p99_ms").values())],
-        ["server CPU per delivery, µs", *(fmt(cpu[s]) for s in servers)],
-        ["server core busy (share)", *(fmt(v, 2) for v in figure("server_cpu_share").values())],
-        ["generator core busy", *(fmt(v, 2) for v in figure("generator_cpu_share").values())],
+        report.row("deliveries/s", rate, 0),
+        report.row("event → last delivery p99, ms", figure("event_p99_ms")),
+        report.row("server CPU per delivery, µs", figure("server_cpu_us_per_delivery")),
+        report.row("server core busy (share)", figure("server_cpu_share"), 2),
+        report.row("generator core busy", figure("generator_cpu_share"), 2),
     ]
     return [
         "## Room fan-out",
@@ -637,11 +626,9 @@ def cluster_section(report: Report) -> list[str]:
     cluster = report.work.get("cluster", {}).get("ours", [])
     if not ok(cluster):
         return []
-    many = relay_medians(cluster)
     alone = report.work.get("relay", {}).get("ours", [])
-    one = relay_medians(alone)
+    many, one = relay_medians(cluster), relay_medians(alone)
     instances = ok(cluster)[0].get("instances", "?")
-
     rows = [
         [fmt(rate, 0), step_cell(m), step_cell(one.get(rate), runs=False)]
         for rate, m in many.items()
@@ -655,7 +642,7 @@ def cluster_section(report: Report) -> list[str]:
     )
     rates = sorted(set(many) | set(one))
 
-    def cpu(medians: dict[float, dict[str, float]]) -> list[float]:
+    def cpu(medians: Medians) -> list[float]:
         return [medians.get(r, {}).get("server_cpu_us_per_msg", NAN) for r in rates]
 
     return [
@@ -680,13 +667,9 @@ def cluster_section(report: Report) -> list[str]:
 
 
 def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
+    title = ["## The peer-to-peer path", ""]
     if not p2p:
-        return [
-            "## The peer-to-peer path",
-            "",
-            "Not measured in this run (`make -C bench p2p`).",
-            "",
-        ]
+        return [*title, "Not measured in this run (`make -C bench p2p`).", ""]
     cases = p2p["cases"]
     one_way = {name: c["median_one_way_p50_ms"] for name, c in cases.items()}
     tabs = "chromium-chromium"
@@ -697,24 +680,13 @@ def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
                 "signaling)",
                 f"{fmt(one_way[f'{tabs} datachannel'], 3)} ms; "
                 f"{fmt(one_way.get(f'{tabs} via signaling', NAN), 3)} ms",
-                "",
-                "",
-                "(none)",
+                *("", "", "(none)"),
             ]
         )
-    rows = [
-        [
-            name,
-            *(
-                fmt(c[f"median_{key}"], 3)
-                for key in ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
-            ),
-        ]
-        for name, c in cases.items()
-    ]
+    keys = ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
+    rows = [[name, *(fmt(c[f"median_{key}"], 3) for key in keys)] for name, c in cases.items()]
     return [
-        "## The peer-to-peer path",
-        "",
+        *title,
         "A drag-like event from a headless Chromium tab to another tab over their "
         "RTCDataChannel, and from a tab to an aiortc peer, against the same event sent through "
         "our signaling websocket (`relay`). The far side echoes it back the way it came; the "
@@ -732,14 +704,14 @@ def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
 def targets_text(report: Report) -> list[str]:
     missed = [row for row in report.rows if row[5].startswith("no")]
     if missed:
-        lines = ["Targets not reached:", ""]
-        lines += [
-            f"- **{row[0]}**: {row[5]} (ours {row[1]}"
-            + (f", best peer {row[2]})." if row[2] else ").")
-            for row in missed
-        ]
         return [
-            *lines,
+            "Targets not reached:",
+            "",
+            *(
+                f"- **{row[0]}**: {row[5]} (ours {row[1]}"
+                + (f", best peer {row[2]})." if row[2] else ").")
+                for row in missed
+            ),
             "",
             "To see where our server's CPU goes under a workload, sample it while the workload "
             "runs: `py-spy record --native --pid <server pid>` (`pip install py-spy`).",
@@ -748,15 +720,14 @@ def targets_text(report: Report) -> list[str]:
     if not any(row[5] == "yes" for row in report.rows):
         return []
     thin = [
-        row
+        f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})."
         for row in report.rows
         if row[5] == "yes" and row[3] not in (NA, "") and abs(float(row[3]) - 1) <= 0.05
     ]
     lines = ["Every target with a number was met in this run."]
     if thin:
         lines += ["", "Met by a margin within the run-to-run spread (read these as ties):", ""]
-        lines += [f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})." for row in thin]
-    return [*lines, ""]
+    return [*lines, *thin, ""]
 
 
 def history(doc: Path) -> list[str]:
@@ -766,22 +737,21 @@ def history(doc: Path) -> list[str]:
     return [text[at + 1 :].rstrip(), ""] if at >= 0 else []
 
 
-def _beside(results_path: Path, name: str) -> dict[str, Any] | None:
-    path = results_path.with_name(name)
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 def write_report(results_path: Path, doc: Path = DOC) -> str:
     """Write ``doc`` (and its plots in the folder named after it) from the results; return its
     path."""
-    results = json.loads(results_path.read_text())
-    p2p = _beside(results_path, "p2p.json")
+
+    def beside(name: str) -> dict[str, Any] | None:
+        path = results_path.with_name(name)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    results, p2p = json.loads(results_path.read_text()), beside("p2p.json")
     report = Report(results, plots=doc.with_suffix(""), baseline=results.get("baseline"))
     body = [
         *idle_section(report),
         *shared_idle_section(report),
         *relay_section(report),
-        *instructions_section(report, _beside(results_path, "instructions.json")),
+        *instructions_section(report, beside("instructions.json")),
         *storm_section(report),
         *fan_out_section(report),
         *cluster_section(report),

@@ -1,8 +1,8 @@
 """Run every workload against every server, several times, and write the results JSON.
 
 Runs are interleaved (run 1 of each server, then run 2, ...) so a change in the machine's load
-(other engineers test on it) hits every server alike. Each workload run gets a freshly started
-server. Everything is bounded: fixed counts, fixed step lengths, a timeout around each run. With a
+(other engineers test on it) hits every server alike, and each gets a freshly started server.
+Everything is bounded: fixed counts, fixed step lengths, a timeout around each run. With a
 baseline revision, ``ours-before`` (our server as it was then) is one more server in the same runs.
 """
 
@@ -45,6 +45,7 @@ RESULTS: Final = Path(__file__).resolve().parent / "results" / "results.json"  #
 RUN_TIMEOUT: Final = 240.0
 
 Workload = Callable[[Adapter, Any], Coroutine[Any, Any, dict[str, Any]]]
+Job = Callable[[], dict[str, Any]]  # one run of a workload on a freshly started server
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,8 @@ class Plan:
 
 
 def fd_limit_levels(levels: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """Raise our soft fd limit to the hard one; cap the idle levels to what fits (with headroom).
-
-    Every connection costs one descriptor in the generator and one in the server, and both inherit
-    this process's limit.
-    """
+    """Raise our soft fd limit to the hard one (the generator and the servers inherit it: each
+    connection costs one descriptor in both); cap the idle levels to what fits, with headroom."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -151,8 +149,8 @@ def machine_facts(fd_limit: int) -> dict[str, Any]:
     }
 
 
-def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> list[tuple[str, Any]]:
-    """The (label, workload) pairs of ``workload`` to run against ``server``."""
+def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> list[tuple[str, Job]]:
+    """The (label, job) pairs of ``workload`` to run against ``server``."""
     relay = partial(
         loadgen.directed_relay,
         rooms=plan.relay_rooms,
@@ -162,28 +160,33 @@ def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> lis
     )
     if workload == "idle":
         hold = plan.idle_hold_ours if is_ours(server) else plan.idle_hold_others
-        return [("idle", partial(loadgen.idle_connections, levels=levels, hold_seconds=hold))]
+        idle = partial(loadgen.idle_connections, levels=levels, hold_seconds=hold)
+        return [("idle", partial(run_one, server, idle))]
     if workload == "relay":
-        return [("relay", relay)]
+        return [("relay", partial(run_one, server, relay))]
     if workload == "storm":
         storm = partial(loadgen.join_storm, peers=plan.storm_peers)
-        return [(f"storm{size}", partial(storm, room_size=size)) for size in plan.storm_sizes]
+        return [
+            (f"storm{size}", partial(run_one, server, partial(storm, room_size=size)))
+            for size in plan.storm_sizes
+        ]
     if workload == "fanout":
         fan_out = partial(loadgen.room_fan_out, room_size=plan.fan_out_room)
-        return [("fanout", partial(fan_out, events=plan.fan_out_events))]
+        return [("fanout", partial(run_one, server, partial(fan_out, events=plan.fan_out_events)))]
     if server != "ours":  # neither peer server runs as several processes; the baseline need not
         return []
     if workload == "cluster":
-        return [("cluster", relay)]
+        return [("cluster", partial(run_cluster, relay, plan.cluster_instances))]
     if workload == "idle-shared":
-        hold = plan.idle_hold_ours
-        shared = partial(shards.sharded_idle_connections, shards=plan.shared_idle_shards)
-        return [
-            (
-                "idle-shared",
-                lambda a, pids: shared(a.target, pids, plan.shared_idle_level, hold_seconds=hold),
+
+        def shared(adapter: Adapter, pids: Any) -> Coroutine[Any, Any, dict[str, Any]]:
+            level, processes = plan.shared_idle_level, plan.shared_idle_shards
+            return shards.sharded_idle_connections(
+                adapter.target, pids, level, shards=processes, hold_seconds=plan.idle_hold_ours
             )
-        ]
+
+        instances = plan.shared_idle_instances
+        return [("idle-shared", partial(run_cluster, shared, instances, shared_port=True))]
     raise ValueError(f"unknown workload {workload!r}")
 
 
@@ -198,22 +201,24 @@ def run_cluster(workload: Workload, instances: int, *, shared_port: bool = False
     """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
     processes. With separate ports each pair's two peers are on different instances; with a
     shared port (``--reuse-port``) the kernel places every connection."""
-    with start_cluster(instances, shared_port=shared_port) as cluster:
-        first = cluster.instances[0]
-        urls = () if shared_port else tuple(instance.ws_url for instance in cluster.instances)
-        target = Target("ours", first.ws_url, first.http_url, SECRET, ws_urls=urls)
-        return _measure(workload, target, cluster.pids) | {"instances": instances}
+    with start_cluster(instances, shared_port=shared_port) as (servers, pids):
+        urls = () if shared_port else tuple(server.ws_url for server in servers)
+        target = Target("ours", servers[0].ws_url, servers[0].http_url, SECRET, ws_urls=urls)
+        return _measure(workload, target, pids) | {"instances": instances}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
-    before = os.getloadavg()
-    started = time.time()
+    before, started = _load(), time.time()
     # uvloop: its C transports cost the generator about a third less CPU per message than
     # asyncio's own, and every server is driven the same way.
     result = uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
     return result | {
-        "load_average_before": [round(x, 2) for x in before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": before,
+        "load_average_after": _load(),
         "wall_seconds": round(time.time() - started, 1),
     }
 
@@ -227,7 +232,6 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
     # SIGTERM unwinds like Ctrl-C, so every started server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     levels, fd_limit = fd_limit_levels(plan.idle_levels)
-    servers = plan.servers
     results: dict[str, Any] = {
         "plan": asdict(plan) | {"idle_levels_used": list(levels)},
         "machine": machine_facts(fd_limit),
@@ -236,32 +240,27 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
             f"load generator (one asyncio process) pinned to core(s) {pin_generator()}"
         ),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_start": _load(),
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "workloads": {},
     }
+    servers = plan.servers
     if plan.baseline:
         results["baseline"] = export_baseline(plan.baseline)
         servers = (*servers, BASELINE)
     for run in range(plan.runs):
         for name in plan.workloads:
             for server in servers:
-                for label, workload in jobs(plan, levels, name, server):
+                for label, job in jobs(plan, levels, name, server):
                     print(f"[bench] run {run + 1}/{plan.runs} {label} {server}", flush=True)
                     try:
-                        if name == "cluster":
-                            result = run_cluster(workload, plan.cluster_instances)
-                        elif name == "idle-shared":
-                            instances = plan.shared_idle_instances
-                            result = run_cluster(workload, instances, shared_port=True)
-                        else:
-                            result = run_one(server, workload)
+                        result = job()
                     except Exception as exc:  # one failed run must not lose the others
                         result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
                         print(f"[bench]   failed: {result['error']}", file=sys.stderr, flush=True)
                     results["workloads"].setdefault(label, {}).setdefault(server, []).append(result)
                     save(results, path)
-    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["load_average_end"] = _load()
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     save(results, path)
     return results

@@ -1,17 +1,16 @@
-"""Start and stop the servers under test on free loopback ports.
+"""Start and stop the servers under test on free loopback ports, each pinned to one core.
 
-- ``ours``: ``python -m signaling`` from this checkout, with limits that never throttle the load;
-- ``ours-before``: the same, run from ``signaling/`` as it was at a baseline revision
-  (:func:`export_baseline` puts it in ``bench/.servers/ours-before``);
-- ``y-webrtc``: ``bin/server.js`` of the npm package ``y-webrtc``;
-- ``peerjs``: the ``peerjs`` command of the npm package ``peer``.
-
-Each server is pinned to one core with ``taskset`` (the generator takes the others). The npm
-packages live in ``bench/.servers`` (``make -C bench servers``). Nothing here measures.
+``ours`` is ``python -m signaling`` from this checkout with limits that never throttle the load;
+``ours-before`` the same from ``signaling/`` as it was at a baseline revision (exported into
+``bench/.servers/ours-before``); ``y-webrtc`` is ``bin/server.js`` of the npm package ``y-webrtc``
+and ``peerjs`` the ``peerjs`` command of the npm package ``peer`` (both in ``bench/.servers``, from
+``make -C bench servers``). A cluster is several instances of ours on one private Redis.
+The generator takes the cores the servers do not. Nothing here measures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -22,9 +21,10 @@ import sys
 import tarfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 ROOT: Final = BENCH_DIR.parent
@@ -122,6 +122,29 @@ def command_for(name: str, port: int) -> tuple[list[str], dict[str, str], Path]:
     raise ValueError(f"unknown server {name!r}; expected one of {(*SERVER_NAMES, BASELINE)}")
 
 
+def _start_pinned(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    core = server_core()
+    return subprocess.Popen(["taskset", "-c", core, *command] if core else command, **popen)
+
+
+def _wait_ready(
+    process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, what: str
+) -> None:
+    """Until ``ready()`` (an OSError counts as not yet); stop it and raise if it exits or times
+    out first."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if ready():
+                return
+        time.sleep(0.05)
+    failed = process.poll() is not None
+    stop_process(process)
+    if failed:
+        raise RuntimeError(f"{what} exited with {process.returncode}")
+    raise TimeoutError(f"{what} did not answer within {timeout} s")
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL if it has not exited within 10 s; safe to call twice."""
     if process.poll() is None:
@@ -135,13 +158,11 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class ServerProcess:
-    """One running server; ``close()`` stops it (safe to call twice)."""
+    """One running server; ``close()`` stops it (safe to call twice), and so does ``with``."""
 
     name: str
     port: int
     process: subprocess.Popen[bytes]
-    log_path: Path
-    pinned_core: str | None = None
 
     @property
     def pid(self) -> int:
@@ -166,121 +187,82 @@ class ServerProcess:
         self.close()
 
 
+def _answers_http(url: str) -> bool:
+    with contextlib.suppress(urllib.error.HTTPError):  # an error status is an answer too
+        urllib.request.urlopen(url, timeout=1).close()
+    return True
+
+
 def start_server(
     name: str,
     *,
-    pin: bool = True,
     timeout: float = 20.0,
     extra_args: tuple[str, ...] = (),
     port: int | None = None,
     prefix: tuple[str, ...] = (),
 ) -> ServerProcess:
-    """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP.
-
-    ``prefix`` runs the server under another program in the same process (``valgrind``, say).
-    """
+    """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP;
+    ``prefix`` runs it under another program in the same process (``valgrind``, say)."""
     port = port or free_port()
     command, extra_env, cwd = command_for(name, port)
-    command = [*prefix, *command, *extra_args]
-    core = server_core() if pin else None
-    if core is not None:
-        command = ["taskset", "-c", core, *command]
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"{name}-{port}.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **extra_env}, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = ServerProcess(name, port, process, log_path, core)
+        env = {**os.environ, **extra_env}
+        command = [*prefix, *command, *extra_args]
+        process = _start_pinned(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = ServerProcess(name, port, process)
     probe = server.http_url + ("/healthz" if is_ours(name) else "/")
+    _wait_ready(process, lambda: _answers_http(probe), timeout, f"{name} (log: {log_path})")
+    return server
+
+
+def instances_health(http_url: str, instances: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Each instance's ``/healthz`` on the port they share: every request is a new connection,
+    which the kernel hands to one of them; ask until all have answered."""
+    seen: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(probe, timeout=1):
-                return server
-        except urllib.error.HTTPError:
-            return server  # it answered, which is all we wait for
-        except OSError:
-            time.sleep(0.05)
-    server.close()
-    raise TimeoutError(f"{name} did not answer on port {port} within {timeout} s; see {log_path}")
+    while len(seen) < instances:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(seen)} of {instances} instances answered")
+        with urllib.request.urlopen(f"{http_url}/healthz", timeout=5) as answer:
+            health = json.load(answer)
+        seen[str(health["instance"])] = health
+    return list(seen.values())
 
 
-@dataclass
-class Cluster:
-    """Several instances of ours sharing one private ``redis-server``, all on the server core."""
+@contextlib.contextmanager
+def start_cluster(
+    instances: int, *, shared_port: bool = False
+) -> Iterator[tuple[list[ServerProcess], tuple[int, ...]]]:
+    """``instances`` of ours with ``--broker`` on one private ``redis-server``, all on the server
+    core (the one core a single server gets); yields them and every pid, Redis's last.
 
-    redis: subprocess.Popen[bytes]
-    instances: list[ServerProcess]
-
-    @property
-    def pids(self) -> tuple[int, ...]:
-        """The instances' pids, then Redis's (last)."""
-        return (*(i.pid for i in self.instances), self.redis.pid)
-
-    def close(self) -> None:
-        for instance in self.instances:
-            instance.close()
-        stop_process(self.redis)
-
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def start_redis(timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], int]:
-    """A private ``redis-server`` (nothing kept on disk) on a free loopback port."""
+    ``shared_port``: all listen on one port with ``--reuse-port`` (the kernel spreads connections
+    among them; we wait until every one has answered there); otherwise each has its own port.
+    """
     executable = shutil.which("redis-server")
     if executable is None:
         raise RuntimeError("redis-server is not installed (make test-deps installs it as root)")
-    port = free_port()
-    command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", "/tmp"]
-    core = server_core()
-    if core is not None:
-        command = ["taskset", "-c", core, *command]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+    redis_port, port = free_port(), free_port() if shared_port else None
+    command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", "/tmp"]  # nothing kept on disk
+    redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with contextlib.ExitStack() as stack:
+        stack.callback(stop_process, redis)
+
+        def pong() -> bool:
+            with socket.create_connection(("127.0.0.1", redis_port), timeout=1) as sock:
                 sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise TimeoutError(f"redis-server did not answer on port {port}")
+                return sock.recv(16).startswith(b"+PONG")
 
-
-def start_cluster(instances: int, *, shared_port: bool = False, timeout: float = 20.0) -> Cluster:
-    """``instances`` of ours with ``--broker redis://…`` on one Redis, all on the server core (so
-    the cluster gets the one core a single server gets).
-
-    ``shared_port``: all listen on one port with ``--reuse-port`` and the kernel spreads
-    connections among them (then we wait until every instance has answered there); otherwise each
-    has its own port.
-    """
-    redis, redis_port = start_redis()
-    cluster = Cluster(redis, [])
-    port = free_port() if shared_port else None
-    args: tuple[str, ...] = ("--broker", f"redis://127.0.0.1:{redis_port}/0")
-    args += ("--reuse-port",) if shared_port else ()
-    try:
-        for _ in range(instances):
-            cluster.instances.append(start_server("ours", extra_args=args, port=port))
-        seen: set[str] = set()
-        deadline = time.monotonic() + timeout
-        while port is not None and len(seen) < instances:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {len(seen)} of {instances} instances answered")
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-                seen.add(json.load(answer)["instance"])
-    except BaseException:
-        cluster.close()
-        raise
-    return cluster
+        _wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
+        reuse = ("--reuse-port",) if shared_port else ()
+        args = ("--broker", f"redis://127.0.0.1:{redis_port}/0", *reuse)
+        servers = [
+            stack.enter_context(start_server("ours", extra_args=args, port=port))
+            for _ in range(instances)
+        ]
+        if port is not None:
+            instances_health(f"http://127.0.0.1:{port}", instances)
+        yield servers, (*(server.pid for server in servers), redis.pid)

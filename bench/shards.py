@@ -1,15 +1,13 @@
 """Idle connections from several generator processes: more sockets than one process may open.
 
-One process may hold no more descriptors than its open-file limit (20,000 on the benchmark
-machine), so neither the generator nor one server can hold 20,000 connections there. This workload
-splits the clients over child processes of the generator, each opening its share with the same
-:class:`~bench.loadgen.Crowd` the other workloads use, against several instances of ours sharing one
-port (``--reuse-port``, one Redis), so the server side is split too.
-
-Each child talks to the parent over a pipe: it mints its tickets and says ``ready``; on ``go`` it
-connects its share and answers what it made; on ``count`` it answers how many are still open (a
-missed heartbeat closes one); then it closes them all and exits. All children get ``go`` together,
-so the connect rate is the total made over the slowest child's time.
+A process holds no more descriptors than its open-file limit (20,000 on the benchmark machine), so
+neither the generator nor one server can hold 20,000 connections there. This workload splits the
+clients over child processes of the generator, each opening its share with the
+:class:`~bench.loadgen.Crowd` the other workloads use, against instances of ours sharing one port
+(``--reuse-port``, one Redis). Each child mints its tickets and says ``ready``; on ``go`` it
+connects its share and answers what it made; on ``count``, how many are still open; then it
+closes them and exits. All get ``go`` together: the connect rate is the total over the slowest
+child's time.
 """
 
 from __future__ import annotations
@@ -21,30 +19,27 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-import aiohttp
-
 from bench import procstat
 from bench.adapters import Target, adapter_for
-from bench.loadgen import Crowd, new_session
+from bench.loadgen import Crowd, idle_specs
+from bench.servers import instances_health
 
 REPLY_TIMEOUT: Final = 180.0  # seconds a child may take for one answer (connecting 10k)
 
 
 def shard_specs(first: int, count: int) -> list[tuple[str, int]]:
     """``(room, index)`` of clients ``first .. first + count - 1``: rooms of two, as ``idle``."""
-    return [(f"idle{i // 2}", i) for i in range(first, first + count)]
+    return idle_specs(first, first + count)
 
 
 def shard_ranges(total: int, shards: int) -> list[tuple[int, int]]:
     """``(first, count)`` for each shard: even counts (whole rooms), together exactly ``total``."""
     if shards < 1 or total < 0:
         raise ValueError(f"need shards >= 1 and total >= 0, got {shards} and {total}")
-    rooms = -(-total // 2)
+    rooms, first = -(-total // 2), 0
     ranges = []
-    first = 0
     for shard in range(shards):
-        share = rooms // shards + (1 if shard < rooms % shards else 0)
-        count = min(share * 2, total - first)
+        count = min((rooms // shards + (shard < rooms % shards)) * 2, total - first)
         ranges.append((first, count))
         first += count
     return ranges
@@ -56,20 +51,13 @@ async def _child(target: Target, first: int, count: int, pipe: Connection) -> No
     adapter.prepare(specs)
     pipe.send("ready")
     loop = asyncio.get_running_loop()
-    async with new_session() as session:
-        crowd = Crowd(adapter, session)
-        keepalive = asyncio.create_task(crowd.keep_alive())
-        try:
-            await loop.run_in_executor(None, pipe.recv)  # go
-            await crowd.open(specs)
-            failures, examples = len(crowd.failures), crowd.failures[:3]
-            pipe.send({"connected": len(crowd.peers), "failures": failures, "examples": examples})
-            await loop.run_in_executor(None, pipe.recv)  # count
-            pipe.send(crowd.open_count())
-        finally:
-            keepalive.cancel()
-            await asyncio.gather(keepalive, return_exceptions=True)
-            await crowd.close()
+    async with Crowd(adapter, keepalive=True) as crowd:
+        await loop.run_in_executor(None, pipe.recv)  # go
+        await crowd.open(specs)
+        failures, examples = len(crowd.failures), crowd.failures[:3]
+        pipe.send({"connected": len(crowd.peers), "failures": failures, "examples": examples})
+        await loop.run_in_executor(None, pipe.recv)  # count
+        pipe.send(crowd.open_count())
 
 
 def child_main(target: Target, first: int, count: int, pipe: Connection) -> None:
@@ -110,21 +98,6 @@ class Shard:
             self.process.join()
 
 
-async def connections_by_instance(http_url: str, instances: int, tries: int = 200) -> list[int]:
-    """Each instance's ``connections`` from ``/healthz`` on a shared port: every request is a new
-    connection, which the kernel hands to one of the listeners; stop once all have answered."""
-    seen: dict[str, int] = {}
-    connector = aiohttp.TCPConnector(force_close=True)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for _ in range(tries):
-            async with session.get(f"{http_url}/healthz") as response:
-                health = await response.json()
-            seen[str(health["instance"])] = int(health["connections"])
-            if len(seen) == instances:
-                break
-    return sorted(seen.values(), reverse=True)
-
-
 def _pss(pids: Sequence[int]) -> int:
     return sum(procstat.memory(pid).pss for pid in pids)
 
@@ -157,7 +130,7 @@ async def sharded_idle_connections(
         connected = sum(reply["connected"] for reply in made)
         await asyncio.sleep(settle_seconds)
         pss, broker_pss = _pss(servers), _pss(broker)
-        per_instance = await connections_by_instance(target.http_url, len(servers))
+        health = await asyncio.to_thread(instances_health, target.http_url, len(servers))
         await asyncio.sleep(hold_seconds)
         held = sum(await asyncio.gather(*(child.answer("count") for child in children)))
     finally:
@@ -170,7 +143,7 @@ async def sharded_idle_connections(
         "server_processes": len(servers),
         "connected": connected,
         "per_shard_connected": [reply["connected"] for reply in made],
-        "per_instance_connections": per_instance,
+        "per_instance_connections": sorted((h["connections"] for h in health), reverse=True),
         "connect_rate_per_s": round(connected / elapsed, 1),
         "server_cpu_share": round(server_cpu / elapsed, 3),
         "pss_per_conn_bytes": round((pss - base) / per),

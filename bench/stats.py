@@ -12,8 +12,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     if not values:
         return math.nan
     ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+    return ordered[min(max(1, math.ceil(fraction * len(ordered))), len(ordered)) - 1]
 
 
 def median(values: Sequence[float]) -> float:

@@ -1,14 +1,11 @@
 """A lean websocket client for the load generator: one asyncio protocol per socket, no task.
 
-Why not aiohttp's client websocket: with a reader task per socket, an ``await`` per frame sent and
-per frame received, the generator needed about 30 µs of its own CPU per relayed message, and from
-32,000 msg/s up its one core, not the server under test, was the limit (docs/benchmarks.md). Here a
-send is one masked frame written to the transport, and received frames are parsed inside
-``data_received`` and handed to a callback.
-
-It speaks RFC 6455 as a client must: every frame it sends is masked with a fresh random key, pings
-are answered with pongs, a close frame is answered and the connection closed. It does not
-fragment, compress or offer extensions; servers' fragmented messages are reassembled.
+Not aiohttp's client websocket: with a reader task per socket and an ``await`` per frame sent and
+received, the generator's own core, not the server under test, became the limit. Here a send is one
+masked frame written to the transport, and frames received are parsed in ``data_received`` and
+handed to a callback. It speaks RFC 6455 as a client must (a fresh mask key for every frame, pings
+answered, a close answered); it does not fragment, compress or offer extensions, reassembles a
+server's fragmented messages and gives up on a server that masks its frames.
 """
 
 from __future__ import annotations
@@ -26,11 +23,15 @@ from urllib.parse import urlsplit
 
 from aiohttp._websocket.helpers import websocket_mask  # aiohttp's C masking (about 0.1 µs)
 
-from signaling.fastpath.frames import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
+from signaling.fastpath.frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+)
 
-# The opcodes the server also uses come from its frame module; these two only a client meets here.
-OP_CONTINUATION: Final = 0x0
-OP_BINARY: Final = 0x2
 MAX_HEAD: Final = 16384
 
 
@@ -114,33 +115,21 @@ class ClientSocket(asyncio.Protocol):
         size = len(buffer)
         while size - offset >= 2:
             first, second = buffer[offset], buffer[offset + 1]
+            if second & 0x80:
+                self._fail_open("the server masked a frame (RFC 6455 5.1 forbids it)")
+                return
             length = second & 0x7F
             start = offset + 2
-            if length == 126:
-                if size - start < 2:
+            if length >= 126:
+                extra = 2 if length == 126 else 8
+                if size - start < extra:
                     break
-                length = int.from_bytes(buffer[start : start + 2], "big")
-                start += 2
-            elif length == 127:
-                if size - start < 8:
-                    break
-                length = int.from_bytes(buffer[start : start + 8], "big")
-                start += 8
-            key = b""
-            if second & 0x80:  # servers must not mask, but unmasking costs nothing to support
-                if size - start < 4:
-                    break
-                key = bytes(buffer[start : start + 4])
-                start += 4
+                length = int.from_bytes(buffer[start : start + extra], "big")
+                start += extra
             end = start + length
             if end > size:
                 break
-            if key:
-                unmasked = bytearray(buffer[start:end])
-                websocket_mask(key, unmasked)
-                payload = bytes(unmasked)
-            else:
-                payload = bytes(buffer[start:end])
+            payload = bytes(buffer[start:end])
             offset = end
             self._frame(first & 0x80, first & 0x0F, payload)
             if self.closed:

@@ -154,3 +154,24 @@ async def test_client_talks_to_a_real_server_answers_pings_and_closes(echo_serve
 async def test_connect_reports_a_refused_upgrade(echo_server: str) -> None:
     with pytest.raises(wsclient.WebSocketClosed, match="404"):
         await wsclient.connect(echo_server.replace("/ws", "/nowhere"))
+
+
+async def test_a_server_that_masks_its_frames_is_given_up_on() -> None:
+    """RFC 6455 5.1: a client must close a connection whose server masks a frame."""
+
+    async def masking_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+        writer.write(wsclient.masked_frame(wsclient.OP_TEXT, b"masked"))
+        await writer.drain()
+        await reader.read()  # until the client has gone
+        writer.close()
+
+    server = await asyncio.start_server(masking_server, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        ws = await wsclient.connect(f"ws://127.0.0.1:{port}/ws")
+        with pytest.raises(wsclient.WebSocketClosed):
+            await ws.receive(5)
+        assert ws.closed
+        await ws.close(1)
