@@ -126,6 +126,14 @@ class AiohttpConnection:
 
     async def write_loop(self) -> None:
         """Write what is queued, in order, until a close has been sent."""
+        try:
+            await self._write_all()
+        finally:
+            # Whatever ended the writing (a close sent, the client gone), nothing more will be
+            # written: the reader must not wait for it.
+            self._written.set()
+
+    async def _write_all(self) -> None:
         ws = self.ws
         while True:
             self._written.set()
