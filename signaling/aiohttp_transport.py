@@ -23,7 +23,7 @@ from typing import Final
 
 from aiohttp import WSMsgType, web
 
-from signaling.handshake import HandshakeRefused, check_upgrade, origin_refusal
+from signaling.handshake import HandshakeRefused, Upgrade, check_upgrade, origin_refusal
 from signaling.logs import logger
 from signaling.service import SignalingService
 from signaling.session import Session
@@ -126,6 +126,14 @@ class AiohttpConnection:
 
     async def write_loop(self) -> None:
         """Write what is queued, in order, until a close has been sent."""
+        try:
+            await self._write_all()
+        finally:
+            # Whatever ended the writing (a close sent, the client gone), nothing more will be
+            # written: the reader must not wait for it.
+            self._written.set()
+
+    async def _write_all(self) -> None:
         ws = self.ws
         while True:
             self._written.set()
@@ -158,11 +166,13 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
             raise origin_refusal(upgrade.origin)
     except HandshakeRefused as exc:
         service.refused_upgrade(exc, address)
-        return web.Response(
+        refusal = web.Response(
             status=exc.status,
             text=exc.reason,
             headers={**dict(exc.headers), "Connection": "close"},
         )
+        refusal.force_close()  # and mean it: nothing more is read from this connection
+        return refusal
     ws = _WebSocketResponse(
         autoping=False,
         autoclose=False,
@@ -170,16 +180,7 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
         max_msg_size=service.settings.max_frame_bytes + 1,  # aiohttp refuses at the size given
         timeout=service.settings.close_timeout,
     )
-    # aiohttp reads only the first line of these headers; the rules above read them all.
-    await ws.prepare(
-        request.clone(
-            headers={
-                **{k: v for k, v in request.headers.items()},
-                "Upgrade": "websocket",
-                "Sec-WebSocket-Version": "13",
-            }
-        )
-    )
+    await ws.prepare(_as_aiohttp_reads_it(request, upgrade))
     connection = AiohttpConnection(ws, request, service)
     connection.reader = asyncio.current_task()
     session = service.open(
@@ -228,6 +229,27 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
         connection.session = None
         service.closed(session, close_code=client_close)
     return ws
+
+
+def _as_aiohttp_reads_it(request: web.Request, upgrade: Upgrade) -> web.Request:
+    """``request``, or the same upgrade as aiohttp's handshake reads it: that reads only the
+    first line of ``Upgrade`` and ``Sec-WebSocket-Version`` and wants exactly ``websocket`` and
+    a known version, where the rules above read every line and list (RFC 9110 5.3)."""
+    headers = request.headers
+    if headers.get("Upgrade", "").strip().lower() == "websocket" and headers.get(
+        "Sec-WebSocket-Version", ""
+    ).strip() in ("13", "8", "7"):
+        return request
+    # Only what the handshake reads (other headers may hold bytes a clone cannot re-encode).
+    return request.clone(
+        headers={
+            "Host": headers.get("Host", ""),
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": headers["Sec-WebSocket-Key"],
+            "Sec-WebSocket-Version": "13",
+        }
+    )
 
 
 def _answer_close(

@@ -44,6 +44,15 @@ class Endpoints:
 
     async def hook(self, request: web.Request) -> web.Response:
         """``POST /hooks/board``: a signed board event for one sprint's peers (protocol 1.5)."""
+        announced = request.content_length
+        if announced is not None and announced > self.settings.hook_max_bytes:
+            refusal = self._hook_refused(
+                request, 413, f"body larger than {self.settings.hook_max_bytes} bytes"
+            )
+            refusal.force_close()  # its body is not read
+            return refusal
+        if len(request.headers.getall("Authorization", [])) > 1:
+            return self._hook_refused(request, 401, "more than one Authorization header")
         try:
             body = await asyncio.wait_for(request.read(), self.settings.http_timeout)
         except web.HTTPRequestEntityTooLarge:
@@ -162,7 +171,7 @@ def create_app(settings: Settings) -> web.Application:
     service.descriptor_limit = descriptors
     app[SERVICE] = service
     endpoints = Endpoints(service, limits_note)
-    app.router.add_get("/ws", endpoints.websocket)
+    app.router.add_get("/ws", endpoints.websocket, allow_head=False)
     app.router.add_post("/hooks/board", endpoints.hook)
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/metrics", endpoints.metrics_page)

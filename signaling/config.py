@@ -40,6 +40,8 @@ class Settings:
     relay_rate: float = 20.0
     relay_burst: int = 60
     report_rate: float = 5.0  # link reports per second and connection
+    join_rate: float = 0.5  # joins per second of one user in one sprint, after a burst of
+    join_burst: int = 20
     report_burst: int = 40
     invalid_burst: int = 20
     invalid_rate: float = 0.5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -51,6 +52,10 @@ class Upgrade:
         return peer
 
 
+# A Host value: a name or address, an IP literal in brackets, an optional port (RFC 3986 3.2).
+_HOST: Final = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+;=%-]+)(:\d{1,5})?$")
+
+
 def tokens(values: Iterable[str]) -> list[str]:
     """The comma-separated tokens of every line of a header, lower-cased (RFC 9110 5.3)."""
     return [
@@ -67,22 +72,26 @@ def check_upgrade(
     """
     lines: dict[str, list[str]] = {}
     for name, value in headers:
+        if any((char < " " and char != "\t") or char == "\x7f" for char in value):
+            raise HandshakeRefused(400, f"header {name[:40]!r} holds a control character")
         lines.setdefault(name.lower(), []).append(value.strip())
     if method != "GET":
-        raise HandshakeRefused(405, "/ws takes only GET (a websocket upgrade)")
+        raise HandshakeRefused(405, "/ws takes only GET (a websocket upgrade)", (("Allow", "GET"),))
     if "websocket" not in tokens(lines.get("upgrade", ())):
         raise HandshakeRefused(
             426,
             "/ws is a websocket endpoint: open it with a websocket upgrade",
             (*UPGRADE_REQUIRED_HEADERS, ("Connection", "Upgrade")),
         )
-    if version < (1, 1):
-        raise HandshakeRefused(400, "a websocket upgrade needs HTTP/1.1 or later")
+    if version != (1, 1):
+        raise HandshakeRefused(400, "a websocket upgrade is an HTTP/1.1 request")
     hosts = lines.get("host", [])
     if len(hosts) != 1 or not hosts[0]:
         raise HandshakeRefused(
             400, "Host header missing" if not hosts or not hosts[0] else "more than one Host header"
         )
+    if _HOST.match(hosts[0]) is None:
+        raise HandshakeRefused(400, "Host header is not a host name or address with a port")
     if "upgrade" not in tokens(lines.get("connection", ())):
         raise HandshakeRefused(400, "Connection header must include 'upgrade'")
     if lines.get("content-length", ["0"]) != ["0"] or "transfer-encoding" in lines:

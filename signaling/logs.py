@@ -318,6 +318,29 @@ class _InOrderHandler(logging.StreamHandler):
         super().emit(record)
 
 
+class _BadRequestFilter(logging.Filter):
+    """aiohttp logs each request it cannot parse as an ERROR with a traceback, client bytes and
+    all. Such a request is the client's fault, not ours: it becomes one ``refused
+    reason=bad-request`` event naming the fault, like any other refusal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        address = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        log_event(
+            "refused",
+            logging.INFO,
+            reason="bad-request",
+            addr=str(address) if address is not None else None,
+            status=exc.code,
+            detail=bounded(str(exc.message or exc), 200),
+        )
+        return False
+
+
 def configure_logging(log_format: str, debug: bool) -> None:
     """Send signaling's events (and other libraries' warnings) to stderr in the chosen format."""
     events.json = log_format == "json"
@@ -328,6 +351,9 @@ def configure_logging(log_format: str, debug: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+    aiohttp_server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _BadRequestFilter) for f in aiohttp_server.filters):
+        aiohttp_server.addFilter(_BadRequestFilter())
 
 
 if __name__ == "__main__":  # python -m signaling.logs FILE: the log reader

@@ -20,11 +20,14 @@ from signaling.actions import Action, AnnounceJoin, AnnounceLeave, EnterSprint, 
 from signaling.config import Settings
 from signaling.errors import CapacityExceeded, TicketRejected
 from signaling.ice import ice_servers_for
+from signaling.ratelimit import TokenBucket
 from signaling.rooms import Member, Rooms
 from signaling.session import JOINED, JOINING, Session, SessionTable
 from signaling.tickets import derive_key, peer_from_resume_token, resume_token, verify_ticket
 
 CLOSE_TRY_AGAIN: Final = 1013
+CLOSE_RATE_LIMITED: Final = 4429
+MAX_JOIN_BUCKETS: Final = 100_000
 CLOSE_REPLACED: Final = 4000
 REPLACED: Final = "replaced: this peer resumed on a newer connection"
 
@@ -38,6 +41,20 @@ class Membership:
         self.rooms = rooms
         self.shutting_down = False
         self._resume_key = derive_key(settings.secret, "resume")
+        # Joins per (sprint, user): one ticket joining and leaving in a loop would make every
+        # peer of the sprint hear two messages per turn.
+        self._joins: dict[tuple[str, str], TokenBucket] = {}
+
+    def _join_allowed(self, key: tuple[str, str], now: float) -> bool:
+        bucket = self._joins.get(key)
+        if bucket is None:
+            if len(self._joins) >= MAX_JOIN_BUCKETS:  # forget those that have refilled
+                for stale in [k for k, b in self._joins.items() if b.full(now)]:
+                    del self._joins[stale]
+            bucket = self._joins[key] = TokenBucket(
+                self.settings.join_rate, self.settings.join_burst
+            )
+        return bucket.allow(now)
 
     def join(self, session: Session, join: protocol.Join) -> Sequence[Action]:
         """A ``join`` from a connected session: check the ticket, then ask the broker."""
@@ -49,6 +66,17 @@ class Membership:
             return (
                 table.refused("bad-ticket", addr=session.address, detail=exc.message),
                 *table.close(session, exc.close_code, exc.message),
+            )
+        if not self._join_allowed((claims.sprint, claims.user_id), session.last_seen):
+            settings = self.settings
+            return (
+                table.refused("join-rate-limited", addr=session.address, sprint=claims.sprint),
+                *table.close(
+                    session,
+                    CLOSE_RATE_LIMITED,
+                    f"joining this sprint too often: more than {settings.join_burst} joins at "
+                    f"once or one every {1 / settings.join_rate:g} s",
+                ),
             )
         actions: list[Action] = []
         if join.resume:

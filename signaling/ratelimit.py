@@ -24,6 +24,12 @@ class TokenBucket:
             raise ValueError(f"bucket needs rate > 0 and burst >= 1, got {self.rate}, {self.burst}")
         self.tokens = self.burst
 
+    def full(self, now: float) -> bool:
+        """Whether the bucket would be full at ``now`` (it has been idle long enough)."""
+        if self.updated is None:
+            return True
+        return self.tokens + (now - self.updated) * self.rate >= self.burst
+
     def allow(self, now: float) -> bool:
         tokens = self.tokens
         if self.updated is not None:

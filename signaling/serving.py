@@ -22,6 +22,9 @@ def make_runner(app: web.Application, **kwargs: Any) -> web.AppRunner:
     # After refusing a request whose body is still coming, wait this long for it (so the client
     # reads the answer before the connection closes), not aiohttp's 10 s.
     kwargs.setdefault("lingering_time", service.settings.close_timeout)
+    # aiohttp's own default, set here so that tests (whose TestServer asks for True) run the
+    # server as production does: a handler ends because its client went, not by cancellation.
+    kwargs["handler_cancellation"] = False
     if service.settings.transport == "aiohttp":
         return web.AppRunner(app, **kwargs)
     return FastPathRunner(app, service, **kwargs)

@@ -62,14 +62,11 @@ def verify_ticket(token: object, secret: str) -> TicketClaims:
     for claim in required:
         if not isinstance(payload[claim], str) or not payload[claim]:
             raise TicketRejected(f'ticket claim "{claim}" must be a non-empty string')
-    expires = payload["exp"]
-    if isinstance(expires, bool) or not isinstance(expires, int | float):
-        raise TicketRejected('ticket claim "exp" must be a number (seconds since the epoch)')
     return TicketClaims(
         sprint=payload["sprint"],
         user_id=payload["sub"],
         name=payload["name"][:120],
-        expires=float(expires),
+        expires=float(min(payload["exp"], 1e18)),  # an absurd exp must not overflow a float
     )
 
 
@@ -101,15 +98,14 @@ def _decode(
     what: str,
 ) -> dict[str, Any]:
     try:
+        # exp and aud are checked below, more strictly than PyJWT does (it reads "9999" and true
+        # as times, and takes a list that holds the audience).
         payload: dict[str, Any] = jwt.decode(
             token,
             _hmac_key(secret),
             algorithms=ALGORITHMS,
-            audience=audience,
-            options={"require": ["exp", "aud"]},
+            options={"require": ["exp", "aud"], "verify_exp": False, "verify_aud": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise error(f"{what} expired") from None
     except jwt.InvalidAudienceError:
         raise error(f'{what} is for another audience (expected "{audience}")') from None
     except jwt.MissingRequiredClaimError as exc:
@@ -122,6 +118,13 @@ def _decode(
         raise error(f"{what} is not a well-formed JWT") from None
     except jwt.InvalidTokenError as exc:
         raise error(f"{what} is invalid: {exc}") from None
+    expires = payload["exp"]
+    if isinstance(expires, bool) or not isinstance(expires, int | float) or expires != expires:
+        raise error(f'{what} claim "exp" must be a number (seconds since the epoch)')
+    if expires <= time.time():
+        raise error(f"{what} expired")
+    if payload["aud"] != audience:
+        raise error(f'{what} is for another audience (expected "{audience}")')
     return payload
 
 
@@ -165,7 +168,7 @@ def verify_hook(
         raise HookRejected('Authorization header must be "Bearer <token>"')
     token = token.strip()
     payload = _decode(token, secret, HOOK_AUDIENCE, HookRejected, "hook token")
-    expires = float(payload["exp"])
+    expires = float(min(payload["exp"], 1e18))
     if expires - clock() > HOOK_MAX_LIFETIME_SECONDS:
         raise HookRejected(
             f"hook token expires more than {HOOK_MAX_LIFETIME_SECONDS} s ahead; mint it per request"

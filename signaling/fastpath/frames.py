@@ -4,10 +4,10 @@ server writes. Pure: bytes in, calls out; no I/O.
 :class:`FrameParser` enforces every MUST a server has towards a client's frames: masking, no RSV
 bit without an extension, known opcodes, control frames short and unfragmented, continuation
 frames only inside a fragmented message, valid UTF-8 in text (checked as fragments arrive) and in
-close reasons, valid close codes, and the size limit (a message of exactly ``max_message`` bytes
-is accepted; one byte more fails with 1009 as soon as a header announces it, before its payload is
-read). The first violation is reported to the handler and nothing after it is parsed; nothing
-after a close frame is parsed either.
+close reasons, valid close codes, lengths in their shortest form, and the size limit (a message
+of exactly ``max_message`` bytes is accepted; one byte more fails with 1009 as soon as a header
+announces it, before its payload is read). The first violation is reported to the handler and
+nothing after it is parsed; nothing after a close frame is parsed either.
 
 Unmasking uses aiohttp's compiled mask function when it is there (one aiohttp internal, pinned by
 a test) and a pure-Python one otherwise.
@@ -156,6 +156,8 @@ class FrameParser:
             if size < 8:
                 return False
             length = (data[2] << 8) | data[3]
+            if length < 126:
+                return False  # not in its shortest form: the general parser refuses it
             start = 8
         elif 0x80 <= second < 0xFE:
             length = second & 0x7F
@@ -195,6 +197,8 @@ class FrameParser:
                 if size - pos < 4:
                     break
                 length = (data[pos + 2] << 8) | data[pos + 3]
+                if length < 126:
+                    raise _Failure(CLOSE_PROTOCOL_ERROR, "frame length not in its shortest form")
                 header += 2
             elif length == 127:
                 if size - pos < 10:
@@ -202,6 +206,8 @@ class FrameParser:
                 length = int.from_bytes(data[pos + 2 : pos + 10], "big")
                 if length >> 63:
                     raise _Failure(CLOSE_PROTOCOL_ERROR, "frame length has its top bit set")
+                if length < 1 << 16:
+                    raise _Failure(CLOSE_PROTOCOL_ERROR, "frame length not in its shortest form")
                 header += 8
             self._check_header(opcode, final, length)
             start = header + 4
@@ -274,6 +280,11 @@ class FrameParser:
                 piece = decoder.decode(payload, final)
             except UnicodeDecodeError:
                 raise _Failure(CLOSE_INVALID_DATA, "text message is not valid UTF-8") from None
+            held = decoder.getstate()[0]
+            if len(held) >= 2 and held[0] == 0xED and held[1] >= 0xA0:
+                # The start of an encoded surrogate: Python's decoder waits for its last byte
+                # before refusing it; it can never become valid, so fail now.
+                raise _Failure(CLOSE_INVALID_DATA, "text message is not valid UTF-8")
             self._fragments.append(piece)  # type: ignore[arg-type]
         else:
             self._fragments.append(payload)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from signaling.fastpath.connection import FastConnection, HeldWrites
 from signaling.handshake import WEBSOCKET_PATH, HandshakeRefused, Upgrade, check_upgrade
 from signaling.service import SignalingService
 
-MAX_HEAD_BYTES: Final = 16 * 1024  # request line plus headers; past this aiohttp answers
+MAX_HEAD_BYTES: Final = 8190  # a head longer than aiohttp's line limit is aiohttp's to refuse
 
 
 class FastPath:
@@ -33,6 +33,26 @@ class FastPath:
     def __init__(self, service: SignalingService) -> None:
         self.service = service
         self.writes = HeldWrites()
+        self.waiting: dict[str, int] = {}  # address -> connections that sent no whole head yet
+
+    def arrived(self, address: str) -> bool:
+        """A new connection from ``address``; False if that address has more connections
+        waiting to finish their first request than ``--max-unjoined-per-address`` (a trusted
+        proxy's are not counted: it carries many clients)."""
+        settings = self.service.settings
+        count = self.waiting.get(address, 0)
+        if count >= settings.max_unjoined_per_address and address not in settings.trusted_proxies:
+            return False
+        self.waiting[address] = count + 1
+        return True
+
+    def settled(self, address: str) -> None:
+        """That connection sent its head, or went."""
+        left = self.waiting.get(address, 0) - 1
+        if left > 0:
+            self.waiting[address] = left
+        else:
+            self.waiting.pop(address, None)
 
     def upgrade_for(self, head: bytes) -> Upgrade | None:
         """The accepted upgrade ``head`` asks for, or None if aiohttp should answer it."""
@@ -98,6 +118,13 @@ def parse_canonical_head(head: bytes) -> tuple[str, list[tuple[str, str]]] | Non
     return parts[1], headers
 
 
+def _bare_line_end(buffer: bytes) -> bool:
+    """Whether a head has an LF or CR that is not part of a CRLF (aiohttp answers it with 400;
+    the end of a complete head would never be found)."""
+    cleaned = buffer.replace(b"\r\n", b"")
+    return b"\n" in cleaned or b"\r" in cleaned[:-1]
+
+
 def handshake_response(accept: str) -> bytes:
     """``101 Switching Protocols``; no extension or subprotocol is agreed."""
     return (
@@ -111,7 +138,15 @@ def handshake_response(accept: str) -> bytes:
 class UpgradeSniffer(asyncio.Protocol):
     """Reads a connection's first request head, then hands the connection to its real owner."""
 
-    __slots__ = ("_buffer", "_deadline", "_fast", "_head_timeout", "_http", "_transport")
+    __slots__ = (
+        "_address",
+        "_buffer",
+        "_deadline",
+        "_fast",
+        "_head_timeout",
+        "_http",
+        "_transport",
+    )
 
     def __init__(
         self, http: Callable[[], asyncio.Protocol], fast: FastPath, head_timeout: float
@@ -122,9 +157,18 @@ class UpgradeSniffer(asyncio.Protocol):
         self._buffer = b""
         self._deadline: asyncio.TimerHandle | None = None
         self._head_timeout = head_timeout
+        self._address: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        peername = transport.get_extra_info("peername")
+        address = str(peername[0]) if peername else "?"
+        if not self._fast.arrived(address):
+            # One address holding many silent connections would use up the descriptors.
+            self._transport = None
+            transport.close()
+            return
+        self._address = address
         self._deadline = asyncio.get_running_loop().call_later(self._head_timeout, self._too_slow)
 
     def _too_slow(self) -> None:
@@ -137,16 +181,21 @@ class UpgradeSniffer(asyncio.Protocol):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        if self._address is not None:
+            self._fast.settled(self._address)
+            self._address = None
         transport, self._transport, self._buffer = self._transport, None, b""
         assert transport is not None
         return transport
 
     def data_received(self, data: bytes) -> None:
+        if self._transport is None:
+            return
         buffer = self._buffer + data if self._buffer else data
         end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buffer) > MAX_HEAD_BYTES:
-                self._hand_to_http(buffer)  # aiohttp answers an oversized head itself
+        if end < 0 or end > MAX_HEAD_BYTES:
+            if len(buffer) > MAX_HEAD_BYTES or _bare_line_end(buffer):
+                self._hand_to_http(buffer)  # aiohttp answers these itself
             else:
                 self._buffer = buffer
             return

@@ -523,3 +523,29 @@ async def test_relay_delivers_with_from_and_is_counted(harness: Harness) -> None
     assert relayed == {"type": "relay", "from": wb["peer"], "data": {"type": "drag-hover"}}
     text = await (await harness.client.get("/metrics")).text()
     assert 'watercooler_relayed_bytes_total{kind="relay"}' in text
+
+
+async def test_a_refused_join_releases_its_connection(harness: Harness) -> None:
+    for _ in range(3):
+        ws = await harness.connect()
+        await ws.send_json({"type": "join", "ticket": "not-a-ticket"})
+        assert await receive_close(ws) == 4401  # the client answers the close, as browsers do
+        await ws.close()
+    await harness.wait_for_connections(0)
+
+
+async def test_a_peer_closed_for_flooding_leaves_its_sprint(
+    harness_factory: HarnessFactory,
+) -> None:
+    harness = await harness_factory(rate=1.0, burst=5)
+    alice, _ = await harness.join("1", "u1")
+    bob, wb = await harness.join("1", "u2")
+    await receive_type(alice, "peer-joined")
+    for _ in range(10):
+        await bob.send_json({"type": "ping"})
+    assert await receive_close(bob) == 4429
+    assert (await receive_type(alice, "peer-left"))["peer"] == wb["peer"]
+    await harness.wait_for_connections(1)
+    _, welcome = await harness.join("1", "u3")
+    assert [p["peer"] for p in welcome["peers"]] != [wb["peer"]]
+    assert wb["peer"] not in [p["peer"] for p in welcome["peers"]]

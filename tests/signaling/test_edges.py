@@ -114,6 +114,34 @@ async def test_sockets_that_never_join_cannot_lock_out_other_addresses(
         await ws.close()
 
 
+async def test_one_address_cannot_hold_many_connections_that_send_nothing(
+    harness_factory: HarnessFactory, transport: str
+) -> None:
+    harness = await harness_factory(max_unjoined_per_address=5, http_timeout=30.0)
+    port = harness.client.port
+    assert port is not None
+    silent = [
+        await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.4", 0))
+        for _ in range(5)
+    ]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.4", 0))
+    if transport == "aiohttp":
+        # A limit of that transport (docs/protocol.md 1.7): aiohttp gives a server nothing of a
+        # connection before its first request, so only --http-timeout bounds a silent one.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.read(), 1.0)
+    else:
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed at once
+    # Another address is served as usual.
+    other = await RawWebSocket.connect("127.0.0.1", port)
+    await other.upgrade()
+    await other.join(ticket("1", "u1"))
+    for _, idle in silent:
+        idle.close()
+    writer.close()
+    await other.close()
+
+
 async def test_a_trusted_proxy_names_the_client_an_untrusted_one_does_not(
     harness_factory: HarnessFactory,
 ) -> None:
@@ -169,7 +197,9 @@ def _low_descriptor_limit() -> None:
 
 
 def test_running_out_of_file_descriptors_is_logged_and_connections_are_capped() -> None:
-    server = SignalingProcess(SECRET, preexec_fn=_low_descriptor_limit).wait_ready()
+    server = SignalingProcess(
+        SECRET, "--max-unjoined-per-address", "1000", preexec_fn=_low_descriptor_limit
+    ).wait_ready()
     sockets = []
     try:
         # The limit it could not raise shows in its connection limit, refused in words ...

@@ -106,6 +106,8 @@ def test_utf8_split_inside_a_character_is_fine_and_bad_utf8_fails_at_once() -> N
         client_frame(frames.OP_TEXT, b"\xc0\xaf", fin=False),  # overlong: fails before the rest
     )
     assert early == [("failure", (1007, "text message is not valid UTF-8"))]
+    surrogate = parse(client_frame(frames.OP_TEXT, b'{"type":"\xed\xa0', fin=False))
+    assert surrogate == [("failure", (1007, "text message is not valid UTF-8"))]
 
 
 @pytest.mark.parametrize(

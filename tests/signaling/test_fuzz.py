@@ -86,6 +86,7 @@ class Fuzzer:
             max_peers_per_sprint=100_000,
             max_peers_per_user=100_000,
             max_unjoined_per_address=100_000,
+            join_burst=100_000,
         )
         # No connection-pool limit: examples that leave their socket open must not starve the
         # later ones (aiohttp's default client pool holds 100).
