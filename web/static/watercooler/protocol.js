@@ -44,8 +44,6 @@ export const MAX_MESSAGE_BYTES = 16 * 1024;
 export const REMEMBERED_IDS = 1024;
 /** At most this many `drag-hover` messages a second from one sender (coalesced to frames). */
 export const HOVERS_PER_SECOND = 30;
-/** Minimum time between two `drag-hover` messages of one sender. */
-export const HOVER_INTERVAL_MS = 50;
 /** How long a `drag-drop` overlay is shown without a newer task state. */
 export const DROP_OVERLAY_MS = 10_000;
 /** How long a pair may take to open its channel before it is shown as relayed (it relays meanwhile). */
