@@ -43,6 +43,7 @@ def results(server_messages: dict[str, float]) -> dict[str, Any]:
             **_rounds([{"from_navigation_ms": 212.0, "from_live_ms": 7.0, "path_when_seen": "x"}]),
             "paths_when_seen": ["connecting"],
             "relayed_start": latency(17.6, 20.6),
+            "relayed_start_from_handling": latency(3.1, 4.2),
         },
     }
 
@@ -71,10 +72,8 @@ def test_the_section_states_every_figure_and_where_it_comes_from() -> None:
     assert "800 ms (700 to 900) / 250 ms (200 to 300)" in text
     assert "the bot linked directly with 5 tabs" in text
     assert "its link then said connecting" in text
-    assert (
-        "| direct link blocked: drag start over the relay (median / p99) | 17.6 ms / 20.6 ms |"
-        in text
-    )
+    assert "over the relay, from the pointer event / from its handling" in text
+    assert "| 17.6 ms / 20.6 ms; 3.1 ms / 4.2 ms |" in text
     assert "during 40 drags between linked tabs | 0 (none) |" in text
 
 
