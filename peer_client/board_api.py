@@ -3,12 +3,21 @@
 Log in for a token, read a sprint (with its signaling ticket), fetch a fresh ticket, list the
 sprint's and the backlog's tasks, and move a task. Every failure becomes one
 :class:`~peer_client.errors.BoardError` whose message is a sentence a person can act on.
+
+Keep-alive: a connection kept from an earlier request may have been closed by the board meanwhile
+(gunicorn closes idle ones after its ``--keep-alive`` seconds) without us having noticed yet. A
+request that fails on such a reused connection before any answer came is sent once more, on a
+fresh connection. That is safe for a move too: it carries the version it was made against, so a
+repeat of a move the board did save is refused (409), and a 409 whose current task is ours — one
+version on, in the column we asked for — means the first one was saved (:meth:`BoardClient.move`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -19,6 +28,34 @@ from peer_client.protocol import Place, move_request
 from peer_client.signaling import Ticket, describe
 
 PAGE_SIZE = 500
+
+log = logging.getLogger("peer_client.board_api")
+
+# What a connection the board closed under us looks like, before any answer: it hung up (EOF) or
+# reset while we wrote. A failure to connect at all (ClientConnectorError) is not one of them.
+_LOST_BEFORE_ANSWER = (
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientOSError,
+    aiohttp.ClientConnectionResetError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The board's answer to one request: status, JSON body (None if none), and whether it took
+    a second attempt on a fresh connection (the first one's fate unknown)."""
+
+    status: int
+    data: Any
+    retried: bool = False
+
+
+async def _note_reuse(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    """Trace hook: this request went out on a connection kept from an earlier one."""
+    if isinstance(context.trace_request_ctx, SimpleNamespace):
+        context.trace_request_ctx.reused = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +83,9 @@ class BoardClient:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=self._timeout)
+            trace = aiohttp.TraceConfig()
+            trace.on_connection_reuseconn.append(_note_reuse)
+            self._http = aiohttp.ClientSession(timeout=self._timeout, trace_configs=[trace])
         return self._http
 
     async def close(self) -> None:
@@ -58,20 +97,46 @@ class BoardClient:
     async def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[int, Any]:
+        answer = await self._answer(method, path, body)
+        return answer.status, answer.data
+
+    async def _answer(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
+        """One request; sent once more on a fresh connection if a reused one failed before any
+        answer (see the module docstring)."""
         url = urljoin(self.base_url, path.lstrip("/"))
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Token {self.token}"
+        context = SimpleNamespace(reused=False)
         try:
-            async with self._session().request(method, url, json=body, headers=headers) as answer:
-                data: Any = None
-                with contextlib.suppress(aiohttp.ContentTypeError, ValueError):
-                    data = await answer.json()
-                return answer.status, data
+            try:
+                response = await self._session().request(
+                    method, url, json=body, headers=headers, trace_request_ctx=context
+                )
+            except _LOST_BEFORE_ANSWER as exc:
+                if not context.reused or isinstance(exc, aiohttp.ClientConnectorError):
+                    raise
+                log.info(
+                    "%s %s: kept connection lost before an answer (%s); again", method, path, exc
+                )
+                return await self._fresh(method, url, body, headers)
+            async with response:
+                return Answer(response.status, await _json_of(response))
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise BoardUnreachable(
                 f"cannot reach the board at {self.base_url}: {describe(exc)}"
             ) from None
+
+    async def _fresh(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> Answer:
+        """The second attempt, on a connection of its own (the pool may hold more stale ones)."""
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with (
+            aiohttp.ClientSession(timeout=self._timeout, connector=connector) as once,
+            once.request(method, url, json=body, headers=headers) as response,
+        ):
+            return Answer(response.status, await _json_of(response), retried=True)
 
     def _check_auth(self, status: int) -> None:
         if status in (401, 403):
@@ -142,19 +207,46 @@ class BoardClient:
         return results
 
     async def move(self, task_id: int, place: Place, sprint: int, version: int) -> MoveResult:
-        """``POST /api/tasks/{id}/move/``: one request, one transaction."""
+        """``POST /api/tasks/{id}/move/``: one request, one transaction.
+
+        If the request had to be sent again, the board may have saved the first one: a 409 whose
+        current task is ours (see :func:`saved_by_us`) is the move done."""
         body = {**move_request(place, sprint), "version": version}
-        status, data = await self._request("POST", f"/api/tasks/{task_id}/move/", body)
+        answer = await self._answer("POST", f"/api/tasks/{task_id}/move/", body)
+        status, data = answer.status, answer.data
         self._check_auth(status)
         if status == 200 and isinstance(data, dict):
             return MoveResult("moved", data)
         if status == 409 and isinstance(data, dict) and isinstance(data.get("task"), dict):
-            return MoveResult("conflict", data["task"], str(data.get("detail", "")))
+            current = data["task"]
+            if answer.retried and saved_by_us(current, place, sprint, version):
+                log.info("move of task %d: the first attempt was saved", task_id)
+                return MoveResult("moved", current)
+            return MoveResult("conflict", current, str(data.get("detail", "")))
         if status == 400:
             return MoveResult("refused", None, rule_message(data))
         if status == 404:
             raise NotFound(f"there is no task {task_id} on the board")
         raise BoardRefused(f"moving task {task_id} answered HTTP {status}")
+
+
+def saved_by_us(current: dict[str, Any], place: Place, sprint: int, version: int) -> bool:
+    """Is ``current`` (a 409's task) the move we asked for, saved: one version past the one we
+    moved from, in the column we asked for? (Its position may have shifted since, as other cards
+    moved, without a new version.)"""
+    target = move_request(place, sprint)
+    return (
+        current.get("version") == version + 1
+        and current.get("sprint") == target["sprint"]
+        and current.get("status") == target["status"]
+    )
+
+
+async def _json_of(response: aiohttp.ClientResponse) -> Any:
+    """The answer's JSON body, or None if it has none (or not JSON)."""
+    with contextlib.suppress(aiohttp.ContentTypeError, ValueError):
+        return await response.json()
+    return None
 
 
 def ticket_from(data: dict[str, Any]) -> Ticket:

@@ -107,6 +107,30 @@ def place(value: object, path: str) -> tuple[Column, int]:
     )
 
 
+def fraction(value: object, path: str) -> float:
+    """A fraction: a finite number from 0 to 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FieldError(f"{path} must be a number from 0 to 1")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise FieldError(f"{path} must be a number from 0 to 1") from None
+    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
+        raise FieldError(f"{path} must be a number from 0 to 1")
+    return number + 0.0  # -0.0 is 0
+
+
+def pointer(value: object, path: str) -> tuple[Column, float, float]:
+    """``{"column", "x", "y"}``: the column under a pointer and fractions across and down it."""
+    if not isinstance(value, dict):
+        raise FieldError(f'{path} must be a pointer {{"column", "x", "y"}}')
+    return (
+        column(value.get("column"), f"{path}.column"),
+        fraction(value.get("x"), f"{path}.x"),
+        fraction(value.get("y"), f"{path}.y"),
+    )
+
+
 def date_or_none(value: object, path: str) -> str | None:
     """None or a calendar date ``YYYY-MM-DD`` (year 1 to 9999)."""
     if value is None:

@@ -18,13 +18,17 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; docs/webrtc.md):
   browser's candidates arrive while we are still applying its offer).
 - The answerer's channel arrives already open (aiortc #1228), so ``readyState`` is checked in the
   ``datachannel`` handler, and the message handler is attached right there (aiortc #1194).
-- A link not open :data:`~peer_client.protocol.LINK_TIMEOUT` after negotiation began, or whose
-  connection failed, is *relayed*: its messages go through signaling (``relay``), within one
-  budget shared by every relayed peer (:mod:`peer_client.relay_budget`: hovers are dropped first).
+- Relay from the first moment (docs/protocol.md 2.6): a link exists from the moment signaling
+  introduces the peer (``welcome`` or ``peer-joined``), and until its channel is open its messages
+  go through signaling (``relay``), within one budget shared by every peer
+  (:mod:`peer_client.relay_budget`: hovers are dropped first). Once the channel is open nothing for
+  that peer goes through the server. A link not open :data:`~peer_client.protocol.LINK_TIMEOUT`
+  after negotiation began, or whose connection failed, is shown as *relayed*.
 
-A link's ``state`` is ``"connecting"``, ``"open"`` (direct channel), ``"relayed"`` or ``"closed"``.
-The mesh tells its owner about every change through ``on_state`` and hands each received frame to
-``on_message``; it never interprets messages.
+A link's ``state`` is ``"connecting"``, ``"open"`` (direct channel), ``"relayed"`` or ``"closed"``;
+a new link reports ``"new" -> "connecting"`` once, when it is introduced. The mesh tells its owner
+about every change through ``on_state`` and hands each received frame to ``on_message``; it never
+interprets messages.
 """
 
 from __future__ import annotations
@@ -120,6 +124,7 @@ class PeerLink:
         self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._timer: asyncio.TimerHandle | None = None
         self._worker = asyncio.create_task(self._work(), name=f"link-{peer[:8]}")
+        self._start_timer()  # negotiation begins now (an answerer waits for the offer)
 
     @property
     def state(self) -> LinkState:
@@ -278,12 +283,13 @@ class PeerLink:
     # --- sending and closing -----------------------------------------------------------------
 
     def send(self, message: dict[str, Any]) -> bool:
-        """Send over the channel, or through signaling when relayed; False if not possible."""
+        """Send over the channel if it is open, else through signaling (from the first moment:
+        nothing waits for the channel); False if neither can take it now."""
         channel = self.channel
         if self._state == "open" and channel is not None and channel.readyState == "open":
             channel.send(json.dumps(message, separators=(",", ":")))
             return True
-        if self._state == "relayed":
+        if self._state != "closed" and self.mesh.can_relay():
             kind = message.get("type")
             if not self.mesh.relay_budget.take(time.monotonic(), reserve_for(kind)):
                 self.mesh.dropped_relay[str(kind)] = self.mesh.dropped_relay.get(str(kind), 0) + 1
@@ -338,6 +344,8 @@ class PeerMesh:
         self.roles: dict[str, Role] = {}
         """Our role in the pair with each present peer (from ``welcome`` / ``peer-joined``)."""
         self._can_offer = can_offer
+        self.can_relay = can_offer
+        """Whether signaling can carry a relay now (it is the same condition as offering)."""
         self._retry_base = retry_base
         self._retry_cap = retry_cap
         self._retry_timers: dict[str, asyncio.TimerHandle] = {}
@@ -367,17 +375,24 @@ class PeerMesh:
                 self.offer(peer)
 
     def joined(self, peer: str) -> None:
-        """Signaling's ``peer-joined``: we are the answerer of this pair and wait for its offer."""
+        """Signaling's ``peer-joined``: we are the answerer of this pair and wait for its offer;
+        the relay reaches it meanwhile."""
         self.roles[peer] = "answerer"
         self._cancel_retry(peer)
+        self._link(peer)
 
     def offer(self, peer: str) -> None:
         """Negotiate with ``peer`` as the offerer, with a fresh connection."""
         self._cancel_retry(peer)
+        self._link(peer).start_offer()
+
+    def _link(self, peer: str) -> PeerLink:
+        """The link to ``peer``, created (and announced as introduced) if there is none."""
         link = self.links.get(peer)
         if link is None or link.state == "closed":
             link = self.links[peer] = PeerLink(self, peer)
-        link.start_offer()
+            self._on_state(peer, "new", "connecting")
+        return link
 
     def signal(self, peer: str, data: dict[str, Any]) -> None:
         """Hand ``peer``'s negotiation message to its link (created on a first offer)."""
@@ -387,7 +402,7 @@ class PeerMesh:
             if not (isinstance(description, dict) and description.get("type") == "offer"):
                 log.info("signal from %s without a connection to it; ignored", peer)
                 return
-            link = self.links[peer] = PeerLink(self, peer)
+            link = self._link(peer)
         link.receive_signal(data)
 
     def send(self, peer: str, message: dict[str, Any]) -> bool:

@@ -52,16 +52,20 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
         effect.agent = message.agent
     elif isinstance(message, protocol.Snapshot):
         on_board = [d for d in message.drags if state.is_on_board(d.task)]
-        state.replace_drags(peer, [Drag(peer, d.task, d.from_, d.over) for d in on_board])
+        state.replace_drags(
+            peer, [Drag(peer, d.task, d.from_, d.over, pointer=d.pointer) for d in on_board]
+        )
         effect.drags = [DragChange("snapshot", d.task, d.over, d.from_) for d in on_board]
     elif isinstance(message, protocol.DragStart):
         if state.is_on_board(message.task):
             state.drag_start(peer, message.task, message.from_, message.version)
             effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
     elif isinstance(message, protocol.DragHover):
-        # Only a drag the sender started (drag-start or snapshot) follows its hovers.
-        hovering = state.drag_hover(peer, message.task, message.over)
-        if hovering is not None:
+        # Only a drag the sender started (drag-start or snapshot) follows its hovers; one that
+        # only moves the pointer is kept, not announced (a pointer sends up to 30 a second).
+        before = state.drags.get((peer, message.task))
+        hovering = state.drag_hover(peer, message.task, message.over, message.pointer)
+        if hovering is not None and before is not None and before.over != message.over:
             effect.drags.append(DragChange("hover", message.task, message.over, hovering.from_))
     elif isinstance(message, protocol.DragDrop):
         ended = state.drag_end(peer, message.task)
@@ -72,10 +76,13 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
     elif isinstance(message, protocol.DragCancel):
         ended = state.drag_end(peer, message.task)
         overlay = state.overlays.get(message.task)
-        if overlay is not None and overlay.peer == peer:
+        withdrawn = overlay is not None and overlay.peer == peer
+        if withdrawn:
             del state.overlays[message.task]
-        if ended is not None:
-            effect.drags.append(DragChange("cancel", message.task, None, ended.from_))
+        if ended is not None or withdrawn:
+            # A cancel after a drop withdraws the drop (its sender could not save it).
+            from_ = ended.from_ if ended is not None else None
+            effect.drags.append(DragChange("cancel", message.task, None, from_))
     elif isinstance(message, protocol.TaskUpdated):
         task_id, version = message.task["id"], message.task["version"]
         kept = state.tasks.get(task_id)

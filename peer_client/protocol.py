@@ -21,6 +21,7 @@ This module must not import aiortc, aiohttp or asyncio.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import deque
 from dataclasses import dataclass
@@ -34,12 +35,19 @@ __all__ = ["COLUMNS", "STATUSES", "Column"]
 CHANNEL_LABEL: Final = "watercooler"
 MAX_MESSAGE_BYTES: Final = 16 * 1024
 SEEN_IDS: Final = 1024
-HOVER_INTERVAL: Final = 0.05
-"""Seconds: at most one ``drag-hover`` per sender in this interval."""
+HOVERS_PER_SECOND: Final = 30
+"""At most this many ``drag-hover`` messages a second from one sender."""
+HOVER_INTERVAL: Final = 1 / HOVERS_PER_SECOND
+"""Seconds: the bot spaces its hovers at least this far apart."""
 OVERLAY_SECONDS: Final = 10.0
 """Seconds a dropped card is shown at its new place before a newer version settles it."""
 LINK_TIMEOUT: Final = 10.0
-"""Seconds after negotiation began without an open channel before a pair goes through relay."""
+"""Seconds after negotiation began without an open channel before a pair counts as relayed (its
+messages go through the relay from the first moment)."""
+DRAG_STATE_TYPES: Final = frozenset(
+    {"snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel"}
+)
+"""The messages that say where the sender's drags are: only the latest of them counts."""
 
 COLUMN_TITLES: Final[dict[str, str]] = {
     "backlog": "Backlog",
@@ -71,6 +79,19 @@ class Place:
 
     def __str__(self) -> str:
         return f"{COLUMN_TITLES[self.column]} {self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """Where a dragging peer's pointer is, in board terms: a column and fractions of its width
+    (``x``) and height (``y``), so windows of different sizes agree on the spot."""
+
+    column: Column
+    x: float
+    y: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"column": self.column, "x": self.x, "y": self.y}
 
 
 def place_of_task(task: dict[str, Any], sprint: int) -> Place | None:
@@ -106,9 +127,13 @@ class DragInfo:
     task: int
     from_: Place
     over: Place
+    pointer: Pointer | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"task": self.task, "from": self.from_.to_json(), "over": self.over.to_json()}
+        drag = {"task": self.task, "from": self.from_.to_json(), "over": self.over.to_json()}
+        if self.pointer is not None:
+            drag["pointer"] = self.pointer.to_json()
+        return drag
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +170,15 @@ class DragStart:
 class DragHover:
     task: int
     over: Place
+    pointer: Pointer | None = None
+    """*(extension)* the sender's pointer in board terms, when a pointer drags the card."""
     type: Literal["drag-hover"] = "drag-hover"
 
     def fields(self) -> dict[str, Any]:
-        return {"task": self.task, "over": self.over.to_json()}
+        hover = {"task": self.task, "over": self.over.to_json()}
+        if self.pointer is not None:
+            hover["pointer"] = self.pointer.to_json()
+        return hover
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +356,13 @@ def _id(obj: dict[str, Any], name: str, path: str | None = None) -> int:
     return fields.positive_id(obj.get(name), path or name)
 
 
+def _pointer(obj: dict[str, Any], path: str) -> Pointer | None:
+    """The optional ``pointer`` of ``obj`` (absent: None; present, it must keep the rules)."""
+    if "pointer" not in obj:
+        return None
+    return Pointer(*fields.pointer(obj["pointer"], path))
+
+
 def _snapshot(obj: dict[str, Any]) -> Snapshot:
     drags = obj.get("drags")
     if not isinstance(drags, list) or len(drags) > fields.MAX_SNAPSHOT_DRAGS:
@@ -339,6 +376,7 @@ def _snapshot(obj: dict[str, Any]) -> Snapshot:
                 _id(item, "task", "drags.task"),
                 _place(item, "from", "drags.from"),
                 _place(item, "over", "drags.over"),
+                _pointer(item, "drags.pointer"),
             )
         )
     return Snapshot(tuple(result))
@@ -348,7 +386,7 @@ _BUILDERS: Final[dict[str, Any]] = {
     "hello": lambda o: Hello(fields.agent(o.get("agent"), "agent")),
     "snapshot": _snapshot,
     "drag-start": lambda o: DragStart(_id(o, "task"), _id(o, "version"), _place(o, "from")),
-    "drag-hover": lambda o: DragHover(_id(o, "task"), _place(o, "over")),
+    "drag-hover": lambda o: DragHover(_id(o, "task"), _place(o, "over"), _pointer(o, "pointer")),
     "drag-drop": lambda o: DragDrop(_id(o, "task"), _place(o, "to"), _id(o, "version")),
     "drag-cancel": lambda o: DragCancel(_id(o, "task")),
     "task-updated": lambda o: TaskUpdated(fields.task(o.get("task"))),
@@ -394,6 +432,48 @@ class SenderSeenIds:
     def forget(self, sender: str) -> None:
         """The sender left: its memory goes with it."""
         self._senders.pop(sender, None)
+
+
+def id_sequence(message_id: str) -> tuple[str, int] | None:
+    """``(session, seq)`` of an id ``"<session>:<seq>"``; None for any other id."""
+    session, sep, digits = message_id.rpartition(":")
+    if not sep or not session or not _SEQ.fullmatch(digits):
+        return None
+    seq = int(digits)
+    return (session, seq) if seq <= fields.MAX_SAFE_INTEGER else None
+
+
+_SEQ: Final = re.compile("[1-9][0-9]{0,15}")
+
+
+class SenderOrder:
+    """The order of each sender's drag messages (:data:`DRAG_STATE_TYPES`).
+
+    A pair's messages go through the relay until its channel opens and over the channel after, so
+    around the switch a later message can overtake an earlier one. Each drag message says where
+    the sender's drags are now, so one older than a drag message already applied from the same
+    sender is stale. Per sender, like :class:`SenderSeenIds`: no peer can make another's messages
+    look old. Ids not of the form ``"<session>:<seq>"`` are never stale.
+    """
+
+    def __init__(self) -> None:
+        self._latest: dict[str, tuple[str, int]] = {}
+
+    def stale(self, sender: str, message_id: str) -> bool:
+        """True if ``message_id`` is older than the newest drag message applied from ``sender``
+        (otherwise it becomes the newest)."""
+        sequence = id_sequence(message_id)
+        if sequence is None:
+            return False
+        latest = self._latest.get(sender)
+        if latest is not None and latest[0] == sequence[0] and sequence[1] <= latest[1]:
+            return True
+        self._latest[sender] = sequence
+        return False
+
+    def forget(self, sender: str) -> None:
+        """The sender left."""
+        self._latest.pop(sender, None)
 
 
 class SeenIds:

@@ -3,8 +3,9 @@
 Signaling limits ``relay`` messages per connection, so a client keeps its own budget under the
 server's default, shared by every peer it relays to: :data:`RELAY_RATE` messages a second, bursts
 of :data:`RELAY_BURST`. Hovers are the first to go: a ``drag-hover`` is relayed only while at least
-:data:`HOVER_RESERVE` tokens are left, so drops, cancels and updates still get through when a drag
-is busy. The page keeps the same numbers (``web/static/watercooler/mesh.js``).
+:data:`HOVER_RESERVE` tokens are left (:data:`POSITION_RESERVE` for one that only moves the
+pointer), so drops, cancels and updates still get through when a drag is busy. The page keeps the
+same numbers (``web/static/watercooler/mesh.js``).
 
 This module must not import aiortc, aiohttp or asyncio.
 """
@@ -16,6 +17,7 @@ from typing import Final
 RELAY_RATE: Final = 15.0
 RELAY_BURST: Final = 40.0
 HOVER_RESERVE: Final = 20.0
+POSITION_RESERVE: Final = 30.0
 
 
 class TokenBucket:
@@ -38,6 +40,9 @@ class TokenBucket:
         return True
 
 
-def reserve_for(message_type: object) -> float:
-    """How many tokens must stay after relaying a message of this type (hovers keep a reserve)."""
-    return HOVER_RESERVE if message_type == "drag-hover" else 0.0
+def reserve_for(message_type: object, position_only: bool = False) -> float:
+    """How many tokens must stay after relaying a message of this type (hovers keep a reserve,
+    and hovers that only move the pointer a larger one)."""
+    if message_type != "drag-hover":
+        return 0.0
+    return POSITION_RESERVE if position_only else HOVER_RESERVE

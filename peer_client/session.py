@@ -111,6 +111,7 @@ class BoardSession:
         self._state: SessionState = "new"
         self._ids = protocol.MessageIds()
         self._seen = protocol.SenderSeenIds()
+        self._order = protocol.SenderOrder()
         self._people: dict[str, Person] = {}
         self._signaling_peers: set[str] = set()
         self._presence: tuple[str, ...] = ()
@@ -333,14 +334,19 @@ class BoardSession:
     async def _departed(self, peer: str) -> None:
         self._signaling_peers.discard(peer)
         self._seen.forget(peer)
+        self._order.forget(peer)
         await self.mesh.drop(peer)
         self._update_presence()
 
     # --- the data channels -------------------------------------------------------------------
 
     def _on_link_state(self, peer: str, old: str, new: str) -> None:
-        if new == "open" or (new == "relayed" and old == "connecting"):
+        if new == "open" or new == "relayed":
             self._send_to(peer, protocol.Hello(self.agent))
+            self._send_to(peer, protocol.Snapshot(tuple(self._own_drags.values())))
+        elif old == "new" and self._own_drags:
+            # Just introduced: the relay reaches it until a channel opens, and a newcomer should
+            # see a drag in progress at once (docs/protocol.md 2.6).
             self._send_to(peer, protocol.Snapshot(tuple(self._own_drags.values())))
         public = {"open": "direct"}.get(new, new)
         self._emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
@@ -362,6 +368,11 @@ class BoardSession:
         if not self._seen.first_time(peer, parsed.id):
             return
         message = parsed.message
+        # Around the switch from the relay to the channel a later drag message can overtake an
+        # earlier one: the later one says where the drag is now (docs/protocol.md 2.2).
+        if message.type in protocol.DRAG_STATE_TYPES and self._order.stale(peer, parsed.id):
+            log.debug("stale %s from %s ignored (overtaken by a later one)", message.type, peer)
+            return
         effect = peer_input.apply(self.board_state, peer, message, time.monotonic())
         if effect.agent is not None:
             self._agents[peer] = effect.agent
@@ -463,7 +474,14 @@ class BoardSession:
         version = task["version"]
         self.broadcast(protocol.DragDrop(task_id, to, version))
         self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
-        result = await self.board.move(task_id, to, self.sprint, version)
+        try:
+            result = await self.board.move(task_id, to, self.sprint, version)
+        except BaseException:
+            # Not saved (the board could not be reached, or we are stopping): withdraw the drop
+            # now, so nobody shows it as pending until its overlay expires.
+            self.board_state.overlays.pop(task_id, None)
+            self.broadcast(protocol.DragCancel(task_id))
+            raise
         kept = self.source.keep(result.task, "self") if result.task is not None else None
         if kept is not None:
             # The kept state settled the overlay, unless it was not newer than ours.

@@ -17,18 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from peer_client.protocol import OVERLAY_SECONDS, Place, place_of_task
+from peer_client.protocol import OVERLAY_SECONDS, Place, Pointer, place_of_task
 
 
 @dataclass(frozen=True, slots=True)
 class Drag:
-    """A card another peer is holding."""
+    """A card another peer is holding; ``pointer`` is where their pointer is, if they said."""
 
     peer: str
     task: int
     from_: Place
     over: Place
     version: int | None = None
+    pointer: Pointer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +114,15 @@ class BoardState:
         self.drags[(peer, task)] = drag
         return drag
 
-    def drag_hover(self, peer: str, task: int, over: Place) -> Drag | None:
-        """Move a drag's hover place; None (ignored) if ``peer`` did not start dragging ``task``."""
+    def drag_hover(
+        self, peer: str, task: int, over: Place, pointer: Pointer | None = None
+    ) -> Drag | None:
+        """Move a drag's hover place and pointer; None (ignored) if ``peer`` did not start
+        dragging ``task``."""
         previous = self.drags.get((peer, task))
         if previous is None:
             return None
-        drag = Drag(peer, task, previous.from_, over, previous.version)
+        drag = Drag(peer, task, previous.from_, over, previous.version, pointer)
         self.drags[(peer, task)] = drag
         return drag
 

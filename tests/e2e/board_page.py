@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Locator, Page
@@ -102,3 +104,12 @@ def keyboard_move(page: Page, task_id: int, keys: list[str]) -> None:
     for key in keys:
         page.keyboard.press(key)
     page.keyboard.press("Space")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout_ms: int = WAIT_MS) -> None:
+    """Poll ``condition`` (which may ask the pages) until it holds; fail after ``timeout_ms``."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms / 1000:g} s waiting for {what}")
+        time.sleep(0.05)

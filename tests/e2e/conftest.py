@@ -202,8 +202,15 @@ def open_board(browser: Browser, stack: Stack) -> Iterator[Callable[[str], Page]
     """``open_board("demo")``: a logged-in tab (its own context) on the demo sprint's board."""
     contexts: list[BrowserContext] = []
 
-    def open_as(username: str, *, wait_live: bool = True, grant_media: bool = True) -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+    def open_as(
+        username: str,
+        *,
+        wait_live: bool = True,
+        grant_media: bool = True,
+        viewport: tuple[int, int] = (1400, 900),
+    ) -> Page:
+        width, height = viewport
+        context = browser.new_context(viewport={"width": width, "height": height})
         if grant_media:  # without it, Chromium gathers no ICE candidate on loopback
             context.grant_permissions(["camera", "microphone"], origin=stack.origin)
         context.set_default_timeout(WAIT_MS)

@@ -198,3 +198,58 @@ async def test_two_tabs_and_the_bot_share_drags_and_moves(
         assert saved["version"] == task["version"] + 1
     finally:
         await api.close()
+
+
+LINK_PATH_OF = """name => window.watercooler.stats().links
+    .find(link => link.name === name)?.path ?? null"""
+
+
+async def test_a_bot_without_a_direct_link_and_a_tab_see_each_others_drags_at_once(
+    board_stack: BoardStack, open_tab: OpenTab
+) -> None:
+    """Without --loopback-only the bot gathers no ICE candidate in this loopback-only namespace,
+    so it can never link directly with the tab: from its first moment, their drags go through
+    the relay, in both directions, long before the pair would count as relayed (10 s)."""
+    await asyncio.to_thread(board_stack.add_user, "robo", "Robo", "Bot")
+    api = BoardClient(board_stack.url)
+    await api.login("demo", PASSWORD)
+    try:
+        tasks = await api.tasks(board_stack.sprint)
+        bots, danas = task_named(tasks, TASK)["id"], task_named(tasks, "CSV export")["id"]
+        dana = await open_tab("demo")
+        bot = await Bot.start(
+            board_stack.bot_command(
+                "--json", "--drag", f"{bots}:testing,done", "--step", "3", "--once", user="robo"
+            )
+        )
+        try:
+            # The bot picks its card up as soon as it joined: Dana sees it while still connecting.
+            await dana.locator(f'#board .task.remote-drag[data-task-id="{bots}"]').wait_for()
+            assert await dana.evaluate(LINK_PATH_OF, "Robo Bot") == "connecting"
+            # Dana's drag reaches the bot the same way.
+            await pointer_to(dana, f'#board .task[data-task-id="{danas}"]', down=True)
+            await pointer_to(dana, '#board .column[data-column="done"] .tasks')
+            hover = await bot.wait_line(
+                "drag",
+                lambda line: (
+                    (line["name"], line["kind"]) == ("Dana Demo", "hover")
+                    and line["place"]["column"] == "done"
+                ),
+            )
+            assert hover["task"] == danas
+            assert not [line for line in bot.events("link") if line["state"] != "connecting"], (
+                "the bot saw Dana's drag before its link was anything but connecting"
+            )
+            assert await dana.evaluate(LINK_PATH_OF, "Robo Bot") == "connecting"
+            await dana.mouse.up()
+            await wait_settled(dana, danas)
+            assert await bot.wait() == 0, await bot.stderr()
+        finally:
+            await bot.kill()
+        await dana.wait_for_function(
+            'id => !document.querySelector(`#board .task.remote-drag[data-task-id="${id}"]`)',
+            arg=bots,
+        )
+        assert "direct" not in [line["state"] for line in bot.events("link")]
+    finally:
+        await api.close()

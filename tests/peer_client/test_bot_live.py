@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,63 @@ async def test_bot_watches_and_leaves_cleanly_on_ctrl_c(
         assert bot.lines[-1]["event"] == "left"
     finally:
         await bot.kill()
+
+
+async def test_a_move_the_board_never_answers_is_withdrawn_before_the_bot_leaves(
+    board_stack: BoardStack, viewer: tuple[BoardSession, Recorder], tmp_path: Path
+) -> None:
+    """The board goes away while the bot drags: its drop cannot be saved, so the bot takes it
+    back (drag-cancel) before its bye, and nobody is left showing the card as pending."""
+    sam, events = viewer
+    task = task_named(list(sam.board_state.tasks.values()), TASK)
+    task_id = task["id"]
+    script = tmp_path / "moves.txt"
+    script.write_text(f"wait-peers 1\nmove {task_id} testing:0 via done:0\n")
+    bot = await Bot.start(
+        board_stack.bot_command(
+            "--loopback-only", "--json", "--script", str(script), "--step", "1.5", "--once"
+        )
+    )
+    try:
+        await events.wait_for("drag", lambda e: e.kind == "hover" and e.task == task_id)
+        # Gunicorn's quick shutdown (its workers stop too), well before the drop.
+        board_stack.board.process.send_signal(signal.SIGQUIT)
+        await asyncio.to_thread(board_stack.board.process.wait, 10)
+        assert await bot.wait() == 2
+        assert "cannot reach the board" in await bot.stderr()
+    finally:
+        await bot.kill()
+    dana = await events.wait_for("peer-left", lambda person: person.name == "Dana Demo")
+    kinds = [e.kind for e in events.of("drag") if e.task == task_id]
+    assert kinds == ["start", "hover", "hover", "drop", "cancel"], kinds
+    assert task_id not in sam.board_state.overlays
+    assert sam.board_state.place_of(task_id) == Place("in_progress", 0)
+    assert dana.peer not in sam.presence
+
+
+async def test_ctrl_c_during_a_drag_puts_the_card_back_before_the_bot_leaves(
+    board_stack: BoardStack, viewer: tuple[BoardSession, Recorder]
+) -> None:
+    sam, events = viewer
+    task_id = task_named(list(sam.board_state.tasks.values()), TASK)["id"]
+    bot = await Bot.start(
+        board_stack.bot_command(
+            "--loopback-only",
+            "--json",
+            "--wait-peers",
+            "1",
+            "--drag",
+            f"{task_id}:done",
+            "--step",
+            "60",
+        )
+    )
+    try:
+        await events.wait_for("drag", lambda e: e.kind == "start" and e.task == task_id)
+        bot.process.send_signal(signal.SIGINT)
+        assert await bot.wait(15) == 0
+    finally:
+        await bot.kill()
+    await events.wait_for("peer-left", lambda person: person.name == "Dana Demo")
+    assert [e.kind for e in events.of("drag") if e.task == task_id] == ["start", "cancel"]
+    assert not sam.board_state.drags

@@ -100,3 +100,35 @@ def test_hello_names_the_agent_and_ping_asks_for_a_pong() -> None:
     hello = peer_input.apply(state, "p", arrive(type="hello", agent="kanban-cli/1.2"), 0.0)
     assert hello.agent == "kanban-cli/1.2"
     assert peer_input.apply(state, "p", arrive(type="ping", t=12.5), 0.0).pong == 12.5
+
+
+def test_a_hover_that_only_moves_the_pointer_is_kept_not_announced() -> None:
+    state = board()
+    start = arrive(type="drag-start", task=2, version=1, **{"from": {"column": "done", "index": 0}})
+    peer_input.apply(state, "ann", start, 0.0)
+    pointer = {"column": "done", "x": 0.4, "y": 0.2}
+    same_place = arrive(
+        type="drag-hover", task=2, over={"column": "done", "index": 0}, pointer=pointer
+    )
+    assert not peer_input.apply(state, "ann", same_place, 0.0).drags, "30 a second: not announced"
+    assert state.drags[("ann", 2)].pointer == protocol.Pointer("done", 0.4, 0.2)
+    new_place = arrive(
+        type="drag-hover", task=2, over={"column": "testing", "index": 1}, pointer=pointer
+    )
+    (change,) = peer_input.apply(state, "ann", new_place, 0.0).drags
+    assert (change.kind, change.place) == ("hover", Place("testing", 1))
+
+
+def test_a_cancel_after_a_drop_withdraws_the_drop_and_says_so() -> None:
+    state = board()
+    place = {"column": "testing", "index": 0}
+    peer_input.apply(
+        state, "ann", arrive(type="drag-start", task=2, version=1, **{"from": place}), 0.0
+    )
+    peer_input.apply(state, "ann", arrive(type="drag-drop", task=2, version=1, to=place), 0.0)
+    assert 2 in state.overlays
+    assert not peer_input.apply(state, "bob", arrive(type="drag-cancel", task=2), 0.0).drags
+    assert 2 in state.overlays, "only its sender withdraws a drop"
+    (change,) = peer_input.apply(state, "ann", arrive(type="drag-cancel", task=2), 0.0).drags
+    assert (change.kind, change.task) == ("cancel", 2)
+    assert 2 not in state.overlays

@@ -34,6 +34,10 @@ def frame(**fields: object) -> str:
         Snapshot((DragInfo(4, Place("backlog", 0), Place("done", 2)),)),
         DragStart(4, 3, Place("in_progress", 1)),
         protocol.DragHover(4, Place("testing", 0)),
+        protocol.DragHover(4, Place("testing", 0), protocol.Pointer("done", 0.25, 1.0)),
+        Snapshot(
+            (DragInfo(4, Place("backlog", 0), Place("done", 2), protocol.Pointer("done", 0, 0.5)),)
+        ),
         DragDrop(4, Place("done", 0), 3),
         protocol.DragCancel(4),
         TaskUpdated(
@@ -178,3 +182,27 @@ def test_colours_and_initials_follow_section_2_5() -> None:
     assert protocol.initials("Dana Demo Smith") == "DD"
     assert protocol.initials("sam") == "s"
     assert protocol.initials("") == ""
+
+
+def test_ids_of_the_form_session_seq_have_a_sequence_number() -> None:
+    assert protocol.id_sequence("abc:12") == ("abc", 12)
+    assert protocol.id_sequence("a:b:3") == ("a:b", 3)
+    for other in ("abc", ":3", "abc:", "abc:0", "abc:03", "abc:-1", "abc:1.5", "abc:" + "9" * 17):
+        assert protocol.id_sequence(other) is None, other
+    assert protocol.id_sequence(f"abc:{2**53}") is None, "beyond what JavaScript holds exactly"
+
+
+def test_a_drag_message_older_than_one_applied_from_the_same_sender_is_stale() -> None:
+    order = protocol.SenderOrder()
+    assert not order.stale("ann", "a:5")
+    assert not order.stale("ann", "a:7"), "gaps are normal: ids count every message sent"
+    assert order.stale("ann", "a:6"), "overtaken by a:7"
+    assert order.stale("ann", "a:7")
+    assert not order.stale("bob", "a:6"), "per sender: Bob cannot make Ann's messages old"
+    assert not order.stale("ann", "b:1"), "a new session starts over"
+    assert not order.stale("ann", "no-sequence")
+    order.forget("ann")
+    assert not order.stale("ann", "b:1")
+    assert {"snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel"} == set(
+        protocol.DRAG_STATE_TYPES
+    )

@@ -28,3 +28,10 @@ def test_the_budget_refills_at_its_rate_up_to_the_burst() -> None:
     while bucket.take(100.0):
         refilled += 1
     assert refilled == 40
+
+
+def test_hovers_that_only_move_the_pointer_keep_the_largest_reserve() -> None:
+    assert reserve_for("drag-drop") == 0.0
+    assert reserve_for("drag-hover") == 20.0
+    assert reserve_for("drag-hover", position_only=True) == 30.0
+    assert reserve_for("drag-cancel", position_only=True) == 0.0

@@ -155,17 +155,23 @@ class SignalingProcess:
 
 
 class BoardProcess:
-    """The board under gunicorn on ``port`` with ``env``; ``stop()`` terminates it.
+    """The board under gunicorn on ``port`` with ``env``; ``stop()`` terminates it. With
+    ``threads`` above 1 gunicorn keeps connections alive (its threaded worker) for ``keep_alive``
+    seconds (its default: 2).
 
     Its output goes to a file (see SignalingProcess) and is shown if it fails to start.
     """
 
-    def __init__(self, port: int, env: dict[str, str], *, threads: int = 1) -> None:
+    def __init__(
+        self, port: int, env: dict[str, str], *, threads: int = 1, keep_alive: float | None = None
+    ) -> None:
         self.port = port
         self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         command = [sys.executable, "-m", "gunicorn", "board.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", "2", "--threads", str(threads), "--log-level", "warning"]
         command += ["--no-control-socket"]  # nothing written outside the checkout
+        if keep_alive is not None:  # idle kept connections are closed after this many seconds
+            command += ["--keep-alive", f"{keep_alive:g}"]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )

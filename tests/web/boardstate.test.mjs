@@ -117,10 +117,15 @@ test("drags: start, hover, end, and a peer that leaves takes its drag along", ()
   const state = loaded();
   const from = { column: "not_started", index: 0 };
   state.startDrag("peerA", { task: 1, from, over: from, by: "peerA", version: 1 });
-  assert.equal(state.hoverDrag("peerA", 1, { column: "testing", index: 0 }), true);
-  assert.equal(state.hoverDrag("peerA", 2, { column: "done", index: 0 }), false, "other task");
-  assert.equal(state.hoverDrag("peerB", 1, { column: "done", index: 0 }), false, "other peer");
+  assert.equal(state.hoverDrag("peerA", 1, { column: "testing", index: 0 }), "place");
+  assert.equal(state.hoverDrag("peerA", 2, { column: "done", index: 0 }), null, "other task");
+  assert.equal(state.hoverDrag("peerB", 1, { column: "done", index: 0 }), null, "other peer");
   assert.deepEqual(state.drags.get("peerA")?.over, { column: "testing", index: 0 });
+  const pointer = { column: "testing", x: 0.5, y: 0.25 };
+  assert.equal(state.hoverDrag("peerA", 1, { column: "testing", index: 0 }, pointer), "pointer", "same place");
+  assert.deepEqual(state.drags.get("peerA")?.pointer, pointer);
+  assert.equal(state.hoverDrag("peerA", 1, { column: "testing", index: 0 }), "pointer");
+  assert.equal(state.drags.get("peerA")?.pointer, null, "a hover without a pointer clears it");
   assert.equal(state.endDrag("peerA", 2), false);
   assert.equal(state.endDrag("peerA", 1), true);
   state.startDrag("peerB", { task: 3, from, over: from, by: "peerB", version: 1 });

@@ -93,3 +93,18 @@ test("hello tells the agent; ping asks for a pong", () => {
   assert.equal(applyPeerMessage(state, "p", arrive({ type: "hello", id: "p:1", agent: "kanban-cli/1.2" }), 0).agent, "kanban-cli/1.2");
   assert.equal(applyPeerMessage(state, "p", arrive({ type: "ping", id: "p:2", t: 12.5 }), 0).pong, 12.5);
 });
+
+test("a hover with a pointer moves only the pointer ghost when the place stays", () => {
+  const state = board();
+  const from = { column: "not_started", index: 0 };
+  applyPeerMessage(state, "ann", arrive({ type: "drag-start", id: "a:1", task: 2, version: 1, from }), 0);
+  const pointer = { column: "not_started", x: 0.4, y: 0.2 };
+  const same = applyPeerMessage(state, "ann", arrive({ type: "drag-hover", id: "a:2", task: 2, over: from, pointer }), 0);
+  assert.deepEqual([same.changed, same.pointer], [false, true], "no redraw of the board, a ghost move");
+  assert.deepEqual(state.drags.get("ann")?.pointer, pointer);
+  const over = { column: "testing", index: 0 };
+  const moved = applyPeerMessage(state, "ann", arrive({ type: "drag-hover", id: "a:3", task: 2, over, pointer: { ...pointer, column: "testing" } }), 0);
+  assert.deepEqual([moved.changed, moved.pointer], [true, true]);
+  const unstarted = applyPeerMessage(state, "bob", arrive({ type: "drag-hover", id: "b:1", task: 2, over, pointer }), 0);
+  assert.deepEqual([unstarted.changed, unstarted.pointer], [false, false], "no drag-start, no ghost");
+});

@@ -162,3 +162,36 @@ test("moveRequest builds the move body for a place", () => {
     sprint: 3, status: "done", position: 0, version: 5,
   });
 });
+
+test("ids of the form <session>:<seq> have a sequence number; others have none", async () => {
+  const { idSequence } = await import("../../web/static/watercooler/protocol.js");
+  assert.deepEqual(idSequence("abc:12"), { session: "abc", seq: 12 });
+  assert.deepEqual(idSequence("a:b:3"), { session: "a:b", seq: 3 });
+  for (const id of ["abc", ":3", "abc:", "abc:0", "abc:03", "abc:-1", "abc:1.5", "abc:12345678901234567"]) {
+    assert.equal(idSequence(id), null, id);
+  }
+});
+
+test("a drag message older than one already applied from the same sender is stale", async () => {
+  const { SenderOrder } = await import("../../web/static/watercooler/protocol.js");
+  const order = new SenderOrder();
+  assert.equal(order.stale("ann", "a:5"), false);
+  assert.equal(order.stale("ann", "a:7"), false, "a gap is normal: ids count every message sent");
+  assert.equal(order.stale("ann", "a:6"), true, "overtaken by a:7");
+  assert.equal(order.stale("ann", "a:7"), true);
+  assert.equal(order.stale("bob", "a:6"), false, "per sender: Bob cannot make Ann's messages old");
+  assert.equal(order.stale("ann", "b:1"), false, "a new session starts over");
+  assert.equal(order.stale("ann", "other-id"), false, "ids without a sequence are never stale");
+  order.forget("ann");
+  assert.equal(order.stale("ann", "b:1"), false);
+});
+
+test("isDragState names the messages whose order matters", async () => {
+  const { isDragState } = await import("../../web/static/watercooler/protocol.js");
+  for (const type of ["snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel"]) {
+    assert.equal(isDragState(/** @type {any} */ ({ type })), true, type);
+  }
+  for (const type of ["hello", "task-updated", "bye", "ping", "pong"]) {
+    assert.equal(isDragState(/** @type {any} */ ({ type })), false, type);
+  }
+});

@@ -1,8 +1,8 @@
-// Tests for web/static/watercooler/timing.js: reconnect backoff bounds, hover throttle.
+// Tests for web/static/watercooler/timing.js: reconnect backoff bounds, hover pacing, token bucket.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Backoff, Throttle } from "../../web/static/watercooler/timing.js";
+import { Backoff, HoverPacer } from "../../web/static/watercooler/timing.js";
 
 test("backoff doubles from the base, stays within [d/2, d] and never exceeds the cap", () => {
   for (const r of [0, 0.5, 0.999]) {
@@ -30,20 +30,34 @@ test("backoff refuses nonsense bounds", () => {
   assert.throws(() => new Backoff({ baseMs: 100, capMs: 50 }), RangeError);
 });
 
-test("throttle sends at most once per interval and keeps the latest value for later", () => {
-  const throttle = new Throttle(50);
-  assert.equal(throttle.offer("a", 1000), "send");
-  assert.equal(throttle.offer("b", 1010), "later");
-  assert.equal(throttle.offer("c", 1020), "later");
-  assert.equal(throttle.waitMs(1020), 30);
-  assert.equal(throttle.due(1030), undefined);
-  assert.equal(throttle.due(1050), "c");
-  assert.equal(throttle.due(1100), undefined);
-  assert.equal(throttle.offer("d", 1100), "send");
-  throttle.offer("e", 1110);
-  throttle.clear();
-  assert.equal(throttle.due(1200), undefined);
-  assert.equal(throttle.waitMs(1200), 0);
+test("hover pacer: at most N a second, decided per frame, always the latest state", () => {
+  const pacer = new HoverPacer(30, (a, b) => a === b);
+  assert.equal(pacer.frame(0), null, "nothing pending");
+  pacer.update("a");
+  assert.equal(pacer.frame(0), "a");
+  pacer.update("b");
+  pacer.update("c");
+  assert.equal(pacer.frame(1000 / 60), null, "one frame later is too soon at 30/s");
+  assert.equal(pacer.waiting, true);
+  assert.equal(pacer.frame(1000 / 30 + 1), "c", "the latest state goes on the next allowed frame");
+  assert.equal(pacer.waiting, false);
+  pacer.update("c");
+  assert.equal(pacer.frame(5000 / 60), null, "the same state is not sent twice");
+  assert.equal(pacer.waiting, false);
+  pacer.clear();
+  pacer.update("c");
+  assert.equal(pacer.frame(10_000 / 60), "c", "after clear, a new drag sends it again");
+});
+
+test("hover pacer at 60 frames a second sends 30 a second, even with jittery frames", () => {
+  const pacer = new HoverPacer(30, () => false);
+  let sent = 0;
+  for (let frame = 0; frame < 600; frame += 1) {
+    const jitter = frame % 3 === 0 ? -0.4 : frame % 3 === 1 ? 0.3 : 0;
+    pacer.update(frame);
+    if (pacer.frame((frame * 1000) / 60 + jitter) !== null) sent += 1;
+  }
+  assert.ok(sent >= 299 && sent <= 302, `${sent} hovers in 10 s`);
 });
 
 test("token bucket: burst, refill at the rate, and a reserve that stops low-priority sends first", async () => {

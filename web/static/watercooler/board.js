@@ -28,7 +28,7 @@ if (configElement?.textContent) {
     placeOf: (task) => live.state.placeOf(task),
     columnLength: (column, without) => live.state.columns()[column].filter((id) => id !== without).length,
     start: (task, from) => live.startDrag(task, from),
-    hover: (task, over) => live.hoverDrag(task, over),
+    hover: (task, over, pointer) => live.hoverDrag(task, over, pointer),
     drop: (task, to) => void live.dropDrag(task, to),
     cancel: (task) => live.cancelDrag(task),
   });

@@ -51,6 +51,21 @@ export class BoardSource {
     return task;
   }
 
+  /**
+   * A task event the board sent through signaling (docs/protocol.md 1.5): kept, or, for a
+   * deletion, the task forgotten for good.
+   * @param {{action?: unknown, task?: unknown}} event
+   */
+  onTaskEvent(event) {
+    if (event.action !== "deleted") {
+      this.keep(event.task);
+      return;
+    }
+    const { task, fault } = checkTask(event.task);
+    if (task && this.state.remove(task)) this.onChange();
+    else if (!task) console.warn("[watercooler] board event not used", fault);
+  }
+
   /** The tasks of a REST load that keep the field rules (a bad record is left out). @param {unknown[]} tasks */
   checkedTasks(tasks) {
     /** @type {Task[]} */

@@ -20,7 +20,12 @@ import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
 /** @typedef {import("./protocol.js").Column} Column */
 /** @typedef {import("./protocol.js").Place} Place */
 /** @typedef {{task: number, to: Place, version: number, by: string, until: number}} Overlay */
-/** @typedef {{task: number, from: Place, over: Place, by: string, version: number}} Drag */
+/** @typedef {import("./protocol.js").Pointer} Pointer */
+/**
+ * A card someone holds: `over` is the place under it, `pointer` (if the sender's hovers carry
+ * one) where their pointer is, in board terms.
+ * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null}} Drag
+ */
 
 /** @returns {Record<Column, number[]>} */
 function emptyOrder() {
@@ -172,12 +177,19 @@ export class BoardState {
     this.drags.set(by, drag);
   }
 
-  /** @param {string} by @param {number} task @param {Place} over */
-  hoverDrag(by, task, over) {
+  /**
+   * Move a drag: `"place"` if the place under it changed, `"pointer"` if only the pointer did (or
+   * nothing), null if `by` is not dragging `task`.
+   * @param {string} by @param {number} task @param {Place} over @param {Pointer | null} [pointer]
+   * @returns {"place" | "pointer" | null}
+   */
+  hoverDrag(by, task, over, pointer = null) {
     const drag = this.drags.get(by);
-    if (!drag || drag.task !== task) return false;
+    if (!drag || drag.task !== task) return null;
+    const moved = drag.over.column !== over.column || drag.over.index !== over.index;
     drag.over = over;
-    return true;
+    drag.pointer = pointer;
+    return moved ? "place" : "pointer";
   }
 
   /** @param {string} by @param {number} [task] only if that is the task being dragged */

@@ -2,7 +2,8 @@
 /**
  * Moving cards by hand: pointer events (mouse, pen, touch) and the keyboard. It turns gestures into
  * four calls (start, hover, drop, cancel) and draws the card under the pointer; what a move means
- * is decided by the caller.
+ * is decided by the caller. `hover` comes with every pointer move, with the pointer in board terms
+ * (the keyboard has none).
  *
  * Keyboard: focus a card, Space or Enter picks it up, the arrow keys move it (left/right between
  * columns, up/down within one), Space or Enter drops it, Escape puts it back.
@@ -11,12 +12,13 @@
 import { COLUMNS } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").Place} Place */
+/** @typedef {import("./protocol.js").Pointer} Pointer */
 /**
  * @typedef {{
  *   placeOf: (task: number) => Place | null,
  *   columnLength: (column: import("./protocol.js").Column, without: number) => number,
  *   start: (task: number, from: Place) => boolean,
- *   hover: (task: number, over: Place) => void,
+ *   hover: (task: number, over: Place, pointer?: Pointer | null) => void,
  *   drop: (task: number, to: Place) => void,
  *   cancel: (task: number) => void,
  * }} DragCallbacks
@@ -103,10 +105,8 @@ export class DragController {
       drag.float.style.transform = `translate(${event.clientX - drag.offsetX}px, ${event.clientY - drag.offsetY}px) rotate(2deg)`;
     }
     const over = this.view.placeAt(event.clientX, event.clientY, drag.task);
-    if (over && (!drag.over || over.column !== drag.over.column || over.index !== drag.over.index)) {
-      drag.over = over;
-      this.callbacks.hover(drag.task, over);
-    }
+    if (over) drag.over = over;
+    if (drag.over) this.callbacks.hover(drag.task, drag.over, this.view.pointerAt(event.clientX, event.clientY));
   }
 
   /** @param {PointerEvent} event @param {boolean} cancelled */

@@ -21,6 +21,8 @@ export const MAX_ASSIGNEE_NAME_CHARS = 150;
 
 /** @typedef {"backlog" | "not_started" | "in_progress" | "testing" | "done"} Column */
 /** @typedef {{column: Column, index: number}} Place */
+/** Where a pointer is, in board terms: a column and fractions of its width and height. */
+/** @typedef {{column: Column, x: number, y: number}} Pointer */
 /**
  * A task as the API shows it, in its normalised form (`links` is not kept).
  * @typedef {{
@@ -116,6 +118,26 @@ export function place(value, path) {
   const column = field(value, "column");
   if (!isColumn(column)) fail(`${path}.column`, `must be one of ${COLUMNS.join(", ")}`);
   return { column, index: integerFrom(field(value, "index"), `${path}.index`, 0) };
+}
+
+/** A fraction: a finite number from 0 to 1. @param {unknown} value @param {string} path @returns {number} */
+export function fraction(value, path) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
+    fail(path, "must be a number from 0 to 1");
+  }
+  return value === 0 ? 0 : value;
+}
+
+/**
+ * A pointer in board terms: the column under it and how far across (`x`) and down (`y`) that
+ * column it is, as fractions, so windows of different sizes put it at the same spot.
+ * @param {unknown} value @param {string} path @returns {Pointer}
+ */
+export function pointer(value, path) {
+  if (!isObject(value)) fail(path, 'must be a pointer {"column", "x", "y"}');
+  const column = field(value, "column");
+  if (!isColumn(column)) fail(`${path}.column`, `must be one of ${COLUMNS.join(", ")}`);
+  return { column, x: fraction(field(value, "x"), `${path}.x`), y: fraction(field(value, "y"), `${path}.y`) };
 }
 
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;

@@ -14,15 +14,16 @@
 import { ApiError } from "./api.js";
 import { BoardSource } from "./boardsource.js";
 import { BoardState } from "./boardstate.js";
-import { checkTask } from "./fields.js";
 import { PeerMesh } from "./mesh.js";
+import { OwnHovers } from "./ownhovers.js";
 import { applyPeerMessage } from "./peerinput.js";
-import { MessageIds, SenderIds, moveRequest, parseMessage, randomSession, HOVER_INTERVAL_MS } from "./protocol.js";
+import { MessageIds, SenderIds, SenderOrder, isDragState, moveRequest, parseMessage, randomSession } from "./protocol.js";
+import { RemoteGhosts } from "./remoteghosts.js";
 import { SignalingClient } from "./signaling.js";
-import { Throttle } from "./timing.js";
 
 /** @typedef {import("./protocol.js").Task} Task */
 /** @typedef {import("./protocol.js").Place} Place */
+/** @typedef {import("./protocol.js").Pointer} Pointer */
 /** @typedef {import("./protocol.js").Message} Message */
 /** @typedef {import("./view.js").Person} Person */
 /** @typedef {{sprintId: number, apiRoot: string, csrfToken: string, user: {id: number, name: string}}} BoardConfig */
@@ -47,14 +48,13 @@ export class LiveBoard {
     this.state = new BoardState(config.sprintId);
     this.ids = new MessageIds(randomSession());
     this.recent = new SenderIds();
+    this.order = new SenderOrder();
     this.board = new BoardSource(this.state, api, config.sprintId, () => this.redraw(), log);
     /** @type {Map<string, Person>} peers signaling told us about */
     this.people = new Map();
     this.me = { peer: "self", userId: String(config.user.id), name: config.user.name, self: true };
-    /** @type {Throttle<Place>} */
-    this.hoverThrottle = new Throttle(HOVER_INTERVAL_MS);
-    /** @type {ReturnType<typeof setTimeout> | null} */
-    this.hoverTimer = null;
+    this.hovers = new OwnHovers((hover, positionOnly) => this.sendHover(hover, positionOnly));
+    this.ghosts = new RemoteGhosts(view);
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.expiryTimer = null;
     /** @type {{state: import("./signaling.js").SignalingState, detail: object}} */
@@ -66,7 +66,7 @@ export class LiveBoard {
       sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
       sendRelay: (to, data) => this.signaling.send({ type: "relay", to, data }),
       onMessage: (peer, frame, via) => this.onPeerMessage(peer, frame, via),
-      onLinkUp: (peer) => this.greet(peer),
+      onLinkUp: (peer, via) => this.greet(peer, via),
       onChange: () => this.redrawConnection(),
       log,
     });
@@ -106,6 +106,7 @@ export class LiveBoard {
   /** Leaving the page: say bye to everyone, close every connection. */
   stop() {
     this.board.close();
+    this.ghosts.clear();
     this.broadcast({ type: "bye", id: "" });
     clearInterval(this.pingTimer);
     this.mesh.close();
@@ -114,22 +115,31 @@ export class LiveBoard {
 
   // --- sending --------------------------------------------------------------------------------
 
-  /** Give a message its id and send it to every peer. @param {Message} message */
-  broadcast(message) {
+  /**
+   * Give a message its id and send it to every peer.
+   * @param {Message} message @param {boolean} [positionOnly] a hover that only moves the pointer
+   */
+  broadcast(message, positionOnly = false) {
     message.id = this.ids.next();
     try {
-      return this.mesh.broadcast(message);
+      return this.mesh.broadcast(message, positionOnly);
     } catch (error) {
       log("not sent", error);
       return 0;
     }
   }
 
-  /** A new link (direct or relayed): hello, then our drag in progress. @param {string} peer */
-  greet(peer) {
-    this.mesh.send(peer, { type: "hello", id: this.ids.next(), agent: "web" });
+  /**
+   * A path to a peer is up. An open channel, or a pair given up on for direct, gets hello and our
+   * drag in progress; a peer just introduced (reached through the relay until its channel opens)
+   * gets our drag in progress only if there is one, so a newcomer sees it at once.
+   * @param {string} peer @param {import("./mesh.js").LinkUp} via
+   */
+  greet(peer, via) {
     const own = this.state.drags.get("self");
-    const drags = own ? [{ task: own.task, from: own.from, over: own.over }] : [];
+    if (via === "introduced" && !own) return;
+    if (via !== "introduced") this.mesh.send(peer, { type: "hello", id: this.ids.next(), agent: "web" });
+    const drags = own ? [{ task: own.task, from: own.from, over: own.over, ...(own.pointer ? { pointer: own.pointer } : {}) }] : [];
     this.mesh.send(peer, { type: "snapshot", id: this.ids.next(), drags });
   }
 
@@ -140,41 +150,34 @@ export class LiveBoard {
     const kept = this.state.tasks.get(task);
     if (!kept || this.state.overlays.has(task)) return false;
     this.state.startDrag("self", { task, from, over: from, by: "self", version: kept.version });
-    this.hoverThrottle = new Throttle(HOVER_INTERVAL_MS);
+    this.hovers.start(task, from);
     this.broadcast({ type: "drag-start", id: "", task, version: kept.version, from });
     this.redraw();
     return true;
   }
 
-  /** @param {number} task @param {Place} over */
-  hoverDrag(task, over) {
-    if (!this.state.hoverDrag("self", task, over)) return;
-    this.redraw();
-    if (this.hoverThrottle.offer(over, performance.now()) === "send") {
-      this.broadcast({ type: "drag-hover", id: "", task, over });
-    } else {
-      this.scheduleHover(task);
-    }
+  /**
+   * Our drag moved: the place under it, and the pointer in board terms (null for the keyboard).
+   * The hover goes out on a coming animation frame (ownhovers.js).
+   * @param {number} task @param {Place} over @param {Pointer | null} [pointer]
+   */
+  hoverDrag(task, over, pointer = null) {
+    const moved = this.state.hoverDrag("self", task, over, pointer);
+    if (moved === null) return;
+    if (moved === "place") this.redraw();
+    this.hovers.update({ task, over, pointer });
   }
 
-  /** Send the latest held-back hover once the throttle allows it. @param {number} task */
-  scheduleHover(task) {
-    if (this.hoverTimer) return;
-    // +1: timers round down to whole milliseconds and may fire a fraction early.
-    this.hoverTimer = setTimeout(() => {
-      this.hoverTimer = null;
-      const due = this.hoverThrottle.due(performance.now());
-      if (due && this.state.drags.get("self")?.task === task) {
-        this.broadcast({ type: "drag-hover", id: "", task, over: due });
-      } else if (this.hoverThrottle.pending) {
-        this.scheduleHover(task);
-      }
-    }, this.hoverThrottle.waitMs(performance.now()) + 1);
+  /** @param {import("./ownhovers.js").HoverState} hover @param {boolean} positionOnly */
+  sendHover(hover, positionOnly) {
+    if (this.state.drags.get("self")?.task !== hover.task) return;
+    const { task, over, pointer } = hover;
+    this.broadcast({ type: "drag-hover", id: "", task, over, ...(pointer ? { pointer } : {}) }, positionOnly);
   }
 
   /** @param {number} task */
   cancelDrag(task) {
-    this.hoverThrottle.clear();
+    this.hovers.clear();
     if (!this.state.endDrag("self", task)) return;
     this.broadcast({ type: "drag-cancel", id: "", task });
     this.redraw();
@@ -182,7 +185,7 @@ export class LiveBoard {
 
   /** Show the drop at once, tell the peers, save it, settle it. @param {number} task @param {Place} to */
   async dropDrag(task, to) {
-    this.hoverThrottle.clear();
+    this.hovers.clear();
     const drag = this.state.drags.get("self");
     const kept = this.state.tasks.get(task);
     if (!drag || drag.task !== task || !kept) return;
@@ -264,6 +267,12 @@ export class LiveBoard {
     const message = parsed.message;
     if (this.recent.seen(peer, message.id)) return;
     this.mesh.countReceived(peer, message.type, via);
+    // Around the switch from the relay to the channel, a later drag message can overtake an
+    // earlier one: the later one says where the drag is now, the earlier one is stale.
+    if (isDragState(message) && this.order.stale(peer, message.id)) {
+      log(`stale ${message.type} from ${peer} (overtaken by a later one)`);
+      return;
+    }
     const effect = applyPeerMessage(this.state, peer, message, performance.now());
     const link = this.mesh.links.get(peer);
     if (effect.agent !== null && link) link.agent = effect.agent;
@@ -276,6 +285,7 @@ export class LiveBoard {
     }
     if (effect.hint) this.board.hint(effect.hint.task);
     if (effect.changed) this.redraw();
+    else if (effect.pointer) this.ghosts.update(this.state, (by) => this.who(by));
   }
 
   // --- signaling ------------------------------------------------------------------------------
@@ -304,6 +314,7 @@ export class LiveBoard {
         this.people.delete(message.peer);
         this.mesh.left(message.peer);
         this.recent.forget(message.peer);
+        this.order.forget(message.peer);
         if (this.state.forgetPeer(message.peer)) this.redraw();
         this.redrawPresence();
         break;
@@ -328,13 +339,7 @@ export class LiveBoard {
   onBoardEvent(event) {
     if (!event || typeof event !== "object") return;
     if (event.model === "task") {
-      if (event.action !== "deleted") {
-        this.board.keep(event.task);
-        return;
-      }
-      const { task, fault } = checkTask(event.task);
-      if (task && this.state.remove(task)) this.redraw();
-      else if (!task) console.warn("[watercooler] board event not used", fault);
+      this.board.onTaskEvent(event);
     } else if (event.model === "sprint" && event.sprint?.id === this.config.sprintId) {
       const title = document.getElementById("sprint-name");
       if (event.action === "deleted") this.view.notify("This sprint was deleted.", "error");
@@ -371,6 +376,7 @@ export class LiveBoard {
       this.redrawQueued = false;
       this.state.expire(performance.now());
       this.view.render(this.state, (by) => this.who(by));
+      this.ghosts.update(this.state, (by) => this.who(by));
       this.armExpiry();
     });
   }
@@ -399,10 +405,9 @@ export class LiveBoard {
       peer: link.peer,
       name: String(link.user.name),
       userId: String(link.user.id),
-      path: link.path,
+      ...link.status,
       connectionState: link.connectionState,
       rttMs: link.rttMs ?? link.pingRttMs,
-      candidates: link.candidates,
     }));
     this.view.renderConnection(this.connection.state, this.connection.detail, links);
     this.redrawPresence();
@@ -414,17 +419,7 @@ export class LiveBoard {
       peer: this.signaling.peer,
       signaling: this.signaling.state,
       signalingMessagesSent: this.signaling.sent,
-      links: [...this.mesh.links.values()].map((link) => ({
-        peer: link.peer,
-        name: link.user.name,
-        path: link.path,
-        agent: link.agent,
-        connectionState: link.connectionState,
-        rttMs: link.rttMs,
-        pingRttMs: link.pingRttMs,
-        candidates: link.candidates,
-        counters: link.counters,
-      })),
+      links: [...this.mesh.links.values()].map((link) => link.report()),
     };
   }
 }

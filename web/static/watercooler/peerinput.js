@@ -17,12 +17,14 @@
  *   hint: {task: number, version: number} | null,
  *   pong: number | null,
  *   agent: string | null,
+ *   pointer: boolean,
  * }} PeerEffect
+ * `changed`: the board must be drawn again; `pointer`: only the sender's pointer ghost moved.
  */
 
 /** @returns {PeerEffect} */
 function none() {
-  return { changed: false, hint: null, pong: null, agent: null };
+  return { changed: false, hint: null, pong: null, agent: null, pointer: false };
 }
 
 /**
@@ -42,6 +44,7 @@ export function applyPeerMessage(state, peer, message, now) {
         if (!state.isOnBoard(drag.task)) continue;
         state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task) });
         effect.changed = true;
+        effect.pointer = effect.pointer || drag.pointer !== undefined;
       }
       break;
     case "drag-start":
@@ -49,10 +52,13 @@ export function applyPeerMessage(state, peer, message, now) {
       state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
       effect.changed = true;
       break;
-    case "drag-hover":
+    case "drag-hover": {
       // Only a drag the sender started (drag-start or snapshot) follows its hovers.
-      effect.changed = state.hoverDrag(peer, message.task, message.over);
+      const moved = state.hoverDrag(peer, message.task, message.over, message.pointer ?? null);
+      effect.changed = moved === "place";
+      effect.pointer = moved !== null;
       break;
+    }
     case "drag-drop": {
       const ended = state.endDrag(peer, message.task);
       effect.changed = state.addOverlay(message.task, message.to, message.version, peer, now) || ended;

@@ -11,21 +11,22 @@
 
 import {
   COLUMNS, FieldError, MAX_ID_CHARS, MAX_SNAPSHOT_DRAGS, STATUSES, agent, finiteNumber, isColumn, isObject,
-  place, positiveId, task, text,
+  place, pointer, positiveId, task, text,
 } from "./fields.js";
 
 export { COLUMNS, STATUSES, isColumn };
 
 /** @typedef {import("./fields.js").Column} Column */
 /** @typedef {import("./fields.js").Place} Place */
+/** @typedef {import("./fields.js").Pointer} Pointer */
 /** @typedef {import("./fields.js").Task} Task */
-/** @typedef {{task: number, from: Place, over: Place}} DragSnapshot */
+/** @typedef {{task: number, from: Place, over: Place, pointer?: Pointer}} DragSnapshot */
 
 /**
  * @typedef {{type: "hello", id: string, agent: string}
  *   | {type: "snapshot", id: string, drags: DragSnapshot[]}
  *   | {type: "drag-start", id: string, task: number, version: number, from: Place}
- *   | {type: "drag-hover", id: string, task: number, over: Place}
+ *   | {type: "drag-hover", id: string, task: number, over: Place, pointer?: Pointer}
  *   | {type: "drag-drop", id: string, task: number, to: Place, version: number}
  *   | {type: "drag-cancel", id: string, task: number}
  *   | {type: "task-updated", id: string, task: Task}
@@ -41,12 +42,14 @@ export const CHANNEL_LABEL = "watercooler";
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 /** How many message ids a receiver remembers for each sender, for duplicate detection. */
 export const REMEMBERED_IDS = 1024;
-/** Minimum time between two `drag-hover` messages of one sender. */
-export const HOVER_INTERVAL_MS = 50;
+/** At most this many `drag-hover` messages a second from one sender (coalesced to frames). */
+export const HOVERS_PER_SECOND = 30;
 /** How long a `drag-drop` overlay is shown without a newer task state. */
 export const DROP_OVERLAY_MS = 10_000;
-/** How long a pair may take to open its channel before falling back to the relay. */
+/** How long a pair may take to open its channel before it is shown as relayed (it relays meanwhile). */
 export const DIRECT_LINK_TIMEOUT_MS = 10_000;
+/** The messages that say where the sender's drags are: only the latest of them counts. */
+export const DRAG_STATE_TYPES = /** @type {const} */ (["snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel"]);
 
 export const MESSAGE_TYPES = /** @type {const} */ ([
   "hello", "snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel", "task-updated",
@@ -68,11 +71,24 @@ function get(m, name) {
 /** @param {unknown} value @returns {DragSnapshot} */
 function dragSnapshot(value) {
   if (!isObject(value)) throw new FieldError("drags must be a list of drags {task, from, over}");
-  return {
-    task: positiveId(get(value, "task"), "drags.task"),
-    from: place(get(value, "from"), "drags.from"),
-    over: place(get(value, "over"), "drags.over"),
-  };
+  return withPointer(
+    {
+      task: positiveId(get(value, "task"), "drags.task"),
+      from: place(get(value, "from"), "drags.from"),
+      over: place(get(value, "over"), "drags.over"),
+    },
+    value,
+    "drags.pointer",
+  );
+}
+
+/**
+ * `fields` with the optional `pointer` of `m` checked and added (left out when `m` has none).
+ * @template {object} T @param {T} fields @param {Record<string, unknown>} m @param {string} path
+ * @returns {T & {pointer?: Pointer}}
+ */
+function withPointer(fields, m, path) {
+  return Object.hasOwn(m, "pointer") ? { ...fields, pointer: pointer(m.pointer, path) } : fields;
 }
 
 /**
@@ -94,7 +110,8 @@ const FIELDS = {
     version: positiveId(get(m, "version"), "version"),
     from: place(get(m, "from"), "from"),
   }),
-  "drag-hover": (m) => ({ task: positiveId(get(m, "task"), "task"), over: place(get(m, "over"), "over") }),
+  "drag-hover": (m) =>
+    withPointer({ task: positiveId(get(m, "task"), "task"), over: place(get(m, "over"), "over") }, m, "pointer"),
   "drag-drop": (m) => ({
     task: positiveId(get(m, "task"), "task"),
     to: place(get(m, "to"), "to"),
@@ -242,6 +259,53 @@ export class SenderIds {
   forget(sender) {
     this.senders.delete(sender);
   }
+}
+
+/**
+ * The sequence number of an id of the form `"<session>:<seq>"`, or null for any other id.
+ * @param {string} id @returns {{session: string, seq: number} | null}
+ */
+export function idSequence(id) {
+  const at = id.lastIndexOf(":");
+  const digits = id.slice(at + 1);
+  if (at < 1 || !/^[1-9][0-9]{0,15}$/.test(digits)) return null;
+  const seq = Number(digits);
+  return Number.isSafeInteger(seq) ? { session: id.slice(0, at), seq } : null;
+}
+
+/**
+ * The order of each sender's drag messages. A pair's messages go through the relay until its
+ * channel opens and over the channel afterwards, so around the switch a later message can
+ * overtake an earlier one. Each drag message says where the sender's drags are now, so one older
+ * than a drag message already applied from the same sender is stale: `stale` says so (and
+ * remembers the newest otherwise). Per sender, like the duplicate check: no peer can make
+ * another's messages look old. Ids not of the form `"<session>:<seq>"` are never stale.
+ */
+export class SenderOrder {
+  constructor() {
+    /** @type {Map<string, {session: string, seq: number}>} */
+    this.latest = new Map();
+  }
+
+  /** @param {string} sender @param {string} id @returns {boolean} */
+  stale(sender, id) {
+    const sequence = idSequence(id);
+    if (!sequence) return false;
+    const latest = this.latest.get(sender);
+    if (latest && latest.session === sequence.session && sequence.seq <= latest.seq) return true;
+    this.latest.set(sender, sequence);
+    return false;
+  }
+
+  /** The sender left. @param {string} sender */
+  forget(sender) {
+    this.latest.delete(sender);
+  }
+}
+
+/** Is `message` one of the drag messages whose order matters? @param {Message} message */
+export function isDragState(message) {
+  return /** @type {readonly string[]} */ (DRAG_STATE_TYPES).includes(message.type);
 }
 
 /**

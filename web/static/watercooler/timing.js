@@ -32,52 +32,6 @@ export class Backoff {
 }
 
 /**
- * At most one send per `intervalMs`, always delivering the latest value: `offer(value, now)`
- * returns "send" (send it now), or "later" (call `due(now)` after `waitMs(now)`, which then returns
- * the value still to send, if any).
- * @template T
- */
-export class Throttle {
-  /** @param {number} intervalMs */
-  constructor(intervalMs) {
-    this.intervalMs = intervalMs;
-    this.lastSent = -Infinity;
-    /** @type {{value: T} | null} */
-    this.pending = null;
-  }
-
-  /** @param {T} value @param {number} now @returns {"send" | "later"} */
-  offer(value, now) {
-    if (now - this.lastSent >= this.intervalMs) {
-      this.lastSent = now;
-      this.pending = null;
-      return "send";
-    }
-    this.pending = { value };
-    return "later";
-  }
-
-  /** How long until the pending value may go (0 if none is pending). @param {number} now */
-  waitMs(now) {
-    return this.pending ? Math.max(0, this.lastSent + this.intervalMs - now) : 0;
-  }
-
-  /** The pending value if its time has come (and mark it sent). @param {number} now @returns {T | undefined} */
-  due(now) {
-    if (!this.pending || now - this.lastSent < this.intervalMs) return undefined;
-    const { value } = this.pending;
-    this.pending = null;
-    this.lastSent = now;
-    return value;
-  }
-
-  /** Forget a pending value (the drag ended). */
-  clear() {
-    this.pending = null;
-  }
-}
-
-/**
  * A token bucket: `rate` tokens per second up to `burst`. `take(now, reserve)` spends one token if
  * more than `reserve` would be left, so low-priority messages can stop before the important ones do.
  */
@@ -98,5 +52,57 @@ export class TokenBucket {
     if (this.tokens - 1 < reserve) return false;
     this.tokens -= 1;
     return true;
+  }
+}
+
+/**
+ * When to send the hovers of one drag: at most `perSecond` a second, decided once per animation
+ * frame, and always the latest state. `update` hands it the drag's newest state; `frame(now)` (on
+ * each animation frame while `waiting`) returns the state to send now, or null. A state equal to
+ * the last one sent is not sent again. The bucket holds one and a half sends, so a frame that
+ * comes a little early does not push the next send a whole frame later: at 60 frames a second
+ * and 30 sends a second, every other frame sends.
+ * @template T
+ */
+export class HoverPacer {
+  /** @param {number} perSecond @param {(a: T, b: T) => boolean} same */
+  constructor(perSecond, same) {
+    this.bucket = new TokenBucket(perSecond, 1.5);
+    this.bucket.tokens = 1; // the half send of slack is earned, not given at the start
+    this.same = same;
+    /** @type {{value: T} | null} */
+    this.pending = null;
+    /** @type {{value: T} | null} */
+    this.sent = null;
+  }
+
+  /** The drag's newest state. @param {T} value */
+  update(value) {
+    this.pending = { value };
+  }
+
+  /** Is a state waiting for a frame? */
+  get waiting() {
+    return this.pending !== null;
+  }
+
+  /** An animation frame: the state to send now, if any. @param {number} now @returns {T | null} */
+  frame(now) {
+    const pending = this.pending;
+    if (!pending) return null;
+    if (this.sent && this.same(this.sent.value, pending.value)) {
+      this.pending = null;
+      return null;
+    }
+    if (!this.bucket.take(now)) return null;
+    this.pending = null;
+    this.sent = pending;
+    return pending.value;
+  }
+
+  /** The drag ended: forget what is pending and what was sent. */
+  clear() {
+    this.pending = null;
+    this.sent = null;
   }
 }

@@ -11,12 +11,14 @@ import { colourOf, initialsOf } from "./presence.js";
 /** @typedef {import("./protocol.js").Task} Task */
 /** @typedef {import("./protocol.js").Column} Column */
 /** @typedef {import("./protocol.js").Place} Place */
+/** @typedef {import("./protocol.js").Pointer} Pointer */
+/** @typedef {import("./ghostmotion.js").Spot} Spot */
 /** @typedef {import("./boardstate.js").BoardState} BoardState */
 /** @typedef {{peer: string, userId: string, name: string, self?: boolean}} Person */
 /**
  * @typedef {{
- *   peer: string, name: string, userId: string, path: string, connectionState: string,
- *   rttMs: number | null, candidates: string | null
+ *   peer: string, name: string, userId: string, path: string, label: string, detail: string,
+ *   connectionState: string, rttMs: number | null
  * }} LinkInfo
  */
 
@@ -113,6 +115,66 @@ export class BoardView {
       this.counts[column] = count;
       this.board.append(section);
     }
+    // Other people's dragged cards, drawn under their pointers (remoteghosts.js moves them).
+    this.floatLayer = h("div", { class: "remote-floats", "aria-hidden": "true" });
+    this.board.append(this.floatLayer);
+  }
+
+  /**
+   * Where a pointer at client coordinates is, in board terms: the column under it (or the
+   * nearest one across) and fractions of that column's width and height, so a window of another
+   * size can put it at the same spot.
+   * @param {number} clientX @param {number} clientY @returns {Pointer | null}
+   */
+  pointerAt(clientX, clientY) {
+    /** @type {{column: Column, rect: DOMRect, distance: number} | null} */
+    let nearest = null;
+    for (const section of this.board.querySelectorAll(":scope > .column")) {
+      const rect = section.getBoundingClientRect();
+      const distance = clientX < rect.left ? rect.left - clientX : clientX > rect.right ? clientX - rect.right : 0;
+      const column = /** @type {Column} */ (/** @type {HTMLElement} */ (section).dataset.column);
+      if (!nearest || distance < nearest.distance) nearest = { column, rect, distance };
+    }
+    if (!nearest || nearest.rect.width <= 0 || nearest.rect.height <= 0) return null;
+    const { rect } = nearest;
+    const fraction = (/** @type {number} */ value) => Math.round(Math.min(1, Math.max(0, value)) * 10_000) / 10_000;
+    return {
+      column: nearest.column,
+      x: fraction((clientX - rect.left) / rect.width),
+      y: fraction((clientY - rect.top) / rect.height),
+    };
+  }
+
+  /** A pointer in board terms as a spot in the float layer's pixels. @param {Pointer} pointer @returns {Spot | null} */
+  spotOf(pointer) {
+    const section = this.board.querySelector(`:scope > .column[data-column="${pointer.column}"]`);
+    if (!section) return null;
+    const rect = section.getBoundingClientRect();
+    const origin = this.board.getBoundingClientRect();
+    return {
+      x: rect.left - origin.left - this.board.clientLeft + this.board.scrollLeft + pointer.x * rect.width,
+      y: rect.top - origin.top - this.board.clientTop + this.board.scrollTop + pointer.y * rect.height,
+    };
+  }
+
+  /**
+   * The card someone else drags, as drawn under their pointer.
+   * @param {Task} task @param {Person | undefined} person @returns {HTMLElement}
+   */
+  remoteFloat(task, person) {
+    const name = person?.name ?? "Someone";
+    const float = h("div", { class: "remote-float", "data-task-id": String(task.id), "data-peer": person?.peer ?? "" }, [
+      h("div", { class: "title" }, [h("strong", { text: task.name })]),
+      h("span", { class: "mover" }, [avatar(person?.userId ?? "?", name, "small"), ` ${name}`]),
+    ]);
+    float.style.setProperty("--who", colourOf(person?.userId ?? "?"));
+    this.floatLayer.append(float);
+    return float;
+  }
+
+  /** Draw a remote float with its centre at `spot`. @param {HTMLElement} float @param {Spot} spot */
+  placeFloat(float, spot) {
+    float.style.transform = `translate(${spot.x}px, ${spot.y}px) translate(-50%, -50%)`;
   }
 
   /**
@@ -285,13 +347,12 @@ export class BoardView {
     this.signalingLine.title = detail.reason ?? "";
     const items = links.map((link) => {
       const rtt = link.rttMs === null ? "–" : `${link.rttMs < 10 ? link.rttMs.toFixed(1) : Math.round(link.rttMs)} ms`;
-      const pathLabel = link.path === "direct" && link.candidates?.includes("relay") ? "direct (TURN)" : link.path;
       const li = h("li", { "data-peer": link.peer, "data-path": link.path, "data-state": link.connectionState }, [
         avatar(link.userId, link.name, "small"),
         h("span", { class: "link-name", text: link.name }),
-        h("span", { class: `path path-${link.path}`, text: pathLabel }),
-        h("span", { class: "link-state", text: link.connectionState }),
-        h("span", { class: "rtt", title: "round-trip time (getStats)", text: rtt }),
+        h("span", { class: `path path-${link.path}`, text: link.label }),
+        h("span", { class: "rtt", title: "round-trip time", text: rtt }),
+        h("span", { class: "link-state", text: link.detail }),
       ]);
       return li;
     });

@@ -1,0 +1,508 @@
+"""The live feel of the real app: Chromium tabs on the board page, the board, signaling and the bot.
+
+``python -m bench.live [--results PATH] [--quick]`` (``make -C bench live`` runs it inside the
+loopback-only namespace, tools/in_netns.sh) measures, with real pointer events (Playwright's mouse):
+
+- a drag start and a drop, from the pointer event in one tab (its timestamp) to the DOM change in
+  another (a MutationObserver), between two tabs with a direct link;
+- how many pointer updates a second the other tab's ghost follows during a continuous drag;
+- how long a tenth tab takes to link directly with nine, and the bot with five tabs;
+- how soon a tab whose direct link is blocked (no media permission: no ICE candidate in the
+  namespace) sees a drag in progress, and a drag start over the relay;
+- how many messages the signaling server received while the linked tabs dragged.
+
+Times in two tabs are on the clock they share (``performance.timeOrigin + now``), less the offset
+between them measured before (both tabs are asked the time in turn). Results are JSON
+(:func:`run_live`); :func:`render_section` turns them into the section for docs/benchmarks.md.
+Tests never run this; it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bench.live_stack import (
+    ROOT,
+    LiveApp,
+    close_tab,
+    direct_links,
+    go_to_board,
+    open_tab,
+    wait_direct,
+)
+from bench.stats import latency_summary, median
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+
+RESULTS: Final = ROOT / "bench" / "results" / "live.json"
+USERS: Final = ("demo", "sam")
+COLUMNS: Final = ("testing", "in_progress")
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    drags: int = 40
+    pointer_seconds: float = 3.0
+    mesh_rounds: int = 5
+    mesh_tabs: int = 9
+    bot_rounds: int = 3
+    bot_tabs: int = 5
+    blocked_rounds: int = 5
+    relayed_drags: int = 10
+
+    @classmethod
+    def quick(cls) -> LivePlan:
+        return cls(
+            drags=4,
+            pointer_seconds=1.0,
+            mesh_rounds=1,
+            mesh_tabs=3,
+            bot_rounds=1,
+            bot_tabs=2,
+            blocked_rounds=1,
+            relayed_drags=2,
+        )
+
+
+def only_loopback() -> bool:
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
+
+
+# --- helpers in the pages ------------------------------------------------------------------------
+
+
+def clock_offset_ms(a: Page, b: Page, samples: int = 25) -> float:
+    """``b``'s clock minus ``a``'s (ms): ``b`` asked between two asks of ``a``, tightest pair."""
+    best: tuple[float, float] | None = None
+    for _ in range(samples):
+        before = float(a.evaluate("__benchNow()"))
+        other = float(b.evaluate("__benchNow()"))
+        after = float(a.evaluate("__benchNow()"))
+        if best is None or after - before < best[0]:
+            best = (after - before, other - (before + after) / 2)
+    assert best is not None
+    return best[1]
+
+
+def card_center(page: Page, task: int) -> tuple[float, float]:
+    box = page.locator(f'#board .task[data-task-id="{task}"]').bounding_box()
+    assert box is not None, f"task {task} is not shown"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def column_point(page: Page, column: str, x: float = 0.5, y: float = 0.9) -> tuple[float, float]:
+    box = page.locator(f'#board .column[data-column="{column}"]').bounding_box()
+    assert box is not None
+    return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+
+def pick_up(page: Page, task: int) -> None:
+    page.evaluate("() => { __bench.startAt = null; __bench.startHandledAt = null; }")
+    x, y = card_center(page, task)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 12, y + 8, steps=3)
+
+
+def drop_in(page: Page, task: int, column: str) -> None:
+    """Drop the held card at the bottom of ``column`` and wait until the board saved it."""
+    page.mouse.move(*column_point(page, column), steps=5)
+    page.mouse.up()
+    page.wait_for_function(SETTLED, arg=task)
+
+
+def watch(page: Page, name: str, condition: str, arg: Any) -> None:
+    """Start waiting in ``page`` for ``condition(arg)`` (a JS function); :func:`seen` reads it."""
+    page.evaluate(
+        f"([name, arg]) => {{ window['__w_' + name] = __benchWhen(() => ({condition})(arg)); }}",
+        [name, arg],
+    )
+
+
+def seen(page: Page, name: str) -> float:
+    return float(page.evaluate("name => window['__w_' + name]", name))
+
+
+FLOAT: Final = '#board .remote-float[data-task-id="{task}"]'
+REMOTE_DRAG: Final = (
+    "id => document.querySelector(`#board .task.remote-drag[data-task-id='${id}']`)"
+)
+LANDED: Final = """([id, column]) => {
+    const card = document.querySelector(
+        `#board .column[data-column='${column}'] .tasks > .task[data-task-id='${id}']`);
+    return card !== null && !card.classList.contains('remote-drag');
+}"""
+SETTLED: Final = "id => !window.watercooler.state.overlays.has(id)"
+
+
+def stats(page: Page) -> dict[str, Any]:
+    return dict(page.evaluate("() => window.watercooler.stats()"))
+
+
+# --- the workloads -------------------------------------------------------------------------------
+
+
+def drags_between(app: LiveApp, a: Page, b: Page, task: int, count: int) -> dict[str, Any]:
+    """``count`` moves of ``task`` by ``a``'s pointer, timed to ``b``'s DOM; signaling's count."""
+    offset = clock_offset_ms(a, b)
+    before = app.metrics()
+    starts: list[float] = []
+    handled: list[float] = []
+    drops: list[float] = []
+    for n in range(count):
+        target = COLUMNS[n % len(COLUMNS)]
+        watch(b, "start", REMOTE_DRAG, task)
+        pick_up(a, task)
+        shown = seen(b, "start") - offset
+        starts.append(shown - float(a.evaluate("__bench.startAt")))
+        handled.append(shown - float(a.evaluate("__bench.startHandledAt")))
+        a.mouse.move(*column_point(a, target), steps=8)
+        watch(b, "drop", LANDED, [task, target])
+        a.mouse.up()
+        drops.append(seen(b, "drop") - offset - float(a.evaluate("__bench.lastUp")))
+        for page in (a, b):
+            page.wait_for_function(SETTLED, arg=task)
+    after = app.metrics()
+    received = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
+    return {
+        "drags": count,
+        "clock_offset_ms": round(offset, 3),
+        "start": latency_summary(starts),
+        "start_from_handling": latency_summary(handled),
+        "drop": latency_summary(drops),
+        "server_messages": {
+            "total": sum(received.values()),
+            "by_type": {k: v for k, v in received.items() if v},
+        },
+    }
+
+
+def pointer_updates(a: Page, b: Page, task: int, seconds: float) -> dict[str, Any]:
+    """A continuous drag by ``a`` for ``seconds``: updates ``b``'s ghost followed, per second."""
+    pick_up(a, task)
+    x0, y0 = column_point(a, "testing", 0.5, 0.5)
+    a.mouse.move(x0, y0, steps=5)
+    b.wait_for_selector(FLOAT.format(task=task))
+    updates = (
+        f"() => Number(document.querySelector('{FLOAT.format(task=task)}')?.dataset.updates ?? 0)"
+    )
+    sent = "() => window.watercooler.stats().links[0].counters.sentDirect['drag-hover'] ?? 0"
+    # One window, on the sender's clock: what was sent in it, and what the ghost followed of it
+    # (read just after each end, and once the last ones in flight arrived).
+    first_a, first_sent = float(a.evaluate("__benchNow()")), int(a.evaluate(sent))
+    first_updates = int(b.evaluate(updates))
+    moves = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        # A circle inside the column: the place changes now and then, the pointer always.
+        phase = moves / 25
+        a.mouse.move(x0 + 60 * math.cos(phase), y0 + 80 * math.sin(phase))
+        moves += 1
+    last_a, last_sent = float(a.evaluate("__benchNow()")), int(a.evaluate(sent))
+    b.wait_for_timeout(100)
+    last_updates = int(b.evaluate(updates))
+    drop_in(a, task, "in_progress")
+    return {
+        "seconds": round((last_a - first_a) / 1000, 3),
+        "pointer_events_per_s": round(moves / ((last_a - first_a) / 1000), 1),
+        "sent_per_s": round((last_sent - first_sent) / ((last_a - first_a) / 1000), 1),
+        "seen_per_s": round((last_updates - first_updates) / ((last_a - first_a) / 1000), 1),
+    }
+
+
+LINKED_AT: Final = """() => {
+    const links = window.watercooler.stats().links;
+    return {
+        openedAt: Math.max(...links.map(l => l.openedAt)),
+        origin: performance.timeOrigin,
+        liveAt: __bench.liveAt,
+    };
+}"""
+
+
+def tenth_tab(browser: Browser, app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]:
+    """A tab opening the board next to ``tabs`` (all linked): time to a direct link with each."""
+    results = []
+    for n in range(rounds):
+        page = open_tab(browser, app, USERS[n % 2], go=False)
+        go_to_board(page, app)
+        wait_direct(page, len(tabs))
+        at = page.evaluate(LINKED_AT)
+        results.append(
+            {
+                "from_navigation_ms": round(at["openedAt"], 1),
+                "from_live_ms": round(at["origin"] + at["openedAt"] - at["liveAt"], 1),
+            }
+        )
+        close_tab(page)
+        for tab in tabs:
+            tab.wait_for_function(
+                "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
+            )
+    return _rounds(results, tabs=len(tabs))
+
+
+def bot_with_tabs(app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]:
+    """``python -m peer_client`` joining ``tabs``: from its start to a direct link with each."""
+    results = []
+    for _ in range(rounds):
+        started = time.time()
+        bot = subprocess.Popen(
+            app.bot_command("--loopback-only", "--json"),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        joined: float | None = None
+        linked: set[str] = set()
+        last = started
+        assert bot.stdout is not None
+        for line in bot.stdout:
+            event = json.loads(line)
+            at = datetime.fromisoformat(event["time"]).timestamp()
+            if event["event"] == "joined":
+                joined = at
+            elif event["event"] == "link" and event["state"] == "direct":
+                linked.add(event["peer"])
+                last = at
+            if len(linked) == len(tabs):
+                break
+        assert joined is not None, "the bot never joined"
+        results.append(
+            {
+                "from_start_ms": round((last - started) * 1000, 1),
+                "from_joined_ms": round((last - joined) * 1000, 1),
+            }
+        )
+        bot.send_signal(signal.SIGINT)
+        bot.wait(30)
+        for tab in tabs:
+            tab.wait_for_function(
+                "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
+            )
+    return _rounds(results, tabs=len(tabs))
+
+
+def blocked_newcomer(
+    browser: Browser, app: LiveApp, a: Page, task: int, rounds: int, drags: int
+) -> dict[str, Any]:
+    """A tab whose direct link is blocked opens the board while ``a`` holds ``task``."""
+    results = []
+    starts: list[float] = []
+    handled: list[float] = []
+    for n in range(rounds):
+        pick_up(a, task)
+        a.mouse.move(*column_point(a, "testing"), steps=5)
+        page = open_tab(browser, app, "sam", grant_media=False, go=False)
+        go_to_board(page, app)
+        page.wait_for_function("() => __bench.firstGhostAt !== null")
+        path = page.evaluate("() => window.watercooler.stats().links[0]?.path ?? null")
+        at = page.evaluate("() => ({origin: performance.timeOrigin, ...__bench})")
+        results.append(
+            {
+                "from_navigation_ms": round(at["firstGhostAt"] - at["origin"], 1),
+                "from_live_ms": round(at["firstGhostAt"] - at["liveAt"], 1),
+                "path_when_seen": path,
+            }
+        )
+        drop_in(a, task, COLUMNS[n % len(COLUMNS)])
+        if n == rounds - 1:  # drag starts over the relay, for the last newcomer
+            offset = clock_offset_ms(a, page)
+            for m in range(drags):
+                watch(page, "start", REMOTE_DRAG, task)
+                pick_up(a, task)
+                shown = seen(page, "start") - offset
+                starts.append(shown - float(a.evaluate("__bench.startAt")))
+                handled.append(shown - float(a.evaluate("__bench.startHandledAt")))
+                drop_in(a, task, COLUMNS[m % len(COLUMNS)])
+                page.wait_for_function(f"id => !({REMOTE_DRAG})(id)", arg=task)
+        close_tab(page)
+    summary = _rounds(results)
+    summary["paths_when_seen"] = sorted({r["path_when_seen"] for r in results})
+    summary["relayed_start"] = latency_summary(starts)
+    summary["relayed_start_from_handling"] = latency_summary(handled)
+    return summary
+
+
+def _rounds(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    keys = [key for key in results[0] if key.endswith("_ms")]
+    return {
+        **extra,
+        "rounds": results,
+        **{
+            key: {
+                "median": round(median([r[key] for r in results]), 1),
+                "min": min(r[key] for r in results),
+                "max": max(r[key] for r in results),
+            }
+            for key in keys
+        },
+    }
+
+
+def run_live(path: Path = RESULTS, plan: LivePlan | None = None) -> dict[str, Any]:
+    """Run every workload and write the results to ``path`` (JSON); returns them."""
+    plan = plan or LivePlan()
+    if not only_loopback():
+        raise SystemExit(
+            "bench.live: run inside a loopback-only network namespace (make -C bench live)"
+        )
+    app = LiveApp.start()
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                results = _measure(browser, app, plan)
+            finally:
+                browser.close()
+    finally:
+        app.stop()
+    results["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["revision"] = _revision()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def _measure(browser: Browser, app: LiveApp, plan: LivePlan) -> dict[str, Any]:
+    tasks = app.api(f"/api/tasks/?sprint={app.sprint}&page_size=500")["results"]
+    task = next(t["id"] for t in tasks if t["status"] == "not_started")
+    a = open_tab(browser, app, "demo")
+    b = open_tab(browser, app, "sam", viewport=(1200, 850))
+    for page in (a, b):
+        wait_direct(page, 1)
+    results: dict[str, Any] = {"plan": plan.__dict__}
+    results["drags"] = drags_between(app, a, b, task, plan.drags)
+    results["pointer"] = pointer_updates(a, b, task, plan.pointer_seconds)
+    close_tab(b)
+    results["blocked"] = blocked_newcomer(
+        browser, app, a, task, plan.blocked_rounds, plan.relayed_drags
+    )
+    tabs = [a] + [open_tab(browser, app, USERS[n % 2]) for n in range(1, plan.mesh_tabs)]
+    for tab in tabs:
+        wait_direct(tab, len(tabs) - 1)
+    results["tenth_tab"] = tenth_tab(browser, app, tabs, plan.mesh_rounds)
+    for tab in tabs[plan.bot_tabs :]:
+        close_tab(tab)
+    tabs = tabs[: plan.bot_tabs]
+    for tab in tabs:
+        tab.wait_for_function(
+            "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
+        )
+    results["bot"] = bot_with_tabs(app, tabs, plan.bot_rounds)
+    assert direct_links(a) == len(tabs) - 1
+    return results
+
+
+def _revision() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def render_section(results: dict[str, Any]) -> str:
+    """The "Live feel in the real app" section of docs/benchmarks.md, from :func:`run_live`'s
+    results."""
+    drags, pointer, blocked = results["drags"], results["pointer"], results["blocked"]
+    tenth, bot = results["tenth_tab"], results["bot"]
+
+    def spread(entry: dict[str, float], unit: str = "ms") -> str:
+        return f"{entry['median']:,.0f} {unit} ({entry['min']:,.0f} to {entry['max']:,.0f})"
+
+    def latency(entry: dict[str, float]) -> str:
+        return f"{entry['p50_ms']:.1f} ms / {entry['p99_ms']:.1f} ms"
+
+    messages = drags["server_messages"]
+    by_type = ", ".join(f"{k} {v:g}" for k, v in sorted(messages["by_type"].items())) or "none"
+    rows = [
+        ("drag start, pointer event → the other tab's DOM (median / p99)", latency(drags["start"])),
+        (
+            "drag start, from the page handling that pointer event (Chromium hands pointer moves "
+            "over at the next frame) → the other tab's DOM",
+            latency(drags["start_from_handling"]),
+        ),
+        ("drop, pointer up → the other tab's DOM (median / p99)", latency(drags["drop"])),
+        (
+            f"pointer updates the other tab's ghost followed in a {pointer['seconds']:g} s drag",
+            f"{pointer['seen_per_s']:.1f}/s (sent {pointer['sent_per_s']:.1f}/s, "
+            f"{pointer['pointer_events_per_s']:.0f} pointer events/s)",
+        ),
+        (
+            f"a tenth tab linked directly with {tenth['tabs']}: from opening the board / from "
+            f"joining signaling ({len(tenth['rounds'])} rounds)",
+            f"{spread(tenth['from_navigation_ms'])} / {spread(tenth['from_live_ms'])}",
+        ),
+        (
+            f"the bot linked directly with {bot['tabs']} tabs: from its start / from joining "
+            f"({len(bot['rounds'])} rounds)",
+            f"{spread(bot['from_start_ms'])} / {spread(bot['from_joined_ms'])}",
+        ),
+        (
+            "direct link blocked: a drag in progress first seen, from opening the board / from "
+            f"joining ({len(blocked['rounds'])} rounds; its link then said "
+            f"{', '.join(blocked['paths_when_seen'])})",
+            f"{spread(blocked['from_navigation_ms'])} / {spread(blocked['from_live_ms'])}",
+        ),
+        (
+            "direct link blocked: drag start over the relay, from the pointer event / from its "
+            "handling (median / p99)",
+            f"{latency(blocked['relayed_start'])}; "
+            f"{latency(blocked['relayed_start_from_handling'])}",
+        ),
+        (
+            f"messages signaling received during {drags['drags']} drags between linked tabs",
+            f"{messages['total']:g} ({by_type})",
+        ),
+    ]
+    table = "\n".join(f"| {what} | {value} |" for what, value in rows)
+    return (
+        "## Live feel in the real app\n\n"
+        "`make -C bench live` (bench/live.py) drives the real app in a loopback-only network "
+        "namespace: the board under gunicorn, our signaling server, headless Chromium tabs on the "
+        "sprint's board page and the bot, with real pointer events. A time between two tabs runs "
+        "from the pointer event's timestamp in one to the DOM change in the other (a "
+        "MutationObserver), on the clock both share, less the offset measured between them "
+        f"({drags['clock_offset_ms']:.2f} ms). The tab whose direct link is blocked has no "
+        "camera/microphone permission, so it gathers no ICE candidate there. Measured at "
+        f"{results['revision']} on {results['when'][:10]}.\n\n"
+        "| what | result |\n|---|---|\n"
+        f"{table}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.live", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"default: {RESULTS}")
+    parser.add_argument("--quick", action="store_true", help="a few of each (tries the machinery)")
+    parser.add_argument("--markdown", action="store_true", help="also print the report's section")
+    args = parser.parse_args(argv)
+    results = run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
+    print(f"bench.live: results in {args.results}", file=sys.stderr)
+    if args.markdown:
+        print(render_section(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+// Tests for web/static/watercooler/linkstatus.js: the path and state the connection panel shows.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { PATH_LABELS, linkDetail, linkPath } from "../../web/static/watercooler/linkstatus.js";
+
+/** @param {Partial<import("../../web/static/watercooler/linkstatus.js").LinkFacts>} facts */
+function link(facts = {}) {
+  return {
+    closed: false, channelOpen: false, candidates: null, gaveUp: null, signalingLive: true,
+    connectionState: "new", iceGatheringState: "gathering", ...facts,
+  };
+}
+
+test("a pair still negotiating is connecting, and says it relays meanwhile", () => {
+  assert.equal(linkPath(link()), "connecting");
+  assert.match(linkDetail(link({ connectionState: "connecting" })), /connection connecting.*relaying meanwhile/);
+});
+
+test("an open channel is direct, or TURN when the selected pair goes through a relay server", () => {
+  assert.equal(linkPath(link({ channelOpen: true, candidates: "host/host" })), "direct");
+  assert.equal(linkPath(link({ channelOpen: true, candidates: null })), "direct");
+  assert.equal(linkPath(link({ channelOpen: true, candidates: "relay/host" })), "turn");
+  assert.equal(linkPath(link({ channelOpen: true, candidates: "host/relay" })), "turn");
+  assert.equal(PATH_LABELS.turn, "TURN");
+  assert.match(linkDetail(link({ channelOpen: true, connectionState: "connected", candidates: "host/host" })), /connected \(host\/host\)/);
+});
+
+test("a pair given up on for direct is relayed, and the state says why, not just 'new'", () => {
+  const relayed = link({ gaveUp: "no direct link within 10 s" });
+  assert.equal(linkPath(relayed), "relayed");
+  assert.match(linkDetail(relayed), /^no direct link within 10 s; through signaling/);
+});
+
+test("an open channel wins over an earlier give-up, and an open channel survives signaling's absence", () => {
+  assert.equal(linkPath(link({ gaveUp: "connection failed", channelOpen: true })), "direct");
+  assert.equal(linkPath(link({ channelOpen: true, signalingLive: false })), "direct");
+});
+
+test("no channel and no signaling: nothing reaches the peer, the pair has failed", () => {
+  assert.equal(linkPath(link({ signalingLive: false })), "failed");
+  assert.equal(linkPath(link({ signalingLive: false, gaveUp: "connection failed" })), "failed");
+  assert.equal(linkPath(link({ closed: true, channelOpen: true })), "closed");
+});

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * What the connection panel says about one pair of peers: the path its messages take and the
+ * state behind it, from facts the mesh knows. Pure: no DOM, no RTCPeerConnection.
+ *
+ * Paths (docs/protocol.md 2.6):
+ * - `connecting`: negotiating a direct link; messages go through the relay meanwhile.
+ * - `direct`: an open data channel on a host or server-reflexive pair.
+ * - `turn`: an open data channel through a TURN server (still peer to peer for signaling).
+ * - `relayed`: no direct link came up in time, or it was lost; messages go through signaling.
+ * - `failed`: no open channel and signaling is away, so nothing reaches this peer now.
+ * - `closed`: the peer left.
+ */
+
+/** @typedef {"connecting" | "direct" | "turn" | "relayed" | "failed" | "closed"} LinkPath */
+/**
+ * @typedef {{
+ *   closed: boolean,
+ *   channelOpen: boolean,
+ *   candidates: string | null,
+ *   gaveUp: string | null,
+ *   signalingLive: boolean,
+ *   connectionState: string,
+ *   iceGatheringState: string,
+ * }} LinkFacts
+ * `candidates`: "local/remote" candidate types of the selected pair; `gaveUp`: why the pair is
+ * relayed (no direct link in time, connection failed, channel closed) or null.
+ */
+
+/** @type {Record<LinkPath, string>} */
+export const PATH_LABELS = {
+  connecting: "connecting",
+  direct: "direct",
+  turn: "TURN",
+  relayed: "relayed",
+  failed: "failed",
+  closed: "closed",
+};
+
+/** @param {LinkFacts} facts @returns {LinkPath} */
+export function linkPath(facts) {
+  if (facts.closed) return "closed";
+  if (facts.channelOpen) return facts.candidates?.split("/").includes("relay") ? "turn" : "direct";
+  if (!facts.signalingLive) return "failed";
+  return facts.gaveUp ? "relayed" : "connecting";
+}
+
+/**
+ * The state shown next to the path: what the connection is doing, in words.
+ * @param {LinkFacts} facts @returns {string}
+ */
+export function linkDetail(facts) {
+  const path = linkPath(facts);
+  const ice = `connection ${facts.connectionState}`;
+  switch (path) {
+    case "direct":
+      return facts.candidates ? `${ice} (${facts.candidates})` : ice;
+    case "turn":
+      return `${ice} through a TURN server`;
+    case "connecting":
+      return `${ice}, candidates ${facts.iceGatheringState}; relaying meanwhile`;
+    case "relayed":
+      return `${facts.gaveUp}; through signaling (${ice})`;
+    case "failed":
+      return "no channel, and signaling is away";
+    default:
+      return "left";
+  }
+}
