@@ -730,6 +730,15 @@ def targets_text(report: Report) -> list[str]:
     return [*lines, *thin, ""]
 
 
+def live_section(live: dict[str, Any] | None) -> list[str]:
+    """The live feel of the real app (bench/live.py), when ``make -C bench live`` ran."""
+    if live is None:
+        return []
+    from bench.live import render_section  # Playwright and the app's stack: only when needed
+
+    return [render_section(live).rstrip(), ""]
+
+
 def history(doc: Path) -> list[str]:
     """The history section of the document being replaced, as it was."""
     text = doc.read_text() if doc.exists() else ""
@@ -756,6 +765,7 @@ def write_report(results_path: Path, doc: Path = DOC) -> str:
         *fan_out_section(report),
         *cluster_section(report),
         *p2p_section(report, p2p),
+        *live_section(beside("live.json")),
     ]
     summary = [
         "## Summary: ours against the best peer server",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Report, fan_out_section, relay_section, write_report
+from tests.bench.live_results import results as live_results
 
 SERVERS = ("ours", "y-webrtc", "peerjs")
 
@@ -242,3 +243,12 @@ def test_fan_out_section_states_the_run_it_reports(tmp_path: Path) -> None:
     (row,) = report.rows
     assert row[:4] == ["fan-out to a room of 50: deliveries/s", "125,000", "100,000", "1.25"]
     assert (tmp_path / "fan-out.png").stat().st_size > 0
+
+
+def test_the_live_feel_joins_the_report_when_it_was_measured(tmp_path: Path) -> None:
+    without = _write(tmp_path, _full_run())
+    assert "## Live feel in the real app" not in without
+    (tmp_path / "live.json").write_text(json.dumps(live_results({})))
+    with_live = _write(tmp_path, _full_run())
+    assert "## Live feel in the real app" in with_live
+    assert "30.1/s (sent 30.0/s, 60 pointer events/s)" in with_live
