@@ -65,6 +65,7 @@ export class LiveBoard {
     this.mesh = new PeerMesh({
       sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
       sendRelay: (to, data) => this.signaling.send({ type: "relay", to, data }),
+      sendReport: (report) => this.signaling.send(report),
       onMessage: (peer, frame, via) => this.onPeerMessage(peer, frame, via),
       onLinkUp: (peer, via) => this.greet(peer, via),
       onChange: () => this.redrawConnection(),
