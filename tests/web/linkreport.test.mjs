@@ -154,6 +154,18 @@ test("while signaling is away only each pair's latest outcome waits, and only if
   ]);
 });
 
+test("a peer that says bye is leaving: its channel closing is no outcome to report", () => {
+  const reports = new LinkReports();
+  const out = signaling();
+  reports.note("p2", OPENED);
+  reports.flush(0, out.send);
+  reports.saidBye("p2");
+  assert.equal(reports.note("p2", { event: "closed", reason: "channel closed" }), false);
+  assert.equal(reports.retryMs(), null);
+  reports.forget("p2"); // signaling says it left
+  assert.equal(reports.note("p2", OPENED), true, "the same peer id again is a new pair");
+});
+
 test("a peer that left is forgotten: its waiting report is dropped and a new pair starts over", () => {
   const reports = new LinkReports();
   reports.note("p2", OPENED); // while signaling is away

@@ -8,7 +8,7 @@
  * - What happened to a link is an event: `open` (its channel opened), `timeout` (no channel
  *   `DIRECT_LINK_TIMEOUT_MS` after negotiation began or the link was lost, so the pair stays on
  *   the relay), `failed` (the connection failed) or `closed` (the channel closed while the peer
- *   is still here). `outcomeAfter` turns it into the pair's outcome, or into no change: a pair
+ *   is still here, and did not say `bye`). `outcomeAfter` turns it into the pair's outcome, or into no change: a pair
  *   already relayed stays relayed when a retry fails, so a pair that cannot link reports
  *   `relayed` once and then keeps quiet until a channel opens.
  * - One report per change of outcome per pair, checked by 1.8's field rules before it goes out
@@ -156,6 +156,8 @@ export class LinkReports {
     this.sent = new Map();
     /** @type {Map<string, LinkReport>} the latest report of each pair not sent yet */
     this.pending = new Map();
+    /** @type {Set<string>} peers that said `bye`: the end of their link is no outcome to report */
+    this.leaving = new Set();
   }
 
   /**
@@ -165,7 +167,7 @@ export class LinkReports {
    */
   note(peer, facts) {
     const outcome = outcomeAfter(this.outcomes.get(peer) ?? null, facts.event);
-    if (outcome === null) return false;
+    if (outcome === null || this.leaving.has(peer)) return false;
     this.outcomes.set(peer, outcome);
     this.pending.delete(peer); // re-inserted last: the oldest change goes first
     this.pending.set(peer, buildReport(peer, outcome, facts));
@@ -198,10 +200,17 @@ export class LinkReports {
     return this.pending.size ? Math.ceil(1000 / this.rate) : null;
   }
 
+  /** The peer is leaving on purpose: its channel closing next is no outcome to report. @param {string} peer */
+  saidBye(peer) {
+    this.leaving.add(peer);
+    this.pending.delete(peer);
+  }
+
   /** The peer left: its pair is over, nothing about it is sent any more. @param {string} peer */
   forget(peer) {
     this.outcomes.delete(peer);
     this.sent.delete(peer);
     this.pending.delete(peer);
+    this.leaving.delete(peer);
   }
 }
