@@ -4,8 +4,8 @@ which candidate pair a connection selected (docs/protocol.md 1.4 and 1.8; docs/w
 aiortc's ``getStats`` reports only RTP streams, so the selected pair and the round trip are read
 from the objects behind the data channel: the ICE connection (aioice) under the SCTP transport,
 and SCTP's smoothed round-trip time. Those are private attributes of aiortc 1.16 and aioice 0.13
-(pinned in requirements.txt); the readers answer None when they cannot find them, and the
-mesh's tests notice if they stop finding them.
+(pinned in requirements.txt); the readers answer None when they cannot find them, and
+tests/peer_client/test_session_reports.py notices if the selected pair stops being found.
 """
 
 from __future__ import annotations
