@@ -12,6 +12,8 @@ Modules, one job each:
 ``actions``    the bot's actions and script files, parsed (pure, no I/O)
 ``signaling``  the reconnecting signaling websocket (backoff with jitter, resume, fresh tickets)
 ``mesh``       one aiortc ``RTCPeerConnection`` per peer, in-order negotiation, relay fallback
+``ice``        ICE servers from welcome, browsers' candidates, the selected candidate pair
+``link_report`` when a pair's link is reported to signaling, and what it says (pure, no I/O)
 ``board_api``  the board's REST API (login, sprint, ticket, tasks, move)
 ``session``    :class:`BoardSession`: everything together, with a browser-like event API
 ``loopback``   ``--loopback-only``: make aioice offer 127.0.0.1

@@ -28,7 +28,11 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; docs/webrtc.md):
 A link's ``state`` is ``"connecting"``, ``"open"`` (direct channel), ``"relayed"`` or ``"closed"``;
 a new link reports ``"new" -> "connecting"`` once, when it is introduced. The mesh tells its owner
 about every change through ``on_state`` and hands each received frame to ``on_message``; it never
-interprets messages.
+interprets messages. For the link reports (docs/protocol.md 1.8) it also tells ``on_outcome`` what
+happened to a link, with the facts a report needs (:class:`~peer_client.link_report.LinkFacts`):
+its channel opened (over which candidate pair, how long after the first offer), no channel came
+up in time (also after a loss, so a lost pair is reported as relayed once retries do not bring it
+back), its connection failed, or its channel closed. Never for a peer that left.
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.sdp import candidate_from_sdp
 
+from peer_client.ice import candidate_from_browser, round_trip_ms, selected_path
+from peer_client.link_report import LinkFacts
 from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
 from peer_client.relay_budget import TokenBucket, reserve_for
 
@@ -59,6 +64,7 @@ LinkState = Literal["connecting", "open", "relayed", "closed"]
 Role = Literal["offerer", "answerer"]
 SendFunction = Callable[[str, dict[str, Any]], bool]
 StateCallback = Callable[[str, str, str], None]
+OutcomeCallback = Callable[[str, LinkFacts], None]
 MessageCallback = Callable[[str, str | bytes], None]
 
 RETRY_BASE = 1.0
@@ -67,49 +73,6 @@ RETRY_CAP = 30.0
 """... up to this many seconds between re-offers to one peer."""
 STABLE_LINK = 30.0
 """A link open at least this long counts as good: its next loss starts the delays over."""
-
-
-def ice_servers_from(welcome_servers: object) -> list[RTCIceServer]:
-    """``welcome.iceServers`` (RTCIceServer dictionaries) as aiortc objects; bad entries skipped."""
-    servers: list[RTCIceServer] = []
-    if not isinstance(welcome_servers, list):
-        return servers
-    for entry in welcome_servers:
-        if not isinstance(entry, dict):
-            continue
-        urls = entry.get("urls")
-        if not (isinstance(urls, str) or (isinstance(urls, list) and urls)):
-            continue
-        username, credential = entry.get("username"), entry.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=urls,
-                username=username if isinstance(username, str) else None,
-                credential=credential if isinstance(credential, str) else None,
-            )
-        )
-    return servers
-
-
-def candidate_from_browser(data: dict[str, Any]) -> Any:
-    """A trickled ``{candidate, sdpMid, sdpMLineIndex}`` as an aiortc ``RTCIceCandidate``.
-
-    Returns None for end-of-candidates (``null`` or an empty candidate string).
-    """
-    line = data.get("candidate")
-    if not isinstance(line, str) or not line.strip():
-        return None
-    line = line.strip()
-    if line.startswith("a="):
-        line = line[2:]
-    if line.startswith("candidate:"):
-        line = line[len("candidate:") :]
-    candidate = candidate_from_sdp(line)
-    mid = data.get("sdpMid")
-    index = data.get("sdpMLineIndex")
-    candidate.sdpMid = mid if isinstance(mid, str) else None
-    candidate.sdpMLineIndex = index if isinstance(index, int) and not isinstance(index, bool) else 0
-    return candidate
 
 
 class PeerLink:
@@ -123,6 +86,8 @@ class PeerLink:
         self._state: LinkState = "connecting"
         self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._timer: asyncio.TimerHandle | None = None
+        self._offered_at: float | None = None
+        """The first offer (sent or received) since the link was last open (loop time)."""
         self._worker = asyncio.create_task(self._work(), name=f"link-{peer[:8]}")
         self._start_timer()  # negotiation begins now (an answerer waits for the offer)
 
@@ -174,6 +139,7 @@ class PeerLink:
             if pc.connectionState == "failed":
                 await self._fail("connection failed")
             elif pc.connectionState == "closed" and self._state == "open":
+                self.mesh._outcome(self, LinkFacts("closed", reason="connection closed"))
                 self._set_state("closed")
 
         self._start_timer()
@@ -198,6 +164,7 @@ class PeerLink:
         def on_close() -> None:
             if channel is self.channel and self._state == "open":
                 log.debug("link %s: channel closed by the other side", peer)
+                self.mesh._outcome(self, LinkFacts("closed", reason="channel closed"))
                 self._set_state("closed")
 
         if channel.readyState == "open":  # the answerer's channel arrives open (aiortc #1228)
@@ -206,9 +173,21 @@ class PeerLink:
     def _opened(self) -> None:
         if self._state in ("connecting", "relayed"):
             self._cancel_timer()
+            now = asyncio.get_running_loop().time()
+            offered, self._offered_at = self._offered_at, None
+            took = None if offered is None else (now - offered) * 1000
+            pc = self.pc
+            path = selected_path(pc) if pc is not None else None
+            rtt = round_trip_ms(pc) if pc is not None else None
             self._set_state("open")
+            self.mesh._outcome(self, LinkFacts("open", path=path, took_ms=took, rtt_ms=rtt))
+
+    def _note_offer(self) -> None:
+        if self._offered_at is None:
+            self._offered_at = asyncio.get_running_loop().time()
 
     async def _offer(self) -> None:
+        self._note_offer()
         await self._drop_connection()
         pc = self._new_connection()
         self._attach(pc.createDataChannel(CHANNEL_LABEL))
@@ -243,6 +222,7 @@ class PeerLink:
     async def _answer(self, sdp: str) -> None:
         # A new offer always starts over: the pair's offerer offers only when it has no usable
         # connection, so whatever we still hold for this peer is dead or never came up.
+        self._note_offer()
         await self._drop_connection()
         if self._state == "open":
             self._set_state("connecting")
@@ -269,15 +249,21 @@ class PeerLink:
 
     def _timed_out(self) -> None:
         self._timer = None
+        if self._state in ("open", "closed"):
+            return
         if self._state == "connecting":
             log.info("link %s: no channel after %g s; relaying", self.peer, self.mesh.link_timeout)
             self._set_state("relayed")
+        why = f"no direct link within {self.mesh.link_timeout:g} s"
+        self.mesh._outcome(self, LinkFacts("timeout", reason=why))
 
     async def _fail(self, why: str) -> None:
         log.info("link %s: %s; relaying", self.peer, why)
         await self._drop_connection()
         if self._state != "closed":
             self._set_state("relayed")
+            self.mesh._outcome(self, LinkFacts("failed", reason=why))
+            self._start_timer()  # a retry that brings no channel in time: reported as relayed
             self.mesh._lost(self.peer)
 
     # --- sending and closing -----------------------------------------------------------------
@@ -328,6 +314,7 @@ class PeerMesh:
         send_relay: SendFunction,
         on_message: MessageCallback,
         on_state: StateCallback,
+        on_outcome: OutcomeCallback | None = None,
         ice_servers: list[RTCIceServer] | None = None,
         link_timeout: float = LINK_TIMEOUT,
         can_offer: Callable[[], bool] = lambda: True,
@@ -338,6 +325,7 @@ class PeerMesh:
         self.send_relay = send_relay
         self._on_message = on_message
         self._on_state = on_state
+        self._on_outcome = on_outcome
         self.ice_servers: list[RTCIceServer] = list(ice_servers or [])
         self.link_timeout = link_timeout
         self.links: dict[str, PeerLink] = {}
@@ -451,6 +439,10 @@ class PeerMesh:
         timer = self._retry_timers.pop(peer, None)
         if timer is not None:
             timer.cancel()
+
+    def _outcome(self, link: PeerLink, facts: LinkFacts) -> None:
+        if self._on_outcome is not None and self.links.get(link.peer) is link:
+            self._on_outcome(link.peer, facts)
 
     def _state_changed(self, peer: str, old: str, new: str) -> None:
         if new == "open":

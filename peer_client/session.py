@@ -4,7 +4,8 @@
 relays, board events), the peer mesh (data channels) and the board state (tasks, drags, pending
 drops). It speaks section 2 of docs/protocol.md: ``hello`` and ``snapshot`` when a channel opens,
 drag messages while the user (or the bot) drags, ``task-updated`` after the board answered a move,
-``bye`` on :meth:`BoardSession.close`.
+``bye`` on :meth:`BoardSession.close`. It reports each pair's link outcome to signaling when it
+changes (docs/protocol.md 1.8; :mod:`peer_client.link_reporter`).
 
 Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone (REST answers,
 board events), checked by :mod:`peer_client.fields`; what a peer's message may change is
@@ -53,7 +54,9 @@ from peer_client.events import (
     RejectedEvent,
     TaskEvent,
 )
-from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.ice import ice_servers_from
+from peer_client.link_reporter import LinkReporter
+from peer_client.mesh import PeerMesh
 from peer_client.protocol import HOVER_INTERVAL, LINK_TIMEOUT, DragInfo, Place
 from peer_client.signaling import SignalingClient, Ticket, TicketSource
 from peer_client.state import BoardState
@@ -135,6 +138,9 @@ class BoardSession:
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
         )
+        self.reporter = LinkReporter(
+            self.signaling.send, live=lambda: self.signaling.state == "joined"
+        )
         self.mesh = PeerMesh(
             send_signal=lambda peer, data: self.signaling.send(
                 {"type": "signal", "to": peer, "data": data}
@@ -144,6 +150,7 @@ class BoardSession:
             ),
             on_message=self._on_channel_message,
             on_state=self._on_link_state,
+            on_outcome=self.reporter.note,
             link_timeout=link_timeout,
             can_offer=lambda: self.signaling.state == "joined",
         )
@@ -314,6 +321,7 @@ class BoardSession:
             # Our resume was refused: we are a new peer now, and nobody knows our old links.
             log.info("rejoined as a new peer %s (was %s)", peer, self.me.peer)
             await self.mesh.close()
+            self.reporter.clear()
         self.me = Person(peer, self.user_id, self.name)
         self.mesh.ice_servers = ice_servers_from(welcome.get("iceServers"))
         listed: set[str] = set()
@@ -325,6 +333,7 @@ class BoardSession:
         # simply not have rejoined yet: its open channel is kept.
         self._signaling_peers = listed
         self.mesh.welcome(listed)
+        self.reporter.flush()  # what changed while signaling was away
         self._update_presence()
 
     def _remember(self, peer: str, user: object) -> None:
@@ -336,6 +345,7 @@ class BoardSession:
         self._seen.forget(peer)
         self._order.forget(peer)
         await self.mesh.drop(peer)
+        self.reporter.forget(peer)
         self._update_presence()
 
     # --- the data channels -------------------------------------------------------------------
@@ -368,6 +378,8 @@ class BoardSession:
         if not self._seen.first_time(peer, parsed.id):
             return
         message = parsed.message
+        if isinstance(message, protocol.Bye):
+            self.reporter.said_bye(peer)  # its channel closing next is no outcome
         # Around the switch from the relay to the channel a later drag message can overtake an
         # earlier one: the later one says where the drag is now (docs/protocol.md 2.2).
         if message.type in protocol.DRAG_STATE_TYPES and self._order.stale(peer, parsed.id):
@@ -526,6 +538,7 @@ class BoardSession:
             self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._expiry
+        self.reporter.close()
         await self.signaling.close()
         await self.mesh.close()
         for task in list(self._tasks):

@@ -14,7 +14,8 @@ import json
 from typing import Any, Literal
 
 from peer_client.board_api import BoardClient
-from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.ice import ice_servers_from
+from peer_client.mesh import PeerMesh
 from peer_client.signaling import SignalingClient
 
 Path = Literal["channel", "relay"]

@@ -1,8 +1,8 @@
-"""The mesh's pure helpers: ICE servers from welcome, browser candidates (no sockets)."""
+"""aiortc ICE helpers without sockets: ICE servers from welcome, browser candidates."""
 
 from __future__ import annotations
 
-from peer_client.mesh import candidate_from_browser, ice_servers_from
+from peer_client.ice import candidate_from_browser, ice_servers_from
 
 BROWSER_CANDIDATE = (
     "candidate:3253387151 1 udp 2122260223 127.0.0.1 54321 typ host generation 0 "

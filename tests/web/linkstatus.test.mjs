@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { PATH_LABELS, linkDetail, linkPath } from "../../web/static/watercooler/linkstatus.js";
+import { PATH_LABELS, linkDetail, linkPath, selectedPair } from "../../web/static/watercooler/linkstatus.js";
 
 /** @param {Partial<import("../../web/static/watercooler/linkstatus.js").LinkFacts>} facts */
 function link(facts = {}) {
@@ -41,4 +41,21 @@ test("no channel and no signaling: nothing reaches the peer, the pair has failed
   assert.equal(linkPath(link({ signalingLive: false })), "failed");
   assert.equal(linkPath(link({ signalingLive: false, gaveUp: "connection failed" })), "failed");
   assert.equal(linkPath(link({ closed: true, channelOpen: true })), "closed");
+});
+
+test("the selected candidate pair and its round trip come from the connection's stats", () => {
+  const stats = new Map([
+    ["T1", { id: "T1", type: "transport", selectedCandidatePairId: "CP2" }],
+    ["CP1", { id: "CP1", type: "candidate-pair", localCandidateId: "L1", remoteCandidateId: "R1", currentRoundTripTime: 0.5 }],
+    ["CP2", { id: "CP2", type: "candidate-pair", localCandidateId: "L2", remoteCandidateId: "R1", currentRoundTripTime: 0.0012 }],
+    ["L1", { id: "L1", type: "local-candidate", candidateType: "relay" }],
+    ["L2", { id: "L2", type: "local-candidate", candidateType: "host" }],
+    ["R1", { id: "R1", type: "remote-candidate", candidateType: "prflx" }],
+  ]);
+  assert.deepEqual(selectedPair(stats), { candidates: "host/prflx", rttMs: 1.2 });
+  // Without a transport naming it: the nominated pair that succeeded; no round trip yet.
+  stats.delete("T1");
+  stats.set("CP1", { ...stats.get("CP1"), nominated: true, state: "succeeded", currentRoundTripTime: undefined });
+  assert.deepEqual(selectedPair(stats), { candidates: "relay/prflx", rttMs: null });
+  assert.deepEqual(selectedPair(new Map()), { candidates: null, rttMs: null });
 });

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * What the connection panel says about one pair of peers: the path its messages take and the
- * state behind it, from facts the mesh knows. Pure: no DOM, no RTCPeerConnection.
+ * state behind it, from facts the mesh knows, and the selected candidate pair read from the
+ * connection's stats. Pure: no DOM, no RTCPeerConnection.
  *
  * Paths (docs/protocol.md 2.6):
  * - `connecting`: negotiating a direct link; messages go through the relay meanwhile.
@@ -66,4 +67,34 @@ export function linkDetail(facts) {
     default:
       return "left";
   }
+}
+
+/**
+ * The selected candidate pair of a connection's stats (`RTCPeerConnection.getStats()`, or any
+ * map of stats records by id): its "local/remote" candidate types ("?" for a type the stats do
+ * not give) and its current round trip in ms; null for what the stats do not say.
+ * @param {{forEach: (each: (record: any) => void) => void, get: (id: string) => any}} stats
+ * @returns {{candidates: string | null, rttMs: number | null}}
+ */
+export function selectedPair(stats) {
+  /** @type {any} */
+  let pair = null;
+  stats.forEach((record) => {
+    if (record.type === "transport" && record.selectedCandidatePairId) {
+      pair = stats.get(record.selectedCandidatePairId) ?? pair;
+    }
+  });
+  if (!pair) {
+    stats.forEach((record) => {
+      if (record.type === "candidate-pair" && record.nominated && record.state === "succeeded") pair = record;
+    });
+  }
+  if (!pair) return { candidates: null, rttMs: null };
+  const local = stats.get(pair.localCandidateId);
+  const remote = stats.get(pair.remoteCandidateId);
+  const rtt = pair.currentRoundTripTime;
+  return {
+    candidates: `${local?.candidateType ?? "?"}/${remote?.candidateType ?? "?"}`,
+    rttMs: typeof rtt === "number" && Number.isFinite(rtt) ? rtt * 1000 : null,
+  };
 }

@@ -65,6 +65,7 @@ export class LiveBoard {
     this.mesh = new PeerMesh({
       sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
       sendRelay: (to, data) => this.signaling.send({ type: "relay", to, data }),
+      sendReport: (report) => this.signaling.send(report),
       onMessage: (peer, frame, via) => this.onPeerMessage(peer, frame, via),
       onLinkUp: (peer, via) => this.greet(peer, via),
       onChange: () => this.redrawConnection(),
@@ -273,6 +274,7 @@ export class LiveBoard {
       log(`stale ${message.type} from ${peer} (overtaken by a later one)`);
       return;
     }
+    if (message.type === "bye") this.mesh.reports.saidBye(peer); // its channel's close is no outcome
     const effect = applyPeerMessage(this.state, peer, message, performance.now());
     const link = this.mesh.links.get(peer);
     if (effect.agent !== null && link) link.agent = effect.agent;

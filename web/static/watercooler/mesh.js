@@ -17,8 +17,13 @@
  *   shown as relayed (linkstatus.js).
  * - A connection is closed at once on `peer-left`. When it fails or closes, messages use the relay
  *   until the offerer's new offer brings a channel up.
+ * - Link reports (docs/protocol.md 1.8): each pair's outcome goes to signaling when it changes
+ *   (linkreport.js decides when and what, within its own budget); what could not go while
+ *   signaling was away goes after the next `welcome`, if the outcome is not the one signaling
+ *   already has.
  */
 
+import { LinkReports } from "./linkreport.js";
 import { PeerLink, count, relayPriority } from "./peerlink.js";
 import { encodeMessage } from "./protocol.js";
 import { introduced } from "./roles.js";
@@ -28,10 +33,13 @@ import { TokenBucket } from "./timing.js";
 /** @typedef {import("./peerlink.js").PeerUser} PeerUser */
 /** @typedef {import("./peerlink.js").LinkPath} LinkPath */
 /** @typedef {import("./peerlink.js").LinkUp} LinkUp */
+/** @typedef {import("./linkreport.js").LinkEvent} LinkEvent */
+/** @typedef {import("./linkreport.js").LinkReport} LinkReport */
 /**
  * @typedef {{
  *   sendSignal: (to: string, data: object) => boolean,
  *   sendRelay: (to: string, data: object) => boolean,
+ *   sendReport: (report: LinkReport) => boolean,
  *   onMessage: (peer: string, frame: unknown, via: "direct" | "relay") => void,
  *   onLinkUp: (peer: string, via: LinkUp) => void,
  *   onChange: () => void,
@@ -58,6 +66,9 @@ export class PeerMesh {
     this.signalingLive = false;
     /** Shared by every peer: signaling limits relays per connection, not per pair. */
     this.relayBudget = new TokenBucket(RELAY_RATE, RELAY_BURST);
+    this.reports = new LinkReports();
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.reportTimer = null;
     this.statsTimer = setInterval(() => void this.measure(), STATS_INTERVAL_MS);
   }
 
@@ -74,6 +85,7 @@ export class PeerMesh {
     this.iceServers = iceServers;
     this.signalingLive = true;
     for (const { peer, user } of peers) this.introduce("welcome", peer, user);
+    this.flushReports();
     this.options.onChange();
   }
 
@@ -107,6 +119,7 @@ export class PeerMesh {
     if (!link) return false;
     link.close();
     this.links.delete(peer);
+    this.reports.forget(peer);
     this.options.onChange();
     return true;
   }
@@ -157,6 +170,27 @@ export class PeerMesh {
     return sent;
   }
 
+  /**
+   * Something happened to a pair's link (peerlink.js): note it for the link reports and send
+   * what is due.
+   * @param {PeerLink} link @param {LinkEvent} event @param {string | null} reason
+   */
+  linkEvent(link, event, reason) {
+    if (this.links.get(link.peer) !== link) return; // a link already replaced
+    const facts = { event, candidates: link.candidates, tookMs: link.tookMs, rttMs: link.rttMs ?? link.pingRttMs, reason };
+    if (this.reports.note(link.peer, facts)) this.flushReports();
+  }
+
+  /** Send the reports that wait, while signaling is here; try again later for those over budget. */
+  flushReports() {
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    this.reportTimer = null;
+    if (!this.signalingLive) return; // the next welcome sends what still matters
+    this.reports.flush(performance.now(), (report) => this.options.sendReport(report));
+    const wait = this.reports.retryMs();
+    if (wait !== null) this.reportTimer = setTimeout(() => this.flushReports(), wait);
+  }
+
   async measure() {
     await Promise.all([...this.links.values()].map((link) => link.measure()));
     if (this.links.size) this.options.onChange();
@@ -164,6 +198,7 @@ export class PeerMesh {
 
   close() {
     clearInterval(this.statsTimer);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     for (const link of this.links.values()) link.close();
     this.links.clear();
   }

@@ -4,14 +4,16 @@
  * channel, negotiated the perfect-negotiation way (the smaller peer id is polite), and the path its
  * messages take. Until the channel is open every message goes through the relay (within the mesh's
  * budget: hovers first to go, pointer-only hovers before them); once it is open, only the channel.
- * The link also keeps what the connection panel shows (linkstatus.js) and its counters.
+ * The link also keeps what the connection panel shows (linkstatus.js) and its counters, and tells
+ * the mesh what happens to it (open, no channel in time, failed, closed) for the link reports
+ * (linkreport.js).
  *
  * Each peer's incoming signaling is applied strictly in order, through one promise chain. The
  * offerer offers again (after a growing delay, roles.js) when its channel closes or its
  * connection fails; the answerer waits for offers.
  */
 
-import { PATH_LABELS, linkDetail, linkPath } from "./linkstatus.js";
+import { PATH_LABELS, linkDetail, linkPath, selectedPair } from "./linkstatus.js";
 import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS } from "./protocol.js";
 import { STABLE_LINK_MS, reofferDelayMs } from "./roles.js";
 
@@ -82,6 +84,10 @@ export class PeerLink {
     this.retries = 0;
     /** @type {number | null} when the current channel opened (performance.now()) */
     this.openedAt = null;
+    /** @type {number | null} the first offer (sent or received) since the pair was last open */
+    this.offeredAt = null;
+    /** @type {number | null} ms from that offer to the current channel's opening */
+    this.tookMs = null;
     /** @type {number | null} round-trip time from getStats, ms */
     this.rttMs = null;
     /** @type {number | null} round-trip time from ping/pong, ms */
@@ -188,7 +194,8 @@ export class PeerLink {
       const old = this.connectionState;
       this.connectionState = pc.connectionState;
       this.mesh.log(`peer ${this.peer}: ${old} -> ${pc.connectionState}`);
-      if (pc.connectionState === "failed" || pc.connectionState === "closed") this.lost("connection " + pc.connectionState);
+      if (pc.connectionState === "failed") this.lost("connection failed", "failed");
+      else if (pc.connectionState === "closed") this.lost("connection closed", "closed");
       this.mesh.options.onChange();
     };
     pc.ondatachannel = ({ channel }) => {
@@ -202,6 +209,7 @@ export class PeerLink {
   offer() {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.offeredAt ??= performance.now();
     const pc = this.newConnection();
     this.adopt(pc.createDataChannel(CHANNEL_LABEL));
   }
@@ -211,7 +219,10 @@ export class PeerLink {
     if (this.giveUpTimer) clearTimeout(this.giveUpTimer);
     this.giveUpTimer = setTimeout(() => {
       this.giveUpTimer = null;
-      if (!this.openChannel && !this.closed) this.giveUp(`no direct link within ${DIRECT_LINK_TIMEOUT_MS / 1000} s`);
+      if (this.openChannel || this.closed) return;
+      const why = `no direct link within ${DIRECT_LINK_TIMEOUT_MS / 1000} s`;
+      this.giveUp(why);
+      this.mesh.linkEvent(this, "timeout", why);
     }, DIRECT_LINK_TIMEOUT_MS);
   }
 
@@ -224,11 +235,17 @@ export class PeerLink {
     this.mesh.options.onLinkUp(this.peer, "relayed");
   }
 
-  /** The direct link is gone: relay for now; the offerer offers again. @param {string} why */
-  lost(why) {
+  /**
+   * The direct link is gone: relay for now; the offerer offers again. Still without a channel
+   * after the limit, the pair is reported as relayed.
+   * @param {string} why @param {"failed" | "closed"} event
+   */
+  lost(why, event) {
     if (this.closed) return;
     if (this.openChannel) return;
     this.giveUp(why);
+    this.mesh.linkEvent(this, event, why);
+    this.armGiveUpTimer();
     if (this.openedAt !== null && performance.now() - this.openedAt >= STABLE_LINK_MS) this.retries = 0;
     this.openedAt = null;
     const delay = reofferDelayMs(this.role, this.retries);
@@ -261,9 +278,15 @@ export class PeerLink {
       this.giveUpTimer = null;
       this.gaveUp = null;
       this.openedAt = performance.now();
+      this.tookMs = this.offeredAt === null ? null : this.openedAt - this.offeredAt;
+      this.offeredAt = null;
       this.mesh.log(`peer ${this.peer}: channel open`);
       this.mesh.options.onChange();
       this.mesh.options.onLinkUp(this.peer, "direct");
+      // The report names the selected candidate pair, which getStats knows by now.
+      void this.measure().then(() => {
+        if (this.openChannel && !this.closed) this.mesh.linkEvent(this, "open", null);
+      });
     };
     channel.onopen = opened;
     channel.onclose = () => {
@@ -271,7 +294,7 @@ export class PeerLink {
       this.channels = this.channels.filter((c) => c !== channel);
       if (current && !this.closed && !this.openChannel) {
         this.mesh.log(`peer ${this.peer}: channel closed`);
-        this.lost("channel closed");
+        this.lost("channel closed", "closed");
       }
       this.mesh.options.onChange();
     };
@@ -290,6 +313,7 @@ export class PeerLink {
     if (this.closed) return;
     if (data && typeof data === "object" && data.description) {
       const description = data.description;
+      if (description.type === "offer") this.offeredAt ??= performance.now();
       let pc = this.pc;
       if (
         description.type === "offer" &&
@@ -350,29 +374,14 @@ export class PeerLink {
     return false;
   }
 
+  /** Read the selected candidate pair and its round trip from getStats (linkstatus.js). */
   async measure() {
     const pc = this.pc;
     if (!pc || !this.openChannel) return;
     try {
-      const stats = await pc.getStats();
-      /** @type {any} */
-      let pair = null;
-      stats.forEach((report) => {
-        if (report.type === "transport" && report.selectedCandidatePairId) {
-          pair = stats.get(report.selectedCandidatePairId) ?? pair;
-        }
-      });
-      if (!pair) {
-        stats.forEach((report) => {
-          if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") pair = report;
-        });
-      }
-      if (pair) {
-        if (typeof pair.currentRoundTripTime === "number") this.rttMs = pair.currentRoundTripTime * 1000;
-        const local = stats.get(pair.localCandidateId);
-        const remote = stats.get(pair.remoteCandidateId);
-        this.candidates = `${local?.candidateType ?? "?"}/${remote?.candidateType ?? "?"}`;
-      }
+      const selected = selectedPair(await pc.getStats());
+      if (selected.rttMs !== null) this.rttMs = selected.rttMs;
+      if (selected.candidates !== null) this.candidates = selected.candidates;
     } catch (error) {
       this.mesh.log(`stats of ${this.peer} failed`, error);
     }
