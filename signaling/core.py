@@ -83,10 +83,10 @@ class SignalingCore:
         self.table = SessionTable()
         self.counters = self.table.counters
         self.membership = Membership(settings, self.table, self.rooms)
-        self.news = News(self.table, self.rooms, self.membership)
+        self.links = LinkBook(self.counters)
+        self.news = News(self.table, self.rooms, self.membership, self.links)
         self._next_number = 1
         self._next_sweep: float | None = None
-        self.links = LinkBook(self.counters)
         self.relaying = Relaying(settings, self.table, self.rooms, self.links)
         self._signal = self.relaying.signal  # every relayed message: one lookup less
         self._handlers: dict[str, Callable[[Session, Any], Sequence[Action]]] = {
@@ -184,7 +184,7 @@ class SignalingCore:
         actions = self.membership.depart(session)
         gone = session.peer
         if gone is not None and self.rooms.member(gone) is None:
-            self.links.forget(lambda peer: peer != gone)
+            self.links.left(gone)
         return actions
 
     def seen(self, session: Session, now: float) -> None:

@@ -7,8 +7,11 @@ the first offer, the round trip), when it fell back to the signaling relay, fail
 like any message, names only a peer of the reporter's own sprint, and becomes one ``link`` log
 line, a count of outcomes by path, the time-to-open histogram, and the number of relayed pairs.
 
-A pair's outcome is counted once per change, whichever side reports it first, so "share of pairs
-relayed" reads the same whether one side reports or both. No I/O.
+Every report is logged; only some feed the metrics, so that summing them over instances counts
+each pair once. A pair whose peers are both here is counted once per change, whichever side
+reports it first. A pair split over two instances (with a broker) is counted only on the
+instance of its peer with the smaller id, from that peer's reports: the other instance logs the
+other side's reports and counts nothing. No I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from signaling.protocol import LinkReport
 OPEN_BUCKETS_MS: Final = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 PATHS: Final = ("direct", "turn", "relay", "failed")
 
+Pair = tuple[str, str]
+
 
 def path_class(report: LinkReport) -> str:
     """``direct``, ``turn`` (a TURN relay candidate on either side), ``relay`` (the signaling
@@ -34,21 +39,29 @@ def path_class(report: LinkReport) -> str:
     return {"relayed": "relay", "failed": "failed"}.get(report.outcome, "closed")
 
 
+def counted_here(reporter: str, peer: str, *, peer_is_local: bool) -> bool:
+    """Whether a report by local ``reporter`` about ``peer`` feeds this instance's metrics."""
+    return peer_is_local or reporter < peer
+
+
 class LinkBook:
-    """The latest outcome of each pair that reported, and the counters behind it."""
+    """The latest outcome of each pair counted here, and the counters behind it."""
 
     def __init__(self, counters: Counters) -> None:
         self.counters = counters
-        self._pairs: dict[tuple[str, str], str] = {}
+        self._pairs: dict[Pair, str] = {}
+        self._by_peer: dict[str, set[Pair]] = {}  # so a leave touches only the leaver's pairs
 
-    def report(self, sprint: str, reporter: str, report: LinkReport) -> Log:
-        """Record one report; return its log line."""
+    def report(
+        self, sprint: str, reporter: str, report: LinkReport, *, peer_is_local: bool = True
+    ) -> Log:
+        """Record one report (counted if :func:`counted_here` says so); return its log line."""
         pair = (reporter, report.peer) if reporter < report.peer else (report.peer, reporter)
         kind = path_class(report)
-        if kind == "closed":
-            self._pairs.pop(pair, None)
+        if not counted_here(reporter, report.peer, peer_is_local=peer_is_local) or kind == "closed":
+            self._drop(pair)  # closed, or counted by the other instance now (a peer moved)
         elif self._pairs.get(pair) != kind:
-            self._pairs[pair] = kind
+            self._keep(pair, kind)
             self.counters.link_outcomes[kind] += 1
             if kind in ("direct", "turn") and report.took_ms is not None:
                 self.counters.observe_link_open(report.took_ms, OPEN_BUCKETS_MS)
@@ -65,11 +78,31 @@ class LinkBook:
         }
         return Log("link", logging.INFO, fields)
 
+    def left(self, peer: str) -> None:
+        """``peer`` left (here, or on another instance as the broker says): drop its pairs."""
+        for pair in list(self._by_peer.get(peer, ())):
+            self._drop(pair)
+
     def forget(self, keep: Callable[[str], bool]) -> None:
         """Drop the pairs with a peer ``keep`` says is gone."""
         for pair in [p for p in self._pairs if not (keep(p[0]) and keep(p[1]))]:
-            del self._pairs[pair]
+            self._drop(pair)
 
     @property
     def relayed_pairs(self) -> int:
         return sum(kind == "relay" for kind in self._pairs.values())
+
+    def _keep(self, pair: Pair, kind: str) -> None:
+        self._pairs[pair] = kind
+        for peer in pair:
+            self._by_peer.setdefault(peer, set()).add(pair)
+
+    def _drop(self, pair: Pair) -> None:
+        if self._pairs.pop(pair, None) is None:
+            return
+        for peer in pair:
+            pairs = self._by_peer.get(peer)
+            if pairs is not None:
+                pairs.discard(pair)
+                if not pairs:
+                    del self._by_peer[peer]

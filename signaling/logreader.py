@@ -3,13 +3,20 @@
 The inverse of ``signaling.logs``: a human line is ``<date> <time> <LEVEL> <event> key=value ...``
 where a value is bare or double-quoted with the escapes ``logs.quoted`` writes; a JSON line is one
 object with ``ts``, ``level`` and ``event``. Lines that are neither (a traceback from an old
-version, an editor's note) are skipped, never guessed at.
+version, an editor's note) are skipped, never guessed at; so is a field of the wrong shape (a list
+where a peer id belongs, a time that is not a finite number), which reads as absent.
+
+:func:`merged` interleaves several logs (one per instance) by time, so their order on the command
+line never changes the story.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,6 +24,7 @@ from typing import Any, Final
 _HEAD: Final = re.compile(
     r"(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?P<level>[A-Z]+) +(?P<event>\S+)"
 )
+_JSON_STAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
 _ESCAPES: Final = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -30,30 +38,67 @@ class Entry:
     fields: dict[str, Any] = field(default_factory=dict)
 
     def text(self, name: str) -> str | None:
+        """The field as text; None if absent or not text (a JSON list, object, boolean...)."""
         value = self.fields.get(name)
-        return None if value is None else str(value)
+        if type(value) is str:
+            return value
+        return str(value) if type(value) is int else None
 
     def number(self, name: str) -> float | None:
+        """The field as a finite number of at least 0 (durations, counts); else None."""
         value = self.fields.get(name)
-        try:
-            return None if value is None else float(value)
-        except (TypeError, ValueError):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
             return None
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) and number >= 0 else None
 
 
 def parse_line(line: str) -> Entry | None:
     """The event on ``line``, or None if it is not a signaling log line."""
-    line = line.rstrip("\n")
+    line = line.rstrip("\r\n")
     if line.startswith("{"):
         return _json_line(line)
     match = _HEAD.match(line)
     if match is None:
         return None
-    stamp = datetime.strptime(match["stamp"], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+    try:
+        stamp = datetime.fromisoformat(match["stamp"]).replace(tzinfo=UTC)
+    except ValueError:  # a date that does not exist, such as month 13
+        return None
     fields = _fields(line[match.end() :])
     if fields is None:
         return None
     return Entry(stamp, match["level"].lower(), match["event"], fields)
+
+
+def merged(logs: Sequence[Iterable[str]]) -> Iterator[tuple[int, Entry]]:
+    """The entries of several logs, each read in its own order, interleaved by time: (index of
+    the log, entry). Lines of the same moment go in an order fixed by their text, not by the
+    order of ``logs``."""
+    if len(logs) == 1:
+        for entry in entries(logs[0]):
+            yield 0, entry
+        return
+
+    def keyed(index: int, lines: Iterable[str]) -> Iterator[tuple[datetime, str, int, Entry]]:
+        for line in lines:
+            entry = parse_line(line)
+            if entry is not None:
+                yield entry.time, line, index, entry
+
+    for _time, _line, index, entry in heapq.merge(*(keyed(i, log) for i, log in enumerate(logs))):
+        yield index, entry
+
+
+def entries(lines: Iterable[str]) -> Iterator[Entry]:
+    """The log entries among ``lines``."""
+    for line in lines:
+        entry = parse_line(line)
+        if entry is not None:
+            yield entry
 
 
 def _json_line(line: str) -> Entry | None:
@@ -63,13 +108,16 @@ def _json_line(line: str) -> Entry | None:
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("event"), str):
         return None
-    try:
-        stamp = datetime.strptime(str(raw.pop("ts")), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except (KeyError, ValueError):
+    stamp = raw.pop("ts", None)
+    if not isinstance(stamp, str) or _JSON_STAMP.fullmatch(stamp) is None:
         return None
-    level = str(raw.pop("level", "info"))
-    event = str(raw.pop("event"))
-    return Entry(stamp, level, event, raw)
+    try:
+        time = datetime.fromisoformat(stamp[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    level = raw.pop("level", "info")
+    event = raw.pop("event")
+    return Entry(time, level if isinstance(level, str) else "info", event, raw)
 
 
 def _fields(rest: str) -> dict[str, Any] | None:

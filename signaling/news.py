@@ -12,6 +12,7 @@ from typing import Any
 
 from signaling import protocol
 from signaling.actions import Action, PublishToSprint, Send
+from signaling.links import LinkBook
 from signaling.membership import REPLACED, Membership
 from signaling.rooms import Member, Rooms
 from signaling.session import SessionTable
@@ -22,10 +23,13 @@ CLOSE_REPLACED = 4000
 class News:
     """Board events and broker notices, turned into actions."""
 
-    def __init__(self, table: SessionTable, rooms: Rooms, membership: Membership) -> None:
+    def __init__(
+        self, table: SessionTable, rooms: Rooms, membership: Membership, links: LinkBook
+    ) -> None:
         self.table = table
         self.rooms = rooms
         self.membership = membership
+        self.links = links
 
     # --- board events -------------------------------------------------------------------------
 
@@ -67,7 +71,10 @@ class News:
 
     def remote_left(self, member: Member) -> Sequence[Action]:
         local = self.rooms.remove_remote(member)
-        return self.membership.tell_left(member.peer, local) if local is not None else ()
+        if local is None:
+            return ()
+        self.links.left(member.peer)
+        return self.membership.tell_left(member.peer, local)
 
     def remote_synced(self, sprint: str, instance: str, members: list[Member]) -> Sequence[Action]:
         joined, left = self.rooms.sync_instance(sprint, instance, members)
@@ -76,6 +83,7 @@ class News:
             others = [m for m in self.rooms.local_members(sprint) if m.peer != member.peer]
             actions.extend(self.membership.tell_joined(member, others))
         for member, local in left:
+            self.links.left(member.peer)
             actions.extend(self.membership.tell_left(member.peer, local))
         return actions
 
@@ -84,6 +92,7 @@ class News:
         removed = self.rooms.remove_instance(instance)
         actions: list[Action] = []
         for member, local in removed:
+            self.links.left(member.peer)
             actions.extend(self.membership.tell_left(member.peer, local))
         return actions, [member for member, _ in removed]
 

@@ -163,6 +163,7 @@ def _link_report(raw: dict[str, Any]) -> LinkReport:
             f'"rtt_ms" must be a number of milliseconds up to {MAX_LINK_MILLISECONDS}',
             code="bad-message",
         )
+    _check_link_consistency(str(outcome), path, took)
     reason = raw.get("reason")
     if reason is not None and (
         not isinstance(reason, str) or len(reason) > MAX_LINK_REASON or not reason.isprintable()
@@ -176,9 +177,25 @@ def _link_report(raw: dict[str, Any]) -> LinkReport:
         outcome=str(outcome),
         path=path,
         took_ms=took,
-        rtt_ms=None if rtt is None else round(float(rtt), 1),
+        rtt_ms=None if rtt is None else round(float(rtt), 1) + 0.0,  # + 0.0: -0.0 becomes 0.0
         reason=reason,
     )
+
+
+def _check_link_consistency(outcome: str, path: object, took: object) -> None:
+    """A report that contradicts itself is refused, naming the field that does not fit."""
+    if outcome == "open" and path == "signaling":
+        raise ProtocolError(
+            '"path" of an "open" link must be "<local>/<remote>" candidate types, not "signaling"',
+            code="bad-message",
+        )
+    if outcome == "relayed" and path is not None and path != "signaling":
+        raise ProtocolError('"path" of a "relayed" link must be "signaling"', code="bad-message")
+    if outcome != "open" and took is not None:
+        raise ProtocolError(
+            '"took_ms" is the time to "open": only an "open" report carries it',
+            code="bad-message",
+        )
 
 
 def _json_kind(value: object) -> str:

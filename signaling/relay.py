@@ -156,10 +156,11 @@ class Relaying:
                 ),
             )
         try:
-            self.rooms.route(member.peer, report.peer)
+            target = self.rooms.route(member.peer, report.peer)
         except RoutingError as exc:
             return self._unroutable(session, exc)
-        return (self.links.report(member.sprint, member.peer, report),)
+        local = target.instance == self._instance
+        return (self.links.report(member.sprint, member.peer, report, peer_is_local=local),)
 
     def undeliverable(self, sender: str) -> Sequence[Action]:
         """A frame from ``sender`` for a peer on another instance could not be handed over."""

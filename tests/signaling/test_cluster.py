@@ -411,3 +411,45 @@ async def test_a_hung_redis_loses_nothing_silently_and_delivers_nothing_late(
         if message["type"] == "signal":
             break
     assert message["data"] == {"n": "after"}
+
+
+async def test_a_pair_across_instances_is_counted_once_and_leaves_the_gauge_with_its_peer(
+    cluster: Cluster,
+) -> None:
+    """Both sides report, each to its own instance: the sums over instances count the pair once,
+    and the gauge drops when the peer on the other instance leaves (no heartbeat sweep)."""
+    one, two = cluster.start(2, args=("--heartbeat", "0"))
+    a, wa = await cluster.join(one, "1", "a")
+    b, wb = await cluster.join(two, "1", "b")
+    await receive_type(a, "peer-joined")
+    relayed = {"type": "link", "outcome": "relayed", "path": "signaling"}
+    await a.send_json({**relayed, "peer": wb["peer"]})
+    await b.send_json({**relayed, "peer": wa["peer"]})
+
+    def figures(instance: SignalingProcess) -> dict[str, float]:
+        with urllib.request.urlopen(f"{instance.http_url}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        found = {}
+        for line in text.splitlines():
+            for name in ('link_outcomes_total{path="relay"}', "relayed_pairs"):
+                if line.startswith(f"watercooler_{name} "):
+                    found[name] = float(line.split()[1])
+        return found
+
+    async def sums() -> tuple[float, float]:
+        both = [figures(one), figures(two)]
+        outcomes = sum(f.get('link_outcomes_total{path="relay"}', 0.0) for f in both)
+        return outcomes, sum(f.get("relayed_pairs", 0.0) for f in both)
+
+    # Both reports were read once each socket answers a ping.
+    for ws in (a, b):
+        await ws.send_json({"type": "ping"})
+        await receive_type(ws, "pong")
+    assert await sums() == (1.0, 1.0)
+    owner, other_ws = (one, b) if wa["peer"] < wb["peer"] else (two, a)
+    assert figures(owner)["relayed_pairs"] == 1.0
+    await other_ws.close()
+    deadline = time.monotonic() + BOUND
+    while figures(owner)["relayed_pairs"] != 0.0:
+        assert time.monotonic() < deadline, "the gauge kept a pair whose peer left"
+        await asyncio.sleep(0.05)

@@ -6,6 +6,7 @@ import pytest
 
 from signaling import protocol
 from signaling.errors import ProtocolError
+from signaling.rooms import Member
 from tests.signaling.conftest import Harness, HarnessFactory, receive_type
 from tests.signaling.core_driver import CoreDriver
 
@@ -130,3 +131,96 @@ async def test_a_report_before_join_is_refused_and_changes_nothing(
     ws = await harness.connect()
     await ws.send_json({**OPEN, "peer": "p1"})
     assert (await receive_type(ws, "error"))["code"] == "not-joined"
+
+
+# --- pairs across instances, contradictions, leaves ------------------------------------------
+
+
+def _remote(peer: str, sprint: str = "7") -> Member:
+    return Member(peer, sprint, f"user-{peer}", peer.upper(), 1, "other-instance")
+
+
+RELAYED = {"type": "link", "outcome": "relayed", "path": "signaling"}
+
+
+@pytest.mark.parametrize(("remote_peer", "counted"), [("a1", False), ("zz", True)])
+def test_a_pair_across_instances_is_counted_only_where_its_smaller_id_is(
+    remote_peer: str, counted: bool
+) -> None:
+    """Local peers here are p1, p2, ...: "a1" sorts before them, "zz" after."""
+    d = CoreDriver()
+    alice, _ = d.join("7", "u1")
+    d.run(d.core.news.remote_joined(_remote(remote_peer)))
+    d.send(alice, {**RELAYED, "peer": remote_peer})
+    d.send(alice, {**OPEN, "peer": remote_peer, "took_ms": 70})
+    assert d.take(alice)[-1]["type"] == "peer-joined"  # no error: both reports taken
+    assert len([log for log in d.logs if log.event == "link"]) == 2  # and both logged
+    counters = d.core.counters
+    expected = {"relay": 1, "direct": 1} if counted else {}
+    assert {k: v for k, v in counters.link_outcomes.items() if v} == expected
+    assert counters.link_open_count == (1 if counted else 0)
+    d.send(alice, {**RELAYED, "peer": remote_peer})
+    assert d.core.links.relayed_pairs == (1 if counted else 0)
+
+
+def test_the_relayed_gauge_drops_when_a_peer_on_another_instance_leaves() -> None:
+    d = CoreDriver()  # heartbeat 0: no sweep would ever clear it
+    alice, _ = d.join("7", "u1")
+    remote = _remote("zz")
+    d.run(d.core.news.remote_joined(remote))
+    d.send(alice, {**RELAYED, "peer": "zz"})
+    assert d.core.links.relayed_pairs == 1
+    d.run(d.core.news.remote_left(remote))
+    assert d.core.links.relayed_pairs == 0
+
+
+@pytest.mark.parametrize("how", ["synced", "instance lost"])
+def test_the_relayed_gauge_drops_when_the_broker_says_the_other_instance_lost_its_peer(
+    how: str,
+) -> None:
+    d = CoreDriver()
+    alice, _ = d.join("7", "u1")
+    d.run(d.core.news.remote_joined(_remote("zz")))
+    d.send(alice, {**RELAYED, "peer": "zz"})
+    assert d.core.links.relayed_pairs == 1
+    if how == "synced":
+        d.run(d.core.news.remote_synced("7", "other-instance", []))
+    else:
+        d.run(d.core.news.instance_lost("other-instance")[0])
+    assert d.core.links.relayed_pairs == 0
+
+
+@pytest.mark.parametrize(
+    ("report", "words"),
+    [
+        ({"outcome": "open", "path": "signaling"}, '"path"'),
+        ({"outcome": "relayed", "path": "host/host"}, '"path"'),
+        ({"outcome": "relayed", "path": "relay/relay"}, '"path"'),
+        ({"outcome": "relayed", "path": "signaling", "took_ms": 10}, '"took_ms"'),
+        ({"outcome": "failed", "took_ms": 0}, '"took_ms"'),
+        ({"outcome": "closed", "took_ms": 3600000}, '"took_ms"'),
+    ],
+)
+def test_contradictory_reports_are_refused_naming_the_field(
+    report: dict[str, object], words: str
+) -> None:
+    d = CoreDriver()
+    alice, _ = d.join("7", "u1")
+    _, wb = d.join("7", "u2")
+    d.take(alice)
+    d.send(alice, {"type": "link", "peer": wb["peer"], **report})
+    (error,) = d.take(alice)
+    assert error["code"] == "bad-message"
+    assert words in error["message"]
+    assert not [log for log in d.logs if log.event == "link"]
+
+
+def test_a_negative_zero_round_trip_is_logged_as_zero() -> None:
+    d = CoreDriver()
+    alice, _ = d.join("7", "u1")
+    _, wb = d.join("7", "u2")
+    peer = wb["peer"]
+    d.send(alice, f'{{"type":"link","peer":"{peer}","outcome":"open","rtt_ms":-0.0}}')
+    (line,) = [log for log in d.logs if log.event == "link"]
+    assert line.fields["rtt_ms"] == 0
+    assert str(line.fields["rtt_ms"]) == "0.0"

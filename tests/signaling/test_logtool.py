@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
+import os
 import re
+import select
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,9 +19,13 @@ import pytest
 
 from signaling.logreader import parse_line
 from signaling.logs import events, quoted
+from signaling.logsummary import Story
+from signaling.logtool import build_parser, follow
 from signaling.tickets import mint_ticket
 from tests.signaling.conftest import SECRET, receive_type
+from tests.signaling.log_lines import human, json_log
 from tests.support.processes import ROOT, SignalingProcess
+from tests.support.waiting import WAIT
 
 OFFER = {"description": {"type": "offer", "sdp": "v=0\r\na=candidate:1 1 udp 2 h 1 typ host\r\n"}}
 ANSWER = {"description": {"type": "answer", "sdp": "v=0\r\n"}}
@@ -105,7 +115,8 @@ async def test_the_reader_tells_each_pairs_story_failures_first(log_format: str)
     assert "left mid-negotiation" in about("Dee", "Bo")
     assert "Dee" in about("Dee", "Bo").split("left")[0]
     assert "no answer within 1 s: Ann" in about("Cy", "Ann")
-    assert "RELAYED since" in about("Cy", "Bo")
+    # Everyone left at the end: each pair says how it ended, and still what it was.
+    assert re.search(r"relayed from \S+ until (Cy|Bo) \(\w+\) left at", about("Cy", "Bo"))
     # The latest of the two sides' reports (they race: two sockets).
     assert re.search(r"open via host/host in 4[58] ms, round trip 1\.[12] ms", about("Ann", "Bo"))
     assert verdicts.index(about("Eve", "Ann")) == 0  # the failure first
@@ -182,3 +193,195 @@ def test_a_pair_that_negotiated_then_left_is_not_said_to_have_left_mid_negotiati
     assert "negotiated at" in story
     assert "no link reported" in story
     assert "left mid-negotiation" not in story
+
+
+# --- several files, followed input, odd input and arguments ------------------------------------
+
+
+def run_reader(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """The reader on ``data``, its standard streams strict UTF-8 as under a locale such as
+    en_US.UTF-8 (under C or C.UTF-8 Python would quietly use surrogateescape instead)."""
+    return subprocess.run(
+        [sys.executable, "-m", "signaling.logs", *args],
+        cwd=ROOT,
+        input=data,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+
+
+def test_logs_of_two_instances_tell_one_story_whatever_their_order(tmp_path: Path) -> None:
+    """Ann on one instance, Sam on the other; both report; Sam leaves while Ann says relayed."""
+    one = tmp_path / "one.log"
+    two = tmp_path / "two.log"
+    one.write_text(
+        human.join(0, "XqXKGyn", "Ann")
+        + human.link(2, "XqXKGyn", "LvILULf", "relayed", path="signaling")
+        + human.link(4, "XqXKGyn", "LvILULf", "open", path="host/host", took_ms=30)
+        + human.link(6, "XqXKGyn", "LvILULf", "relayed", path="signaling")
+        + human.leave(40, "XqXKGyn", "Ann")
+    )
+    two.write_text(
+        json_log.join(1, "LvILULf", "Sam")
+        + json_log.link(3, "LvILULf", "XqXKGyn", "relayed", path="signaling")
+        + json_log.link(5, "LvILULf", "XqXKGyn", "open", path="host/host", took_ms=31)
+        + json_log.leave(7, "LvILULf", "Sam")
+    )
+    forward = run_reader(str(one), str(two))
+    backward = run_reader(str(two), str(one))
+    assert forward.returncode == backward.returncode == 0
+    assert forward.stdout == backward.stdout
+    assert (
+        b"Sam (LvILUL) <-> Ann (XqXKGy): relayed from 10:00:06.000 until Sam (LvILUL) left at "
+        b"10:00:07.000" in forward.stdout
+    )
+    steps = [line for line in forward.stdout.decode().splitlines() if "(reported by" in line]
+    assert [step.split()[0][-5:] for step in steps] == ["2.000", "3.000", "4.000", "5.000", "6.000"]
+
+
+def test_a_log_without_joins_still_shows_its_pairs() -> None:
+    lines = human.link(1, "AAAAAA1", "BBBBBB2", "relayed", path="signaling") + human.line(
+        "shutdown", 2, connections=0
+    )
+    done = run_reader("-", data=lines.encode())
+    assert done.returncode == 0
+    assert b"AAAAAA <-> BBBBBB: relayed from 10:00:01.000" in done.stdout
+    assert b"nothing in this log matches" not in done.stdout
+
+
+def follow_args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
+
+
+def test_following_reports_an_unanswered_offer_once_the_clock_says_its_time_is_up() -> None:
+    """No line comes after the offer: the reader's clock, injected here, is what moves."""
+    now = [100.0]
+    out = io.StringIO()
+    story = Story(no_answer_seconds=10)
+
+    def pauses() -> Iterator[str | None]:
+        yield human.join(0, "AAAAAA1", "Ann")
+        yield human.join(1, "BBBBBB2", "Bo")
+        yield human.signal(2, "BBBBBB2", "AAAAAA1", "offer", "host")
+        for _ in range(3):
+            now[0] += 4.5  # 4.5, 9 then 13.5 s of a quiet log
+            yield None
+            if now[0] < 113:
+                assert out.getvalue() == ""
+
+    follow(story, pauses(), out, follow_args(), clock=lambda: now[0])
+    assert out.getvalue() == (
+        "10:00:12.000 sprint 7: Ann (AAAAAA) <-> Bo (BBBBBB): no answer within 10 s: "
+        "Ann (AAAAAA) never answered the offer of 10:00:02.000 (its client may be stuck, or "
+        "gone)\n"
+    )
+
+
+def test_a_followed_pipe_reports_an_unanswered_offer_while_it_stays_open() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "signaling.logs", "--no-answer", "0.2"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as reader:
+        assert reader.stdin is not None
+        assert reader.stdout is not None
+        try:
+            for line in (
+                human.join(0, "AAAAAA1", "Ann"),
+                human.join(1, "BBBBBB2", "Bo"),
+                human.signal(2, "BBBBBB2", "AAAAAA1", "offer", "host"),
+            ):
+                reader.stdin.write(line.encode())
+            reader.stdin.flush()  # and kept open: a live log that went quiet
+            ready, _, _ = select.select([reader.stdout], [], [], WAIT)
+            assert ready, "nothing reported while the pipe stayed open"
+            assert b"no answer within 0.2 s: Ann (AAAAAA)" in reader.stdout.readline()
+        finally:
+            reader.kill()
+
+
+@pytest.mark.parametrize(
+    ("label", "data"),
+    [
+        ("a lone surrogate in a name", human.join(1, "AAAAAA1", "Sam\ud800").encode()),
+        ("invalid UTF-8", b"\xff\xfe\x00garbage\n" + human.join(1, "A1", "S\xe9").encode()[:-8]),
+        ("bad UTF-8 inside a name", human.join(1, "A1", "Sam").encode().replace(b"Sam", b"S\xff")),
+        ("NUL and a long line", b"\x00" * 100 + b"\n" + b"x" * 2_000_000 + b"\n"),
+        ("a cut quoted value", human.join(1, "A1", "Sam Lee").encode()[:-20]),
+    ],
+)
+def test_odd_input_on_stdin_never_gives_a_traceback(label: str, data: bytes) -> None:
+    done = run_reader(data=data)
+    assert done.returncode == 0, (label, done.stderr)
+    assert done.stderr == b""
+    done.stdout.decode("utf-8")  # what it prints is always valid UTF-8
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--no-answer", "nan"], "--no-answer"),
+        (["--no-answer", "-1"], "--no-answer"),
+        (["--no-answer", "0"], "--no-answer"),
+        (["--no-answer", "inf"], "--no-answer"),
+        (["--no-answer", "1e300"], "--no-answer"),
+        (["--since", "yesterday"], "--since"),
+        (["--since", "2026-13-45 10:00"], "--since"),
+        (["--since", "25:61"], "--since"),
+        (["--peer", ""], "--peer"),
+        (["--sprint", " "], "--sprint"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_the_option(args: list[str], option: str) -> None:
+    done = run_reader(*args)
+    assert done.returncode == 2
+    assert f"error: argument {option}: ".encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("since", ["99999999h", "9" * 30 + "d", "9" * 400 + "s"])
+def test_a_span_before_any_date_means_everything(since: str) -> None:
+    done = run_reader("--since", since, data=human.join(1, "AAAAAA1", "Ann").encode())
+    assert done.returncode == 0, done.stderr
+    assert b"Ann (AAAAAA, user ann)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "since", ["2026-12-06T10:00:05Z", "2026-12-06T10:00:05.000Z", "2026-12-06 10:00:05", "10:00:05"]
+)
+def test_since_takes_the_json_logs_own_timestamps_and_the_humans(since: str) -> None:
+    lines = human.link(1, "AAAAAA1", "BBBBBB2", "open", path="host/host") + human.link(
+        9, "CCCCCC3", "DDDDDD4", "failed", reason="ice"
+    )
+    done = run_reader("--since", since, data=lines.encode())
+    assert done.returncode == 0, done.stderr
+    assert b"CCCCCC <-> DDDDDD" in done.stdout
+    assert b"AAAAAA" not in done.stdout
+
+
+def test_peer_finds_a_person_by_name() -> None:
+    lines = (
+        human.join(0, "AAAAAA1", "Ann")
+        + human.join(1, "BBBBBB2", "Sam Second")
+        + human.join(2, "CCCCCC3", "Cy")
+        + human.signal(3, "BBBBBB2", "AAAAAA1", "offer", "host")
+        + human.signal(4, "CCCCCC3", "AAAAAA1", "offer", "host")
+    )
+    done = run_reader("--peer", "sam", data=lines.encode())
+    assert b"Ann (AAAAAA) <-> Sam Second (BBBBBB): offered at 10:00:03.000" in done.stdout
+    assert b"Cy (CCCCCC" not in done.stdout
+
+
+def test_a_name_with_escape_sequences_and_line_breaks_is_printed_escaped() -> None:
+    evil = "Sam\x1b[2J\x1b[H\n    Mallory (AAAAAA) <-> Ann (BBBBBB): open via host/host\u202e"
+    for writer in (human, json_log):
+        lines = writer.join(0, "AAAAAA1", "Ann") + writer.join(1, "EEEEEE5", evil)
+        lines += writer.signal(2, "EEEEEE5", "AAAAAA1", "offer", "host")
+        done = run_reader("-", data=lines.encode())
+        text = done.stdout.decode()
+        assert "\x1b" not in text
+        assert "\u202e" not in text
+        assert "Sam\\x1b[2J\\x1b[H\\x0a    Mallory" in text
+        assert len(text.splitlines()) == 7  # sprint, who, 2 stays, links, the pair, its step
