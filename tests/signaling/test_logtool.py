@@ -25,7 +25,7 @@ from signaling.tickets import mint_ticket
 from tests.signaling.conftest import SECRET, receive_type
 from tests.signaling.log_lines import human, json_log
 from tests.support.processes import ROOT, SignalingProcess
-from tests.support.waiting import WAIT
+from tests.support.waiting import WAIT, wait_until
 
 OFFER = {"description": {"type": "offer", "sdp": "v=0\r\na=candidate:1 1 udp 2 h 1 typ host\r\n"}}
 ANSWER = {"description": {"type": "answer", "sdp": "v=0\r\n"}}
@@ -95,7 +95,11 @@ async def test_the_reader_tells_each_pairs_story_failures_first(log_format: str)
     server = SignalingProcess(SECRET, "--log-format", log_format).wait_ready()
     try:
         peers = await scene(server)
-        server.wait_for_log("leave")
+        # All five have left (Dee's leave came first): each pair's end is in the log.
+        await wait_until(
+            lambda: len(re.findall(r"\bleave\b", server.log_text())) >= len(peers),
+            what="five leave lines",
+        )
     finally:
         log = server.output()
     story = read_log("--no-answer", "1", text=log)
