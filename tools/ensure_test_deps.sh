@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the tests drive are present: Debian's chromium, redis-server,
-# node, iproute2 (network namespaces) and the PostgreSQL client. As root on Debian, missing ones
-# are installed with apt-get; otherwise we say what is missing and fail (tests must never skip for
-# a missing dependency in CI). valgrind is not here: only `make bench-instructions` needs it.
+# node, iproute2 (network namespaces) and the PostgreSQL server programs (the PostgreSQL run starts
+# a private cluster when no server is at hand). As root on Debian, missing ones are installed with
+# apt-get; otherwise we say what is missing and fail (tests must never skip for a missing
+# dependency in CI). valgrind is not here: only `make bench-instructions` needs it.
 set -euo pipefail
+
+postgres_server_installed() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1
+}
+
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
+postgres_server_installed || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
