@@ -56,4 +56,4 @@ bench-instructions: test-deps
 	$(MAKE) -C bench instructions report BASELINE=$(BASELINE)
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

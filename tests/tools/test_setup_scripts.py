@@ -1,9 +1,10 @@
-"""The version and package checks of ``tools/ensure_venv.sh`` and ``tools/ensure_test_deps.sh``.
+"""The setup around ``make run`` and ``make test``: the version and package checks of
+``tools/ensure_venv.sh`` and ``tools/ensure_test_deps.sh``, and what ``make clean`` removes.
 
-Each runs the real script with a stand-in: the real python3 made to report an old version (or to
-lack ``ensurepip``, as on Debian without python3-venv), or a ``node`` on ``PATH`` that reports an
-old version. The scripts must stop with a message that says what to install, before changing
-anything.
+The script tests run the real scripts with a stand-in: the real python3 made to report an old
+version (or to lack ``ensurepip``, as on Debian without python3-venv), or a ``node`` on ``PATH``
+that reports an old version. The scripts must stop with a message that says what to install,
+before changing anything.
 """
 
 from __future__ import annotations
@@ -101,3 +102,14 @@ def test_ensure_test_deps_accepts_this_machines_node() -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_make_clean_removes_every_generated_folder(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    generated = [".venv", "var", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"]
+    for name in generated:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "file").write_text("x")
+    (tmp_path / "kept.txt").write_text("source")
+    subprocess.run(["make", "clean"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["Makefile", "kept.txt"]
