@@ -50,7 +50,8 @@ def test_bad_arguments(args: list[str], says: str) -> None:
 def test_unreachable_board() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = run_bot("--board", url, "--sprint", "1", "--user", "demo", "--password", "demo")
-    assert_refused(result, "cannot reach the board", url)
+    assert_refused(result, "cannot reach the board", url, ": Connection refused")
+    assert "ssl" not in result.stderr, "plain http: no TLS words"
 
 
 def test_wrong_password(shared_board: BoardStack) -> None:
