@@ -38,7 +38,8 @@ test-python: test-deps
 test-webrtc: test-deps
 	tools/in_netns.sh $(PY) -m pytest -m webrtc $(PYTEST_FLAGS)
 
-# The board suite again on PostgreSQL: DATABASE_URL if set, else the local server when it answers.
+# The board suite again on PostgreSQL: DATABASE_URL if set, else the local server when it answers,
+# else a private cluster started (and removed) for the run.
 test-postgres: test-deps
 	@$(PY) -m tools.postgres_suite $(PYTEST_FLAGS)
 
@@ -55,4 +56,4 @@ bench-instructions: test-deps
 	$(MAKE) -C bench instructions report BASELINE=$(BASELINE)
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

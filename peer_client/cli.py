@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
@@ -39,9 +40,17 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see --help)")
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped without breaking an option's name at its hyphens."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROG,
+        formatter_class=HelpFormatter,
         description="Watercooler's headless peer: joins a sprint board next to the browser tabs, "
         "prints who is here and who drags what where, and can drag and move tasks itself.",
         epilog="Places are COLUMN or COLUMN:INDEX (index 0 = top); columns: backlog, "
@@ -49,9 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the README. Exit codes: 0 clean leave, 1 a move refused with --once, 2 cannot start.",
     )
     parser.add_argument("--board", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
-    parser.add_argument("--sprint", required=True, type=int, metavar="ID")
+    parser.add_argument(
+        "--sprint",
+        required=True,
+        type=int,
+        metavar="ID",
+        help="the sprint to join: the number in its page's address, /sprints/ID/",
+    )
     auth = parser.add_argument_group("login (one of)")
-    auth.add_argument("--user", metavar="NAME")
+    auth.add_argument("--user", metavar="NAME", help="log in as this user, with --password")
     auth.add_argument(
         "--password",
         metavar="PASSWORD",
@@ -60,16 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument(
         "--token", metavar="TOKEN", help="an API token (default: WATERCOOLER_TOKEN if set)"
     )
-    acts = parser.add_argument_group("actions (in this order: --script, --drag, --move)")
-    acts.add_argument("--move", action="append", default=[], metavar="TASK:COLUMN[:INDEX]")
-    acts.add_argument(
-        "--drag",
-        action="append",
-        default=[],
-        metavar="TASK:PLACE[,PLACE...]",
-        help="pick TASK up, hover over each place, put it back",
+    acts = parser.add_argument_group(
+        "actions (in this order: --wait-peers, --script, each --drag, each --move)"
     )
-    acts.add_argument("--script", type=Path, metavar="FILE", help="a file of actions, one a line")
     acts.add_argument(
         "--wait-peers",
         type=int,
@@ -77,9 +85,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="before acting, wait until N other peers are linked (at most --wait-timeout)",
     )
-    acts.add_argument("--wait-timeout", type=float, default=15.0, metavar="SECONDS")
     acts.add_argument(
-        "--step", type=float, default=0.3, metavar="SECONDS", help="pause between drag steps"
+        "--wait-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="the longest --wait-peers waits (default: %(default)s)",
+    )
+    acts.add_argument("--script", type=Path, metavar="FILE", help="a file of actions, one a line")
+    acts.add_argument(
+        "--drag",
+        action="append",
+        default=[],
+        metavar="TASK:PLACE[,PLACE...]",
+        help="pick TASK up, hover over each place, put it back (repeatable)",
+    )
+    acts.add_argument(
+        "--move",
+        action="append",
+        default=[],
+        metavar="TASK:COLUMN[:INDEX]",
+        help="pick TASK up, hover, drop it there, save it through the board's API and tell the "
+        "others (repeatable)",
+    )
+    acts.add_argument(
+        "--step",
+        type=float,
+        default=0.3,
+        metavar="SECONDS",
+        help="pause between drag steps (default: %(default)s)",
     )
     acts.add_argument(
         "--once", action="store_true", help="act, then leave (default: keep watching)"

@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -311,6 +313,15 @@ class SignalingClient:
 
 
 def describe(exc: BaseException) -> str:
-    """A short human description of a network error."""
+    """A short human description of a network error. A connection that failed is described by
+    the system's reason ("Connection refused", "Name or service not known"): aiohttp's own text
+    names its TLS context ("ssl:default") even for plain http."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(
+        exc, aiohttp.ClientSSLError
+    ):
+        reason = exc.os_error
+        if reason.errno and not isinstance(reason, socket.gaierror):
+            return os.strerror(reason.errno)
+        return reason.strerror or str(reason) or type(reason).__name__
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -78,6 +79,23 @@ class Settings:
         return origin in self.allowed_origins
 
 
+class MeaningfulDefaultsFormatter(argparse.HelpFormatter):
+    """Ends an option's help with "(default: X)" only when X says something: not for a switch
+    (off unless given), a repeatable option (none unless given) or an option that is unset."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, [], ()) or action.default is argparse.SUPPRESS:
+            return text
+        if not action.option_strings or "%(default)" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        """Wrapped without breaking an option's name at its hyphens."""
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = Settings(secret="")
     parser = argparse.ArgumentParser(
@@ -85,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watercooler signaling server: introduces the peers viewing a sprint.",
         epilog="The shared secret comes from WATERCOOLER_SECRET (required unless --debug); "
         "a TURN REST secret from WATERCOOLER_TURN_SECRET.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=MeaningfulDefaultsFormatter,
     )
     parser.add_argument("--host", default=defaults.host, help="address to listen on")
     parser.add_argument("--port", type=int, default=defaults.port, help="port to listen on")
@@ -106,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         "per-address limits and logs then use the client's address",
     )
     parser.add_argument(
-        "--debug", action="store_true", help="development mode: debug logs, dev secret allowed"
+        "--debug",
+        action="store_true",
+        help="development mode: debug logs; without WATERCOOLER_SECRET, a fixed development "
+        "secret that anyone can read in the source (so anyone could mint tickets: never in "
+        "production); without --allowed-origin, browsers from any origin may connect",
     )
     parser.add_argument(
         "--log-format",

@@ -3,7 +3,9 @@
 Which database:
 - ``DATABASE_URL`` when set (it must answer: an unreachable one fails loudly);
 - else the local server at 127.0.0.1:5432 (user ``postgres``, trust auth) when it answers;
-- else a note and success, except under CI (``CI=true``), where a missing PostgreSQL is a failure.
+- else a private cluster of our own (``tools.postgres_cluster``: a temporary directory and a free
+  port, removed afterwards), like the cluster tests' own ``redis-server``. Without the server
+  programs that is a note and success, except under CI (``CI=true``), where it is a failure.
 
 pytest-django creates (and drops) its own ``test_…`` database next to the one named in the URL.
 Extra arguments are passed to pytest: ``python -m tools.postgres_suite -x -k move``.
@@ -14,13 +16,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 
+from tools import postgres_cluster
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 CONNECT_TIMEOUT = 3
+
+
+class NoDatabase(Exception):
+    """No PostgreSQL to test against; ``code`` is the exit code to leave with."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def running_in_ci() -> bool:
@@ -33,47 +47,64 @@ def reachable(url: str) -> str | None:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
-        return str(exc).strip() or type(exc).__name__
+        return " ".join(str(exc).split()) or type(exc).__name__
     return None
 
 
-def choose_database() -> tuple[str | None, int]:
-    """The URL to test against, or None and the exit code to leave with."""
+@contextmanager
+def chosen_database() -> Iterator[str]:
+    """The URL to test against while the block runs; raises NoDatabase when there is none."""
     url = os.environ.get("DATABASE_URL", "")
     if url:
         if not url.startswith(("postgres://", "postgresql://")):
-            print(f"test-postgres: DATABASE_URL is not a PostgreSQL URL: {url!r}", file=sys.stderr)
-            return None, 2
+            raise NoDatabase(f"DATABASE_URL is not a PostgreSQL URL: {url!r}", 2)
         problem = reachable(url)
         if problem:
-            print(f"test-postgres: DATABASE_URL does not answer: {problem}", file=sys.stderr)
-            return None, 2
-        return url, 0
+            raise NoDatabase(f"DATABASE_URL does not answer: {problem}", 2)
+        yield url
+        return
     problem = reachable(LOCAL_URL)
     if problem is None:
-        return LOCAL_URL, 0
-    message = (
-        f"test-postgres: no PostgreSQL at {LOCAL_URL} ({problem}) and DATABASE_URL is not set."
-    )
-    if running_in_ci():
-        print(
-            f"{message}\nUnder CI this is a failure: start PostgreSQL (Debian: apt-get install "
-            "postgresql && pg_ctlcluster 15 main start) or set DATABASE_URL.",
-            file=sys.stderr,
+        yield LOCAL_URL
+        return
+    if postgres_cluster.find_bindir() is None:
+        message = (
+            f"no DATABASE_URL, nothing usable at {LOCAL_URL}, and the PostgreSQL server programs "
+            f"are not installed to start a private one ({postgres_cluster.INSTALL_HINT})"
         )
-        return None, 1
-    print(f"{message}\nSkipping the PostgreSQL run (set DATABASE_URL to run it).")
-    return None, 0
+        if running_in_ci():
+            raise NoDatabase(f"{message}. Under CI this is a failure.", 1)
+        raise NoDatabase(f"{message}. Skipping the PostgreSQL run.", 0)
+    print(
+        f"test-postgres: no DATABASE_URL and nothing usable at {LOCAL_URL} ({problem}); "
+        "starting a private PostgreSQL cluster",
+        flush=True,
+    )
+    with postgres_cluster.PostgresCluster() as cluster:
+        yield cluster.url
 
 
 def main(argv: list[str] | None = None) -> int:
-    url, code = choose_database()
-    if url is None:
-        return code
-    shown = url.split("@")[-1]
-    print(f"test-postgres: running tests/board on postgres ({shown})", flush=True)
-    command = [sys.executable, "-m", "pytest", "tests/board", "-m", "not webrtc", *(argv or [])]
-    return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+    try:
+        with chosen_database() as url:
+            shown = url.split("@")[-1]
+            print(f"test-postgres: running tests/board on postgres ({shown})", flush=True)
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "tests/board",
+                "-m",
+                "not webrtc",
+                *(argv or []),
+            ]
+            return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+    except NoDatabase as exc:
+        print(f"test-postgres: {exc}", file=sys.stderr if exc.code else sys.stdout)
+        return exc.code
+    except RuntimeError as exc:  # the private cluster would not start
+        print(f"test-postgres: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

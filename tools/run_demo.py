@@ -2,7 +2,8 @@
 
 Steps: make ``var/``; load the development secrets from ``var/dev-secrets.json`` (generated once;
 the environment's ``SECRET_KEY``/``WATERCOOLER_SECRET`` win); ``migrate``, ``collectstatic`` and
-``seed_demo``; start gunicorn and ``python -m signaling`` with the same secret; print where to go.
+``seed_demo``; start gunicorn and ``python -m signaling`` with the same secret (signaling's log also
+goes to ``var/signaling.log``, appended, for ``python -m signaling.logs``); print where to go.
 Ctrl-C (or SIGTERM) stops both. If signaling dies the board keeps serving (live updates are off) and
 this says so; if the board dies everything stops.
 
@@ -26,15 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from signaling.config import Settings
+from signaling.descriptors import RESERVE, raise_limit
+from tools.tee import Tee
+
 ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+BOT_USER = "robo"  # seeded by seed_demo, like demo and sam; password "demo"
 
 
 @dataclass
 class Child:
     name: str
     process: subprocess.Popen[bytes]
+    tee: Tee | None = None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -113,10 +120,40 @@ def manage(env: Mapping[str, str], *command: str) -> str:
     return result.stdout.decode()
 
 
-def start(name: str, command: list[str], env: Mapping[str, str]) -> Child:
+def start(name: str, command: list[str], env: Mapping[str, str], log: Path | None = None) -> Child:
+    """Start ``command``; with ``log``, its output goes to our stdout and is appended to ``log``."""
     # A session of its own: Ctrl-C reaches only us, and we stop the children in order.
-    process = subprocess.Popen(command, cwd=ROOT, env=dict(env), start_new_session=True)
-    return Child(name, process)
+    output = subprocess.PIPE if log is not None else None
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=dict(env),
+        start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if log is not None else None,
+    )
+    if log is None:
+        return Child(name, process)
+    assert process.stdout is not None
+    return Child(name, process, Tee(process.stdout, log))
+
+
+def signaling_connection_limit() -> tuple[int | None, str | None]:
+    """The ``--max-connections`` to give signaling, and a plain sentence about it, when the
+    open-file limit cannot make room for the usual number (None, None when it can).
+
+    The soft limit is first raised as far as the hard limit allows (the children inherit it);
+    signaling would otherwise lower its limit itself, with a log line that reads like a problem.
+    """
+    usual = Settings(secret="").max_connections
+    limit, short = raise_limit(usual)
+    if not short:
+        return None, None
+    allowed = max(1, limit - RESERVE)
+    return allowed, (
+        f"run_demo: this machine lets a process open {limit} files (ulimit -Hn), so signaling "
+        f"takes up to {allowed} connections instead of {usual}; plenty for a demo"
+    )
 
 
 def wait_ready(children: list[Child], url: str, what: str) -> None:
@@ -153,14 +190,24 @@ def stop(children: list[Child]) -> None:
             print(f"run_demo: {child.name} did not stop in time; killing it", file=sys.stderr)
             child.process.kill()
             child.process.wait()
+    for child in children:
+        if child.tee is not None:
+            child.tee.join(STOP_TIMEOUT)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it (where the README's commands run)."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def banner(args: argparse.Namespace, sprint_id: int, signaling_up: bool) -> str:
     board = f"http://127.0.0.1:{args.board_port}"
+    log = shown(args.var_dir / "signaling.log")
     live = (
         f"signaling on ws://127.0.0.1:{args.signaling_port}/ws"
         if signaling_up
@@ -174,8 +221,9 @@ def banner(args: argparse.Namespace, sprint_id: int, signaling_up: bool) -> str:
             "  Log in as demo / demo (a second user: sam / demo)",
             f"  Admin: {board}/admin/ (first: .venv/bin/python manage.py createsuperuser)",
             f"  {live}",
+            f"  Signaling log: {log} (read it: .venv/bin/python -m signaling.logs {log})",
             "  Bot: .venv/bin/python -m peer_client --board "
-            f"{board} --user demo --password demo --sprint {sprint_id}",
+            f"{board} --user {BOT_USER} --password demo --sprint {sprint_id}",
             "  Ctrl-C stops everything.",
             "=" * 72,
             "",
@@ -228,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     sprint_id = int(json.loads(manage(quiet, "seed_demo", "--json"))["sprint"])
 
     board_origin = f"http://127.0.0.1:{args.board_port}"
+    max_connections, limit_note = signaling_connection_limit()
     children: list[Child] = []
     try:
         board = start(
@@ -266,8 +315,10 @@ def main(argv: list[str] | None = None) -> int:
                 board_origin,
                 "--allowed-origin",
                 f"http://localhost:{args.board_port}",
+                *(["--max-connections", str(max_connections)] if max_connections else []),
             ],
             env,
+            log=args.var_dir / "signaling.log",
         )
         assert signaling is not None
         children.append(signaling)
@@ -280,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             signaling = None
+        if limit_note and signaling is not None:
+            print(limit_note, flush=True)
         print(banner(args, sprint_id, signaling is not None), flush=True)
         return supervise(board, signaling)
     except ChildDied as exc:

@@ -2,14 +2,18 @@
 
 It must migrate, seed, serve the board with gunicorn next to a real signaling server sharing one
 secret (a ticket from the board joins; a change reaches the peer through the hook), print the login
-and the bot command, and stop both on Ctrl-C.
+and the bot command, append signaling's log to ``var/signaling.log``, and stop both on Ctrl-C. It
+runs with an open-file limit too low for signaling's usual 25000 connections, which the demo must
+say once, plainly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -25,10 +29,20 @@ from tests.board.signaling_process import WAIT, free_port, receive_type
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
+# Below what signaling's default --max-connections needs (and within any hard limit we may have).
+FILE_LIMIT = min(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+EARLIER_LOG = "2026-01-01 00:00:00.000 INFO  stopped\n"  # a line of a previous run's log
+
+
+def low_file_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FILE_LIMIT, FILE_LIMIT))
 
 
 class Demo:
     def __init__(self, var_dir: Path) -> None:
+        self.var_dir = var_dir
+        var_dir.mkdir(parents=True)
+        (var_dir / "signaling.log").write_text(EARLIER_LOG)
         self.board_port, self.signaling_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "STATIC_ROOT"}}
         env.pop("SECRET_KEY", None)
@@ -52,6 +66,7 @@ class Demo:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=low_file_limit,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -108,9 +123,15 @@ async def test_make_run_serves_board_and_signaling_and_stops_on_ctrl_c(demo: Dem
     sprint_id = demo.wait_for(r"open http://127\.0\.0\.1:\d+/sprints/(\d+)/", START_TIMEOUT)[1]
     demo.wait_for(r"demo / demo", WAIT)
     demo.wait_for(r"signaling on ws://", WAIT)
+    log = demo.wait_for(r"Signaling log: (\S+) \(read it: (.*)\)", WAIT)
+    assert Path(log[1]) == demo.var_dir / "signaling.log"
+    assert log[2] == f".venv/bin/python -m signaling.logs {log[1]}"
     bot = demo.wait_for(r"Bot: (.*)", WAIT)[1]
-    assert bot.endswith(f"--user demo --password demo --sprint {sprint_id}")
+    assert bot.endswith(f"--user robo --password demo --sprint {sprint_id}")
     assert f"--board {demo.board}" in bot
+    said = "".join(demo.output)
+    assert "--max-connections lowered" not in said
+    assert said.count(f"open {FILE_LIMIT} files") == 1, said
 
     timeout = aiohttp.ClientTimeout(total=WAIT)
     async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -123,6 +144,9 @@ async def test_make_run_serves_board_and_signaling_and_stops_on_ctrl_c(demo: Dem
             assert "secure" not in cookie.lower()
         async with http.get(f"{demo.board}/static/watercooler/site.css") as css:
             assert css.status == 200
+        robo = {"username": "robo", "password": "demo"}  # the bot command's login
+        async with http.post(f"{demo.board}/api/token/", data=robo) as response:
+            assert response.status == 200
         login = {"username": "demo", "password": "demo"}
         async with http.post(f"{demo.board}/api/token/", data=login) as response:
             token = (await response.json())["token"]
@@ -144,3 +168,20 @@ async def test_make_run_serves_board_and_signaling_and_stops_on_ctrl_c(demo: Dem
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(20) == 0
     demo.wait_for(r"run_demo: stopped\.", WAIT)
+
+    # The log file holds what the terminal showed of signaling, after the earlier run's lines.
+    text = (demo.var_dir / "signaling.log").read_text()
+    assert text.startswith(EARLIER_LOG)
+    assert re.search(rf"INFO +listening host=127\.0\.0\.1 port={demo.signaling_port}\b", text)
+    assert " stopped" in text.splitlines()[-1]
+    assert all(line in "".join(demo.output) for line in text.splitlines()[1:])
+    story = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "signaling.logs", str(demo.var_dir / "signaling.log")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert story.returncode == 0, story.stderr
+    assert f"sprint {sprint_id}" in story.stdout

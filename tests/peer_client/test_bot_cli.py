@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from peer_client.actions import Drag, Move, Wait, WaitPeers, parse_script
-from peer_client.cli import options_from_args
+from peer_client.cli import build_parser, options_from_args
 from peer_client.errors import ActionError
 from peer_client.protocol import Place
 from tests.peer_client.board_stack import PASSWORD, BoardStack, run_bot
@@ -47,10 +47,22 @@ def test_bad_arguments(args: list[str], says: str) -> None:
     assert_refused(run_bot(*args), says)
 
 
+def test_help_says_what_each_option_does_and_its_defaults() -> None:
+    parser = build_parser()
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        assert action.help, f"{action.option_strings} has no help"
+    assert "--wait-timeout SECONDS the longest --wait-peers waits (default: 15.0)" in text
+    assert "--step SECONDS pause between drag steps (default: 0.3)" in text
+    assert "in this order: --wait-peers, --script, each --drag, each --move" in text
+    assert "--allow-loopback-in-peer-connection" in text, "names are not broken at hyphens"
+
+
 def test_unreachable_board() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = run_bot("--board", url, "--sprint", "1", "--user", "demo", "--password", "demo")
-    assert_refused(result, "cannot reach the board", url)
+    assert_refused(result, "cannot reach the board", url, ": Connection refused")
+    assert "ssl" not in result.stderr, "plain http: no TLS words"
 
 
 def test_wrong_password(shared_board: BoardStack) -> None:

@@ -94,3 +94,9 @@ def test_help_shows_every_options_default() -> None:
         if action.default not in (None, False, []):
             assert f"(default: {action.default})" in " ".join(text.split()), action.dest
     assert "(default: 20)" in text  # --max-unjoined-per-address, for one
+    for noise in ("(default: [])", "(default: None)", "(default: False)"):
+        assert noise not in text, "only defaults that mean something"
+    debug = " ".join(text.split("--debug ")[1].split("--log-format")[0].split())
+    assert "development secret" in debug
+    assert "never in production" in debug
+    assert "--allowed- " not in " ".join(text.split()), "names are not broken at their hyphens"

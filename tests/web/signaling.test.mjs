@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 
 import { SignalingClient } from "../../web/static/watercooler/signaling.js";
+import { enableMockTimers } from "./mocktimers.mjs";
 
 /** @type {FakeSocket[]} */
 let sockets = [];
@@ -50,7 +51,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
  * Take over the clock of setTimeout: from now on no timer fires by itself, so what the client does
  * after its backoff delay happens when `runTimers` says, not after some wall-clock time.
  */
-const holdTimers = () => mock.timers.enable({ apis: ["setTimeout"] });
+const holdTimers = () => enableMockTimers(["setTimeout"]);
 
 /** Fire every pending timer (and those they set), then let the promises they start settle. */
 async function runTimers() {

@@ -1,8 +1,11 @@
 """``manage.py seed_demo``: the demo data for ``make run``, created once (running it again is a
 no-op).
 
-Users ``demo``/``demo`` and ``sam``/``demo``; the sprint "Demo sprint" ending two weeks after the
-first run, with ten tasks spread over the backlog and the four status columns. ``--json`` prints
+Users ``demo``/``demo`` and ``sam``/``demo`` for two browser tabs, and ``robo``/``demo`` for the
+bot (``python -m peer_client``), so that it joins with a name and avatar of its own; the sprint
+"Demo sprint" ending two weeks after the first run, with ten tasks spread over the backlog and the
+four status columns. A missing user is created with the password ``demo`` (so a demo seeded before
+``robo`` existed gains it); existing ones are left as they are. ``--json`` prints
 ``{"sprint": id, "users": [...]}`` for scripts.
 """
 
@@ -22,7 +25,11 @@ from board.scrum.rules import DONE, IN_PROGRESS, NOT_STARTED, TESTING
 
 DEMO_PASSWORD = "demo"
 DEMO_SPRINT = "Demo sprint"
-USERS = [("demo", "Dana", "Demo"), ("sam", "Sam", "Second")]
+USERS = [("demo", "Dana", "Demo"), ("sam", "Sam", "Second"), ("robo", "Robo", "Bot")]
+SPRINT_DESCRIPTION = (
+    "Goal: everyone watching the board sees cards move as they are dragged, and each sprint "
+    "gets a burndown chart. The sign-up page and the password reset e-mail are next in line."
+)
 TASKS: list[tuple[str, str, str | None, str]] = [
     # name, status, assignee, description
     ("Write the release notes", NOT_STARTED, None, "Backlog: not planned yet."),
@@ -52,7 +59,7 @@ class Command(BaseCommand):
         if sprint is None:
             end = services.today() + timedelta(days=14)
             sprint = services.create_sprint(
-                {"name": DEMO_SPRINT, "end": end, "description": "Seeded by manage.py seed_demo."}
+                {"name": DEMO_SPRINT, "end": end, "description": SPRINT_DESCRIPTION}
             )
             for name, status, assignee, description in TASKS:
                 services.create_task(
