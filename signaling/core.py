@@ -4,7 +4,9 @@ Like h11 and the ``websockets`` library's sans-I/O layer, :class:`SignalingCore`
 Transports feed it what happened (a connection opened, a text frame arrived, the broker answered,
 time passed, a hook came in, another instance said something) and every input returns the actions
 to carry out (``signaling.actions``: send these bytes to that session, close it with this code,
-ask the broker, log this). It never sends, sleeps or reads a clock: time is the ``now`` passed in.
+ask the broker, log this). It never sends, sleeps or reads a clock: time is the ``now`` passed in
+(monotonic seconds), and wall-clock time (for tickets' expiry) is that ``now`` plus the offset the
+service last gave :meth:`SignalingCore.set_wall_clock`.
 
 The parts, each in its own module:
 
@@ -105,6 +107,11 @@ class SignalingCore:
     @property
     def shutting_down(self) -> bool:
         return self.membership.shutting_down
+
+    def set_wall_clock(self, wall: float, now: float) -> None:
+        """The wall clock read ``wall`` (seconds since the epoch) when the core's clock read
+        ``now``: a ticket's expiry is judged at ``now + (wall - now)`` from then on."""
+        self.membership.wall_offset = wall - now
 
     def start(self, now: float) -> None:
         """The instance starts serving: heartbeats run from ``now`` on."""

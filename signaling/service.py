@@ -55,7 +55,11 @@ class SignalingService:
 
     def open(self, connection: Connection, address: str) -> Session:
         """A websocket was accepted; the returned session names it in every later report."""
-        session, actions = self.core.open(address, time.monotonic())
+        now = time.monotonic()
+        # Its join is judged against the wall clock as it reads now (a step of the system
+        # clock, from NTP say, is taken up at the next connection).
+        self.core.set_wall_clock(time.time(), now)
+        session, actions = self.core.open(address, now)
         self.connections[session.number] = connection
         session.connection = connection
         self.run(actions)
@@ -244,7 +248,9 @@ class SignalingService:
 
     async def start(self) -> None:
         await self.broker.start(self)
-        self.core.start(time.monotonic())
+        now = time.monotonic()
+        self.core.set_wall_clock(time.time(), now)
+        self.core.start(now)
         self._schedule()
         self._check_descriptors()
 
