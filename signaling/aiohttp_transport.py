@@ -198,7 +198,9 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
                 try:
                     service.received(session, msg.data, now)
                 except Exception:  # a bug of ours: this socket only, with its traceback
-                    logger.exception("internal error handling a message from %s", address)
+                    logger.exception(
+                        "internal error handling a message from %s", session.describe()
+                    )
                     connection.close(1011, "internal server error")
             elif msg.type is WSMsgType.BINARY:
                 service.received_binary(session, now)
