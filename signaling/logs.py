@@ -151,10 +151,6 @@ class EventLog:
         self._last_write = -WRITE_INTERVAL_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
-        # Sprint ids as signal lines write them (quoted when they must be), so that a line does
-        # not check its sprint's characters per relayed message; bounded by
-        # MAX_REMEMBERED_SPRINTS, past which the rest are formatted each time.
-        self.sprint_texts: dict[str, str] = {}
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
@@ -253,8 +249,40 @@ def log_event(event: str, level: int = logging.INFO, /, **fields: Any) -> None:
         events.emit(event, level, {k: v for k, v in fields.items() if v is not None})
 
 
+MAX_REMEMBERED_SPRINTS: Final = 10_000
+
+
+class SprintTexts:
+    """Sprint ids as ``signal`` lines write them (quoted when they must be), so that a line does
+    not check its sprint's characters per relayed message.
+
+    One per server (``SignalingService``): the ids are what clients' tickets name, so they are
+    kept with the server that admitted them, not in the module. At most ``limit`` are
+    remembered; the rest are formatted each time.
+    """
+
+    __slots__ = ("limit", "texts")
+
+    def __init__(self, limit: int = MAX_REMEMBERED_SPRINTS) -> None:
+        self.limit = limit
+        self.texts: dict[str, str] = {}
+
+    def add(self, sprint: str) -> str:
+        """``sprint`` as a line writes it, remembered while there is room."""
+        text = _human_value(sprint)
+        if len(self.texts) < self.limit:
+            self.texts[sprint] = text
+        return text
+
+
 def log_signal(
-    sprint: str, sender: str, to: str, kind: str, size: int, candidates: str | None
+    sprint: str,
+    sender: str,
+    to: str,
+    kind: str,
+    size: int,
+    candidates: str | None,
+    sprints: SprintTexts | None = None,
 ) -> None:
     """The ``signal`` event: the same line as ``log_event("signal", ...)``, built directly.
 
@@ -275,12 +303,10 @@ def log_signal(
         )
         return
     stamp = log._clock.human()
-    sprint_texts = log.sprint_texts
-    sprint_text = sprint_texts.get(sprint)
-    if sprint_text is None:
+    if sprints is None:
         sprint_text = _human_value(sprint)
-        if len(sprint_texts) < MAX_REMEMBERED_SPRINTS:
-            sprint_texts[sprint] = sprint_text
+    else:
+        sprint_text = sprints.texts.get(sprint) or sprints.add(sprint)
     tail = _CANDIDATE_TAILS.get(candidates)
     if tail is None:
         tail = f" candidates={_human_value(candidates)}"
@@ -289,8 +315,6 @@ def log_signal(
         f"bytes={size}{tail}\n"
     )
 
-
-MAX_REMEMBERED_SPRINTS: Final = 10_000
 
 # The endings of the common signal lines, written once: no candidates, or one of RFC 8445's types.
 _CANDIDATE_TAILS: Final[dict[str | None, str]] = {

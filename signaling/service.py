@@ -24,7 +24,7 @@ from signaling.config import Settings
 from signaling.core import SignalingCore
 from signaling.descriptors import DescriptorWatch, descriptor_available
 from signaling.handshake import HandshakeRefused
-from signaling.logs import log_event, log_signal, logger
+from signaling.logs import SprintTexts, log_event, log_signal, logger
 from signaling.rooms import Member
 from signaling.session import Session
 from signaling.transport import Connection
@@ -50,6 +50,7 @@ class SignalingService:
         self._descriptors = DescriptorWatch()
         self._descriptor_timer: asyncio.TimerHandle | None = None
         self.descriptor_limit = 0
+        self.sprint_texts = SprintTexts()  # for the signal lines of this server's peers
 
     # --- what transports report ---------------------------------------------------------------
 
@@ -115,6 +116,7 @@ class SignalingService:
                     action.kind,  # type: ignore[union-attr]
                     action.size,  # type: ignore[union-attr]
                     action.candidates,  # type: ignore[union-attr]
+                    self.sprint_texts,
                 )
             elif kind is _Send:
                 connection = action.session.connection  # type: ignore[union-attr]
@@ -126,7 +128,7 @@ class SignalingService:
     def _run_other(self, action: act.Action) -> None:
         match action:
             case act.LogSignal(sprint, sender, to, kind, size, candidates):
-                log_signal(sprint, sender, to, kind, size, candidates)
+                log_signal(sprint, sender, to, kind, size, candidates, self.sprint_texts)
             case act.SendToMany(sessions=sessions, payload=payload):
                 for session in sessions:
                     connection = session.connection
