@@ -124,7 +124,7 @@ class Log:
 
 @dataclass(slots=True)
 class LogSignal:
-    """Log one relayed signal (``logs.log_signal``: the same line, built faster)."""
+    """Log one relayed signal (``logs.log_signal``: the same line, built directly)."""
 
     sprint: str
     sender: str

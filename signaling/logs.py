@@ -7,9 +7,10 @@ chosen format decides the shape:
     {"ts":"2026-11-22T10:15:02.123Z","level":"info","event":"join","sprint":"7",...}
 
 Every relayed signal is an event, so this sits on the hot path. Going through ``logging.Logger`` for
-each (record object, handler lock, formatter, a write and a flush per line) took about 40% of the
-server's CPU under relay load. Events are therefore formatted here directly and written to stderr in
-one write per event-loop turn, and at most one per 50 ms while the log is busy. Other libraries'
+each (record object, handler lock, formatter, a write and a flush per line) is more work than the
+relay itself (docs/benchmarks.md, History, has the profiles). Events are therefore formatted here
+directly and written to stderr in one write per event-loop turn, and at most one per 50 ms while the
+log is busy. Other libraries'
 records (aiohttp's errors) still go through ``logging`` and come out in the same format, in order.
 
 Fields often carry what clients sent (names, origins, sprint ids, error details). In the human
@@ -186,7 +187,7 @@ class EventLog:
 
         While a write is already timed, the line simply waits for it: no end-of-turn callback is
         scheduled. At low rates each relayed message is a loop turn of its own, and that callback
-        was about 4 % of the instructions per message (docs/benchmarks.md).
+        would be one more call for every message (docs/benchmarks.md, History).
         """
         pending = self._pending
         pending.append(line)
@@ -195,7 +196,7 @@ class EventLog:
         ):
             return
         # The loop is remembered: asyncio.get_running_loop() costs a getpid() system call each
-        # time (its fork check), which was 2.6 % of the server's CPU under relay load.
+        # time (its fork check), a system call per logged line otherwise.
         loop = self._loop
         if loop is None or not loop.is_running() or threading.get_ident() != self._thread:
             try:
@@ -211,7 +212,7 @@ class EventLog:
         """After a turn that logged: write now if the log was quiet, else within the interval.
 
         A write is a system call and a trip through the text stream; under a steady stream of
-        signals (a few per loop turn) one per turn was a measurable share of the CPU per message,
+        signals (a few per loop turn) one per turn would be a system call for nearly every message,
         so a busy log is written at most every ``WRITE_INTERVAL_SECONDS`` (and at once when many
         lines are waiting). A line after a quiet spell is still written at the end of its turn.
         """
@@ -287,8 +288,8 @@ def log_signal(
     """The ``signal`` event: the same line as ``log_event("signal", ...)``, built directly.
 
     It is the one event logged for every relayed message, so the human line skips the generic
-    field loop (a third of the cost of relaying a signal in a profile) and reuses the clock's
-    stamp within a millisecond. Peer ids and the kind are made by the server and never need
+    field loop (a check of every field's type and characters, per message) and reuses the
+    clock's stamp within a millisecond. Peer ids and the kind are made by the server and never need
     quoting; the sprint and candidate types come from clients.
     """
     log = events

@@ -292,7 +292,7 @@ class RedisBroker(Broker):
 
     async def _read(self, pubsub: Any) -> None:
         # listen() blocks on the socket; get_message(timeout=...) set up a timeout per message,
-        # half the cost of relaying one across instances. A dead connection still raises here,
+        # work added to every frame relayed across instances. A dead connection still raises here,
         # and the presence loop notices a silent Redis within its interval.
         async for message in pubsub.listen():
             kind = message.get("type")
