@@ -277,6 +277,16 @@ def signal_bytes(sender: str, data: dict[str, Any]) -> bytes:
     return orjson.dumps({"type": "signal", "from": sender, "data": data})
 
 
+def sender_of(frame: str) -> str | None:
+    """The ``from`` of a relayed frame the server built (``signal`` or ``relay``), if any."""
+    try:
+        message = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return None
+    sender = message.get("from") if type(message) is dict else None
+    return sender if type(sender) is str else None
+
+
 def relay_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": "relay", "from": sender, "data": data}
 

@@ -163,6 +163,8 @@ class SignalingService:
             case act.SendElsewhere(sender=sender, member=member, text=text):
                 if not self.broker.send_to_peer(member, text, sender=sender):
                     self.run(self.core.undeliverable(sender))
+            case act.ReportUndelivered(instance=instance, sender=sender):
+                self.broker.report_undelivered(instance, sender)
             case act.PublishToSprint(sprint=sprint, text=text):
                 self.broker.publish_to_sprint(sprint, text)
             case _:  # pragma: no cover - a new action the service does not know is a bug
@@ -229,6 +231,9 @@ class SignalingService:
 
     def deliver_to_peer(self, peer: str, text: str) -> None:
         self.run(self.core.news.deliver_to_peer(peer, text))
+
+    def arrived_late(self, text: str) -> None:
+        self.run(self.core.news.arrived_late(text))
 
     def deliver_to_sprint(self, sprint: str, text: str) -> None:
         self.run(self.core.news.deliver_to_sprint(sprint, text))

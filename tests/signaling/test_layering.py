@@ -20,6 +20,7 @@ PURE_MODULES = [
     "signaling.counters",
     "signaling.handshake",
     "signaling.outbox",
+    "signaling.redis_clock",
     "signaling.protocol",
     "signaling.rooms",
     "signaling.tickets",
