@@ -254,9 +254,8 @@ class UpgradeSniffer(asyncio.Protocol):
     def _hand_unfinished_to_http(self, buffer: bytes) -> None:
         """A head aiohttp is to read on: counted and timed until it ends (``HeadWatch``)."""
         transport, address, deadline = self._transport, self._address, self._deadline
-        assert transport is not None
-        assert address is not None
-        assert deadline is not None
+        if transport is None or address is None or deadline is None:
+            return  # out of time already: the connection is closing
         self._transport, self._address, self._deadline, self._buffer = None, None, None, b""
         deadline.cancel()
         fast = self._fast
