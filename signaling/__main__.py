@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     # Fewer young-generation collections (every relayed message allocates a few dicts), and
-    # start-up objects (modules, app) moved out of the collector's way. bench/ profiles showed
-    # the collector at ~8% of CPU with 20k idle connections.
+    # start-up objects (modules, app) moved out of the collector's way: with many idle
+    # connections the collector kept walking objects that never die (docs/benchmarks.md).
     gc.set_threshold(10_000, 20, 20)
     gc.freeze()
     try:

@@ -106,6 +106,15 @@ class SendElsewhere:
 
 
 @dataclass(slots=True)
+class ReportUndelivered:
+    """Tell ``instance`` that a frame its peer ``sender`` sent to one of ours was not delivered
+    (it arrived too late), so that the sender hears ``unavailable``."""
+
+    instance: str
+    sender: str
+
+
+@dataclass(slots=True)
 class PublishToSprint:
     """Hand a board event's frame to the other instances with peers in ``sprint``."""
 
@@ -124,7 +133,7 @@ class Log:
 
 @dataclass(slots=True)
 class LogSignal:
-    """Log one relayed signal (``logs.log_signal``: the same line, built faster)."""
+    """Log one relayed signal (``logs.log_signal``: the same line, built directly)."""
 
     sprint: str
     sender: str
@@ -145,6 +154,7 @@ Action = (
     | AnnounceJoin
     | AnnounceLeave
     | SendElsewhere
+    | ReportUndelivered
     | PublishToSprint
     | Log
     | LogSignal

@@ -39,12 +39,20 @@ _FAILURE_REASONS: Final = {
 
 
 class _WebSocketResponse(web.WebSocketResponse):
-    """aiohttp's response, whose failure closes carry a reason (``close`` is public API)."""
+    """aiohttp's response, whose own failure closes carry a reason (``close`` is public API).
+
+    aiohttp's reader fails a connection by calling ``close`` with a code and no message; ours go
+    through :meth:`close_exactly`, so that an echo of a client's close carries no reason even
+    when its code is one of the failure codes."""
 
     async def close(self, *, code: int = 1000, message: bytes = b"", drain: bool = True) -> bool:
         return await super().close(
             code=code, message=message or _FAILURE_REASONS.get(code, b""), drain=drain
         )
+
+    async def close_exactly(self, code: int, message: bytes) -> bool:
+        """Send a close with ``code`` and ``message`` as given (which may be empty)."""
+        return await super().close(code=code, message=message)
 
 
 class _Pong:
@@ -58,7 +66,7 @@ class AiohttpConnection:
     """The :class:`~signaling.transport.Connection` of one aiohttp websocket."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, request: web.Request, service: SignalingService
+        self, ws: _WebSocketResponse, request: web.Request, service: SignalingService
     ) -> None:
         self.ws = ws
         self.request = request
@@ -150,7 +158,7 @@ class AiohttpConnection:
                     await ws.pong(item.payload)
                 elif isinstance(item, tuple):
                     code, reason = item
-                    await ws.close(code=code, message=reason.encode()[:123])
+                    await ws.close_exactly(code, reason.encode()[:123])
                     return
 
 
@@ -198,7 +206,9 @@ async def handle_websocket(request: web.Request, service: SignalingService) -> w
                 try:
                     service.received(session, msg.data, now)
                 except Exception:  # a bug of ours: this socket only, with its traceback
-                    logger.exception("internal error handling a message from %s", address)
+                    logger.exception(
+                        "internal error handling a message from %s", session.describe()
+                    )
                     connection.close(1011, "internal server error")
             elif msg.type is WSMsgType.BINARY:
                 service.received_binary(session, now)
@@ -258,6 +268,7 @@ def _answer_close(
     """Answer a client's close frame, after what is queued: echo a valid code, fail an invalid
     one with 1002. Returns the code the client sent (1005: none)."""
     if code == 0:  # aiohttp's way of saying the close frame had no code
+        # Its public API cannot send a close without a code: 1000 (docs/protocol.md 1.7).
         connection.close(1000, "")
         return 1005
     if not close_code_is_valid(code):

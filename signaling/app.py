@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any, Final
 
+import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -160,6 +161,12 @@ def parse_hook_body(body: bytes) -> tuple[str, dict[str, Any]]:
     event = payload.get("event")
     if not isinstance(event, dict):
         raise ValueError('hook body needs "event" (a JSON object)')
+    try:
+        # JSON allows what no frame can carry: half a surrogate pair ("\ud800"), which is not
+        # Unicode text, and integers past 64 bits. Peers get the event re-encoded, so try now.
+        orjson.dumps(event)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(f"hook event cannot be sent on to peers: {exc}") from None
     return str(sprint), event
 
 

@@ -42,6 +42,8 @@ class BrokerListener(Protocol):
 
     def deliver_to_peer(self, peer: str, text: str) -> None: ...
 
+    def arrived_late(self, text: str) -> None: ...
+
     def deliver_to_sprint(self, sprint: str, text: str) -> None: ...
 
     def undeliverable(self, sender: str) -> None: ...
@@ -83,8 +85,14 @@ class Broker(abc.ABC):
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
         """Hand ``text`` to the instance holding ``member``; False if it cannot be sent now.
 
-        If it is accepted but then cannot be delivered (the broker failed, or it waited too
-        long), the listener's ``undeliverable(sender)`` is called instead of dropping it."""
+        If it is accepted but then cannot be delivered (the broker failed, it waited too long
+        here, or it reached the other instance too late), the listener's
+        ``undeliverable(sender)`` is called on this instance instead of dropping it silently."""
+
+    @abc.abstractmethod
+    def report_undelivered(self, instance: str, sender: str) -> None:
+        """Tell ``instance`` that a frame from its peer ``sender`` was dropped here (it arrived
+        too late), so that its listener's ``undeliverable(sender)`` is called there."""
 
     @abc.abstractmethod
     def publish_to_sprint(self, sprint: str, text: str) -> None:
@@ -121,6 +129,9 @@ class InMemoryBroker(Broker):
 
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
         return False  # never asked: with one instance every member is local
+
+    def report_undelivered(self, instance: str, sender: str) -> None:
+        return None  # never asked: no frame comes from another instance
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:
         return None

@@ -4,7 +4,9 @@ Like h11 and the ``websockets`` library's sans-I/O layer, :class:`SignalingCore`
 Transports feed it what happened (a connection opened, a text frame arrived, the broker answered,
 time passed, a hook came in, another instance said something) and every input returns the actions
 to carry out (``signaling.actions``: send these bytes to that session, close it with this code,
-ask the broker, log this). It never sends, sleeps or reads a clock: time is the ``now`` passed in.
+ask the broker, log this). It never sends, sleeps or reads a clock: time is the ``now`` passed in
+(monotonic seconds), and wall-clock time (for tickets' expiry) is that ``now`` plus the offset the
+service last gave :meth:`SignalingCore.set_wall_clock`.
 
 The parts, each in its own module:
 
@@ -88,7 +90,6 @@ class SignalingCore:
         self._next_number = 1
         self._next_sweep: float | None = None
         self.relaying = Relaying(settings, self.table, self.rooms, self.links)
-        self._signal = self.relaying.signal  # every relayed message: one lookup less
         self._handlers: dict[str, Callable[[Session, Any], Sequence[Action]]] = {
             "join": self.membership.join,
             "signal": self.relaying.signal,
@@ -97,6 +98,11 @@ class SignalingCore:
             "pong": self._pong,
             QUEUE: self._queue,
         }
+        # receive() takes a joined session's signal (every relayed message) before the table:
+        # it runs the handler the table names for it, looked up here once.
+        rule = ACCEPTS[JOINED][protocol.Signal]
+        assert isinstance(rule, str), "a joined session's signal must have a handler"
+        self._signal = self._handlers[rule]
 
     @property
     def sessions(self) -> dict[int, Session]:
@@ -105,6 +111,11 @@ class SignalingCore:
     @property
     def shutting_down(self) -> bool:
         return self.membership.shutting_down
+
+    def set_wall_clock(self, wall: float, now: float) -> None:
+        """The wall clock read ``wall`` (seconds since the epoch) when the core's clock read
+        ``now``: a ticket's expiry is judged at ``now + (wall - now)`` from then on."""
+        self.membership.wall_offset = wall - now
 
     def start(self, now: float) -> None:
         """The instance starts serving: heartbeats run from ``now`` on."""
@@ -206,7 +217,9 @@ class SignalingCore:
         except ProtocolError as exc:
             return self._bad_input(session, exc)
         if state is JOINED and type(message) is protocol.Signal:
-            return self._signal(session, message)  # the table's busiest entry, taken first
+            # The table's busiest entry, taken first: in every state the outcome is the table's
+            # (tests/signaling/test_core_table.py).
+            return self._signal(session, message)
         return self._dispatch(session, message)
 
     def receive_binary(self, session: Session, now: float) -> Sequence[Action]:

@@ -7,9 +7,10 @@ chosen format decides the shape:
     {"ts":"2026-11-22T10:15:02.123Z","level":"info","event":"join","sprint":"7",...}
 
 Every relayed signal is an event, so this sits on the hot path. Going through ``logging.Logger`` for
-each (record object, handler lock, formatter, a write and a flush per line) took about 40% of the
-server's CPU under relay load. Events are therefore formatted here directly and written to stderr in
-one write per event-loop turn, and at most one per 50 ms while the log is busy. Other libraries'
+each (record object, handler lock, formatter, a write and a flush per line) is more work than the
+relay itself (docs/benchmarks.md, History, has the profiles). Events are therefore formatted here
+directly and written to stderr in one write per event-loop turn, and at most one per 50 ms while the
+log is busy. Other libraries'
 records (aiohttp's errors) still go through ``logging`` and come out in the same format, in order.
 
 Fields often carry what clients sent (names, origins, sprint ids, error details). In the human
@@ -151,10 +152,6 @@ class EventLog:
         self._last_write = -WRITE_INTERVAL_SECONDS
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
-        # Sprint ids as signal lines write them (quoted when they must be), so that a line does
-        # not check its sprint's characters per relayed message; bounded by
-        # MAX_REMEMBERED_SPRINTS, past which the rest are formatted each time.
-        self.sprint_texts: dict[str, str] = {}
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
         human_ts, iso_ts = self._clock.stamps(now)
@@ -190,7 +187,7 @@ class EventLog:
 
         While a write is already timed, the line simply waits for it: no end-of-turn callback is
         scheduled. At low rates each relayed message is a loop turn of its own, and that callback
-        was about 4 % of the instructions per message (docs/benchmarks.md).
+        would be one more call for every message (docs/benchmarks.md, History).
         """
         pending = self._pending
         pending.append(line)
@@ -199,7 +196,7 @@ class EventLog:
         ):
             return
         # The loop is remembered: asyncio.get_running_loop() costs a getpid() system call each
-        # time (its fork check), which was 2.6 % of the server's CPU under relay load.
+        # time (its fork check), a system call per logged line otherwise.
         loop = self._loop
         if loop is None or not loop.is_running() or threading.get_ident() != self._thread:
             try:
@@ -215,7 +212,7 @@ class EventLog:
         """After a turn that logged: write now if the log was quiet, else within the interval.
 
         A write is a system call and a trip through the text stream; under a steady stream of
-        signals (a few per loop turn) one per turn was a measurable share of the CPU per message,
+        signals (a few per loop turn) one per turn would be a system call for nearly every message,
         so a busy log is written at most every ``WRITE_INTERVAL_SECONDS`` (and at once when many
         lines are waiting). A line after a quiet spell is still written at the end of its turn.
         """
@@ -253,14 +250,46 @@ def log_event(event: str, level: int = logging.INFO, /, **fields: Any) -> None:
         events.emit(event, level, {k: v for k, v in fields.items() if v is not None})
 
 
+MAX_REMEMBERED_SPRINTS: Final = 10_000
+
+
+class SprintTexts:
+    """Sprint ids as ``signal`` lines write them (quoted when they must be), so that a line does
+    not check its sprint's characters per relayed message.
+
+    One per server (``SignalingService``): the ids are what clients' tickets name, so they are
+    kept with the server that admitted them, not in the module. At most ``limit`` are
+    remembered; the rest are formatted each time.
+    """
+
+    __slots__ = ("limit", "texts")
+
+    def __init__(self, limit: int = MAX_REMEMBERED_SPRINTS) -> None:
+        self.limit = limit
+        self.texts: dict[str, str] = {}
+
+    def add(self, sprint: str) -> str:
+        """``sprint`` as a line writes it, remembered while there is room."""
+        text = _human_value(sprint)
+        if len(self.texts) < self.limit:
+            self.texts[sprint] = text
+        return text
+
+
 def log_signal(
-    sprint: str, sender: str, to: str, kind: str, size: int, candidates: str | None
+    sprint: str,
+    sender: str,
+    to: str,
+    kind: str,
+    size: int,
+    candidates: str | None,
+    sprints: SprintTexts | None = None,
 ) -> None:
     """The ``signal`` event: the same line as ``log_event("signal", ...)``, built directly.
 
     It is the one event logged for every relayed message, so the human line skips the generic
-    field loop (a third of the cost of relaying a signal in a profile) and reuses the clock's
-    stamp within a millisecond. Peer ids and the kind are made by the server and never need
+    field loop (a check of every field's type and characters, per message) and reuses the
+    clock's stamp within a millisecond. Peer ids and the kind are made by the server and never need
     quoting; the sprint and candidate types come from clients.
     """
     log = events
@@ -275,12 +304,10 @@ def log_signal(
         )
         return
     stamp = log._clock.human()
-    sprint_texts = log.sprint_texts
-    sprint_text = sprint_texts.get(sprint)
-    if sprint_text is None:
+    if sprints is None:
         sprint_text = _human_value(sprint)
-        if len(sprint_texts) < MAX_REMEMBERED_SPRINTS:
-            sprint_texts[sprint] = sprint_text
+    else:
+        sprint_text = sprints.texts.get(sprint) or sprints.add(sprint)
     tail = _CANDIDATE_TAILS.get(candidates)
     if tail is None:
         tail = f" candidates={_human_value(candidates)}"
@@ -289,8 +316,6 @@ def log_signal(
         f"bytes={size}{tail}\n"
     )
 
-
-MAX_REMEMBERED_SPRINTS: Final = 10_000
 
 # The endings of the common signal lines, written once: no candidates, or one of RFC 8445's types.
 _CANDIDATE_TAILS: Final[dict[str | None, str]] = {

@@ -40,6 +40,9 @@ class Membership:
         self.table = table
         self.rooms = rooms
         self.shutting_down = False
+        # The wall clock (seconds since the epoch) minus the core's clock: tickets expire in
+        # wall time, the core keeps monotonic time (SignalingCore.set_wall_clock).
+        self.wall_offset = 0.0
         self._resume_key = derive_key(settings.secret, "resume")
         # Joins per (sprint, user): one ticket joining and leaving in a loop would make every
         # peer of the sprint hear two messages per turn.
@@ -61,7 +64,9 @@ class Membership:
         table = self.table
         table.counters.message("in", "join")
         try:
-            claims = verify_ticket(join.ticket, self.settings.secret)
+            claims = verify_ticket(
+                join.ticket, self.settings.secret, session.last_seen + self.wall_offset
+            )
         except TicketRejected as exc:
             return (
                 table.refused("bad-ticket", addr=session.address, detail=exc.message),

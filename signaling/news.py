@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from signaling import protocol
-from signaling.actions import Action, PublishToSprint, Send
+from signaling.actions import Action, PublishToSprint, ReportUndelivered, Send
 from signaling.links import LinkBook
 from signaling.membership import REPLACED, Membership
 from signaling.rooms import Member, Rooms
@@ -58,6 +58,16 @@ class News:
             return ()
         self.table.counters.message("out", "remote")
         return (Send(session, text.encode()),)
+
+    def arrived_late(self, text: str) -> Sequence[Action]:
+        """A frame another instance relayed to a peer of ours came too late and was dropped:
+        the instance of its sender (a member of the recipient's sprint) is told, so that the
+        sender hears it was not delivered. Nothing if that sender is no longer known."""
+        sender = protocol.sender_of(text)
+        member = self.rooms.member(sender) if sender is not None else None
+        if member is None or self.rooms.is_local(member):
+            return ()
+        return (ReportUndelivered(member.instance, member.peer),)
 
     def remote_joined(self, member: Member) -> Sequence[Action]:
         actions: list[Action] = []

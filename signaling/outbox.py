@@ -18,6 +18,7 @@ PEER: Final = "peer"  # a frame for one peer on another instance (has a sender)
 LEAVE: Final = "leave"  # a peer left (its sprint is re-synced if this is lost)
 EVENT: Final = "event"  # a board event for a sprint
 FORGET: Final = "forget"  # a dead instance's directory entry
+NOTICE: Final = "notice"  # a word to another instance (a frame of one of its peers came late)
 
 
 @dataclass(frozen=True, slots=True)

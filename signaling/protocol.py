@@ -23,7 +23,7 @@ MAX_PEER_ID_LENGTH: Final = 64
 
 
 # Parsed messages are plain slotted dataclasses, not frozen ones: one is built per message and a
-# frozen dataclass's __init__ costs several times more.
+# frozen dataclass's __init__ sets each field through object.__setattr__, a call per field.
 
 
 @dataclass(slots=True)
@@ -107,7 +107,7 @@ def parse_client_message(text: str) -> ClientMessage:
     if type(raw) is dict and raw.get("type") == "signal":
         to, data = raw.get("to"), raw.get("data")
         if type(to) is str and 0 < len(to) <= MAX_PEER_ID_LENGTH and type(data) is dict:
-            return Signal(to, data)  # positional: half the cost of keywords
+            return Signal(to, data)  # positional: no keyword matching per relayed message
     if not isinstance(raw, dict):
         raise ProtocolError(
             f"message must be a JSON object, got {_json_kind(raw)}", code="bad-message"
@@ -248,8 +248,8 @@ def _data_field(raw: dict[str, Any]) -> dict[str, Any]:
 def encode(message: dict[str, Any]) -> str:
     """Serialise a server message compactly (one frame).
 
-    orjson, because every relayed message is parsed and re-encoded: with the standard library's
-    json this was a fifth of the server's CPU under relay load (docs/benchmarks.md).
+    orjson, because every relayed message is parsed and re-encoded, and the standard library's
+    json does both in Python-level code per value (docs/benchmarks.md, History).
     """
     return orjson.dumps(message).decode()
 
@@ -292,6 +292,16 @@ def peer_left(peer: str) -> dict[str, Any]:
 def signal_bytes(sender: str, data: dict[str, Any]) -> bytes:
     """The ``signal`` from ``sender``, encoded (every relayed signal is built here)."""
     return orjson.dumps({"type": "signal", "from": sender, "data": data})
+
+
+def sender_of(frame: str) -> str | None:
+    """The ``from`` of a relayed frame the server built (``signal`` or ``relay``), if any."""
+    try:
+        message = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return None
+    sender = message.get("from") if type(message) is dict else None
+    return sender if type(sender) is str else None
 
 
 def relay_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -358,7 +368,7 @@ def describe_signal(data: dict[str, Any]) -> SignalSummary:
 END_OF_CANDIDATES: Final = SignalSummary("end-of-candidates")
 CANDIDATE_OF_NO_TYPE: Final = SignalSummary("candidate")
 OTHER_SIGNAL: Final = SignalSummary("other")
-# The candidate types of RFC 8445, summarised once (a NamedTuple costs 0.3 µs to build).
+# The candidate types of RFC 8445, summarised once: not a NamedTuple built per trickled candidate.
 _KNOWN_CANDIDATES: Final = {
     kind: SignalSummary("candidate", (kind,)) for kind in ("host", "srflx", "prflx", "relay")
 }

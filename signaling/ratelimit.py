@@ -1,8 +1,12 @@
-"""Token buckets for per-connection limits. No I/O; the caller passes the time.
+"""Token buckets for per-connection limits, and a bound on how often one event is logged. No I/O;
+the caller passes the time.
 
 A bucket holds up to ``burst`` tokens and refills at ``rate`` tokens per second; each message takes
 one. A client may send ``burst`` messages at once (an offer plus its trickled candidates to several
 peers) but no more than ``rate`` per second over time.
+
+:class:`LogThrottle` keeps an event that a client can cause at will (a refused connection, say)
+from filling the log: one line per interval, saying how many it stands for.
 """
 
 from __future__ import annotations
@@ -42,3 +46,23 @@ class TokenBucket:
             return True
         self.tokens = tokens
         return False
+
+
+@dataclass(slots=True)
+class LogThrottle:
+    """At most one log line per ``interval`` seconds for one kind of event; each line says how
+    many were held back since the one before (the events are still counted elsewhere)."""
+
+    interval: float
+    held: int = field(default=0, init=False)
+    next_line: float | None = field(default=None, init=False)
+
+    def allow(self, now: float) -> int | None:
+        """The number held back since the last line if a line may be written now, else None
+        (and this one is held back)."""
+        if self.next_line is None or now >= self.next_line:
+            self.next_line = now + self.interval
+            held, self.held = self.held, 0
+            return held
+        self.held += 1
+        return None

@@ -10,8 +10,16 @@ Keys and channels (prefix ``wc`` by default):
 - ``wc:sprint:<sprint>`` — pub/sub channel of the sprint: join, leave, sync and board-event notices.
   Only instances with peers in the sprint listen.
 - ``wc:to:<instance>`` — pub/sub channel of one instance: frames for one of its peers
-  (``<peer>\\n<sent at, seconds since the epoch>\\n<frame>``; a frame older than
-  ``OUTBOX_MAX_AGE`` on arrival is dropped: its sender was already told it was not delivered).
+  (``<peer>\\n<sent at>\\n<frame>``) and notices that a frame of one of its peers was not
+  delivered (``!undelivered <peer>``).
+
+A frame is stamped with the time it was sent on Redis's clock (``signaling.redis_clock``: each
+instance learns its offset from Redis's ``TIME`` with every presence renewal), so instances whose
+own clocks differ still agree on its age. One that arrives older than ``OUTBOX_MAX_AGE`` (Redis
+stalled while it was on its way) is dropped, and its sender's instance gets an ``!undelivered``
+notice: the sender hears ``unavailable``, as for a frame that could not be sent at all. An
+instance whose clock is far from Redis's says so in its log (``clock-skew``), every ten minutes
+while it lasts.
 
 When Redis goes away, local peers keep talking to each other, joins are refused
 (:class:`BrokerUnavailable`), and it is logged once. When it is back, this instance re-registers its
@@ -36,7 +44,9 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
-from signaling.outbox import EVENT, FORGET, LEAVE, PEER, Command, Outbox
+from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command, Outbox
+from signaling.ratelimit import LogThrottle
+from signaling.redis_clock import ClockOffset, server_time
 from signaling.rooms import Member
 
 OUTBOX_LIMIT = 50_000
@@ -45,6 +55,9 @@ OUTBOX_MAX_AGE: Final = 2.0
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
 SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
 BATCH = 256
+UNDELIVERED: Final = "!undelivered "  # + peer: a frame of that peer was dropped (no newline)
+LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
+SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
 
 def member_json(member: Member) -> str:
@@ -99,7 +112,13 @@ class RedisBroker(Broker):
         self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
         self._missing_since: dict[str, float] = {}
         self._dropped = 0
-        self._stale_arrivals = 0
+        self._late_arrivals = 0
+        self._late_from: str | None = None  # the instance the last late frame came from
+        self._late_log = LogThrottle(LATE_LOG_INTERVAL)
+        self._clock = ClockOffset()
+        self._offset = 0.0  # the clock's offset, at hand for every frame stamped or read
+        self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
+        self._skew_logged = False
         self._settled = False
         self._first_connect = asyncio.Event()
 
@@ -213,6 +232,9 @@ class RedisBroker(Broker):
         redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self._redis = redis
         await redis.ping()
+        sent = time.time()
+        answer = await redis.time()
+        self._read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
         pubsub = redis.pubsub(ignore_subscribe_messages=False)
         self._subscribing.clear()
@@ -292,7 +314,7 @@ class RedisBroker(Broker):
 
     async def _read(self, pubsub: Any) -> None:
         # listen() blocks on the socket; get_message(timeout=...) set up a timeout per message,
-        # half the cost of relaying one across instances. A dead connection still raises here,
+        # work added to every frame relayed across instances. A dead connection still raises here,
         # and the presence loop notices a silent Redis within its interval.
         async for message in pubsub.listen():
             kind = message.get("type")
@@ -308,15 +330,18 @@ class RedisBroker(Broker):
         if channel == self._instance_channel(self.instance):
             peer, newline, rest = data.partition("\n")
             if not newline:
+                if peer.startswith(UNDELIVERED):  # a frame of one of ours came late elsewhere
+                    listener.undeliverable(peer[len(UNDELIVERED) :])
                 return
             stamp, newline, text = rest.partition("\n")
             if not newline or not stamp.replace(".", "", 1).isdigit():
                 text = rest  # an instance that does not stamp its frames
-            elif time.time() - float(stamp) > OUTBOX_MAX_AGE:
-                # Held up past the bound (its sender was told it was not delivered): drop it.
-                self._stale_arrivals += 1
-                if self._stale_arrivals == 1 or self._stale_arrivals % 1000 == 0:
-                    log_event("broker-frame-stale", logging.WARNING, dropped=self._stale_arrivals)
+            elif (age := time.time() + self._offset - float(stamp)) > OUTBOX_MAX_AGE:
+                # Held up past the bound: dropped, and its sender's instance is told.
+                self._late_arrivals += 1
+                self._late_from = None
+                listener.arrived_late(text)  # which may report_undelivered() to that instance
+                self._log_late(age)
                 return
             listener.deliver_to_peer(peer, text)
             return
@@ -388,12 +413,16 @@ class RedisBroker(Broker):
         )
 
     async def _keep_presence(self, redis: aioredis.Redis) -> None:
-        """Renew our presence; drop the peers of instances whose presence has expired."""
+        """Renew our presence and read Redis's clock (one round trip); drop the peers of
+        instances whose presence has expired."""
         interval = self.presence_ttl / 5
         while True:
-            await redis.set(
-                self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000)
-            )
+            pipe = redis.pipeline(transaction=False)
+            pipe.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
+            pipe.time()
+            sent = time.time()
+            _, answer = await pipe.execute()
+            self._read_clock(sent, time.time(), answer)
             listener = self._require_listener()
             now = time.monotonic()
             settled = now - self._connected_since >= self.presence_ttl
@@ -411,6 +440,48 @@ class RedisBroker(Broker):
                     "broker-settled", instance=self.instance, others=len(listener.known_instances())
                 )
             await asyncio.sleep(interval)
+
+    def _read_clock(self, sent: float, received: float, answer: tuple[int, int]) -> None:
+        """Redis answered ``TIME``: keep the offset of its clock from ours, and say so if ours
+        is far from it (at most every ``SKEW_LOG_INTERVAL`` while it lasts)."""
+        clock = self._clock
+        if not clock.reading(sent, received, server_time(answer)):
+            return
+        self._offset = clock.offset
+        if clock.skewed:
+            if self._skew_log.allow(time.monotonic()) is not None:
+                self._skew_logged = True
+                log_event(
+                    "clock-skew",
+                    logging.WARNING,
+                    instance=self.instance,
+                    ahead_of_redis_s=round(clock.ahead, 2),
+                    effect="frames between instances are timed on Redis's clock and still "
+                    "delivered; tickets and hook tokens are judged on this host's clock: "
+                    "synchronise it (NTP)",
+                )
+        elif self._skew_logged:
+            self._skew_logged = False
+            self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
+            log_event(
+                "clock-skew-resolved",
+                instance=self.instance,
+                ahead_of_redis_s=round(clock.ahead, 2),
+            )
+
+    def _log_late(self, age: float) -> None:
+        """A frame arrived too late and was dropped: say so, at most every
+        ``LATE_LOG_INTERVAL`` (``dropped`` counts them all)."""
+        if self._late_log.allow(time.monotonic()) is None:
+            return
+        log_event(
+            "broker-frame-stale",
+            logging.WARNING,
+            from_instance=self._late_from,
+            late_s=round(age, 2),
+            dropped=self._late_arrivals,
+            effect="not delivered; its sender is told (unavailable)",
+        )
 
     def _declare_dead(self, instance: str) -> None:
         self._missing_since.pop(instance, None)
@@ -518,10 +589,17 @@ class RedisBroker(Broker):
         return self._enqueue(
             Command(
                 PEER,
-                (("publish", channel, f"{member.peer}\n{time.time():.3f}\n{text}"),),
+                (("publish", channel, f"{member.peer}\n{time.time() + self._offset:.3f}\n{text}"),),
                 time.monotonic(),
                 sender=sender,
             )
+        )
+
+    def report_undelivered(self, instance: str, sender: str) -> None:
+        self._late_from = instance
+        channel = self._instance_channel(instance)
+        self._enqueue(
+            Command(NOTICE, (("publish", channel, f"{UNDELIVERED}{sender}"),), time.monotonic())
         )
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:

@@ -24,7 +24,7 @@ from signaling.config import Settings
 from signaling.core import SignalingCore
 from signaling.descriptors import DescriptorWatch, descriptor_available
 from signaling.handshake import HandshakeRefused
-from signaling.logs import log_event, log_signal, logger
+from signaling.logs import SprintTexts, log_event, log_signal, logger
 from signaling.rooms import Member
 from signaling.session import Session
 from signaling.transport import Connection
@@ -50,12 +50,17 @@ class SignalingService:
         self._descriptors = DescriptorWatch()
         self._descriptor_timer: asyncio.TimerHandle | None = None
         self.descriptor_limit = 0
+        self.sprint_texts = SprintTexts()  # for the signal lines of this server's peers
 
     # --- what transports report ---------------------------------------------------------------
 
     def open(self, connection: Connection, address: str) -> Session:
         """A websocket was accepted; the returned session names it in every later report."""
-        session, actions = self.core.open(address, time.monotonic())
+        now = time.monotonic()
+        # Its join is judged against the wall clock as it reads now (a step of the system
+        # clock, from NTP say, is taken up at the next connection).
+        self.core.set_wall_clock(time.time(), now)
+        session, actions = self.core.open(address, now)
         self.connections[session.number] = connection
         session.connection = connection
         self.run(actions)
@@ -111,6 +116,7 @@ class SignalingService:
                     action.kind,  # type: ignore[union-attr]
                     action.size,  # type: ignore[union-attr]
                     action.candidates,  # type: ignore[union-attr]
+                    self.sprint_texts,
                 )
             elif kind is _Send:
                 connection = action.session.connection  # type: ignore[union-attr]
@@ -122,7 +128,7 @@ class SignalingService:
     def _run_other(self, action: act.Action) -> None:
         match action:
             case act.LogSignal(sprint, sender, to, kind, size, candidates):
-                log_signal(sprint, sender, to, kind, size, candidates)
+                log_signal(sprint, sender, to, kind, size, candidates, self.sprint_texts)
             case act.SendToMany(sessions=sessions, payload=payload):
                 for session in sessions:
                     connection = session.connection
@@ -157,6 +163,8 @@ class SignalingService:
             case act.SendElsewhere(sender=sender, member=member, text=text):
                 if not self.broker.send_to_peer(member, text, sender=sender):
                     self.run(self.core.undeliverable(sender))
+            case act.ReportUndelivered(instance=instance, sender=sender):
+                self.broker.report_undelivered(instance, sender)
             case act.PublishToSprint(sprint=sprint, text=text):
                 self.broker.publish_to_sprint(sprint, text)
             case _:  # pragma: no cover - a new action the service does not know is a bug
@@ -224,6 +232,9 @@ class SignalingService:
     def deliver_to_peer(self, peer: str, text: str) -> None:
         self.run(self.core.news.deliver_to_peer(peer, text))
 
+    def arrived_late(self, text: str) -> None:
+        self.run(self.core.news.arrived_late(text))
+
     def deliver_to_sprint(self, sprint: str, text: str) -> None:
         self.run(self.core.news.deliver_to_sprint(sprint, text))
 
@@ -244,7 +255,9 @@ class SignalingService:
 
     async def start(self) -> None:
         await self.broker.start(self)
-        self.core.start(time.monotonic())
+        now = time.monotonic()
+        self.core.set_wall_clock(time.time(), now)
+        self.core.start(now)
         self._schedule()
         self._check_descriptors()
 

@@ -143,6 +143,11 @@ class Session:
             return self.member.sprint
         return self.claims.sprint if self.claims is not None else None
 
+    def describe(self) -> str:
+        """The connection, named for a log line: its number, peer id and address, on one line
+        and short (never the claims, names or other members it holds)."""
+        return f"connection {self.number} (peer {self.peer}, address {self.address[:64]!r})"
+
     def move(self, state: State) -> None:
         """Enter ``state``; a move the diagram above does not allow is a bug and raises."""
         if state is not self.state and state not in NEXT_STATES[self.state]:

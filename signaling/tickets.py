@@ -8,7 +8,8 @@
   socket rejoin with the same peer id; it is bound to the sprint, the user and the peer id.
 
 Every failure raises an exception whose message names the fault in plain words; the caller turns it
-into close code 4401 or HTTP 401.
+into close code 4401 or HTTP 401. Expiry is checked against the ``now`` the caller passes (seconds
+since the epoch), never against a clock read here, so the session core decides with its own time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,9 +45,9 @@ class TicketClaims:
     expires: float
 
 
-def verify_ticket(token: object, secret: str) -> TicketClaims:
-    """Check a sprint ticket (as the client sent it) and return its claims, or raise
-    :class:`TicketRejected` naming the fault."""
+def verify_ticket(token: object, secret: str, now: float) -> TicketClaims:
+    """Check a sprint ticket (as the client sent it) at wall-clock time ``now`` and return its
+    claims, or raise :class:`TicketRejected` naming the fault."""
     if token is None:
         raise TicketRejected("ticket missing")
     if not isinstance(token, str):
@@ -54,7 +56,7 @@ def verify_ticket(token: object, secret: str) -> TicketClaims:
         raise TicketRejected("ticket is empty")
     if len(token) > MAX_TICKET_LENGTH:
         raise TicketRejected(f"ticket is longer than {MAX_TICKET_LENGTH} characters")
-    payload = _decode(token, secret, TICKET_AUDIENCE, TicketRejected, "ticket")
+    payload = _decode(token, secret, TICKET_AUDIENCE, TicketRejected, "ticket", now)
     required = ("sprint", "sub", "name")
     for claim in required:
         if claim not in payload:
@@ -62,12 +64,27 @@ def verify_ticket(token: object, secret: str) -> TicketClaims:
     for claim in required:
         if not isinstance(payload[claim], str) or not payload[claim]:
             raise TicketRejected(f'ticket claim "{claim}" must be a non-empty string')
+        if not _is_unicode_text(payload[claim]):
+            # JSON may escape half a surrogate pair ("\ud800"); such a string cannot be sent on
+            # as UTF-8, so no welcome, peer-joined or log line could carry it.
+            raise TicketRejected(
+                f'ticket claim "{claim}" holds a lone surrogate escape, which is not Unicode text'
+            )
     return TicketClaims(
         sprint=payload["sprint"],
         user_id=payload["sub"],
         name=payload["name"][:120],
         expires=float(min(payload["exp"], 1e18)),  # an absurd exp must not overflow a float
     )
+
+
+def _is_unicode_text(text: str) -> bool:
+    """Whether ``text`` can be encoded as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_kind(value: object) -> str:
@@ -85,7 +102,7 @@ def _json_kind(value: object) -> str:
 @functools.lru_cache(maxsize=4)
 def _hmac_key(secret: str) -> jwt.PyJWK:
     """The secret as a ready HS256 key: PyJWT re-checks a raw secret on every decode (that it is
-    not a PEM, SSH or DER key), a quarter of the cost of verifying a ticket."""
+    not a PEM, SSH or DER key), work that a prepared key skips (docs/benchmarks.md, History)."""
     encoded = base64.urlsafe_b64encode(secret.encode()).rstrip(b"=").decode()
     return jwt.PyJWK({"kty": "oct", "k": encoded}, algorithm="HS256")
 
@@ -96,7 +113,9 @@ def _decode(
     audience: str,
     error: type[TicketRejected] | type[HookRejected],
     what: str,
+    now: float,
 ) -> dict[str, Any]:
+    """The verified payload of ``token``, its ``exp`` compared with ``now``, or ``error``."""
     try:
         # exp and aud are checked below, more strictly than PyJWT does (it reads "9999" and true
         # as times, and takes a list that holds the audience).
@@ -119,9 +138,12 @@ def _decode(
     except jwt.InvalidTokenError as exc:
         raise error(f"{what} is invalid: {exc}") from None
     expires = payload["exp"]
-    if isinstance(expires, bool) or not isinstance(expires, int | float) or expires != expires:
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
         raise error(f'{what} claim "exp" must be a number (seconds since the epoch)')
-    if expires <= time.time():
+    if isinstance(expires, float) and not math.isfinite(expires):
+        # PyJWT's JSON reads NaN, Infinity and 1e400 (as infinity): a token that never expires.
+        raise error(f'{what} claim "exp" must be a finite number (seconds since the epoch)')
+    if expires <= now:
         raise error(f"{what} expired")
     if payload["aud"] != audience:
         raise error(f'{what} is for another audience (expected "{audience}")')
@@ -160,16 +182,19 @@ def verify_hook(
     replay_guard: ReplayGuard,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """Check a hook request's ``Authorization`` header against its body, or raise HookRejected."""
+    """Check a hook request's ``Authorization`` header against its body, or raise HookRejected.
+
+    ``clock`` is read once: expiry and the lifetime bound are both judged at that time."""
     if not authorization:
         raise HookRejected("Authorization header missing")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HookRejected('Authorization header must be "Bearer <token>"')
     token = token.strip()
-    payload = _decode(token, secret, HOOK_AUDIENCE, HookRejected, "hook token")
+    now = clock()
+    payload = _decode(token, secret, HOOK_AUDIENCE, HookRejected, "hook token", now)
     expires = float(min(payload["exp"], 1e18))
-    if expires - clock() > HOOK_MAX_LIFETIME_SECONDS:
+    if expires - now > HOOK_MAX_LIFETIME_SECONDS:
         raise HookRejected(
             f"hook token expires more than {HOOK_MAX_LIFETIME_SECONDS} s ahead; mint it per request"
         )

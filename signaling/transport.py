@@ -33,8 +33,14 @@ class Connection(Protocol):
         """Send a websocket ping (its pong reaches the service as ``pong``)."""
 
     def close(self, code: int, reason: str) -> None:
-        """Send a close frame, then close the TCP connection when the client answers or after a
-        short bound. Safe to call twice."""
+        """Send a close frame, then close the TCP connection. Safe to call twice.
+
+        The fast transport closes TCP when the client answers with its close, or after
+        ``Settings.close_timeout``. The aiohttp transport does the same for a close decided
+        while handling that client's own frame (4401, 4429, 4400...), but closes TCP as soon as
+        the close frame is written for one decided while it waits for the client's next frame
+        (4408, 4000, 1001): aiohttp's public API ends that wait by closing (docs/protocol.md
+        1.7)."""
 
     def abort(self) -> None:
         """Drop the TCP connection now, without a close frame."""

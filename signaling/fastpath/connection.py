@@ -168,7 +168,9 @@ class FastConnection(asyncio.Protocol):
 
     def _internal_error(self) -> None:
         """A bug handling this client's message: logged with its traceback, this socket only."""
-        logger.exception("internal error handling a message from peer %s", self.session)
+        session = self.session
+        who = session.describe() if session is not None else "a closed connection"
+        logger.exception("internal error handling a message from %s", who)
         self.close(1011, "internal server error")
 
     def eof_received(self) -> bool | None:

@@ -8,6 +8,10 @@ websocket with :class:`~signaling.fastpath.connection.FastConnection`. Anything 
 headers, any upgrade it would refuse) is handed, bytes and all, to aiohttp's request handler, whose
 ``/ws`` route serves or refuses it with the same rules (``signaling.aiohttp_transport``).
 
+Every connection counts against ``--max-unjoined-per-address`` until its first head is complete,
+including one whose head outgrows the sniffer and goes to aiohttp unfinished (``HeadWatch``); a
+connection over the cap is closed at once, counted and logged (at a bounded rate).
+
 :class:`FastPathRunner` is an ``AppRunner`` whose protocol factory is the sniffer, so every aiohttp
 site (``TCPSite``, ``SockSite``, the test server) listens this way.
 """
@@ -15,16 +19,28 @@ site (``TCPSite``, ``SockSite``, the test server) listens this way.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import time
 from collections.abc import Callable
 from typing import Any, Final, cast
 
 from aiohttp import web
 
 from signaling.fastpath.connection import FastConnection, HeldWrites
+from signaling.fastpath.handover import HeadWatch
 from signaling.handshake import WEBSOCKET_PATH, HandshakeRefused, Upgrade, check_upgrade
+from signaling.logs import log_event
+from signaling.ratelimit import LogThrottle
 from signaling.service import SignalingService
 
-MAX_HEAD_BYTES: Final = 8190  # a head longer than aiohttp's line limit is aiohttp's to refuse
+MAX_HEAD_BYTES: Final = 8190  # a longer head is aiohttp's to read (HeadWatch keeps it counted)
+# aiohttp's parser refuses a head with more header lines than this (400), and so does the fast
+# path, by handing such a head to aiohttp.
+MAX_HEADERS: Final = 128
+# A header name is a token (RFC 9110 5.6.2); aiohttp refuses any other with 400.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+REFUSAL_LOG_INTERVAL: Final = 10.0  # seconds between two lines about connections over the cap
 
 
 class FastPath:
@@ -34,6 +50,7 @@ class FastPath:
         self.service = service
         self.writes = HeldWrites()
         self.waiting: dict[str, int] = {}  # address -> connections that sent no whole head yet
+        self._refusals = LogThrottle(REFUSAL_LOG_INTERVAL)
 
     def arrived(self, address: str) -> bool:
         """A new connection from ``address``; False if that address has more connections
@@ -42,9 +59,26 @@ class FastPath:
         settings = self.service.settings
         count = self.waiting.get(address, 0)
         if count >= settings.max_unjoined_per_address and address not in settings.trusted_proxies:
+            self._refused(address, count)
             return False
         self.waiting[address] = count + 1
         return True
+
+    def _refused(self, address: str, count: int) -> None:
+        """Count a connection closed over the cap; log it, at most once per interval."""
+        self.service.core.counters.rejects["address-full"] += 1
+        held = self._refusals.allow(time.monotonic())
+        if held is None:
+            return
+        log_event(
+            "refused",
+            logging.INFO,
+            reason="address-full",
+            addr=address,
+            detail=f"closed before its first request: {count} connections from this address "
+            "have not finished one",
+            unlogged=held or None,
+        )
 
     def settled(self, address: str) -> None:
         """That connection sent its head, or went."""
@@ -93,7 +127,8 @@ def parse_canonical_head(head: bytes) -> tuple[str, list[tuple[str, str]]] | Non
     """``GET <target> HTTP/1.1`` and its header lines, if the head has exactly that plain form.
 
     None for anything else (another method or version, an empty line first, an absolute-form
-    target, a folded or malformed header line): aiohttp's parser then reads it instead.
+    target, a folded or malformed header line, a header name that is not a token, more than
+    ``MAX_HEADERS`` headers): aiohttp's parser then reads it instead, and refuses what it must.
     """
     try:
         text = head.decode("ascii")
@@ -110,11 +145,11 @@ def parse_canonical_head(head: bytes) -> tuple[str, list[tuple[str, str]]] | Non
         if not line:
             continue
         name, sep, value = line.partition(":")
-        if not sep or not name or not name.isprintable() or " " in name or "\t" in name:
-            return None
-        if line[0] in " \t":
+        if not sep or _TOKEN.fullmatch(name) is None:
             return None
         headers.append((name, value.strip(" \t")))
+    if len(headers) > MAX_HEADERS:
+        return None
     return parts[1], headers
 
 
@@ -194,10 +229,12 @@ class UpgradeSniffer(asyncio.Protocol):
         buffer = self._buffer + data if self._buffer else data
         end = buffer.find(b"\r\n\r\n")
         if end < 0 or end > MAX_HEAD_BYTES:
-            if len(buffer) > MAX_HEAD_BYTES or _bare_line_end(buffer):
-                self._hand_to_http(buffer)  # aiohttp answers these itself
-            else:
+            if end < 0 and (len(buffer) > MAX_HEAD_BYTES or _bare_line_end(buffer)):
+                self._hand_unfinished_to_http(buffer)  # aiohttp reads on, or refuses it
+            elif end < 0:
                 self._buffer = buffer
+            else:
+                self._hand_to_http(buffer)
             return
         end += 4
         upgrade = self._fast.upgrade_for(buffer[:end]) if buffer.startswith(b"GET /ws") else None
@@ -207,11 +244,28 @@ class UpgradeSniffer(asyncio.Protocol):
             self._fast.accept(self._release(), upgrade, buffer[end:])
 
     def _hand_to_http(self, buffer: bytes) -> None:
+        """A whole first head that aiohttp is to answer: the connection is no longer waiting."""
         transport = self._release()
         handler = self._http()
         transport.set_protocol(handler)
         handler.connection_made(transport)
         handler.data_received(buffer)
+
+    def _hand_unfinished_to_http(self, buffer: bytes) -> None:
+        """A head aiohttp is to read on: counted and timed until it ends (``HeadWatch``)."""
+        transport, address, deadline = self._transport, self._address, self._deadline
+        if transport is None or address is None or deadline is None:
+            return  # out of time already: the connection is closing
+        self._transport, self._address, self._deadline, self._buffer = None, None, None, b""
+        deadline.cancel()
+        fast = self._fast
+        handler = self._http()
+        watch = HeadWatch(
+            handler, transport, done=lambda: fast.settled(address), deadline=deadline.when()
+        )
+        transport.set_protocol(watch)
+        handler.connection_made(transport)
+        watch.data_received(buffer)
 
     def eof_received(self) -> bool | None:
         return None  # nothing complete arrived: close

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -38,6 +39,9 @@ class CoreDriver:
         self.core = core or SignalingCore(settings(), new_peer_id=lambda: f"p{next(numbers)}")
         self.answer_broker = answer_broker
         self.now = 1000.0
+        # The core's clock starts at 1000; the wall clock is the real one (tickets are minted
+        # with it), and moves with ``now`` from here on.
+        self.core.set_wall_clock(time.time(), self.now)
         self.sent: dict[int, list[dict[str, Any]]] = {}
         self.closes: dict[int, tuple[int, str]] = {}
         self.aborted: set[int] = set()

@@ -70,11 +70,33 @@ async def test_close_with_a_125_byte_payload_is_echoed(server: RawServer) -> Non
     assert await expect_close_answer(ws) == 1000
 
 
-async def test_empty_close_is_answered(server: RawServer) -> None:
+async def test_empty_close_is_answered(server: RawServer, transport: str) -> None:
+    """Answered as docs/protocol.md says: with an empty close on the fast transport, with 1000
+    on aiohttp (whose public API cannot send a close without a code); never with 1005, which no
+    endpoint may send (RFC 6455 7.4.1)."""
     ws = await server.live()
     await ws.send(build_frame(OP_CLOSE, b""))
-    # An empty answer, or 1000: never 1005, which no endpoint may send (RFC 6455 7.4.1).
-    assert await expect_close_answer(ws) in (None, 1000)
+    ending = await ws.read_until_eof(EOF_WAIT)
+    assert [f.opcode for f in ending.frames] == [OP_CLOSE], ending
+    (answer,) = ending.frames
+    if transport == "aiohttp":
+        assert answer.payload == close_payload(1000), answer
+    else:
+        assert answer.payload == b"", answer
+
+
+@pytest.mark.parametrize("code", [1002, 1007, 1009, 1000, 4000])
+async def test_a_clients_close_is_echoed_with_its_code_and_no_reason(
+    server: RawServer, code: int
+) -> None:
+    """The echo carries the client's code only: never a failure's reason of the server's own
+    (such as "invalid UTF-8") for a failure that never happened."""
+    ws = await server.live()
+    await ws.send(build_frame(OP_CLOSE, close_payload(code, b"client's reason")))
+    ending = await ws.read_until_eof(EOF_WAIT)
+    assert [f.opcode for f in ending.frames] == [OP_CLOSE], ending
+    assert ending.frames[0].payload == close_payload(code), ending.frames[0]
+    await server.harness.wait_for_connections(0)
 
 
 async def test_close_before_joining_is_echoed(server: RawServer) -> None:

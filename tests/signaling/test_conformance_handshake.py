@@ -212,3 +212,32 @@ async def test_allowed_origin_is_switched(servers: RawServers) -> None:
     answer = await ws.upgrade(request_head([*upgrade_headers(), ("Origin", "http://ok")]))
     assert_switched(answer)
     await assert_usable(ws)
+
+
+# --- heads aiohttp's parser refuses are refused on every transport -------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["X(A)", "X)A", "X[A]", "X@A", "X,A", "X/A", "X{A}", "X=A", "X?A", 'X"A', "X\\A", "X;A"],
+)
+async def test_a_header_name_that_is_not_a_token_is_refused(server: RawServer, name: str) -> None:
+    """A field name is a token (RFC 9110 5.6.2): its separators make a name no parser agrees on."""
+    ws = await server.open()
+    await ws.send(request_head([*upgrade_headers(), (name, "ab")]))
+    answer = await ws.read_answer()
+    assert answer.status == 400, answer
+    assert answer.header("Sec-WebSocket-Accept") is None, answer
+
+
+@pytest.mark.parametrize(("count", "status"), [(128, 101), (129, 400)])
+async def test_more_than_128_headers_are_refused(
+    server: RawServer, count: int, status: int
+) -> None:
+    extra = [(f"X-Extra-{n}", "1") for n in range(count - len(upgrade_headers()))]
+    ws = await server.open()
+    await ws.send(request_head([*upgrade_headers(), *extra]))
+    answer = await ws.read_answer()
+    assert answer.status == status, answer
+    if status == 101:
+        await assert_usable(ws)

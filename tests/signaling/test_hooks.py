@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import jwt
+import pytest
 
 from signaling.tickets import HOOK_AUDIENCE, mint_hook_token
 from tests.signaling.conftest import SECRET, Harness, expect_nothing_pending, receive_type
@@ -114,3 +116,24 @@ async def test_oversized_hook_body_gets_413(harness: Harness) -> None:
     status, answer = await post_hook(harness, body, mint_hook_token(SECRET, body))
     assert status == 413
     assert "larger than" in answer["error"]
+
+
+async def test_an_event_that_cannot_be_sent_on_gets_400_naming_the_fault(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Legal JSON that no websocket frame can carry: a lone surrogate escape (not Unicode text)
+    or an integer past 64 bits. The board's fault, answered 400 in words, not a 500 and an
+    ERROR traceback; the sprint's peers hear nothing."""
+    alice, _ = await harness.join("1", "u1")
+    cases = {
+        b'{"sprint":"1","event":{"title":"\\ud800"}}': "surrogate",
+        b'{"sprint":"1","event":{"n":123456789012345678901234567890}}': "64-bit",
+    }
+    with caplog.at_level(logging.WARNING):
+        for body, fault in cases.items():
+            status, answer = await post_hook(harness, body, mint_hook_token(SECRET, body))
+            assert status == 400, body
+            assert "hook event" in answer["error"]
+            assert fault in answer["error"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await expect_nothing_pending(alice)

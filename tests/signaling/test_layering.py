@@ -20,6 +20,7 @@ PURE_MODULES = [
     "signaling.counters",
     "signaling.handshake",
     "signaling.outbox",
+    "signaling.redis_clock",
     "signaling.protocol",
     "signaling.rooms",
     "signaling.tickets",
@@ -92,3 +93,20 @@ def test_no_module_keeps_mutable_state_shared_by_connections() -> None:
         f"{name}: {match.group(0)}" for name, text in _sources() for match in pattern.finditer(text)
     ]
     assert offenders == []
+
+
+def test_module_level_objects_keep_nothing_clients_send() -> None:
+    """The one module-level object a connection writes through, the event log, holds no mapping
+    that clients fill (sprint ids as the signal lines write them are kept per server)."""
+    code = (
+        "from signaling import logs\n"
+        "logs.events.level = 20\n"
+        "sprints = logs.SprintTexts()\n"
+        "logs.log_signal('sprint 7', 'Pa1', 'Pb2', 'offer', 10, '', sprints)\n"
+        "print(sorted(k for k, v in vars(logs.events).items() if isinstance(v, dict | set)))\n"
+        "print(list(sprints.texts))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "['sprint 7']"]

@@ -79,14 +79,14 @@ def test_signal_line_matches_the_generic_event(
 
 
 def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
-    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    captured: io.StringIO,
 ) -> None:
     """Sprint ids are remembered as written (quoted or not); a repeat and a sprint past the bound
     read the same as the first."""
-    monkeypatch.setattr(logs.events, "sprint_texts", {})
-    monkeypatch.setattr(logs, "MAX_REMEMBERED_SPRINTS", 1)
+    sprints = logs.SprintTexts(limit=1)
     for sprint in ("sprint one", "sprint one", "sprint two", "7"):
-        logs.log_signal(sprint, "Pa1", "Pb2", "offer", 10, "")
+        logs.log_signal(sprint, "Pa1", "Pb2", "offer", 10, "", sprints)
+    assert list(sprints.texts) == ["sprint one"]
     logs.events.flush()
     fields = [line.split(" signal ", 1)[1] for line in captured.getvalue().splitlines()]
     assert [f.split(" from=")[0] for f in fields] == [

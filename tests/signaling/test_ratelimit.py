@@ -1,10 +1,10 @@
-"""Token bucket arithmetic."""
+"""Token bucket and log throttle arithmetic."""
 
 from __future__ import annotations
 
 import pytest
 
-from signaling.ratelimit import TokenBucket
+from signaling.ratelimit import LogThrottle, TokenBucket
 
 
 def test_burst_then_rate() -> None:
@@ -19,3 +19,12 @@ def test_burst_then_rate() -> None:
 def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="rate > 0"):
         TokenBucket(rate=0, burst=1)
+
+
+def test_a_log_throttle_lets_one_line_through_per_interval_and_counts_the_rest() -> None:
+    throttle = LogThrottle(10.0)
+    assert throttle.allow(100.0) == 0
+    assert [throttle.allow(100.0 + t) for t in (1, 2, 9.9)] == [None, None, None]
+    assert throttle.allow(110.0) == 3  # the line after says how many it stands for
+    assert throttle.allow(110.5) is None
+    assert throttle.allow(125.0) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 import warnings
 
 import jwt
@@ -28,7 +29,9 @@ SECRET = "unit-secret-" + "y" * 20
 
 
 def test_a_good_ticket_yields_its_claims() -> None:
-    claims = verify_ticket(mint_ticket(SECRET, sprint="4", user_id="9", name="Kim"), SECRET)
+    claims = verify_ticket(
+        mint_ticket(SECRET, sprint="4", user_id="9", name="Kim"), SECRET, time.time()
+    )
     assert (claims.sprint, claims.user_id, claims.name) == ("4", "9", "Kim")
 
 
@@ -39,7 +42,7 @@ def test_ticket_with_none_algorithm_is_refused() -> None:
         algorithm="none",
     )
     with pytest.raises(TicketRejected, match=r"not signed with HS256|well-formed"):
-        verify_ticket(token, SECRET)
+        verify_ticket(token, SECRET, time.time())
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
@@ -53,7 +56,7 @@ def test_ticket_signed_with_another_hmac_algorithm_is_refused(algorithm: str) ->
             algorithm=algorithm,
         )
     with pytest.raises(TicketRejected, match="not signed with HS256"):
-        verify_ticket(token, SECRET)
+        verify_ticket(token, SECRET, time.time())
 
 
 def test_hook_token_checks_body_and_lifetime() -> None:

@@ -56,7 +56,10 @@ class SignalingProcess:
         env: dict[str, str] | None = None,
         extra_args: Sequence[str] = (),
         preexec_fn: Callable[[], None] | None = None,
+        module: str = "signaling",
     ) -> None:
+        """``module``: what ``python -m`` runs, ``signaling`` or a launcher of it (such as
+        ``tests.support.skewed_clock``)."""
         self.port = port or free_port()
         self.secret = secret
         self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in _collect_output)
@@ -65,7 +68,7 @@ class SignalingProcess:
             [
                 sys.executable,
                 "-m",
-                "signaling",
+                module,
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -199,8 +199,14 @@ class RawWebSocket:
         self.writer = writer
 
     @classmethod
-    async def connect(cls, host: str, port: int) -> RawWebSocket:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), WAIT)
+    async def connect(
+        cls, host: str, port: int, local_addr: tuple[str, int] | None = None
+    ) -> RawWebSocket:
+        """A TCP connection to ``host``, from ``local_addr`` if given (another loopback
+        address counts as another client)."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, local_addr=local_addr), WAIT
+        )
         sock = writer.get_extra_info("socket")
         if sock is not None:  # each write leaves at once, so 1-byte writes arrive as such
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
