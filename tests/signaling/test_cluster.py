@@ -12,8 +12,7 @@ import json
 import signal
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -35,13 +34,6 @@ BOUND = 10.0  # the issue's bound for a dead instance's peers to disappear
 OFFER = {"description": {"type": "offer", "sdp": "v=0\r\n"}}
 ANSWER = {"description": {"type": "answer", "sdp": "v=0\r\n"}}
 CANDIDATE = {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0"}}
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 class Cluster:
