@@ -19,6 +19,7 @@ from tests.support.redis import redis_server  # noqa: F401 (a fixture for the cl
 from tests.support.signaling_server import SignalingTestServer
 from tests.support.tickets import SECRET, ticket
 from tests.support.websocket import (  # re-exported: the signaling tests import them from here
+    CLIENT_TIMEOUT,
     WAIT,
     expect_nothing_pending,
     receive_close,
@@ -28,6 +29,7 @@ from tests.support.websocket import (  # re-exported: the signaling tests import
 )
 
 __all__ = [
+    "CLIENT_TIMEOUT",
     "SECRET",
     "WAIT",
     "expect_nothing_pending",
@@ -104,7 +106,7 @@ async def harness_factory(transport: str) -> Any:
     async def start(**overrides: Any) -> Harness:
         overrides.setdefault("transport", transport)
         app: web.Application = create_app(make_settings(**overrides))
-        client: TestClient[Any, Any] = TestClient(SignalingTestServer(app))
+        client: TestClient[Any, Any] = TestClient(SignalingTestServer(app), timeout=CLIENT_TIMEOUT)
         await client.start_server()
         clients.append(client)
         return Harness(client)

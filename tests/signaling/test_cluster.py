@@ -26,6 +26,7 @@ from tests.signaling.conftest import (
 )
 from tests.support.processes import SignalingProcess, free_port, wait_for_http
 from tests.support.redis import RedisServer
+from tests.support.websocket import client_session
 
 SECRET = "cluster-secret-" + "c" * 20
 PRESENCE_TTL = 2.0
@@ -41,7 +42,7 @@ class Cluster:
         self.redis = redis_server
         self.instances: list[SignalingProcess] = []
         # No pool limit: some tests hold more than aiohttp's default 100 sockets at once.
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.session = client_session(connector=aiohttp.TCPConnector(limit=0))
 
     def start(
         self,

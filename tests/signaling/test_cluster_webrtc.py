@@ -16,6 +16,7 @@ from signaling.tickets import mint_ticket
 from tests.signaling.conftest import receive_type
 from tests.support.processes import SignalingProcess
 from tests.support.redis import RedisServer
+from tests.support.websocket import client_session
 
 pytestmark = pytest.mark.webrtc
 
@@ -68,7 +69,7 @@ class RawPeer:
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
+    async with client_session() as client:
         yield client
 
 

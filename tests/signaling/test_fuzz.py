@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from signaling.app import create_app
 from signaling.core import SignalingCore
 from signaling.session import CLOSED, CONNECTED, JOINED, JOINING
-from tests.signaling.conftest import WAIT, make_settings, receive_json, ticket
+from tests.signaling.conftest import CLIENT_TIMEOUT, WAIT, make_settings, receive_json, ticket
 from tests.signaling.core_driver import CoreDriver
 from tests.signaling.core_driver import settings as core_settings
 from tests.signaling.core_driver import ticket as core_ticket
@@ -114,7 +114,9 @@ class Fuzzer:
         # No connection-pool limit: examples that leave their socket open must not starve the
         # later ones (aiohttp's default client pool holds 100).
         self.client = TestClient(
-            SignalingTestServer(create_app(settings)), connector=aiohttp.TCPConnector(limit=0)
+            SignalingTestServer(create_app(settings)),
+            connector=aiohttp.TCPConnector(limit=0),
+            timeout=CLIENT_TIMEOUT,
         )
         await self.client.start_server()
         self.observer = await self.client.ws_connect("/ws")
