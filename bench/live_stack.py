@@ -21,7 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -65,13 +65,21 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0)
 
 @dataclass
 class LiveApp:
-    """The board and signaling of one benchmark run, with the demo sprint seeded."""
+    """The board and signaling of one benchmark run, with the demo sprint seeded; the database and
+    the processes' logs in a temporary directory, which :meth:`stop` removes."""
 
-    directory: Path
+    workdir: tempfile.TemporaryDirectory[str] = field(
+        default_factory=lambda: tempfile.TemporaryDirectory(prefix="watercooler-live-")
+    )
     board_port: int = field(default_factory=free_port)
     signaling_port: int = field(default_factory=free_port)
     sprint: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.workdir.name)
 
     @property
     def base(self) -> str:
@@ -79,7 +87,7 @@ class LiveApp:
 
     @classmethod
     def start(cls) -> LiveApp:
-        app = cls(Path(tempfile.mkdtemp(prefix="watercooler-live-")))
+        app = cls()
         try:
             app._start()
         except BaseException:
@@ -112,6 +120,7 @@ class LiveApp:
 
     def _spawn(self, command: list[str], env: dict[str, str]) -> None:
         log = (self.directory / f"process-{len(self.processes)}.log").open("wb")
+        self.logs.append(log)
         self.processes.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         )
@@ -152,6 +161,7 @@ class LiveApp:
             return json.loads(response.read())
 
     def stop(self) -> None:
+        """Stop the processes, then remove the directory (database and logs)."""
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()
@@ -160,6 +170,10 @@ class LiveApp:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(5)
+        for log in self.logs:
+            log.close()
+        self.workdir.cleanup()
 
 
 def open_tab(

@@ -30,6 +30,7 @@ from bench import loadgen, procstat, shards
 from bench.adapters import Adapter, Target, adapter_for
 from bench.servers import (
     BASELINE,
+    LOG_DIR,
     SECRET,
     SERVER_NAMES,
     SERVERS_DIR,
@@ -197,11 +198,13 @@ def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
         return _measure(workload, target, server.pid)
 
 
-def run_cluster(workload: Workload, instances: int, *, shared_port: bool = False) -> dict[str, Any]:
+def run_cluster(
+    workload: Workload, instances: int, *, shared_port: bool = False, logs: Path = LOG_DIR
+) -> dict[str, Any]:
     """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
     processes. With separate ports each pair's two peers are on different instances; with a
-    shared port (``--reuse-port``) the kernel places every connection."""
-    with start_cluster(instances, shared_port=shared_port) as (servers, pids):
+    shared port (``--reuse-port``) the kernel places every connection. Logs go to ``logs``."""
+    with start_cluster(instances, shared_port=shared_port, logs=logs) as (servers, pids):
         urls = () if shared_port else tuple(server.ws_url for server in servers)
         target = Target("ours", servers[0].ws_url, servers[0].http_url, SECRET, ws_urls=urls)
         return _measure(workload, target, pids) | {"instances": instances}

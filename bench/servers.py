@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -200,13 +201,15 @@ def start_server(
     extra_args: tuple[str, ...] = (),
     port: int | None = None,
     prefix: tuple[str, ...] = (),
+    logs: Path = LOG_DIR,
 ) -> ServerProcess:
     """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP;
-    ``prefix`` runs it under another program in the same process (``valgrind``, say)."""
+    ``prefix`` runs it under another program in the same process (``valgrind``, say). Its output
+    goes to a file in ``logs``."""
     port = port or free_port()
     command, extra_env, cwd = command_for(name, port)
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{name}-{port}.log"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         env = {**os.environ, **extra_env}
         command = [*prefix, *command, *extra_args]
@@ -233,7 +236,7 @@ def instances_health(http_url: str, instances: int, timeout: float = 20.0) -> li
 
 @contextlib.contextmanager
 def start_cluster(
-    instances: int, *, shared_port: bool = False
+    instances: int, *, shared_port: bool = False, logs: Path = LOG_DIR
 ) -> Iterator[tuple[list[ServerProcess], tuple[int, ...]]]:
     """``instances`` of ours with ``--broker`` on one private ``redis-server``, all on the server
     core (the one core a single server gets); yields them and every pid, Redis's last.
@@ -245,10 +248,12 @@ def start_cluster(
     if executable is None:
         raise RuntimeError("redis-server is not installed (make test-deps installs it as root)")
     redis_port, port = free_port(), free_port() if shared_port else None
-    command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", "/tmp"]  # nothing kept on disk
-    redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with contextlib.ExitStack() as stack:
+        # Nothing is saved; a directory of its own all the same, removed once it has stopped.
+        directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-redis-"))
+        command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", directory]
+        redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(stop_process, redis)
 
         def pong() -> bool:
@@ -260,7 +265,7 @@ def start_cluster(
         reuse = ("--reuse-port",) if shared_port else ()
         args = ("--broker", f"redis://127.0.0.1:{redis_port}/0", *reuse)
         servers = [
-            stack.enter_context(start_server("ours", extra_args=args, port=port))
+            stack.enter_context(start_server("ours", extra_args=args, port=port, logs=logs))
             for _ in range(instances)
         ]
         if port is not None:

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,7 +91,7 @@ async def test_room_fan_out_names_the_server_when_an_event_cannot_be_sent(ours: 
     assert "hook refused: 401" in str(caught.value.__cause__)
 
 
-async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
+async def test_cluster_relay_goes_across_instances_and_sums_their_cpu(tmp_path: Path) -> None:
     """The bench's cluster: two real instances on a private Redis; every pair is split."""
     from bench.run import run_cluster
 
@@ -101,7 +102,7 @@ async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
             adapter, pids, rooms=2, rates=(20,), step_seconds=1.0, drain_seconds=2.0
         )
 
-    result = await asyncio.to_thread(run_cluster, workload, 2)
+    result = await asyncio.to_thread(run_cluster, workload, 2, logs=tmp_path)
     (step,) = result["steps"]
     assert step["received"] == step["sent"] >= 18
     assert result["instances"] == 2
@@ -126,7 +127,9 @@ def test_shards_split_the_clients_into_whole_rooms(
     assert all(not (a & b) for i, a in enumerate(rooms) for b in rooms[i + 1 :])
 
 
-async def test_idle_connections_from_several_processes_to_instances_sharing_a_port() -> None:
+async def test_idle_connections_from_several_processes_to_instances_sharing_a_port(
+    tmp_path: Path,
+) -> None:
     """The bench's idle-shared workload at tiny scale: two generator processes, two real
     instances of ours on one port (--reuse-port) and a private Redis."""
     from bench.run import run_cluster
@@ -134,7 +137,7 @@ async def test_idle_connections_from_several_processes_to_instances_sharing_a_po
     def workload(adapter: Adapter, pids: Any) -> Any:
         return shards.sharded_idle_connections(adapter.target, pids, 40, shards=2, hold_seconds=0.5)
 
-    result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True)
+    result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True, logs=tmp_path)
     assert result["connected"] == result["held_open"] == 40
     assert result["per_shard_connected"] == [20, 20]
     assert sum(result["per_instance_connections"]) == 40
