@@ -341,7 +341,7 @@ def _rounds(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     keys = [key for key in results[0] if key.endswith("_ms")]
     return {
         **extra,
-        "rounds": results,
+        "rounds": len(results),
         **{
             key: {
                 "median": round(median([r[key] for r in results]), 1),
@@ -448,17 +448,17 @@ def render_section(results: dict[str, Any]) -> str:
         ),
         (
             f"a tenth tab linked directly with {tenth['tabs']}: from opening the board / from "
-            f"joining signaling ({len(tenth['rounds'])} rounds)",
+            f"joining signaling ({tenth['rounds']} rounds)",
             f"{spread(tenth['from_navigation_ms'])} / {spread(tenth['from_live_ms'])}",
         ),
         (
             f"the bot linked directly with {bot['tabs']} tabs: from its start / from joining "
-            f"({len(bot['rounds'])} rounds)",
+            f"({bot['rounds']} rounds)",
             f"{spread(bot['from_start_ms'])} / {spread(bot['from_joined_ms'])}",
         ),
         (
             "direct link blocked: a drag in progress first seen, from opening the board / from "
-            f"joining ({len(blocked['rounds'])} rounds; its link then said "
+            f"joining ({blocked['rounds']} rounds; its link then said "
             f"{', '.join(blocked['paths_when_seen'])})",
             f"{spread(blocked['from_navigation_ms'])} / {spread(blocked['from_live_ms'])}",
         ),

@@ -184,10 +184,7 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
         "samples_per_round": samples,
         "chromium": chromium_version(),
         "cases": {
-            name: {
-                "rounds": results,
-                **{f"median_{k}": round(median([r[k] for r in results]), 3) for k in KEYS},
-            }
+            name: {f"median_{k}": round(median([r[k] for r in results]), 3) for k in KEYS}
             for name, results in measured.items()
         },
     }

@@ -212,7 +212,7 @@ def header(report: Report, p2p: dict[str, Any] | None) -> list[str]:
         f"GiB, Linux {machine['kernel']}, open-file limit {machine['fd_limit']}.",
         f"- Load average (1/5/15 min) at start {results.get('load_average_start')}, at end "
         f"{results.get('load_average_end')}: other engineers test on this machine, so every "
-        "figure was taken beside their load (each run records it before and after).",
+        "figure was taken beside their load.",
         f"- CPU: {results['cpu_sharing']}; nice {results.get('nice', 0)} for servers and "
         "generator alike. Everything ran in a loopback-only network namespace "
         "(`tools/in_netns.sh`).",

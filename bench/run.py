@@ -215,15 +215,9 @@ def _load() -> list[float]:
 
 
 def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
-    before, started = _load(), time.time()
     # uvloop: its C transports cost the generator about a third less CPU per message than
     # asyncio's own, and every server is driven the same way.
-    result = uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
-    return result | {
-        "load_average_before": before,
-        "load_average_after": _load(),
-        "wall_seconds": round(time.time() - started, 1),
-    }
+    return uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
 
 
 def save(results: dict[str, Any], path: Path) -> None:
@@ -236,7 +230,7 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     levels, fd_limit = fd_limit_levels(plan.idle_levels)
     results: dict[str, Any] = {
-        "plan": asdict(plan) | {"idle_levels_used": list(levels)},
+        "plan": asdict(plan),
         "machine": machine_facts(fd_limit),
         "cpu_sharing": (
             f"server pinned to core {server_core()} with taskset; "
