@@ -13,8 +13,8 @@ loopback-only namespace, tools/in_netns.sh) measures, with real pointer events (
 
 Times in two tabs are on the clock they share (``performance.timeOrigin + now``), less the offset
 between them measured before (both tabs are asked the time in turn). Results are JSON
-(:func:`run_live`); :func:`render_section` turns them into the section for docs/benchmarks.md.
-Tests never run this; it asserts nothing about speed.
+(:func:`run_live`); bench/report.py makes them the section of docs/benchmarks.md. Tests never run
+this; it asserts nothing about speed.
 """
 
 from __future__ import annotations
@@ -416,91 +416,15 @@ def _revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
-# --- the report ----------------------------------------------------------------------------------
-
-
-def render_section(results: dict[str, Any]) -> str:
-    """The "Live feel in the real app" section of docs/benchmarks.md, from :func:`run_live`'s
-    results."""
-    drags, pointer, blocked = results["drags"], results["pointer"], results["blocked"]
-    tenth, bot = results["tenth_tab"], results["bot"]
-
-    def spread(entry: dict[str, float], unit: str = "ms") -> str:
-        return f"{entry['median']:,.0f} {unit} ({entry['min']:,.0f} to {entry['max']:,.0f})"
-
-    def latency(entry: dict[str, float]) -> str:
-        return f"{entry['p50_ms']:.1f} ms / {entry['p99_ms']:.1f} ms"
-
-    messages = drags["server_messages"]
-    by_type = ", ".join(f"{k} {v:g}" for k, v in sorted(messages["by_type"].items())) or "none"
-    rows = [
-        ("drag start, pointer event → the other tab's DOM (median / p99)", latency(drags["start"])),
-        (
-            "drag start, from the page handling that pointer event (Chromium hands pointer moves "
-            "over at the next frame) → the other tab's DOM",
-            latency(drags["start_from_handling"]),
-        ),
-        ("drop, pointer up → the other tab's DOM (median / p99)", latency(drags["drop"])),
-        (
-            f"pointer updates the other tab's ghost followed in a {pointer['seconds']:g} s drag",
-            f"{pointer['seen_per_s']:.1f}/s (sent {pointer['sent_per_s']:.1f}/s, "
-            f"{pointer['pointer_events_per_s']:.0f} pointer events/s)",
-        ),
-        (
-            f"a tenth tab linked directly with {tenth['tabs']}: from opening the board / from "
-            f"joining signaling ({tenth['rounds']} rounds)",
-            f"{spread(tenth['from_navigation_ms'])} / {spread(tenth['from_live_ms'])}",
-        ),
-        (
-            f"the bot linked directly with {bot['tabs']} tabs: from its start / from joining "
-            f"({bot['rounds']} rounds)",
-            f"{spread(bot['from_start_ms'])} / {spread(bot['from_joined_ms'])}",
-        ),
-        (
-            "direct link blocked: a drag in progress first seen, from opening the board / from "
-            f"joining ({blocked['rounds']} rounds; its link then said "
-            f"{', '.join(blocked['paths_when_seen'])})",
-            f"{spread(blocked['from_navigation_ms'])} / {spread(blocked['from_live_ms'])}",
-        ),
-        (
-            "direct link blocked: drag start over the relay, from the pointer event / from its "
-            "handling (median / p99)",
-            f"{latency(blocked['relayed_start'])}; "
-            f"{latency(blocked['relayed_start_from_handling'])}",
-        ),
-        (
-            f"messages signaling received during {drags['drags']} drags between linked tabs",
-            f"{messages['total']:g} ({by_type})",
-        ),
-    ]
-    table = "\n".join(f"| {what} | {value} |" for what, value in rows)
-    return (
-        "## Live feel in the real app\n\n"
-        "`make -C bench live` (bench/live.py) drives the real app in a loopback-only network "
-        "namespace: the board under gunicorn, our signaling server, headless Chromium tabs on the "
-        "sprint's board page and the bot, with real pointer events. A time between two tabs runs "
-        "from the pointer event's timestamp in one to the DOM change in the other (a "
-        "MutationObserver), on the clock both share, less the offset measured between them "
-        f"({drags['clock_offset_ms']:.2f} ms). The tab whose direct link is blocked has no "
-        "camera/microphone permission, so it gathers no ICE candidate there. Measured at "
-        f"{results['revision']} on {results['when'][:10]}.\n\n"
-        "| what | result |\n|---|---|\n"
-        f"{table}\n"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.live", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--quick", action="store_true", help="a few of each (tries the machinery)")
-    parser.add_argument("--markdown", action="store_true", help="also print the report's section")
     args = parser.parse_args(argv)
-    results = run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
+    run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
     print(f"bench.live: results in {args.results}", file=sys.stderr)
-    if args.markdown:
-        print(render_section(results))
     return 0
 
 
