@@ -497,27 +497,31 @@ def relay_section(report: Report) -> str | None:
     )
 
 
-def instructions_section(report: Report, data: dict[str, Any] | None) -> str | None:
-    if not data:
+def instructions_section(report: Report, data: dict[str, Any]) -> str | None:
+    """Instructions per message under callgrind (``data``: the results of that workload's run)."""
+    jobs = data.get("workloads", {}).get("instructions", {})
+    counted = [s for s in ORDER if s in jobs]
+    if not counted:
         return None
-    plan, servers = data["plan"], data["servers"]
+    plan = data["plan"]["instructions"]
     low, high = (fmt(rate, 0) for rate in plan["rates"])
-    counted = [s for s in ORDER if s in servers]
-    complete = {s: [run for run in servers[s] if run.get("complete")] for s in counted}
-    per_message = {s: median([r["instructions_per_message"] for r in complete[s]]) for s in counted}
-    whole = {
-        s: median([r["high"]["instructions_per_message_whole_step"] for r in complete[s]])
-        for s in counted
-    }
-    rows = []
-    for s in counted:
-        errors = [run["error"] for run in servers[s] if "error" in run]
-        each = ", ".join(
-            f"{r['instructions_per_message']:,}" + ("" if r["complete"] else " (messages lost)")
-            for r in servers[s]
-            if "error" not in r
+    runs = {s: [run for job in jobs[s] for run in job.get("runs", [])] for s in counted}
+    complete = {s: [run for run in runs[s] if run["complete"]] for s in counted}
+
+    def each(server: str) -> str:
+        errors = [job["error"] for job in jobs[server] if "error" in job]
+        return (
+            errors[0]
+            if errors
+            else ", ".join(
+                f"{r['instructions_per_message']:,}" + ("" if r["complete"] else " (messages lost)")
+                for r in runs[server]
+            )
         )
-        rows.append([s, fmt(per_message[s], 0), errors[0] if errors else each, fmt(whole[s], 0)])
+
+    per_message = {s: median([r["instructions_per_message"] for r in complete[s]]) for s in counted}
+    whole = {s: median([r["whole_step_per_message"] for r in complete[s]]) for s in counted}
+    rows = [[s, fmt(per_message[s], 0), each(s), fmt(whole[s], 0)] for s in counted]
     if data.get("baseline") != report.baseline:  # the summary's ours-before is another revision
         per_message.pop(BASELINE, None)
     report.compare(
@@ -693,7 +697,7 @@ def write_report(results_path: Path, doc: Path = DOC) -> str:
     body = [
         idle_section(report),
         relay_section(report),
-        instructions_section(report, beside("instructions.json")),
+        instructions_section(report, beside("instructions.json") or results),
         storm_section(report),
         fan_out_section(report),
         p2p_section(report, p2p),

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -28,6 +28,7 @@ import uvloop
 
 from bench import loadgen, procstat, shards
 from bench.adapters import Adapter, Target, adapter_for
+from bench.instructions import InstructionPlan, count_instructions, valgrind_version
 from bench.servers import (
     BASELINE,
     LOG_DIR,
@@ -81,6 +82,8 @@ class Plan:
     shared_idle_level: int = 20000
     shared_idle_instances: int = 2
     shared_idle_shards: int = 2
+    # Instructions per message under callgrind: only when asked for (make bench-instructions).
+    instructions: InstructionPlan = field(default_factory=InstructionPlan)
     workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster", "idle-shared")
     servers: tuple[str, ...] = SERVER_NAMES
     baseline: str | None = None  # a git revision: ours-before runs from its signaling/
@@ -99,6 +102,7 @@ class Plan:
             storm_peers=200,
             fan_out_events=20,
             shared_idle_level=400,
+            instructions=InstructionPlan.quick(),
         )
 
 
@@ -174,6 +178,8 @@ def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> lis
     if workload == "fanout":
         fan_out = partial(loadgen.room_fan_out, room_size=plan.fan_out_room)
         return [("fanout", partial(run_one, server, partial(fan_out, events=plan.fan_out_events)))]
+    if workload == "instructions":  # one server process under callgrind, however many runs
+        return [("instructions", partial(count_instructions, server, plan.instructions))]
     if server != "ours":  # neither peer server runs as several processes; the baseline need not
         return []
     if workload == "cluster":
@@ -241,6 +247,8 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "workloads": {},
     }
+    if "instructions" in plan.workloads:
+        results["machine"]["valgrind"] = valgrind_version()
     servers = plan.servers
     if plan.baseline:
         results["baseline"] = export_baseline(plan.baseline)
