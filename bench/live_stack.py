@@ -205,20 +205,9 @@ def open_tab(
 
 
 def go_to_board(page: Page, app: LiveApp) -> None:
+    """Open the sprint's board and wait until its tasks are shown."""
     page.goto(f"{app.base}/sprints/{app.sprint}/")
-    wait_loaded(page)
-
-
-def wait_loaded(page: Page) -> None:
     page.wait_for_function("() => window.watercooler && window.watercooler.state.tasks.size > 0")
-
-
-def direct_links(page: Page) -> int:
-    return int(
-        page.evaluate(
-            "() => window.watercooler.stats().links.filter(l => l.path === 'direct').length"
-        )
-    )
 
 
 def wait_direct(page: Page, count: int) -> None:
@@ -227,7 +216,3 @@ def wait_direct(page: Page, count: int) -> None:
         arg=count,
         timeout=WAIT_MS,
     )
-
-
-def close_tab(page: Page) -> None:
-    page.context.close()

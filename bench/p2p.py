@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
-from bench.servers import SECRET, free_port, start_server
+from bench.servers import SECRET, free_port, require_loopback_only, start_server
 from bench.stats import latency_summary, median
 from signaling.tickets import mint_ticket
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -200,8 +199,7 @@ def chromium_version() -> str:
 
 def run_p2p(path: Path, *, quick: bool = False) -> dict[str, Any]:
     """Measure and write ``path``; refuses to run outside a loopback-only namespace."""
-    if [name for _, name in socket.if_nameindex()] != ["lo"]:
-        raise SystemExit("run the p2p benchmark inside tools/in_netns.sh (loopback only)")
+    require_loopback_only("bench p2p")
     rounds, samples = (1, 50) if quick else (3, 200)
     result = asyncio.run(asyncio.wait_for(measure(rounds, samples), 300))
     result["measured"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -38,6 +38,7 @@ from bench.servers import (
     export_baseline,
     is_ours,
     pin_generator,
+    revision,
     server_core,
     start_cluster,
     start_server,
@@ -141,7 +142,7 @@ def machine_facts(fd_limit: int) -> dict[str, Any]:
         "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20, 1),
         "kernel": platform.release(),
         "fd_limit": fd_limit,
-        "revision": _output("git", "rev-parse", "--short", "HEAD"),
+        "revision": revision(),
         "signaling_changes_uncommitted": bool(_output("git", "status", "--porcelain", "signaling")),
         "versions": {
             "python": platform.python_version(),

@@ -83,6 +83,23 @@ def export_baseline(revision: str, tree: Path = BASELINE_TREE) -> str:
     return full[:7]
 
 
+def revision() -> str:
+    """This checkout's short commit hash ("?" outside a git checkout)."""
+    try:
+        return _git("rev-parse", "--short", "HEAD").decode().strip()
+    except (BaselineError, OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def require_loopback_only(what: str) -> None:
+    """Refuse to go on outside a loopback-only network namespace (tools/in_netns.sh), where
+    Chromium, aiortc and the servers can reach nothing but 127.0.0.1."""
+    if [name for _, name in socket.if_nameindex()] != ["lo"]:
+        raise SystemExit(
+            f"{what}: run inside a loopback-only network namespace (tools/in_netns.sh)"
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
