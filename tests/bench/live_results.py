@@ -40,7 +40,9 @@ def results(server_messages: dict[str, float]) -> dict[str, Any]:
         ),
         "bot": rounds,
         "blocked": {
-            **summarise([{"from_navigation_ms": 212.0, "from_live_ms": 7.0, "path_when_seen": "x"}]),
+            **summarise(
+                [{"from_navigation_ms": 212.0, "from_live_ms": 7.0, "path_when_seen": "x"}]
+            ),
             "paths_when_seen": ["connecting"],
             "relayed_start": latency(17.6, 20.6),
             "relayed_start_from_handling": latency(3.1, 4.2),
