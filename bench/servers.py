@@ -145,7 +145,7 @@ def _start_pinned(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["taskset", "-c", core, *command] if core else command, **popen)
 
 
-def _wait_ready(
+def wait_ready(
     process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, what: str
 ) -> None:
     """Until ``ready()`` (an OSError counts as not yet); stop it and raise if it exits or times
@@ -205,7 +205,8 @@ class ServerProcess:
         self.close()
 
 
-def _answers_http(url: str) -> bool:
+def answers_http(url: str) -> bool:
+    """Whether ``url`` answers at all (an error status is an answer; no connection raises)."""
     with contextlib.suppress(urllib.error.HTTPError):  # an error status is an answer too
         urllib.request.urlopen(url, timeout=1).close()
     return True
@@ -233,7 +234,7 @@ def start_server(
         process = _start_pinned(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(name, port, process)
     probe = server.http_url + ("/healthz" if is_ours(name) else "/")
-    _wait_ready(process, lambda: _answers_http(probe), timeout, f"{name} (log: {log_path})")
+    wait_ready(process, lambda: answers_http(probe), timeout, f"{name} (log: {log_path})")
     return server
 
 
@@ -278,7 +279,7 @@ def start_cluster(
                 sock.sendall(b"PING\r\n")
                 return sock.recv(16).startswith(b"+PONG")
 
-        _wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
+        wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
         reuse = ("--reuse-port",) if shared_port else ()
         args = ("--broker", f"redis://127.0.0.1:{redis_port}/0", *reuse)
         servers = [
