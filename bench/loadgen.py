@@ -247,8 +247,8 @@ async def directed_relay(
     """Rooms of two peers exchanging ~200-byte messages at each offered rate of the ladder.
 
     Per step: messages sent and received, latency p50/p99 from send to arrival, the server's CPU
-    time and write system calls per delivered message, the generator's own CPU share (a step where
-    it ran out of CPU, or could not send at the offered rate, is ``generator_bound``). A step is
+    time and write system calls per delivered message, and whether the generator was the limit
+    (``generator_bound``: it ran out of CPU, or could not send at the offered rate). A step is
     *sustained* when p99 ≤ 50 ms and at least 99 % arrived; a run of ``stop_after_failures`` failed
     steps in a row ends the ladder (a lone one, a stall on a shared machine, does not).
     """
@@ -311,7 +311,7 @@ async def join_storm(
     concurrency: int = CONNECT_CONCURRENCY,
 ) -> dict[str, Any]:
     """``peers`` clients joining rooms of ``room_size`` at once (``concurrency`` in flight): joins
-    per second over the storm, p50/p99 from connect to being taken in, server CPU per join."""
+    per second over the storm, p99 from connect to being taken in, server CPU per join."""
     specs = [(f"storm{room_size}-{i // room_size}", i) for i in range(peers)]
     adapter.prepare(specs)
     async with Crowd(adapter) as crowd:
@@ -338,7 +338,7 @@ async def room_fan_out(
 ) -> dict[str, Any]:
     """``events`` events to every member of one room, at most ``window`` events in flight; an
     event is complete when all ``room_size`` members have it. Deliveries per second over the run;
-    p50/p99 from sending an event to its last delivery.
+    p99 from sending an event to its last delivery.
 
     Each event is sent by its own task and stays in flight until its send has finished and every
     member has it. So every server gets ``window`` events in flight alike: a hook ``POST`` waiting
