@@ -96,7 +96,6 @@ async def _receive_type(ws: wsclient.ClientSocket, wanted: str) -> Any:
 class Adapter:
     """The shape every adapter has."""
 
-    fan_out_emulated = False
     # A frame the client must send now and then to stay connected (None: the server pings).
     keepalive: str | None = None
 
@@ -195,7 +194,6 @@ class YWebrtcAdapter(Adapter):
 class PeerjsAdapter(Adapter):
     """The PeerJS server: connect with ``?key&id&token``, ``{type,dst,payload}`` to a peer id."""
 
-    fan_out_emulated = True
     # PeerJS clients send HEARTBEAT every 5 s; the server drops a client silent for 60 s.
     keepalive = '{"type":"HEARTBEAT"}'
 

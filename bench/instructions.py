@@ -6,16 +6,16 @@ executes, the same for the same work whatever else the machine does. Each server
 relays at two low rates for the same time, its counters zeroed before each step and dumped after;
 (count at the higher rate - at the lower) / (messages delivered at the higher - at the lower) is
 then what one more relayed message costs: the step's fixed work (joins, timers, heartbeats) cancels
-out. Not counted: the kernel's work. Optional (``make bench-instructions``): it needs valgrind.
+out. Not counted: the kernel's work. The ``instructions`` workload of :mod:`bench.run`, run by
+``make bench-instructions`` only: nothing else needs valgrind.
 """
 
 from __future__ import annotations
 
 import re
-import resource
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,16 +23,7 @@ import uvloop
 
 from bench import loadgen
 from bench.adapters import Target, adapter_for
-from bench.run import machine_facts, save
-from bench.servers import (
-    BASELINE,
-    SECRET,
-    SERVER_NAMES,
-    SERVERS_DIR,
-    ServerProcess,
-    export_baseline,
-    start_server,
-)
+from bench.servers import SECRET, SERVERS_DIR, ServerProcess, start_server
 
 DUMPS: Final = SERVERS_DIR / "callgrind"
 _TOTALS = re.compile(rb"^(?:totals|summary): (\d+)", re.MULTILINE)
@@ -44,7 +35,7 @@ class CallgrindError(RuntimeError):
 
 @dataclass(frozen=True)
 class InstructionPlan:
-    """Two low rates, the same step length at both, a few runs on one server process each."""
+    """Two low rates, the same step length at both, a few runs on one server process."""
 
     rates: tuple[float, float] = (100.0, 250.0)
     step_seconds: float = 15.0
@@ -52,8 +43,6 @@ class InstructionPlan:
     # The node servers' JIT settles first (after 20 s their counts still fell from run to run).
     warm_up_seconds: float = 60.0
     runs: int = 5
-    servers: tuple[str, ...] = SERVER_NAMES
-    baseline: str | None = None
     start_timeout: float = 180.0  # node under callgrind takes tens of seconds to listen
 
     @classmethod
@@ -78,6 +67,11 @@ def per_message(low: dict[str, float], high: dict[str, float]) -> float:
             f"{low['received']:.0f}): no per-message figure"
         )
     return (high["instructions"] - low["instructions"]) / extra
+
+
+def valgrind_version() -> str:
+    done = subprocess.run(["valgrind", "--version"], capture_output=True, text=True, timeout=60)
+    return done.stdout.strip() or "?"
 
 
 def _control(option: str, pid: int) -> None:
@@ -121,18 +115,17 @@ def _step(server: ServerProcess, plan: InstructionPlan, rate: float, dumps: Path
     """One relay step bracketed by a zero and a dump of the server's counters."""
     _control("--zero", server.pid)
     step = _relay(server, plan, rate, plan.step_seconds)
-    instructions = _dump(server.pid, dumps)
     return {
-        "rate": rate,
         "sent": step["sent"],
         "received": step["received"],
-        "instructions": instructions,
-        "instructions_per_message_whole_step": round(instructions / max(step["received"], 1)),
+        "instructions": _dump(server.pid, dumps),
     }
 
 
-def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> list[dict[str, Any]]:
-    """``plan.runs`` runs on one server process under callgrind, each a step at both rates."""
+def count_instructions(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> dict[str, Any]:
+    """One process of server ``name`` under callgrind: warmed up, then ``plan.runs`` runs, each a
+    step at both rates. Per run: instructions per message, and per message of the whole higher
+    step; ``complete`` when every message of both steps arrived."""
     dumps = dumps / name
     dumps.mkdir(parents=True, exist_ok=True)
     valgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={dumps}/callgrind.out.%p")
@@ -143,41 +136,13 @@ def measure_server(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> lis
             low, high = (_step(server, plan, rate, dumps) for rate in plan.rates)
             runs.append(
                 {
-                    "low": low,
-                    "high": high,
                     "complete": all(s["received"] == s["sent"] for s in (low, high)),
                     "instructions_per_message": round(per_message(low, high)),
+                    "whole_step_per_message": round(
+                        high["instructions"] / max(high["received"], 1)
+                    ),
                 }
             )
     for leftover in dumps.glob(f"callgrind.out.{server.pid}*"):  # the dump made at exit
         leftover.unlink()
-    return runs
-
-
-def run_instructions(plan: InstructionPlan, path: Path, dumps: Path = DUMPS) -> dict[str, Any]:
-    """Measure every server in ``plan`` and write the results JSON (saved after each server)."""
-    valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout
-    results: dict[str, Any] = {
-        "plan": asdict(plan),
-        "machine": {
-            **machine_facts(resource.getrlimit(resource.RLIMIT_NOFILE)[0]),
-            "valgrind": valgrind.strip() or "?",
-        },
-        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "servers": {},
-    }
-    servers = plan.servers
-    if plan.baseline:
-        results["baseline"] = export_baseline(plan.baseline)
-        servers = (*servers, BASELINE)
-    for name in servers:
-        print(f"[bench] instructions: {name} under callgrind", flush=True)
-        try:
-            results["servers"][name] = measure_server(name, plan, dumps)
-        except (RuntimeError, OSError) as error:  # one server's failure must not lose the others'
-            print(f"[bench] instructions: {name} failed: {error}", flush=True)
-            results["servers"][name] = [{"error": f"{type(error).__name__}: {error}"}]
-        save(results, path)
-    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    save(results, path)
-    return results
+    return {"runs": runs}

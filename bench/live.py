@@ -13,8 +13,8 @@ loopback-only namespace, tools/in_netns.sh) measures, with real pointer events (
 
 Times in two tabs are on the clock they share (``performance.timeOrigin + now``), less the offset
 between them measured before (both tabs are asked the time in turn). Results are JSON
-(:func:`run_live`); :func:`render_section` turns them into the section for docs/benchmarks.md.
-Tests never run this; it asserts nothing about speed.
+(:func:`run_live`); bench/report.py makes them the section of docs/benchmarks.md. Tests never run
+this; it asserts nothing about speed.
 """
 
 from __future__ import annotations
@@ -23,26 +23,18 @@ import argparse
 import json
 import math
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.live_stack import (
-    ROOT,
-    LiveApp,
-    close_tab,
-    direct_links,
-    go_to_board,
-    open_tab,
-    wait_direct,
-)
+from bench.live_stack import ROOT, LiveApp, go_to_board, open_tab, wait_direct
+from bench.servers import require_loopback_only, revision
 from bench.stats import latency_summary, median
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
@@ -76,11 +68,26 @@ class LivePlan:
         )
 
 
-def only_loopback() -> bool:
-    return [name for _, name in socket.if_nameindex()] == ["lo"]
-
-
 # --- helpers in the pages ------------------------------------------------------------------------
+
+FLOAT: Final = '#board .remote-float[data-task-id="{task}"]'
+REMOTE_DRAG: Final = (
+    "id => document.querySelector(`#board .task.remote-drag[data-task-id='${id}']`)"
+)
+LANDED: Final = """([id, column]) => {
+    const card = document.querySelector(
+        `#board .column[data-column='${column}'] .tasks > .task[data-task-id='${id}']`);
+    return card !== null && !card.classList.contains('remote-drag');
+}"""
+SETTLED: Final = "id => !window.watercooler.state.overlays.has(id)"
+LINKED_AT: Final = """() => {
+    const links = window.watercooler.stats().links;
+    return {
+        openedAt: Math.max(...links.map(l => l.openedAt)),
+        origin: performance.timeOrigin,
+        liveAt: __bench.liveAt,
+    };
+}"""
 
 
 def clock_offset_ms(a: Page, b: Page, samples: int = 25) -> float:
@@ -96,12 +103,6 @@ def clock_offset_ms(a: Page, b: Page, samples: int = 25) -> float:
     return best[1]
 
 
-def card_center(page: Page, task: int) -> tuple[float, float]:
-    box = page.locator(f'#board .task[data-task-id="{task}"]').bounding_box()
-    assert box is not None, f"task {task} is not shown"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
 def column_point(page: Page, column: str, x: float = 0.5, y: float = 0.9) -> tuple[float, float]:
     box = page.locator(f'#board .column[data-column="{column}"]').bounding_box()
     assert box is not None
@@ -110,7 +111,9 @@ def column_point(page: Page, column: str, x: float = 0.5, y: float = 0.9) -> tup
 
 def pick_up(page: Page, task: int) -> None:
     page.evaluate("() => { __bench.startAt = null; __bench.startHandledAt = null; }")
-    x, y = card_center(page, task)
+    box = page.locator(f'#board .task[data-task-id="{task}"]').bounding_box()
+    assert box is not None, f"task {task} is not shown"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + 12, y + 8, steps=3)
@@ -135,20 +138,36 @@ def seen(page: Page, name: str) -> float:
     return float(page.evaluate("name => window['__w_' + name]", name))
 
 
-FLOAT: Final = '#board .remote-float[data-task-id="{task}"]'
-REMOTE_DRAG: Final = (
-    "id => document.querySelector(`#board .task.remote-drag[data-task-id='${id}']`)"
-)
-LANDED: Final = """([id, column]) => {
-    const card = document.querySelector(
-        `#board .column[data-column='${column}'] .tasks > .task[data-task-id='${id}']`);
-    return card !== null && !card.classList.contains('remote-drag');
-}"""
-SETTLED: Final = "id => !window.watercooler.state.overlays.has(id)"
+def timed_start(a: Page, b: Page, task: int, offset: float) -> tuple[float, float]:
+    """``a`` picks ``task`` up: ms until ``b`` shows it dragged, from the pointer event and from
+    the page's handling of it (``offset``: ``b``'s clock minus ``a``'s)."""
+    watch(b, "start", REMOTE_DRAG, task)
+    pick_up(a, task)
+    shown = seen(b, "start") - offset
+    return (
+        shown - float(a.evaluate("__bench.startAt")),
+        shown - float(a.evaluate("__bench.startHandledAt")),
+    )
 
 
-def stats(page: Page) -> dict[str, Any]:
-    return dict(page.evaluate("() => window.watercooler.stats()"))
+def wait_links(tabs: list[Page], count: int) -> None:
+    """Until each of ``tabs`` has exactly ``count`` links (someone left: its link is gone)."""
+    for tab in tabs:
+        tab.wait_for_function("n => window.watercooler.stats().links.length === n", arg=count)
+
+
+def summarise(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """Rounds of times (``*_ms`` keys) as their count and each time's median, min and max."""
+    keys = [key for key in results[0] if key.endswith("_ms")]
+    spread = {
+        key: {
+            "median": round(median([r[key] for r in results]), 1),
+            "min": min(r[key] for r in results),
+            "max": max(r[key] for r in results),
+        }
+        for key in keys
+    }
+    return {**extra, "rounds": len(results), **spread}
 
 
 # --- the workloads -------------------------------------------------------------------------------
@@ -158,16 +177,11 @@ def drags_between(app: LiveApp, a: Page, b: Page, task: int, count: int) -> dict
     """``count`` moves of ``task`` by ``a``'s pointer, timed to ``b``'s DOM; signaling's count."""
     offset = clock_offset_ms(a, b)
     before = app.metrics()
-    starts: list[float] = []
-    handled: list[float] = []
+    starts: list[tuple[float, float]] = []
     drops: list[float] = []
     for n in range(count):
         target = COLUMNS[n % len(COLUMNS)]
-        watch(b, "start", REMOTE_DRAG, task)
-        pick_up(a, task)
-        shown = seen(b, "start") - offset
-        starts.append(shown - float(a.evaluate("__bench.startAt")))
-        handled.append(shown - float(a.evaluate("__bench.startHandledAt")))
+        starts.append(timed_start(a, b, task, offset))
         a.mouse.move(*column_point(a, target), steps=8)
         watch(b, "drop", LANDED, [task, target])
         a.mouse.up()
@@ -179,8 +193,8 @@ def drags_between(app: LiveApp, a: Page, b: Page, task: int, count: int) -> dict
     return {
         "drags": count,
         "clock_offset_ms": round(offset, 3),
-        "start": latency_summary(starts),
-        "start_from_handling": latency_summary(handled),
+        "start": latency_summary([event for event, _ in starts]),
+        "start_from_handling": latency_summary([handled for _, handled in starts]),
         "drop": latency_summary(drops),
         "server_messages": {
             "total": sum(received.values()),
@@ -214,22 +228,13 @@ def pointer_updates(a: Page, b: Page, task: int, seconds: float) -> dict[str, An
     b.wait_for_timeout(100)
     last_updates = int(b.evaluate(updates))
     drop_in(a, task, "in_progress")
+    window = (last_a - first_a) / 1000
     return {
-        "seconds": round((last_a - first_a) / 1000, 3),
-        "pointer_events_per_s": round(moves / ((last_a - first_a) / 1000), 1),
-        "sent_per_s": round((last_sent - first_sent) / ((last_a - first_a) / 1000), 1),
-        "seen_per_s": round((last_updates - first_updates) / ((last_a - first_a) / 1000), 1),
+        "seconds": round(window, 3),
+        "pointer_events_per_s": round(moves / window, 1),
+        "sent_per_s": round((last_sent - first_sent) / window, 1),
+        "seen_per_s": round((last_updates - first_updates) / window, 1),
     }
-
-
-LINKED_AT: Final = """() => {
-    const links = window.watercooler.stats().links;
-    return {
-        openedAt: Math.max(...links.map(l => l.openedAt)),
-        origin: performance.timeOrigin,
-        liveAt: __bench.liveAt,
-    };
-}"""
 
 
 def tenth_tab(browser: Browser, app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]:
@@ -246,12 +251,9 @@ def tenth_tab(browser: Browser, app: LiveApp, tabs: list[Page], rounds: int) -> 
                 "from_live_ms": round(at["origin"] + at["openedAt"] - at["liveAt"], 1),
             }
         )
-        close_tab(page)
-        for tab in tabs:
-            tab.wait_for_function(
-                "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
-            )
-    return _rounds(results, tabs=len(tabs))
+        page.context.close()
+        wait_links(tabs, len(tabs) - 1)
+    return summarise(results, tabs=len(tabs))
 
 
 def bot_with_tabs(app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]:
@@ -289,11 +291,8 @@ def bot_with_tabs(app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]
         )
         bot.send_signal(signal.SIGINT)
         bot.wait(30)
-        for tab in tabs:
-            tab.wait_for_function(
-                "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
-            )
-    return _rounds(results, tabs=len(tabs))
+        wait_links(tabs, len(tabs) - 1)
+    return summarise(results, tabs=len(tabs))
 
 
 def blocked_newcomer(
@@ -301,8 +300,7 @@ def blocked_newcomer(
 ) -> dict[str, Any]:
     """A tab whose direct link is blocked opens the board while ``a`` holds ``task``."""
     results = []
-    starts: list[float] = []
-    handled: list[float] = []
+    starts: list[tuple[float, float]] = []
     for n in range(rounds):
         pick_up(a, task)
         a.mouse.move(*column_point(a, "testing"), steps=5)
@@ -322,44 +320,22 @@ def blocked_newcomer(
         if n == rounds - 1:  # drag starts over the relay, for the last newcomer
             offset = clock_offset_ms(a, page)
             for m in range(drags):
-                watch(page, "start", REMOTE_DRAG, task)
-                pick_up(a, task)
-                shown = seen(page, "start") - offset
-                starts.append(shown - float(a.evaluate("__bench.startAt")))
-                handled.append(shown - float(a.evaluate("__bench.startHandledAt")))
+                starts.append(timed_start(a, page, task, offset))
                 drop_in(a, task, COLUMNS[m % len(COLUMNS)])
                 page.wait_for_function(f"id => !({REMOTE_DRAG})(id)", arg=task)
-        close_tab(page)
-    summary = _rounds(results)
-    summary["paths_when_seen"] = sorted({r["path_when_seen"] for r in results})
-    summary["relayed_start"] = latency_summary(starts)
-    summary["relayed_start_from_handling"] = latency_summary(handled)
-    return summary
-
-
-def _rounds(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    keys = [key for key in results[0] if key.endswith("_ms")]
-    return {
-        **extra,
-        "rounds": results,
-        **{
-            key: {
-                "median": round(median([r[key] for r in results]), 1),
-                "min": min(r[key] for r in results),
-                "max": max(r[key] for r in results),
-            }
-            for key in keys
-        },
-    }
+        page.context.close()
+    return summarise(
+        results,
+        paths_when_seen=sorted({r["path_when_seen"] for r in results}),
+        relayed_start=latency_summary([event for event, _ in starts]),
+        relayed_start_from_handling=latency_summary([handled for _, handled in starts]),
+    )
 
 
 def run_live(path: Path = RESULTS, plan: LivePlan | None = None) -> dict[str, Any]:
     """Run every workload and write the results to ``path`` (JSON); returns them."""
     plan = plan or LivePlan()
-    if not only_loopback():
-        raise SystemExit(
-            "bench.live: run inside a loopback-only network namespace (make -C bench live)"
-        )
+    require_loopback_only("bench.live")
     app = LiveApp.start()
     try:
         with sync_playwright() as driver:
@@ -373,7 +349,7 @@ def run_live(path: Path = RESULTS, plan: LivePlan | None = None) -> dict[str, An
     finally:
         app.stop()
     results["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["revision"] = _revision()
+    results["revision"] = revision()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
     return results
@@ -386,10 +362,10 @@ def _measure(browser: Browser, app: LiveApp, plan: LivePlan) -> dict[str, Any]:
     b = open_tab(browser, app, "sam", viewport=(1200, 850))
     for page in (a, b):
         wait_direct(page, 1)
-    results: dict[str, Any] = {"plan": plan.__dict__}
+    results: dict[str, Any] = {"plan": asdict(plan)}
     results["drags"] = drags_between(app, a, b, task, plan.drags)
     results["pointer"] = pointer_updates(a, b, task, plan.pointer_seconds)
-    close_tab(b)
+    b.context.close()
     results["blocked"] = blocked_newcomer(
         browser, app, a, task, plan.blocked_rounds, plan.relayed_drags
     )
@@ -398,95 +374,11 @@ def _measure(browser: Browser, app: LiveApp, plan: LivePlan) -> dict[str, Any]:
         wait_direct(tab, len(tabs) - 1)
     results["tenth_tab"] = tenth_tab(browser, app, tabs, plan.mesh_rounds)
     for tab in tabs[plan.bot_tabs :]:
-        close_tab(tab)
+        tab.context.close()
     tabs = tabs[: plan.bot_tabs]
-    for tab in tabs:
-        tab.wait_for_function(
-            "n => window.watercooler.stats().links.length === n", arg=len(tabs) - 1
-        )
+    wait_links(tabs, len(tabs) - 1)
     results["bot"] = bot_with_tabs(app, tabs, plan.bot_rounds)
-    assert direct_links(a) == len(tabs) - 1
     return results
-
-
-def _revision() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return done.stdout.strip() or "unknown"
-
-
-# --- the report ----------------------------------------------------------------------------------
-
-
-def render_section(results: dict[str, Any]) -> str:
-    """The "Live feel in the real app" section of docs/benchmarks.md, from :func:`run_live`'s
-    results."""
-    drags, pointer, blocked = results["drags"], results["pointer"], results["blocked"]
-    tenth, bot = results["tenth_tab"], results["bot"]
-
-    def spread(entry: dict[str, float], unit: str = "ms") -> str:
-        return f"{entry['median']:,.0f} {unit} ({entry['min']:,.0f} to {entry['max']:,.0f})"
-
-    def latency(entry: dict[str, float]) -> str:
-        return f"{entry['p50_ms']:.1f} ms / {entry['p99_ms']:.1f} ms"
-
-    messages = drags["server_messages"]
-    by_type = ", ".join(f"{k} {v:g}" for k, v in sorted(messages["by_type"].items())) or "none"
-    rows = [
-        ("drag start, pointer event → the other tab's DOM (median / p99)", latency(drags["start"])),
-        (
-            "drag start, from the page handling that pointer event (Chromium hands pointer moves "
-            "over at the next frame) → the other tab's DOM",
-            latency(drags["start_from_handling"]),
-        ),
-        ("drop, pointer up → the other tab's DOM (median / p99)", latency(drags["drop"])),
-        (
-            f"pointer updates the other tab's ghost followed in a {pointer['seconds']:g} s drag",
-            f"{pointer['seen_per_s']:.1f}/s (sent {pointer['sent_per_s']:.1f}/s, "
-            f"{pointer['pointer_events_per_s']:.0f} pointer events/s)",
-        ),
-        (
-            f"a tenth tab linked directly with {tenth['tabs']}: from opening the board / from "
-            f"joining signaling ({len(tenth['rounds'])} rounds)",
-            f"{spread(tenth['from_navigation_ms'])} / {spread(tenth['from_live_ms'])}",
-        ),
-        (
-            f"the bot linked directly with {bot['tabs']} tabs: from its start / from joining "
-            f"({len(bot['rounds'])} rounds)",
-            f"{spread(bot['from_start_ms'])} / {spread(bot['from_joined_ms'])}",
-        ),
-        (
-            "direct link blocked: a drag in progress first seen, from opening the board / from "
-            f"joining ({len(blocked['rounds'])} rounds; its link then said "
-            f"{', '.join(blocked['paths_when_seen'])})",
-            f"{spread(blocked['from_navigation_ms'])} / {spread(blocked['from_live_ms'])}",
-        ),
-        (
-            "direct link blocked: drag start over the relay, from the pointer event / from its "
-            "handling (median / p99)",
-            f"{latency(blocked['relayed_start'])}; "
-            f"{latency(blocked['relayed_start_from_handling'])}",
-        ),
-        (
-            f"messages signaling received during {drags['drags']} drags between linked tabs",
-            f"{messages['total']:g} ({by_type})",
-        ),
-    ]
-    table = "\n".join(f"| {what} | {value} |" for what, value in rows)
-    return (
-        "## Live feel in the real app\n\n"
-        "`make -C bench live` (bench/live.py) drives the real app in a loopback-only network "
-        "namespace: the board under gunicorn, our signaling server, headless Chromium tabs on the "
-        "sprint's board page and the bot, with real pointer events. A time between two tabs runs "
-        "from the pointer event's timestamp in one to the DOM change in the other (a "
-        "MutationObserver), on the clock both share, less the offset measured between them "
-        f"({drags['clock_offset_ms']:.2f} ms). The tab whose direct link is blocked has no "
-        "camera/microphone permission, so it gathers no ICE candidate there. Measured at "
-        f"{results['revision']} on {results['when'][:10]}.\n\n"
-        "| what | result |\n|---|---|\n"
-        f"{table}\n"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,12 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--quick", action="store_true", help="a few of each (tries the machinery)")
-    parser.add_argument("--markdown", action="store_true", help="also print the report's section")
     args = parser.parse_args(argv)
-    results = run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
+    run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
     print(f"bench.live: results in {args.results}", file=sys.stderr)
-    if args.markdown:
-        print(render_section(results))
     return 0
 
 

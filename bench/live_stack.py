@@ -12,12 +12,12 @@ This module starts and stops things; it measures nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from bench.servers import free_port
+from bench.servers import answers_http, free_port, stop_process, wait_ready
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 SECRET: Final = "bench-live-secret-" + "l" * 32
@@ -50,28 +50,16 @@ def board_environment(database: Path, signaling_port: int) -> dict[str, str]:
     }
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {timeout:g} s")
-
-
 @dataclass
 class LiveApp:
-    """The board and signaling of one benchmark run, with the demo sprint seeded."""
+    """The board and signaling of one benchmark run, with the demo sprint seeded; the database and
+    the processes' logs in a temporary directory. :meth:`stop` stops the processes, then removes
+    the directory."""
 
-    directory: Path
     board_port: int = field(default_factory=free_port)
     signaling_port: int = field(default_factory=free_port)
     sprint: int = 0
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    owned: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @property
     def base(self) -> str:
@@ -79,16 +67,20 @@ class LiveApp:
 
     @classmethod
     def start(cls) -> LiveApp:
-        app = cls(Path(tempfile.mkdtemp(prefix="watercooler-live-")))
+        app = cls()
         try:
-            app._start()
+            directory = app.owned.enter_context(tempfile.TemporaryDirectory(prefix="bench-live-"))
+            app._start(Path(directory))
         except BaseException:
             app.stop()
             raise
         return app
 
-    def _start(self) -> None:
-        env = board_environment(self.directory / "db.sqlite3", self.signaling_port)
+    def stop(self) -> None:
+        self.owned.close()
+
+    def _start(self, directory: Path) -> None:
+        env = board_environment(directory / "db.sqlite3", self.signaling_port)
         manage = [sys.executable, "manage.py"]
         quiet = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 120}
         subprocess.run([*manage, "migrate", "--noinput"], **quiet)  # type: ignore[call-overload]
@@ -96,25 +88,20 @@ class LiveApp:
         self.sprint = int(json.loads(seeded.stdout.strip().splitlines()[-1])["sprint"])
         signaling = [sys.executable, "-m", "signaling", "--host", "127.0.0.1"]
         signaling += ["--port", str(self.signaling_port), "--allowed-origin", self.base]
-        self._spawn(signaling, {**os.environ, "WATERCOOLER_SECRET": SECRET})
-        wait_http(f"http://127.0.0.1:{self.signaling_port}/healthz", self.processes[-1])
-        board = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "board.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.board_port}",
-        ]
-        board += ["--workers", "2", "--threads", "4", "--log-level", "warning"]
-        self._spawn(board, env)
-        wait_http(f"{self.base}/login/", self.processes[-1])
+        signaling_env = {**os.environ, "WATERCOOLER_SECRET": SECRET}
+        ready = f"http://127.0.0.1:{self.signaling_port}/healthz"
+        self._spawn(signaling, signaling_env, ready, directory / "signaling.log")
+        board = [sys.executable, "-m", "gunicorn", "board.wsgi"]
+        board += ["--bind", f"127.0.0.1:{self.board_port}", "--workers", "2", "--threads", "4"]
+        board += ["--log-level", "warning"]
+        self._spawn(board, env, f"{self.base}/login/", directory / "board.log")
 
-    def _spawn(self, command: list[str], env: dict[str, str]) -> None:
-        log = (self.directory / f"process-{len(self.processes)}.log").open("wb")
-        self.processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
+    def _spawn(self, command: list[str], env: dict[str, str], ready: str, log_path: Path) -> None:
+        """Start ``command`` (its output to ``log_path``) and wait until ``ready`` answers."""
+        log = self.owned.enter_context(log_path.open("wb"))
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.owned.callback(stop_process, process)
+        wait_ready(process, lambda: answers_http(ready), 30.0, f"{command[2]} (log: {log_path})")
 
     def metrics(self) -> dict[str, float]:
         """Signaling's messages received so far, by type (``watercooler_messages_total``)."""
@@ -151,16 +138,6 @@ class LiveApp:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
 
 def open_tab(
     browser: Browser,
@@ -191,20 +168,9 @@ def open_tab(
 
 
 def go_to_board(page: Page, app: LiveApp) -> None:
+    """Open the sprint's board and wait until its tasks are shown."""
     page.goto(f"{app.base}/sprints/{app.sprint}/")
-    wait_loaded(page)
-
-
-def wait_loaded(page: Page) -> None:
     page.wait_for_function("() => window.watercooler && window.watercooler.state.tasks.size > 0")
-
-
-def direct_links(page: Page) -> int:
-    return int(
-        page.evaluate(
-            "() => window.watercooler.stats().links.filter(l => l.path === 'direct').length"
-        )
-    )
 
 
 def wait_direct(page: Page, count: int) -> None:
@@ -213,7 +179,3 @@ def wait_direct(page: Page, count: int) -> None:
         arg=count,
         timeout=WAIT_MS,
     )
-
-
-def close_tab(page: Page) -> None:
-    page.context.close()

@@ -11,25 +11,26 @@ tab C and an aiortc peer (the newcomer, so it offers, its candidates inline; the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-import aiohttp
 from aiohttp import web
 
-from bench.servers import SECRET, free_port, start_server
+from bench.servers import SECRET, free_port, require_loopback_only, start_server
 from bench.stats import latency_summary, median
+from peer_client import loopback
+from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.signaling import SignalingClient, Ticket
 from signaling.tickets import mint_ticket
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGE: Final = Path(__file__).with_name("p2p_page.html")
-WAIT: Final = 20.0
+WAIT_MS: Final = 20_000
 KEYS: Final = ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
+Send = Callable[[str, dict[str, Any]], bool]  # (peer, message): False if it could not be sent
 
 
 async def page_server(port: int) -> web.AppRunner:
@@ -48,77 +49,47 @@ async def page_server(port: int) -> web.AppRunner:
 
 
 class EchoPeer:
-    """An aiortc peer that joins a sprint, offers to the peer there and echoes every drag event."""
+    """The aiortc peer: the Python client's signaling client and mesh, echoing every drag event
+    back the way it came (its data channel, or signaling's ``relay``)."""
 
     def __init__(self, ws_url: str, ticket: str) -> None:
-        self.ws_url, self.ticket = ws_url, ticket
-        self._pc: Any = None
-        self._session: aiohttp.ClientSession | None = None
-        self._reader: asyncio.Task[None] | None = None
+        async def same_ticket() -> Ticket:
+            return Ticket(ws_url, ticket)
+
+        def send(kind: str) -> Send:
+            return lambda peer, data: self.signaling.send({"type": kind, "to": peer, "data": data})
+
+        self.signaling = SignalingClient(Ticket(ws_url, ticket), same_ticket, self._on_signaling)
+        self.mesh = PeerMesh(
+            send_signal=send("signal"),
+            send_relay=send("relay"),
+            on_message=lambda peer, text: self._echo(json.loads(text), self.mesh.send, peer),
+            on_state=lambda peer, old, new: None,
+        )
+
+    def _echo(self, drag: dict[str, Any], send: Send, to: str) -> None:
+        if not drag.get("echo"):
+            send(to, {**drag, "echo": True})
+
+    async def _on_signaling(self, message: dict[str, Any]) -> None:
+        kind, peer = message.get("type"), str(message.get("from", ""))
+        if kind == "welcome":
+            self.mesh.ice_servers = ice_servers_from(message.get("iceServers"))
+            self.mesh.welcome(entry["peer"] for entry in message["peers"])
+        elif kind == "peer-joined":
+            self.mesh.joined(str(message["peer"]))
+        elif kind == "signal":
+            self.mesh.signal(peer, message["data"])
+        elif kind == "relay":
+            self._echo(message["data"], self.mesh.send_relay, peer)
 
     async def start(self) -> None:
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-        from aiortc.sdp import candidate_from_sdp
-
-        from peer_client import loopback
-
         loopback.apply()
-        self._session = aiohttp.ClientSession()
-        ws = await self._session.ws_connect(self.ws_url)
-        await ws.send_json({"type": "join", "ticket": self.ticket})
-        welcome = await ws.receive_json(timeout=WAIT)
-        assert welcome["type"] == "welcome", welcome
-        other = welcome["peers"][0]["peer"]
-        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        channel = pc.createDataChannel("watercooler")
-
-        @channel.on("message")
-        def on_message(text: str | bytes) -> None:
-            drag = json.loads(text)
-            if not drag.get("echo"):
-                channel.send(json.dumps({**drag, "echo": True}))
-
-        await pc.setLocalDescription(await pc.createOffer())
-        description = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
-        await ws.send_json({"type": "signal", "to": other, "data": {"description": description}})
-
-        async def read() -> None:
-            async for msg in ws:
-                message = json.loads(msg.data)
-                data = message.get("data") or {}
-                if message["type"] == "signal" and "description" in data:
-                    sdp = data["description"]
-                    await pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], sdp["type"]))
-                elif message["type"] == "signal" and data.get("candidate"):
-                    line = data["candidate"]["candidate"].removeprefix("candidate:")
-                    candidate = candidate_from_sdp(line)
-                    candidate.sdpMid = data["candidate"].get("sdpMid")
-                    candidate.sdpMLineIndex = data["candidate"].get("sdpMLineIndex")
-                    await pc.addIceCandidate(candidate)
-                elif message["type"] == "relay" and not data.get("echo"):
-                    reply = {**data, "echo": True}
-                    await ws.send_json({"type": "relay", "to": message["from"], "data": reply})
-
-        self._reader = asyncio.create_task(read())
+        await self.signaling.connect()
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._pc is not None:
-            await self._pc.close()
-        if self._session is not None:
-            await self._session.close()
-
-
-async def _wait_for(page: Any, expression: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := await page.evaluate(expression):
-            return value
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"page never had {expression} within {timeout} s")
+        await self.signaling.close()
+        await self.mesh.close()
 
 
 async def measure(rounds: int, samples: int) -> dict[str, Any]:
@@ -138,17 +109,19 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
             try:
                 context = await browser.new_context()
                 await context.grant_permissions(["camera", "microphone"])
+                context.set_default_timeout(WAIT_MS)
 
                 async def tab(sprint: str, user: str) -> Any:
                     page = await context.new_page()
                     ticket = mint_ticket(SECRET, sprint=sprint, user_id=user, name=user)
                     await page.goto(f"{origin}/?ws={server.ws_url}&ticket={ticket}")
-                    await _wait_for(page, "window.bench && window.bench.me()")
+                    await page.wait_for_function("window.bench && window.bench.me()")
                     return page
 
                 async def opened(page: Any) -> str:
-                    peer = await _wait_for(page, "window.bench.peerIds()[0]")
-                    await _wait_for(page, f"window.bench.open({json.dumps(peer)})")
+                    peer = await page.wait_for_function("window.bench.peerIds()[0]")
+                    peer = await peer.json_value()
+                    await page.wait_for_function(f"window.bench.open({json.dumps(peer)})")
                     return str(peer)
 
                 tab_a = await tab("p2p-tabs", "a")
@@ -172,6 +145,7 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
                         summary["one_way_p50_ms"] = round(summary["p50_ms"] / 2, 3)
                         summary["one_way_p99_ms"] = round(summary["p99_ms"] / 2, 3)
                         measured[name].append(summary)
+                chromium = f"Chromium {browser.version}"
             finally:
                 await browser.close()
     finally:
@@ -182,29 +156,17 @@ async def measure(rounds: int, samples: int) -> dict[str, Any]:
     return {
         "rounds": rounds,
         "samples_per_round": samples,
-        "chromium": chromium_version(),
+        "chromium": chromium,
         "cases": {
-            name: {
-                "rounds": results,
-                **{f"median_{k}": round(median([r[k] for r in results]), 3) for k in KEYS},
-            }
+            name: {f"median_{k}": round(median([r[k] for r in results]), 3) for k in KEYS}
             for name, results in measured.items()
         },
     }
 
 
-def chromium_version() -> str:
-    try:
-        out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "?"
-
-
 def run_p2p(path: Path, *, quick: bool = False) -> dict[str, Any]:
     """Measure and write ``path``; refuses to run outside a loopback-only namespace."""
-    if [name for _, name in socket.if_nameindex()] != ["lo"]:
-        raise SystemExit("run the p2p benchmark inside tools/in_netns.sh (loopback only)")
+    require_loopback_only("bench p2p")
     rounds, samples = (1, 50) if quick else (3, 200)
     result = asyncio.run(asyncio.wait_for(measure(rounds, samples), 300))
     result["measured"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -1,21 +1,12 @@
-"""What a process costs, read from /proc: resident memory, CPU time and write calls. Linux only."""
+"""What a process costs, read from /proc: memory (PSS), CPU time and write calls. Linux only."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 Pids = int | tuple[int, ...]  # one server process, or all processes of a cluster
-
-
-@dataclass(frozen=True)
-class Memory:
-    """Resident (VmRSS) and proportional (PSS) set size in bytes."""
-
-    rss: int
-    pss: int
 
 
 def _field(path: str, name: str) -> int | None:
@@ -26,14 +17,9 @@ def _field(path: str, name: str) -> int | None:
     return None
 
 
-def memory(pid: int) -> Memory:
-    """VmRSS from ``/proc/<pid>/status`` and Pss from ``/proc/<pid>/smaps_rollup``."""
-    rss = (_field(f"/proc/{pid}/status", "VmRSS:") or 0) * 1024
-    try:
-        pss = (_field(f"/proc/{pid}/smaps_rollup", "Pss:") or 0) * 1024
-    except OSError:
-        pss = rss
-    return Memory(rss=rss, pss=pss)
+def pss(pid: int) -> int:
+    """The proportional set size in bytes (``Pss`` in ``/proc/<pid>/smaps_rollup``)."""
+    return (_field(f"/proc/{pid}/smaps_rollup", "Pss:") or 0) * 1024
 
 
 def cpu_seconds(pids: Pids) -> float:

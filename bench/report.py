@@ -1,16 +1,18 @@
-"""Write ``docs/benchmarks.md`` and its plots from the results JSON (with ``p2p.json`` and
-``instructions.json`` beside it, when present).
+"""Write ``docs/benchmarks.md`` and its plots from the results JSON (with ``p2p.json``,
+``instructions.json`` and ``live.json`` beside it, when present).
 
-Each section is one function that returns its lines and adds its rows to the summary; the history
-section (``## History`` on) of the document replaced is kept as it was. Medians are over the runs;
-ratios are ours over the best peer server (and over ours-before, when a baseline ran). This module
-reads JSON only: it must not measure, or import what does.
+The document's words are in ``report.md`` beside this module, one part per section: each section
+function here computes its part's values (figures, tables, plots) and adds its rows to the summary.
+The history section (``## History`` on) of the document replaced is kept as it was. Medians are
+over the runs; ratios are ours over the best peer server (and over ours-before, when a baseline
+ran). This module reads JSON only: it must not measure, or import what does.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +22,30 @@ from bench.servers import BASELINE, OUR_FLAGS, PEERS, ROOT, SERVER_NAMES
 from bench.stats import median
 
 DOC: Final = ROOT / "docs" / "benchmarks.md"
+TEMPLATE: Final = Path(__file__).with_name("report.md")
 HISTORY: Final = "## History"
 NA: Final = "n/a"
 NAN: Final = math.nan
 SATURATED: Final = 0.9  # a server core busier than this (median) counts as saturated
 ORDER: Final = ("ours", BASELINE, *PEERS)
+CLUSTER: Final = "cluster"  # ours as several instances: one more column of the relay table
 
 Runs = list[dict[str, Any]]
 Medians = dict[float, dict[str, float]]  # per offered rate (or level): figure -> median
+
+
+def template_parts(path: Path = TEMPLATE) -> dict[str, str]:
+    """The template's parts by name: the text from each ``<!-- name -->`` line to the next."""
+    pieces = re.split(r"^<!-- ([a-z0-9-]+) -->\n", path.read_text(), flags=re.MULTILINE)
+    return {name: text.strip() for name, text in zip(pieces[1::2], pieces[2::2], strict=True)}
+
+
+PARTS: Final = template_parts()
+
+
+def fill(part: str, **values: Any) -> str:
+    """The template's ``part`` with ``values`` filled in (a value left empty leaves no gap)."""
+    return re.sub(r"\n{3,}", "\n\n", PARTS[part].format_map(values)).strip()
 
 
 @dataclass
@@ -80,9 +98,11 @@ class Report:
             row += [cell(before, digits, unit), fmt(ours / before if before else NAN, 2)]
         self.rows.append(row)
 
-    def row(self, label: str, values: Mapping[str, float], digits: int = 1) -> list[str]:
-        """A table row: ``label``, then each server's value."""
-        return [label, *(fmt(values.get(s, NAN), digits) for s in self.servers)]
+    def row(
+        self, label: str, values: Mapping[str, float], digits: int = 1, columns: Sequence[str] = ()
+    ) -> list[str]:
+        """A table row: ``label``, then the value of each server (or of each of ``columns``)."""
+        return [label, *(fmt(values.get(s, NAN), digits) for s in columns or self.servers)]
 
 
 # Each plot's axis labels; the plot is drawn as grouped bars when its xs are labels.
@@ -92,7 +112,6 @@ AXES: Final = {
     "relay-cpu": ("offered messages/s", "server CPU per message, µs"),
     "storm-joins": ("room size", "joins/s"),
     "fan-out": ("", "deliveries/s"),
-    "cluster-cpu": ("offered messages/s", "CPU per message, µs (all processes)"),
     "p2p": ("", "ms"),
 }
 
@@ -161,9 +180,9 @@ def met(ratio: float, lower: bool) -> str:
     return f"no ({abs(ratio - 1):.0%} {'over' if lower else 'short'})"
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return [*lines, *("| " + " | ".join(row) + " |" for row in rows), ""]
+    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)])
 
 
 def ok(runs: Runs) -> Runs:
@@ -191,53 +210,63 @@ def step_medians(runs: Runs, by: str, keys: Sequence[str]) -> Medians:
     }
 
 
-# --- sections -----------------------------------------------------------------------------------
+# --- sections: each returns its Markdown, or None when its workload did not run -----------------
 
 
-def header(report: Report, p2p: dict[str, Any] | None) -> list[str]:
-    results, machine = report.results, report.results["machine"]
+def header_section(report: Report, p2p: dict[str, Any] | None) -> str:
+    machine = report.results["machine"]
     versions = [[name, str(version)] for name, version in machine["versions"].items()]
     if p2p:
         versions.append(["chromium", p2p.get("chromium", "?")])
-    dirty = machine.get("signaling_changes_uncommitted")
-    lines = [
-        "# Benchmarks: our signaling server beside y-webrtc's and PeerJS's",
-        "",
-        "Generated by `python -m bench report` from the results `make bench` writes (to the "
-        "ignored `bench/results/`); do not edit above the history section by hand.",
-        "",
-        f"- Measured {results.get('started', '?')} to {results.get('finished', '?')}, revision "
-        f"`{machine.get('revision', '?')}`{' with changes in signaling/' if dirty else ''}.",
-        f"- Machine: {machine['nproc']} cores ({machine['cpu_model']}), {machine['memory_gib']} "
-        f"GiB, Linux {machine['kernel']}, open-file limit {machine['fd_limit']}.",
-        f"- Load average (1/5/15 min) at start {results.get('load_average_start')}, at end "
-        f"{results.get('load_average_end')}: other engineers test on this machine, so every "
-        "figure was taken beside their load (each run records it before and after).",
-        f"- CPU: {results['cpu_sharing']}; nice {results.get('nice', 0)} for servers and "
-        "generator alike. Everything ran in a loopback-only network namespace "
-        "(`tools/in_netns.sh`).",
-        f"- Runs per workload: {results['plan']['runs']}, interleaved (run 1 of every server, then "
-        "run 2, ...), each on a freshly started server; figures are medians over the runs.",
-        f"- Our server ran with `{' '.join(OUR_FLAGS)}` so its per-connection rate limits never "
-        "throttle the load, with its default logging (human format, INFO, to a file) and "
-        "heartbeats (20 s).",
-        "- The generator is one asyncio process on uvloop with a lean websocket client "
-        "(`bench/wsclient.py`) speaking each server's own protocol (`bench/adapters.py`); where "
-        "it ran out of CPU before the server, a step is marked *generator-bound*.",
-    ]
-    if report.baseline:
-        lines.append(
-            f"- **ours-before** is our server at `{report.baseline}`: that revision's "
-            "`signaling/`, exported with `git archive`, run with this checkout's dependencies and "
-            "flags as one more server in the same interleaved runs."
+    return fill(
+        "header",
+        r=dict.fromkeys(("started", "finished", "load_average_start", "load_average_end"), "?")
+        | {"nice": 0}
+        | report.results,
+        m=machine,
+        dirty=" with changes in signaling/" if machine.get("signaling_changes_uncommitted") else "",
+        our_flags=" ".join(OUR_FLAGS),
+        baseline=fill("header-baseline", revision=report.baseline) if report.baseline else "",
+        versions=table(["software", "version"], versions),
+    )
+
+
+def summary_section(report: Report) -> str:
+    """The summary table and what it says about the targets (after every other section)."""
+    rows = report.rows
+    missed = [row for row in rows if row[5].startswith("no")]
+    if missed:
+        targets = fill(
+            "targets-missed",
+            missed="\n".join(
+                f"- **{row[0]}**: {row[5]} (ours {row[1]}"
+                + (f", best peer {row[2]})." if row[2] else ").")
+                for row in missed
+            ),
         )
-    return [*lines, "", *table(["software", "version"], versions)]
+    elif any(row[5] == "yes" for row in rows):
+        ties = [
+            f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})."
+            for row in rows
+            if row[5] == "yes" and row[3] not in (NA, "") and abs(float(row[3]) - 1) <= 0.05
+        ]
+        targets = fill(
+            "targets-met", ties=fill("targets-ties", ties="\n".join(ties)) if ties else ""
+        )
+    else:
+        targets = ""
+    return fill("summary", table=table(report.header(), rows), targets=targets)
 
 
-def idle_section(report: Report) -> list[str]:
+def idle_section(report: Report) -> str | None:
+    single, shared = _idle_single(report), _idle_shared(report)
+    return fill("idle", single=single, shared=shared) if single or shared else None
+
+
+def _idle_single(report: Report) -> str:
     idle, servers = report.work.get("idle", {}), report.servers
     if not idle:
-        return []
+        return ""
     keys = ("pss_per_conn_bytes", "connect_rate_per_s", "connected")
     medians = {s: step_medians(idle.get(s, []), "level", keys) for s in servers}
     levels = sorted({level for m in medians.values() for level in m})
@@ -259,38 +288,16 @@ def idle_section(report: Report) -> list[str]:
         )
         for s in servers
     }
-    lines = [
-        "## Idle connections",
-        "",
-        "Clients connect in steps (rooms of two; ours: websocket + `join` with a ticket until "
-        "`welcome`; y-webrtc: `subscribe` + announce echo; PeerJS: until `OPEN`), 128 at a time. "
-        "Cells: the server's PSS (`/proc/<pid>/smaps_rollup`) above its idle baseline per "
-        "connection held, and that step's connect rate (the generator's as much as the "
-        "server's: only a rate below the others' says something about a server).",
-        "",
-    ]
+    fd_limit = report.results["machine"]["fd_limit"]
     capped = top < max(report.results["plan"].get("idle_levels", [top]))
-    if capped:
-        lines += [
-            f"The top level is {top:,}: the open-file limit here is "
-            f"{report.results['machine']['fd_limit']:,} per process, and the generator and each "
-            "server are one process each. 20,000 is held by ours as two processes, below.",
-            "",
-        ]
     hold = median_of(idle.get("ours", []), "hold_seconds")
-    heartbeats = ": longer than 2.5 heartbeat intervals, so all held answered pings"
-    lines += [
-        *table(["connections", *servers], rows),
-        f"Held open after the hold at the top level ({fmt(hold, 0)} s for ours"
-        f"{heartbeats if hold >= 50 else ''}): "
-        + "; ".join(f"{s}: {held[s] or NA}" for s in servers),
-        "",
-        plot(report, "idle-memory", levels, {s: [at(s, lv) for lv in levels] for s in servers}),
-        "",
-    ]
-    memory = {s: at(s, top) for s in servers}
-    figure = f"memory per idle connection at {top:,} (PSS)"
-    report.compare(figure, memory, unit="KiB", lower=True, digits=1)
+    report.compare(
+        f"memory per idle connection at {top:,} (PSS)",
+        {s: at(s, top) for s in servers},
+        unit="KiB",
+        lower=True,
+        digits=1,
+    )
     runs = ok(idle.get("ours", []))
     all_held = bool(runs) and all(
         run["held_open"] == run["steps"][-1]["connected"] == top for run in runs
@@ -304,14 +311,24 @@ def idle_section(report: Report) -> list[str]:
         most = " (the most one process may open here)" if capped else ""
         figure = f"{top:,} idle connections held by one process (ours)"
         report.add([figure, held_text, "", "", f"all held{most}", held_text])
-    return lines
+    return fill(
+        "idle-single",
+        capped=fill("idle-capped", top=top, fd_limit=fd_limit) if capped else "",
+        table=table(["connections", *servers], rows),
+        hold=fmt(hold, 0),
+        heartbeats=PARTS["idle-heartbeats"] if hold >= 50 else "",
+        held="; ".join(f"{s}: {held[s] or NA}" for s in servers),
+        plot=plot(
+            report, "idle-memory", levels, {s: [at(s, lv) for lv in levels] for s in servers}
+        ),
+    )
 
 
-def shared_idle_section(report: Report) -> list[str]:
+def _idle_shared(report: Report) -> str:
     runs = report.work.get("idle-shared", {}).get("ours", [])
     done = [run for run in ok(runs) if run.get("connected")]
     if not done:
-        return []
+        return ""
     level, processes = int(done[0]["level"]), done[0]["server_processes"]
 
     def plus(numbers: Sequence[int]) -> str:
@@ -339,30 +356,20 @@ def shared_idle_section(report: Report) -> list[str]:
         ]
     )
     columns = ("run", "connected (per generator process)", "per instance", "held", "conn/s")
-    return [
-        f"### {level:,} idle connections: ours as {processes} processes on one port",
-        "",
-        "Ours as several instances on one port (`--reuse-port`: the kernel spreads new "
-        "connections among them; one private Redis as `--broker`; instances and Redis all on "
-        "the one server core), the deployment `docs/operations.md` describes for using more "
-        f"than one core; the generator opens the clients from {done[0]['generator_processes']} "
-        "processes. Neither peer server runs as several processes. Held: still open after "
-        f"{fmt(median_of(done, 'hold_seconds'), 0)} s. Memory: the instances' PSS growth per "
-        "connection, and with Redis's growth added.",
-        "",
-        *table([*columns, "KiB/conn (PSS)", "KiB/conn with Redis"], rows),
-    ]
+    return fill(
+        "idle-shared",
+        level=level,
+        processes=processes,
+        generators=done[0]["generator_processes"],
+        hold=fmt(median_of(done, "hold_seconds"), 0),
+        table=table([*columns, "KiB/conn (PSS)", "KiB/conn with Redis"], rows),
+    )
 
 
 RELAY_KEYS: Final = (
     *("p50_ms", "p99_ms", "server_cpu_us_per_msg", "server_cpu_share", "sustained"),
     *("server_writes_per_msg", "generator_bound"),
 )
-
-
-def relay_medians(runs: Runs) -> Medians:
-    """Per offered rate: the medians of each step figure, and how many runs got there."""
-    return step_medians(runs, "offered_per_s", RELAY_KEYS)
 
 
 def unbound_best(runs: Runs) -> float:
@@ -390,85 +397,59 @@ def reference_rate(
     return max(unsaturated, default=sustained_by_all), unsaturated
 
 
-def step_cell(m: dict[str, float] | None, runs: bool = True) -> str:
+def step_cell(m: dict[str, float] | None) -> str:
     """One relay step's medians: p50 / p99, CPU per message, generator-bound, runs there."""
     if m is None:
         return NA
     bound = " (gen)" if m.get("generator_bound", 0) >= 0.5 else ""
     text = f"{fmt(m['p50_ms'], 2)} / {fmt(m['p99_ms'], 1)} ms, {fmt(m['server_cpu_us_per_msg'])}"
-    return f"{text} µs{bound}" + (f" [{m['runs']:.0f}]" if runs else "")
+    return f"{text} µs{bound} [{m['runs']:.0f}]"
 
 
-def relay_section(report: Report) -> list[str]:
-    relay, servers = report.work.get("relay", {}), report.servers
+def relay_section(report: Report) -> str | None:
+    """The relay ladder per server, with ours as several instances (Redis) as its last column."""
+    relay = dict(report.work.get("relay", {}))
     if not relay:
-        return []
-    medians = {s: relay_medians(relay.get(s, [])) for s in servers}
-    best = {s: median_of(relay.get(s, []), "max_sustained_per_s") for s in servers}
-    unbound = {s: unbound_best(relay.get(s, [])) for s in servers}
+        return None
+    servers, columns = report.servers, list(report.servers)
+    cluster = ok(report.work.get("cluster", {}).get("ours", []))
+    if cluster:
+        relay[CLUSTER] = cluster
+        columns.append(CLUSTER)
+    medians = {s: step_medians(relay.get(s, []), "offered_per_s", RELAY_KEYS) for s in columns}
+    best = {s: median_of(relay.get(s, []), "max_sustained_per_s") for s in columns}
+    unbound = {s: unbound_best(relay.get(s, [])) for s in columns}
     rates = sorted({rate for m in medians.values() for rate in m})
-    reference, unsaturated = reference_rate(medians, best)
+    reference, unsaturated = reference_rate({s: medians[s] for s in servers}, best)
 
     def at(rate: float, key: str = "server_cpu_us_per_msg") -> dict[str, float]:
-        return {s: medians[s].get(rate, {}).get(key, NAN) for s in servers}
+        return {s: medians[s].get(rate, {}).get(key, NAN) for s in columns}
+
+    def row(label: str, values: Mapping[str, float], digits: int = 1) -> list[str]:
+        return report.row(label, values, digits, columns)
 
     runs = ok(relay.get("ours", []))
     writes_at = sorted({r for r in (rates[0], reference, best["ours"]) if not math.isnan(r)})
-    lines = [
-        "## Directed relay",
-        "",
-        f"{runs[0]['rooms'] if runs else '?'} rooms of two peers; each message (~200 bytes, an ICE "
-        "candidate plus a timestamp) goes from one peer to the other, round-robin over the pairs, "
-        "alternating direction. Ours: `signal` to a peer id (logged at INFO, as in production); "
-        "PeerJS: `CANDIDATE` with `dst`; y-webrtc: `publish` to the other peer's own topic (its "
-        "best case). A step is *sustained* when p99 ≤ 50 ms and ≥ 99 % arrived; the ladder stops "
-        "after two failed steps in a row. Latency is send → arrival on the generator's clock.",
-        "",
-        "Cells: p50 / p99 latency, server CPU per delivered message (utime+stime from "
-        "`/proc/<pid>/stat` over the step), `(gen)` when the generator was the bottleneck, `[n]` "
-        "runs that reached the step.",
-        "",
-        *table(
-            ["offered msg/s", *servers],
-            [[fmt(r, 0), *(step_cell(medians[s].get(r)) for s in servers)] for r in rates],
-        ),
-        *table(
-            ["", *servers],
-            [
-                report.row("highest rate sustained (median)", best, 0),
-                report.row("… with the generator not the bottleneck", unbound, 0),
-                report.row(f"server CPU µs/msg at {fmt(reference, 0)} msg/s", at(reference)),
-                *(
-                    report.row(
-                        f"server write calls per message at {fmt(r, 0)} msg/s",
-                        at(r, "server_writes_per_msg"),
-                        2,
-                    )
-                    for r in writes_at
-                ),
-            ],
-        ),
-    ]
+    instances = cluster[0].get("instances", "?") if cluster else 0
+    names = [f"ours, {instances} instances + Redis" if s == CLUSTER else s for s in columns]
+    ratios = ""
     if unsaturated and all(p in medians for p in PEERS):
-        ratios = [at(r)["ours"] / min(at(r)[p] for p in PEERS) for r in unsaturated]
-        lines += [
-            "CPU per message, ours ÷ the cheaper peer, at each rate where no server's core was "
-            f"saturated ({fmt(unsaturated[0], 0)} to {fmt(unsaturated[-1], 0)} msg/s): "
-            + ", ".join(f"{r:.2f}" for r in ratios)
-            + f" (median {median(ratios):.2f}). Write calls are the server's `write`/`writev` "
-            "system calls (`syscw` in `/proc/<pid>/io`, its log's included) per message "
-            "delivered: under 1 when it sends several messages in one call.",
-            "",
-        ]
+        each = [at(r)["ours"] / min(at(r)[p] for p in PEERS) for r in unsaturated]
+        ratios = fill(
+            "relay-ratios",
+            low=fmt(unsaturated[0], 0),
+            high=fmt(unsaturated[-1], 0),
+            ratios=", ".join(f"{r:.2f}" for r in each),
+            median=f"{median(each):.2f}",
+        )
 
-    def series(key: str) -> dict[str, list[float]]:
-        return {s: [at(r, key)[s] for r in rates] for s in servers}
+    def series(key: str, among: Sequence[str]) -> dict[str, list[float]]:
+        return {
+            name: [at(r, key)[s] for r in rates]
+            for s, name in zip(columns, names, strict=True)
+            if s in among
+        }
 
-    lines += [
-        plot(report, "relay-p99", rates, series("p99_ms"), log=True, limit=50),
-        plot(report, "relay-cpu", rates, series("server_cpu_us_per_msg")),
-        "",
-    ]
     report.compare("directed relay: highest rate with p99 ≤ 50 ms", best, unit="msg/s")
     report.compare(
         "directed relay: the same, counting only steps where the generator had CPU to spare",
@@ -477,31 +458,70 @@ def relay_section(report: Report) -> list[str]:
     )
     figure = f"server CPU per relayed message at {fmt(reference, 0)} msg/s"
     report.compare(figure, at(reference), unit="µs", lower=True, digits=1)
-    return lines
-
-
-def instructions_section(report: Report, data: dict[str, Any] | None) -> list[str]:
-    if not data:
-        return []
-    plan, servers = data["plan"], data["servers"]
-    low, high = (fmt(rate, 0) for rate in plan["rates"])
-    counted = [s for s in ORDER if s in servers]
-    complete = {s: [run for run in servers[s] if run.get("complete")] for s in counted}
-    per_message = {s: median([r["instructions_per_message"] for r in complete[s]]) for s in counted}
-    whole = {
-        s: median([r["high"]["instructions_per_message_whole_step"] for r in complete[s]])
-        for s in counted
-    }
-    rows = []
-    for s in counted:
-        errors = [run["error"] for run in servers[s] if "error" in run]
-        each = ", ".join(
-            f"{r['instructions_per_message']:,}" + ("" if r["complete"] else " (messages lost)")
-            for r in servers[s]
-            if "error" not in r
+    if cluster:
+        report.compare(
+            f"directed relay across {instances} instances (Redis): highest rate with p99 ≤ 50 ms",
+            {"ours": best[CLUSTER]},
+            unit="msg/s",
+            target=False,
         )
-        rows.append([s, fmt(per_message[s], 0), errors[0] if errors else each, fmt(whole[s], 0)])
-    baseline = f" (ours-before: `{data['baseline']}`)" if data.get("baseline") else ""
+    figures = [
+        row("highest rate sustained (median)", best, 0),
+        row("… with the generator not the bottleneck", unbound, 0),
+        row(f"server CPU µs/msg at {fmt(reference, 0)} msg/s", at(reference)),
+        *(
+            row(
+                f"server write calls per message at {fmt(r, 0)} msg/s",
+                at(r, "server_writes_per_msg"),
+                2,
+            )
+            for r in writes_at
+        ),
+    ]
+    return fill(
+        "relay",
+        rooms=runs[0]["rooms"] if runs else "?",
+        cluster=fill("relay-cluster", instances=instances) if cluster else "",
+        table=table(
+            ["offered msg/s", *names],
+            [[fmt(r, 0), *(step_cell(medians[s].get(r)) for s in columns)] for r in rates],
+        ),
+        figures=table(["", *names], figures),
+        ratios=ratios,
+        plots="\n".join(
+            [
+                plot(report, "relay-p99", rates, series("p99_ms", columns), log=True, limit=50),
+                plot(report, "relay-cpu", rates, series("server_cpu_us_per_msg", servers)),
+            ]
+        ),
+    )
+
+
+def instructions_section(report: Report, data: dict[str, Any]) -> str | None:
+    """Instructions per message under callgrind (``data``: the results of that workload's run)."""
+    jobs = data.get("workloads", {}).get("instructions", {})
+    counted = [s for s in ORDER if s in jobs]
+    if not counted:
+        return None
+    plan = data["plan"]["instructions"]
+    low, high = (fmt(rate, 0) for rate in plan["rates"])
+    runs = {s: [run for job in jobs[s] for run in job.get("runs", [])] for s in counted}
+    complete = {s: [run for run in runs[s] if run["complete"]] for s in counted}
+
+    def each(server: str) -> str:
+        errors = [job["error"] for job in jobs[server] if "error" in job]
+        return (
+            errors[0]
+            if errors
+            else ", ".join(
+                f"{r['instructions_per_message']:,}" + ("" if r["complete"] else " (messages lost)")
+                for r in runs[server]
+            )
+        )
+
+    per_message = {s: median([r["instructions_per_message"] for r in complete[s]]) for s in counted}
+    whole = {s: median([r["whole_step_per_message"] for r in complete[s]]) for s in counted}
+    rows = [[s, fmt(per_message[s], 0), each(s), fmt(whole[s], 0)] for s in counted]
     if data.get("baseline") != report.baseline:  # the summary's ours-before is another revision
         per_message.pop(BASELINE, None)
     report.compare(
@@ -509,30 +529,25 @@ def instructions_section(report: Report, data: dict[str, Any] | None) -> list[st
         per_message,
         lower=True,
     )
-    return [
-        "## Instructions per relayed message (callgrind)",
-        "",
-        "CPU time per message moves with this shared host's speed, which hides differences of "
-        "5-20 % between servers at low rates; callgrind counts the user-space instructions a "
-        "process executes, the same for the same work whatever the host is doing. Measured "
-        f"{data.get('started', '?')} at revision `{data['machine'].get('revision', '?')}`"
-        f"{baseline} by `make bench-instructions` ({data['machine'].get('valgrind', '?')}): "
-        f"each server warmed up for {plan['warm_up_seconds']:.0f} s, then relays in "
-        f"{plan['rooms']} rooms of two at {low} and at {high} msg/s for "
-        f"{plan['step_seconds']:.0f} s each, counters zeroed before each step and dumped after "
-        f"it, {plan['runs']} runs. *Per message*: the difference of the two counts over the "
-        "difference of the messages delivered (the step's fixed work cancels out). *Whole step*: "
-        f"the count at {high} msg/s over its messages. Not counted: the kernel's work.",
-        "",
-        *table(["server", "per message (median)", "each run", f"whole step at {high} msg/s"], rows),
-    ]
+    return fill(
+        "instructions",
+        d={"started": "?"} | data,
+        m={"revision": "?", "valgrind": "?"} | data["machine"],
+        p=plan,
+        before=f" (ours-before: `{data['baseline']}`)" if data.get("baseline") else "",
+        low=low,
+        high=high,
+        table=table(
+            ["server", "per message (median)", "each run", f"whole step at {high} msg/s"], rows
+        ),
+    )
 
 
-def storm_section(report: Report) -> list[str]:
+def storm_section(report: Report) -> str | None:
     work, plan, servers = report.work, report.results["plan"], report.servers
     sizes = [size for size in plan.get("storm_sizes", []) if f"storm{size}" in work]
     if not sizes:
-        return []
+        return None
 
     def figure(server: str, size: int, key: str) -> float:
         return median_of(work[f"storm{size}"].get(server, []), key)
@@ -563,41 +578,32 @@ def storm_section(report: Report) -> list[str]:
             unit="µs",
             lower=True,
         )
-    return [
-        "## Join storm",
-        "",
-        f"{peers:,} peers join rooms of each size, 128 joins in flight, on a fresh server. Taken "
-        "in: ours at `welcome` (after the upgrade and the ticket check; tickets minted "
-        "beforehand); PeerJS at `OPEN`; y-webrtc, which acknowledges nothing, when the client's "
-        "own `announce` published to the room comes back (a y-webrtc client announces itself "
-        "right after subscribing). PeerJS has no rooms: every size is the same connect for it. "
-        "Cells: joins per second over the storm, p99 time to being taken in, the server's CPU "
-        "per join (over the whole storm): in rooms of two this is the server's CPU per new "
-        "connection.",
-        "",
-        *table(["room size", *servers], rows),
-        plot(
+    return fill(
+        "storm",
+        peers=peers,
+        table=table(["room size", *servers], rows),
+        plot=plot(
             report,
             "storm-joins",
             [str(z) for z in sizes],
             {s: [joins(size)[s] for size in sizes] for s in servers},
         ),
-        "",
-    ]
+    )
 
 
-def fan_out_section(report: Report) -> list[str]:
+def fan_out_section(report: Report) -> str | None:
     fan, servers = report.work.get("fanout", {}), report.servers
     sample = ok(fan.get("ours", []))
     if not sample:
-        return []
-    room, events, window = sample[0]["room_size"], sample[0]["events"], sample[0]["window"]
+        return None
 
     def figure(key: str) -> dict[str, float]:
         return {s: median_of(fan.get(s, []), key) for s in servers}
 
     rate = figure("deliveries_per_s")
-    report.compare(f"fan-out to a room of {room}: deliveries/s", rate, target=False)
+    report.compare(
+        f"fan-out to a room of {sample[0]['room_size']}: deliveries/s", rate, target=False
+    )
     rows = [
         report.row("deliveries/s", rate, 0),
         report.row("event → last delivery p99, ms", figure("event_p99_ms")),
@@ -605,71 +611,17 @@ def fan_out_section(report: Report) -> list[str]:
         report.row("server core busy (share)", figure("server_cpu_share"), 2),
         report.row("generator core busy", figure("generator_cpu_share"), 2),
     ]
-    return [
-        "## Room fan-out",
-        "",
-        f"{events:,} events to every member of one room of {room}, at most {window} events in "
-        "flight for every server (each sent by its own task); an event is done when all members "
-        "have it. Ours: one `POST /hooks/board` per event with a hook token minted per request, "
-        "as the board does; y-webrtc: one `publish` to the room's topic; PeerJS has no rooms: "
-        f"{room} addressed messages per event from one client, as a PeerJS app would send. "
-        "Where the generator's core is nearly full and the server's is not, deliveries/s "
-        "measures the generator; the CPU rows compare the servers.",
-        "",
-        *table(["", *servers], rows),
-        plot(report, "fan-out", ["deliveries/s"], {s: [rate[s]] for s in servers}),
-        "",
-    ]
-
-
-def cluster_section(report: Report) -> list[str]:
-    cluster = report.work.get("cluster", {}).get("ours", [])
-    if not ok(cluster):
-        return []
-    alone = report.work.get("relay", {}).get("ours", [])
-    many, one = relay_medians(cluster), relay_medians(alone)
-    instances = ok(cluster)[0].get("instances", "?")
-    rows = [
-        [fmt(rate, 0), step_cell(m), step_cell(one.get(rate), runs=False)]
-        for rate, m in many.items()
-    ]
-    best = {"ours": median_of(cluster, "max_sustained_per_s")}
-    report.compare(
-        f"directed relay across {instances} instances (Redis): highest rate with p99 ≤ 50 ms",
-        best,
-        unit="msg/s",
-        target=False,
+    return fill(
+        "fanout",
+        run=sample[0],
+        table=table(["", *servers], rows),
+        plot=plot(report, "fan-out", ["deliveries/s"], {s: [rate[s]] for s in servers}),
     )
-    rates = sorted(set(many) | set(one))
-
-    def cpu(medians: Medians) -> list[float]:
-        return [medians.get(r, {}).get("server_cpu_us_per_msg", NAN) for r in rates]
-
-    return [
-        "## Several instances (Redis)",
-        "",
-        f"Ours only: {instances} instances with `--broker redis://…` on one private "
-        "`redis-server`, all on the one server core. The relay ladder above with the two peers "
-        "of every pair on different instances, so every message goes instance → Redis pub/sub "
-        "→ instance; CPU per message is summed over the instances and Redis. Highest rate "
-        f"sustained: {fmt(best['ours'], 0)} msg/s across instances, "
-        f"{fmt(median_of(alone, 'max_sustained_per_s'), 0)} on one.",
-        "",
-        *table(["offered msg/s", "across instances", "one instance (above)"], rows),
-        plot(
-            report,
-            "cluster-cpu",
-            rates,
-            {f"{instances} instances + Redis": cpu(many), "one instance": cpu(one)},
-        ),
-        "",
-    ]
 
 
-def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
-    title = ["## The peer-to-peer path", ""]
+def p2p_section(report: Report, p2p: dict[str, Any] | None) -> str:
     if not p2p:
-        return [*title, "Not measured in this run (`make -C bench p2p`).", ""]
+        return fill("p2p-none")
     cases = p2p["cases"]
     one_way = {name: c["median_one_way_p50_ms"] for name, c in cases.items()}
     tabs = "chromium-chromium"
@@ -685,65 +637,51 @@ def p2p_section(report: Report, p2p: dict[str, Any] | None) -> list[str]:
         )
     keys = ("p50_ms", "p99_ms", "one_way_p50_ms", "one_way_p99_ms")
     rows = [[name, *(fmt(c[f"median_{key}"], 3) for key in keys)] for name, c in cases.items()]
-    return [
-        *title,
-        "A drag-like event from a headless Chromium tab to another tab over their "
-        "RTCDataChannel, and from a tab to an aiortc peer, against the same event sent through "
-        "our signaling websocket (`relay`). The far side echoes it back the way it came; the "
-        "sender times the round trip and one way is half of it (Chromium's `performance.now()` "
-        f"is coarsened to 0.1 ms here). Measured {p2p.get('measured', '?')}: "
-        f"{p2p['rounds']} rounds of {p2p['samples_per_round']} events, medians of the rounds' "
-        "percentiles.",
-        "",
-        *table(["path", "RTT p50 ms", "RTT p99 ms", "one way p50 ms", "one way p99 ms"], rows),
-        plot(report, "p2p", ["one way p50"], {n: [v] for n, v in one_way.items()}),
-        "",
-    ]
+    return fill(
+        "p2p",
+        p={"measured": "?"} | p2p,
+        table=table(["path", "RTT p50 ms", "RTT p99 ms", "one way p50 ms", "one way p99 ms"], rows),
+        plot=plot(report, "p2p", ["one way p50"], {n: [v] for n, v in one_way.items()}),
+    )
 
 
-def targets_text(report: Report) -> list[str]:
-    missed = [row for row in report.rows if row[5].startswith("no")]
-    if missed:
-        return [
-            "Targets not reached:",
-            "",
-            *(
-                f"- **{row[0]}**: {row[5]} (ours {row[1]}"
-                + (f", best peer {row[2]})." if row[2] else ").")
-                for row in missed
-            ),
-            "",
-            "To see where our server's CPU goes under a workload, sample it while the workload "
-            "runs: `py-spy record --native --pid <server pid>` (`pip install py-spy`).",
-            "",
-        ]
-    if not any(row[5] == "yes" for row in report.rows):
-        return []
-    thin = [
-        f"- {row[0]}: ours {row[1]}, best peer {row[2]} ({row[3]})."
-        for row in report.rows
-        if row[5] == "yes" and row[3] not in (NA, "") and abs(float(row[3]) - 1) <= 0.05
-    ]
-    lines = ["Every target with a number was met in this run."]
-    if thin:
-        lines += ["", "Met by a margin within the run-to-run spread (read these as ties):", ""]
-    return [*lines, *thin, ""]
-
-
-def live_section(live: dict[str, Any] | None) -> list[str]:
+def live_section(live: dict[str, Any] | None) -> str | None:
     """The live feel of the real app (bench/live.py), when ``make -C bench live`` ran."""
     if live is None:
-        return []
-    from bench.live import render_section  # Playwright and the app's stack: only when needed
+        return None
+    drags, blocked = live["drags"], live["blocked"]
 
-    return [render_section(live).rstrip(), ""]
+    def spreads(entry: dict[str, Any], *keys: str) -> str:
+        return " / ".join(
+            f"{e['median']:,.0f} ms ({e['min']:,.0f} to {e['max']:,.0f})"
+            for e in (entry[key] for key in keys)
+        )
+
+    def latency(entry: dict[str, float]) -> str:
+        return f"{entry['p50_ms']:.1f} ms / {entry['p99_ms']:.1f} ms"
+
+    messages = drags["server_messages"]
+    by_type = ", ".join(f"{k} {v:g}" for k, v in sorted(messages["by_type"].items())) or "none"
+    return fill(
+        "live",
+        **live,
+        **{key: latency(drags[key]) for key in ("start", "start_from_handling", "drop")},
+        tenth=spreads(live["tenth_tab"], "from_navigation_ms", "from_live_ms"),
+        bot_linked=spreads(live["bot"], "from_start_ms", "from_joined_ms"),
+        paths=", ".join(blocked["paths_when_seen"]),
+        blocked_seen=spreads(blocked, "from_navigation_ms", "from_live_ms"),
+        relayed="; ".join(
+            latency(blocked[key]) for key in ("relayed_start", "relayed_start_from_handling")
+        ),
+        messages=f"{messages['total']:g} ({by_type})",
+    )
 
 
-def history(doc: Path) -> list[str]:
+def history(doc: Path) -> str:
     """The history section of the document being replaced, as it was."""
     text = doc.read_text() if doc.exists() else ""
     at = text.find(f"\n{HISTORY}")
-    return [text[at + 1 :].rstrip(), ""] if at >= 0 else []
+    return text[at + 1 :].rstrip() if at >= 0 else ""
 
 
 def write_report(results_path: Path, doc: Path = DOC) -> str:
@@ -757,22 +695,15 @@ def write_report(results_path: Path, doc: Path = DOC) -> str:
     results, p2p = json.loads(results_path.read_text()), beside("p2p.json")
     report = Report(results, plots=doc.with_suffix(""), baseline=results.get("baseline"))
     body = [
-        *idle_section(report),
-        *shared_idle_section(report),
-        *relay_section(report),
-        *instructions_section(report, beside("instructions.json")),
-        *storm_section(report),
-        *fan_out_section(report),
-        *cluster_section(report),
-        *p2p_section(report, p2p),
-        *live_section(beside("live.json")),
+        idle_section(report),
+        relay_section(report),
+        instructions_section(report, beside("instructions.json") or results),
+        storm_section(report),
+        fan_out_section(report),
+        p2p_section(report, p2p),
+        live_section(beside("live.json")),
     ]
-    summary = [
-        "## Summary: ours against the best peer server",
-        "",
-        *table(report.header(), report.rows),
-    ]
-    lines = [*header(report, p2p), *summary, *targets_text(report), *body, *history(doc)]
+    parts = [header_section(report, p2p), summary_section(report), *body, history(doc)]
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text("\n".join(lines).rstrip() + "\n")
+    doc.write_text("\n\n".join(part for part in parts if part) + "\n")
     return str(doc)

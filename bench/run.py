@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -28,14 +28,17 @@ import uvloop
 
 from bench import loadgen, procstat, shards
 from bench.adapters import Adapter, Target, adapter_for
+from bench.instructions import InstructionPlan, count_instructions, valgrind_version
 from bench.servers import (
     BASELINE,
+    LOG_DIR,
     SECRET,
     SERVER_NAMES,
     SERVERS_DIR,
     export_baseline,
     is_ours,
     pin_generator,
+    revision,
     server_core,
     start_cluster,
     start_server,
@@ -80,6 +83,8 @@ class Plan:
     shared_idle_level: int = 20000
     shared_idle_instances: int = 2
     shared_idle_shards: int = 2
+    # Instructions per message under callgrind: only when asked for (make bench-instructions).
+    instructions: InstructionPlan = field(default_factory=InstructionPlan)
     workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster", "idle-shared")
     servers: tuple[str, ...] = SERVER_NAMES
     baseline: str | None = None  # a git revision: ours-before runs from its signaling/
@@ -98,6 +103,7 @@ class Plan:
             storm_peers=200,
             fan_out_events=20,
             shared_idle_level=400,
+            instructions=InstructionPlan.quick(),
         )
 
 
@@ -136,7 +142,7 @@ def machine_facts(fd_limit: int) -> dict[str, Any]:
         "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20, 1),
         "kernel": platform.release(),
         "fd_limit": fd_limit,
-        "revision": _output("git", "rev-parse", "--short", "HEAD"),
+        "revision": revision(),
         "signaling_changes_uncommitted": bool(_output("git", "status", "--porcelain", "signaling")),
         "versions": {
             "python": platform.python_version(),
@@ -173,6 +179,8 @@ def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> lis
     if workload == "fanout":
         fan_out = partial(loadgen.room_fan_out, room_size=plan.fan_out_room)
         return [("fanout", partial(run_one, server, partial(fan_out, events=plan.fan_out_events)))]
+    if workload == "instructions":  # one server process under callgrind, however many runs
+        return [("instructions", partial(count_instructions, server, plan.instructions))]
     if server != "ours":  # neither peer server runs as several processes; the baseline need not
         return []
     if workload == "cluster":
@@ -197,11 +205,13 @@ def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
         return _measure(workload, target, server.pid)
 
 
-def run_cluster(workload: Workload, instances: int, *, shared_port: bool = False) -> dict[str, Any]:
+def run_cluster(
+    workload: Workload, instances: int, *, shared_port: bool = False, logs: Path = LOG_DIR
+) -> dict[str, Any]:
     """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
     processes. With separate ports each pair's two peers are on different instances; with a
-    shared port (``--reuse-port``) the kernel places every connection."""
-    with start_cluster(instances, shared_port=shared_port) as (servers, pids):
+    shared port (``--reuse-port``) the kernel places every connection. Logs go to ``logs``."""
+    with start_cluster(instances, shared_port=shared_port, logs=logs) as (servers, pids):
         urls = () if shared_port else tuple(server.ws_url for server in servers)
         target = Target("ours", servers[0].ws_url, servers[0].http_url, SECRET, ws_urls=urls)
         return _measure(workload, target, pids) | {"instances": instances}
@@ -212,15 +222,9 @@ def _load() -> list[float]:
 
 
 def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
-    before, started = _load(), time.time()
     # uvloop: its C transports cost the generator about a third less CPU per message than
     # asyncio's own, and every server is driven the same way.
-    result = uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
-    return result | {
-        "load_average_before": before,
-        "load_average_after": _load(),
-        "wall_seconds": round(time.time() - started, 1),
-    }
+    return uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
 
 
 def save(results: dict[str, Any], path: Path) -> None:
@@ -233,7 +237,7 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     levels, fd_limit = fd_limit_levels(plan.idle_levels)
     results: dict[str, Any] = {
-        "plan": asdict(plan) | {"idle_levels_used": list(levels)},
+        "plan": asdict(plan),
         "machine": machine_facts(fd_limit),
         "cpu_sharing": (
             f"server pinned to core {server_core()} with taskset; "
@@ -244,6 +248,8 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "workloads": {},
     }
+    if "instructions" in plan.workloads:
+        results["machine"]["valgrind"] = valgrind_version()
     servers = plan.servers
     if plan.baseline:
         results["baseline"] = export_baseline(plan.baseline)

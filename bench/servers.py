@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -82,6 +83,23 @@ def export_baseline(revision: str, tree: Path = BASELINE_TREE) -> str:
     return full[:7]
 
 
+def revision() -> str:
+    """This checkout's short commit hash ("?" outside a git checkout)."""
+    try:
+        return _git("rev-parse", "--short", "HEAD").decode().strip()
+    except (BaselineError, OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def require_loopback_only(what: str) -> None:
+    """Refuse to go on outside a loopback-only network namespace (tools/in_netns.sh), where
+    Chromium, aiortc and the servers can reach nothing but 127.0.0.1."""
+    if [name for _, name in socket.if_nameindex()] != ["lo"]:
+        raise SystemExit(
+            f"{what}: run inside a loopback-only network namespace (tools/in_netns.sh)"
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -127,7 +145,7 @@ def _start_pinned(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["taskset", "-c", core, *command] if core else command, **popen)
 
 
-def _wait_ready(
+def wait_ready(
     process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, what: str
 ) -> None:
     """Until ``ready()`` (an OSError counts as not yet); stop it and raise if it exits or times
@@ -187,7 +205,8 @@ class ServerProcess:
         self.close()
 
 
-def _answers_http(url: str) -> bool:
+def answers_http(url: str) -> bool:
+    """Whether ``url`` answers at all (an error status is an answer; no connection raises)."""
     with contextlib.suppress(urllib.error.HTTPError):  # an error status is an answer too
         urllib.request.urlopen(url, timeout=1).close()
     return True
@@ -200,20 +219,22 @@ def start_server(
     extra_args: tuple[str, ...] = (),
     port: int | None = None,
     prefix: tuple[str, ...] = (),
+    logs: Path = LOG_DIR,
 ) -> ServerProcess:
     """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP;
-    ``prefix`` runs it under another program in the same process (``valgrind``, say)."""
+    ``prefix`` runs it under another program in the same process (``valgrind``, say). Its output
+    goes to a file in ``logs``."""
     port = port or free_port()
     command, extra_env, cwd = command_for(name, port)
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{name}-{port}.log"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         env = {**os.environ, **extra_env}
         command = [*prefix, *command, *extra_args]
         process = _start_pinned(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(name, port, process)
     probe = server.http_url + ("/healthz" if is_ours(name) else "/")
-    _wait_ready(process, lambda: _answers_http(probe), timeout, f"{name} (log: {log_path})")
+    wait_ready(process, lambda: answers_http(probe), timeout, f"{name} (log: {log_path})")
     return server
 
 
@@ -233,7 +254,7 @@ def instances_health(http_url: str, instances: int, timeout: float = 20.0) -> li
 
 @contextlib.contextmanager
 def start_cluster(
-    instances: int, *, shared_port: bool = False
+    instances: int, *, shared_port: bool = False, logs: Path = LOG_DIR
 ) -> Iterator[tuple[list[ServerProcess], tuple[int, ...]]]:
     """``instances`` of ours with ``--broker`` on one private ``redis-server``, all on the server
     core (the one core a single server gets); yields them and every pid, Redis's last.
@@ -245,10 +266,12 @@ def start_cluster(
     if executable is None:
         raise RuntimeError("redis-server is not installed (make test-deps installs it as root)")
     redis_port, port = free_port(), free_port() if shared_port else None
-    command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", "/tmp"]  # nothing kept on disk
-    redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with contextlib.ExitStack() as stack:
+        # Nothing is saved; a directory of its own all the same, removed once it has stopped.
+        directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-redis-"))
+        command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", directory]
+        redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(stop_process, redis)
 
         def pong() -> bool:
@@ -256,11 +279,11 @@ def start_cluster(
                 sock.sendall(b"PING\r\n")
                 return sock.recv(16).startswith(b"+PONG")
 
-        _wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
+        wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
         reuse = ("--reuse-port",) if shared_port else ()
         args = ("--broker", f"redis://127.0.0.1:{redis_port}/0", *reuse)
         servers = [
-            stack.enter_context(start_server("ours", extra_args=args, port=port))
+            stack.enter_context(start_server("ours", extra_args=args, port=port, logs=logs))
             for _ in range(instances)
         ]
         if port is not None:

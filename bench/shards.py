@@ -99,7 +99,7 @@ class Shard:
 
 
 def _pss(pids: Sequence[int]) -> int:
-    return sum(procstat.memory(pid).pss for pid in pids)
+    return sum(procstat.pss(pid) for pid in pids)
 
 
 async def sharded_idle_connections(
@@ -119,14 +119,12 @@ async def sharded_idle_connections(
     """
     servers, broker = pids[:-1], pids[-1:]
     base, base_broker = _pss(servers), _pss(broker)
-    server_cpu = procstat.cpu_seconds(servers)
     children = [Shard(target, first, count) for first, count in shard_ranges(total, shards)]
     try:
         await asyncio.gather(*(child.answer() for child in children))  # tickets minted
         started = time.perf_counter()
         made = await asyncio.gather(*(child.answer("go") for child in children))
         elapsed = time.perf_counter() - started
-        server_cpu = procstat.cpu_seconds(servers) - server_cpu
         connected = sum(reply["connected"] for reply in made)
         await asyncio.sleep(settle_seconds)
         pss, broker_pss = _pss(servers), _pss(broker)
@@ -145,7 +143,6 @@ async def sharded_idle_connections(
         "per_shard_connected": [reply["connected"] for reply in made],
         "per_instance_connections": sorted((h["connections"] for h in health), reverse=True),
         "connect_rate_per_s": round(connected / elapsed, 1),
-        "server_cpu_share": round(server_cpu / elapsed, 3),
         "pss_per_conn_bytes": round((pss - base) / per),
         "pss_per_conn_with_broker_bytes": round((pss - base + broker_pss - base_broker) / per),
         "hold_seconds": hold_seconds,

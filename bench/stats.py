@@ -22,9 +22,8 @@ def median(values: Sequence[float]) -> float:
 
 
 def latency_summary(samples_ms: Sequence[float]) -> dict[str, float]:
-    """p50, p99 and max of latencies in milliseconds, rounded for the report."""
+    """p50 and p99 of latencies in milliseconds, rounded for the report."""
     return {
         "p50_ms": round(percentile(samples_ms, 0.50), 3),
         "p99_ms": round(percentile(samples_ms, 0.99), 3),
-        "max_ms": round(max(samples_ms), 3) if samples_ms else math.nan,
     }

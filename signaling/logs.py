@@ -32,6 +32,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final, TextIO
 
 LOGGER_NAME: Final = "watercooler.signaling"
@@ -53,14 +54,16 @@ _LEVEL_NAMES: Final = {
 _MILLIS: Final = tuple(f".{milli:03d}" for milli in range(1000))  # ".000" to ".999"
 
 
-class _Clock:
+class Clock:
     """UTC timestamps: the date and time formatted once per second, the milliseconds looked up.
 
     :meth:`human` (every ``signal`` line: one per relayed message) also reuses its stamp within a
-    millisecond, which many lines share under load.
+    millisecond, which many lines share under load. ``now`` is the time source (seconds since the
+    epoch; tests give their own).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
         self._second = -1
         self._human_second = ""
         self._iso_second = ""
@@ -83,7 +86,7 @@ class _Clock:
 
     def human(self) -> str:
         """The human stamp of now."""
-        milli = int(time.time() * 1000)
+        milli = int(self.now() * 1000)
         if milli != self._human_milli:
             second = milli // 1000
             if second != self._second:
@@ -145,7 +148,7 @@ class EventLog:
         self.level = logging.WARNING  # quiet until configure_logging() says otherwise
         self.json = False
         self.stream: TextIO = sys.stderr
-        self._clock = _Clock()
+        self.clock = Clock()
         self._pending: list[str] = []
         self._flush_scheduled = False
         self._write_timer: asyncio.TimerHandle | None = None
@@ -154,7 +157,7 @@ class EventLog:
         self._thread = 0
 
     def line(self, event: str, level: int, fields: dict[str, Any], now: float) -> str:
-        human_ts, iso_ts = self._clock.stamps(now)
+        human_ts, iso_ts = self.clock.stamps(now)
         level_name = _LEVEL_NAMES.get(level, str(level))
         if self.json:
             entry: dict[str, Any] = {"ts": iso_ts, "level": level_name.lower(), "event": event}
@@ -179,7 +182,7 @@ class EventLog:
         return "".join(parts)
 
     def emit(self, event: str, level: int, fields: dict[str, Any]) -> None:
-        self.append(self.line(event, level, fields, time.time()) + "\n")
+        self.append(self.line(event, level, fields, self.clock.now()) + "\n")
 
     def append(self, line: str) -> None:
         """Queue one formatted line (with its newline); written at the end of this loop turn, or
@@ -303,7 +306,7 @@ def log_signal(
             | ({"candidates": candidates} if candidates else {}),
         )
         return
-    stamp = log._clock.human()
+    stamp = log.clock.human()
     if sprints is None:
         sprint_text = _human_value(sprint)
     else:

@@ -28,6 +28,10 @@ try:  # aiohttp's C implementation: the same result, with the loop over the byte
 except ImportError:  # pragma: no cover - only if aiohttp moves it (a test notices)
     _c_mask = None
 
+NATIVE_MASK: Final = _c_mask is not None
+"""Whether aiohttp's C unmasking is there: without it frames are unmasked in Python, and the
+one-whole-frame shortcut (:meth:`FrameParser.feed_one`) is off."""
+
 OP_CONTINUATION: Final = 0x0
 OP_TEXT: Final = 0x1
 OP_BINARY: Final = 0x2

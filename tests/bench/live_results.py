@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.live import _rounds
+from bench.live import summarise
 
 
 def latency(p50: float, p99: float) -> dict[str, float]:
@@ -12,7 +12,7 @@ def latency(p50: float, p99: float) -> dict[str, float]:
 
 
 def results(server_messages: dict[str, float]) -> dict[str, Any]:
-    rounds = _rounds([{"from_start_ms": 700.0, "from_joined_ms": 80.0}], tabs=5)
+    rounds = summarise([{"from_start_ms": 700.0, "from_joined_ms": 80.0}], tabs=5)
     return {
         "when": "2026-12-02T12:00:00+00:00",
         "revision": "abc1234",
@@ -30,7 +30,7 @@ def results(server_messages: dict[str, float]) -> dict[str, Any]:
             "sent_per_s": 30.0,
             "seen_per_s": 30.1,
         },
-        "tenth_tab": _rounds(
+        "tenth_tab": summarise(
             [
                 {"from_navigation_ms": 900.0, "from_live_ms": 300.0},
                 {"from_navigation_ms": 700.0, "from_live_ms": 200.0},
@@ -40,7 +40,9 @@ def results(server_messages: dict[str, float]) -> dict[str, Any]:
         ),
         "bot": rounds,
         "blocked": {
-            **_rounds([{"from_navigation_ms": 212.0, "from_live_ms": 7.0, "path_when_seen": "x"}]),
+            **summarise(
+                [{"from_navigation_ms": 212.0, "from_live_ms": 7.0, "path_when_seen": "x"}]
+            ),
             "paths_when_seen": ["connecting"],
             "relayed_start": latency(17.6, 20.6),
             "relayed_start_from_handling": latency(3.1, 4.2),

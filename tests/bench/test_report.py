@@ -11,10 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.report import Report, fan_out_section, relay_section, write_report
+from bench.report import Report, fan_out_section, live_section, relay_section, write_report
 from tests.bench.live_results import results as live_results
 
 SERVERS = ("ours", "y-webrtc", "peerjs")
+
+
+def prose(text: str) -> str:
+    """``text`` with its lines joined: the document's paragraphs are wrapped."""
+    return " ".join(text.split())
 
 
 def _idle(kib: float, levels: tuple[int, ...] = (1000, 20000)) -> dict[str, Any]:
@@ -173,9 +178,16 @@ def test_a_run_makes_every_target_row_judged_against_the_best_peer(tmp_path: Pat
     ]
     assert _summary_row(text, "fan-out to a room of 50: deliveries/s")[1] == "100,000"
     assert _summary_row(text, "directed relay across 2 instances (Redis)")[1] == "2,000 msg/s"
+    # Ours as two instances is the relay table's last column.
+    assert "| offered msg/s | ours | y-webrtc | peerjs | ours, 2 instances + Redis |" in text
+    assert "| 4,000 | 0.10 / 1.0 ms, 10.0 µs [1] |" in text
+    assert "| highest rate sustained (median) | 4,000 | 2,000 | 2,000 | 2,000 |" in text
     assert _summary_row(text, "peer to peer")[1] == "0.150 ms; 0.350 ms"
-    assert "Every target with a number was met in this run." in text
-    assert "Measured 2026-12-01 10:00:00 UTC to 2026-12-01 10:40:00 UTC, revision `abc1234`" in text
+    assert "Every target with a number was met in this run." in prose(text)
+    assert (
+        "Measured 2026-12-01 10:00:00 UTC to 2026-12-01 10:40:00 UTC, revision `abc1234`"
+        in prose(text)
+    )
     for plot in ("idle-memory", "relay-p99", "relay-cpu", "storm-joins", "fan-out", "p2p"):
         assert f"![{plot}](benchmarks/{plot}.png)" in text
         assert (tmp_path / "docs" / "benchmarks" / f"{plot}.png").stat().st_size > 0
@@ -209,7 +221,7 @@ def test_with_a_baseline_ours_is_also_set_against_ours_before(tmp_path: Path) ->
         "| figure | ours | best peer | ours ÷ best peer | target | met? | ours-before (`2fcca6f`)"
         in (text)
     )
-    assert "**ours-before** is our server at `2fcca6f`" in text
+    assert "**ours-before** is our server at `2fcca6f`" in prose(text)
     relay = _summary_row(text, "directed relay: highest rate with p99 ≤ 50 ms")
     assert relay[1:4] == ["4,000 msg/s", "2,000 msg/s", "2.00"]  # the baseline is no peer
     assert relay[6:] == ["1,000 msg/s", "4.00"]
@@ -225,7 +237,7 @@ def test_write_calls_are_tabled_where_measured(tmp_path: Path) -> None:
 
     relay = {"ours": runs(0.6), "y-webrtc": runs(1.0), "peerjs": runs(None)}
     report = Report({"workloads": {"relay": relay}}, plots=tmp_path)
-    text = "\n".join(relay_section(report))
+    text = relay_section(report) or ""
     assert "| server write calls per message at 1,000 msg/s | 0.60 | 1.00 | n/a |" in text
     assert "| server write calls per message at 40,000 msg/s | 0.60 | 1.00 | n/a |" in text
 
@@ -237,8 +249,10 @@ def test_fan_out_section_states_the_run_it_reports(tmp_path: Path) -> None:
         "peerjs": [_fan(80_000)],
     }
     report = Report({"workloads": {"fanout": fan}}, plots=tmp_path)
-    text = "\n".join(fan_out_section(report))
-    assert "2,000 events to every member of one room of 50, at most 6 events in flight" in text
+    text = fan_out_section(report) or ""
+    assert "2,000 events to every member of one room of 50, at most 6 events in flight" in prose(
+        text
+    )
     assert "| deliveries/s | 125,000 | 100,000 | 80,000 |" in text
     (row,) = report.rows
     assert row[:4] == ["fan-out to a room of 50: deliveries/s", "125,000", "100,000", "1.25"]
@@ -252,3 +266,28 @@ def test_the_live_feel_joins_the_report_when_it_was_measured(tmp_path: Path) -> 
     with_live = _write(tmp_path, _full_run())
     assert "## Live feel in the real app" in with_live
     assert "30.1/s (sent 30.0/s, 60 pointer events/s)" in with_live
+
+
+def test_the_live_section_states_every_figure_and_where_it_comes_from() -> None:
+    text = live_section(live_results({})) or ""
+    assert text.startswith("## Live feel in the real app\n")
+    assert "Measured at abc1234 on 2026-12-02" in prose(text)
+    assert (
+        "| drag start, pointer event → the other tab's DOM (median / p99) | 14.6 ms / 17.5 ms |"
+        in text
+    )
+    assert "| 2.4 ms / 3.8 ms |" in text
+    assert "| drop, pointer up → the other tab's DOM (median / p99) | 1.9 ms / 2.5 ms |" in text
+    assert "30.1/s (sent 30.0/s, 60 pointer events/s)" in text
+    assert "a tenth tab linked directly with 9" in text
+    assert "(3 rounds) | 800 ms (700 to 900) / 250 ms (200 to 300) |" in text
+    assert "the bot linked directly with 5 tabs" in text
+    assert "its link then said connecting" in text
+    assert "over the relay, from the pointer event / from its handling" in text
+    assert "| 17.6 ms / 20.6 ms; 3.1 ms / 4.2 ms |" in text
+    assert "during 40 drags between linked tabs | 0 (none) |" in text
+
+
+def test_messages_the_server_did_receive_during_drags_are_named() -> None:
+    text = live_section(live_results({"relay": 3.0, "signal": 2.0})) or ""
+    assert "during 40 drags between linked tabs | 5 (relay 3, signal 2) |" in text

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from aiohttp import WSMsgType, web
-from aiohttp._websocket.reader import WebSocketDataQueue
-from aiohttp.http_websocket import WebSocketReader
 from aiohttp.test_utils import TestServer
 
 from bench import loadgen, wsclient
@@ -22,35 +20,23 @@ from bench.adapters import (
     bench_payload_text,
     dumps,
 )
+from tests.support.raw_websocket import OP_TEXT, Frame, RawWebSocket
 
 
-class _Collected(WebSocketDataQueue):
-    """Keeps every message aiohttp's reader parses."""
-
-    messages: list[Any]
-
-    def feed_data(self, data: Any, size: int) -> None:
-        self.messages.append(data)
-
-
-def _server_side_parse(data: bytes) -> list[Any]:
-    """Parse client frames the way aiohttp's server does."""
-    loop = asyncio.new_event_loop()
-    try:
-        queue = _Collected(None, 2**16, loop=loop)  # type: ignore[arg-type]
-        queue.messages = []
-        WebSocketReader(queue, 2**20, compress=False, decode_text=True).feed_data(data)
-        return queue.messages
-    finally:
-        loop.close()
+async def parsed(data: bytes) -> Frame:
+    """One client frame as the suite's own reader (tests/support/raw_websocket) reads it."""
+    reader = asyncio.StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    return await RawWebSocket(reader, writer=None).read_frame()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("size", [0, 5, 125, 126, 300, 70_000])
-def test_masked_frames_parse_as_the_text_sent(size: int) -> None:
+async def test_masked_frames_parse_as_the_text_sent(size: int) -> None:
     text = ("é" * size)[:size]
-    (message,) = _server_side_parse(wsclient.masked_frame(wsclient.OP_TEXT, text.encode()))
-    assert message.type is WSMsgType.TEXT
-    assert message.data == text
+    frame = await parsed(wsclient.masked_frame(wsclient.OP_TEXT, text.encode()))
+    assert (frame.fin, frame.rsv, frame.opcode, frame.masked) == (True, 0, OP_TEXT, True)
+    assert frame.payload.decode() == text
 
 
 def test_every_frame_gets_its_own_mask_key() -> None:

@@ -251,10 +251,18 @@ def test_sign_hook_covers_the_exact_body() -> None:
     assert claims["body_sha256"] == hashlib.sha256(signed.body).hexdigest()
 
 
-def test_an_empty_hook_url_disables_hooks(settings) -> None:
+def test_an_empty_hook_url_disables_hooks(
+    settings, receiver: HookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing is sent: not to the URL set before (the receiver's), and no attempt that fails."""
+    caplog.set_level(logging.DEBUG, logger="board.hooks")
     settings.WATERCOOLER_HOOK_URL = ""
     hooks.post_event(1, {"model": "task"})
-    assert hooks.drain(0.1)
+    assert hooks.drain(WAIT)
+    assert receiver.received == []
+    assert [r.getMessage() for r in caplog.records if r.name == "board.hooks"] == [
+        "hook disabled (WATERCOOLER_HOOK_URL is empty); event dropped"
+    ]
 
 
 @pytest.fixture

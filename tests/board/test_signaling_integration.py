@@ -28,6 +28,7 @@ from tests.board.signaling_process import (
     receive_type,
     running_signaling,
 )
+from tests.support.websocket import client_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +77,7 @@ async def join(session: aiohttp.ClientSession, signaling: dict[str, Any]) -> Any
 async def test_a_ticket_from_the_board_is_accepted(signaling, api, sprint, user) -> None:
     detail = await get_json(api, f"/api/sprints/{sprint.pk}/")
     assert detail["links"]["signaling"]["url"] == signaling.ws_url
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         ws = await join(session, detail["links"]["signaling"])
         welcome = await receive_type(ws, "welcome")
         assert welcome["sprint"] == str(sprint.pk)
@@ -96,7 +97,7 @@ async def test_an_expired_ticket_is_refused_with_4401(signaling, api, sprint, se
     ticket = await get_json(api, f"/api/sprints/{sprint.pk}/ticket/")
     expires = datetime.fromisoformat(ticket["expires"].replace("Z", "+00:00")).timestamp()
     assert expires < time.time()
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         ws = await join(session, ticket)
         code, reason = await receive_close_with_reason(ws)
         assert code == 4401
@@ -109,7 +110,7 @@ async def test_a_board_change_reaches_the_peers_of_its_sprint_only(
     other_sprint: Sprint = await in_board(lambda: make_sprint(days=30, name="Other"))
     own = await get_json(api, f"/api/sprints/{sprint.pk}/ticket/")
     elsewhere = await get_json(api, f"/api/sprints/{other_sprint.pk}/ticket/")
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         watcher = await join(session, own)
         await receive_type(watcher, "welcome")
         outsider = await join(session, elsewhere)
@@ -146,7 +147,7 @@ async def test_a_board_change_reaches_the_peers_of_its_sprint_only(
 async def test_a_move_between_sprints_reaches_both(signaling, api, sprint, make_sprint) -> None:
     later: Sprint = await in_board(lambda: make_sprint(days=30, name="Later"))
     task = await in_board(lambda: api.post("/api/tasks/", {"name": "t", "sprint": sprint.pk}))
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         peers = []
         for target in (sprint, later):
             ws = await join(session, await get_json(api, f"/api/sprints/{target.pk}/ticket/"))
@@ -166,7 +167,7 @@ async def test_a_description_at_the_maximum_reaches_another_viewer(
     """The widest characters (12 bytes each in the hook's JSON) at the documented maximum."""
     task = await in_board(lambda: make_task(sprint=sprint))
     description = "\U0001f600" * DESCRIPTION_MAX_LENGTH
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         viewer = await join(session, await get_json(api, f"/api/sprints/{sprint.pk}/ticket/"))
         await receive_type(viewer, "welcome")
         edited = await in_board(

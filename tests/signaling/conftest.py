@@ -15,9 +15,11 @@ from aiohttp.test_utils import TestClient
 from signaling.app import SERVICE, create_app
 from signaling.config import Settings
 from signaling.service import SignalingService
-from signaling.tickets import mint_ticket
+from tests.support.redis import redis_server  # noqa: F401 (a fixture for the cluster tests)
 from tests.support.signaling_server import SignalingTestServer
+from tests.support.tickets import SECRET, ticket
 from tests.support.websocket import (  # re-exported: the signaling tests import them from here
+    CLIENT_TIMEOUT,
     WAIT,
     expect_nothing_pending,
     receive_close,
@@ -27,23 +29,20 @@ from tests.support.websocket import (  # re-exported: the signaling tests import
 )
 
 __all__ = [
+    "CLIENT_TIMEOUT",
+    "SECRET",
     "WAIT",
     "expect_nothing_pending",
     "receive_close",
     "receive_close_with_reason",
     "receive_json",
     "receive_type",
+    "ticket",
 ]
-
-SECRET = "test-secret-" + "x" * 20
 
 
 def make_settings(**overrides: Any) -> Settings:
     return replace(Settings(secret=SECRET, heartbeat=0), **overrides)
-
-
-def ticket(sprint: str = "1", user: str = "u1", name: str = "Ann", **extra: Any) -> str:
-    return mint_ticket(SECRET, sprint=sprint, user_id=user, name=name, **extra)
 
 
 class Harness:
@@ -107,7 +106,7 @@ async def harness_factory(transport: str) -> Any:
     async def start(**overrides: Any) -> Harness:
         overrides.setdefault("transport", transport)
         app: web.Application = create_app(make_settings(**overrides))
-        client: TestClient[Any, Any] = TestClient(SignalingTestServer(app))
+        client: TestClient[Any, Any] = TestClient(SignalingTestServer(app), timeout=CLIENT_TIMEOUT)
         await client.start_server()
         clients.append(client)
         return Harness(client)

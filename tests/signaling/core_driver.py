@@ -18,17 +18,11 @@ from signaling import actions as act
 from signaling.config import Settings
 from signaling.core import SignalingCore
 from signaling.session import Session
-from signaling.tickets import mint_ticket
-
-SECRET = "core-test-secret-" + "y" * 20
+from tests.support.tickets import SECRET, ticket
 
 
 def settings(**overrides: Any) -> Settings:
     return replace(Settings(secret=SECRET, heartbeat=0), **overrides)
-
-
-def ticket(sprint: str = "1", user: str = "u1", name: str = "Ann", **extra: Any) -> str:
-    return mint_ticket(SECRET, sprint=sprint, user_id=user, name=name, **extra)
 
 
 class CoreDriver:

@@ -12,12 +12,12 @@ import json
 import signal
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
 
+from signaling.config import Settings
 from signaling.tickets import mint_hook_token, mint_ticket
 from tests.signaling.conftest import (
     expect_nothing_pending,
@@ -25,23 +25,26 @@ from tests.signaling.conftest import (
     receive_json,
     receive_type,
 )
+from tests.support import waiting
 from tests.support.processes import SignalingProcess, free_port, wait_for_http
 from tests.support.redis import RedisServer
+from tests.support.websocket import client_session
 
 SECRET = "cluster-secret-" + "c" * 20
 PRESENCE_TTL = 2.0
-BOUND = 10.0  # the issue's bound for a dead instance's peers to disappear
+DEFAULT_PRESENCE_TTL = Settings(secret=SECRET).presence_ttl
+
+
+def peer_left_bound(ttl: float | None) -> float:
+    """How soon the others hear ``peer-left`` for a killed instance's peers: within about
+    TTL + 2 x TTL/5 (docs/operations.md, several instances), plus 3 s for a busy machine."""
+    ttl = DEFAULT_PRESENCE_TTL if ttl is None else ttl
+    return ttl + 2 * ttl / 5 + 3.0
+
 
 OFFER = {"description": {"type": "offer", "sdp": "v=0\r\n"}}
 ANSWER = {"description": {"type": "answer", "sdp": "v=0\r\n"}}
 CANDIDATE = {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0"}}
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 class Cluster:
@@ -49,7 +52,7 @@ class Cluster:
         self.redis = redis_server
         self.instances: list[SignalingProcess] = []
         # No pool limit: some tests hold more than aiohttp's default 100 sockets at once.
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.session = client_session(connector=aiohttp.TCPConnector(limit=0))
 
     def start(
         self,
@@ -187,13 +190,10 @@ async def test_a_killed_instances_peers_disappear_and_can_rejoin_elsewhere(
     b, wb = await cluster.join(two, "1", "b")
     await receive_type(a, "peer-joined")
     two.process.send_signal(signal.SIGKILL)
-    started = time.monotonic()
-    assert await receive_type(a, "peer-left", timeout=BOUND + 5) == {
+    assert await receive_type(a, "peer-left", timeout=peer_left_bound(ttl)) == {
         "type": "peer-left",
         "peer": wb["peer"],
     }
-    elapsed = time.monotonic() - started
-    assert elapsed <= BOUND, f"peer-left took {elapsed:.1f} s"
     # b notices its socket died and reconnects to the surviving instance, keeping its peer id.
     await receive_close_with_reason(b, timeout=5)
     b2, wb2 = await cluster.join(one, "1", "b", resume=wb["resume"])
@@ -253,6 +253,7 @@ async def test_redis_outage_keeps_local_peers_refuses_joins_and_recovers(
         {"type": "join", "ticket": mint_ticket(SECRET, sprint="1", user_id="n", name="n")}
     )
     code, reason = await receive_close_with_reason(ws)
+    await ws.close()
     assert code == 1013
     assert "broker" in reason
     async with cluster.session.get(f"{one.http_url}/healthz") as response:
@@ -275,6 +276,7 @@ async def test_redis_outage_keeps_local_peers_refuses_joins_and_recovers(
         if message.type is aiohttp.WSMsgType.TEXT:
             welcome = json.loads(message.data)
             break
+        await ws.close()
         assert time.monotonic() < deadline, "joins still refused after Redis came back"
         await asyncio.sleep(0.5)
     assert welcome["type"] == "welcome"
@@ -449,7 +451,6 @@ async def test_a_pair_across_instances_is_counted_once_and_leaves_the_gauge_with
     owner, other_ws = (one, b) if wa["peer"] < wb["peer"] else (two, a)
     assert figures(owner)["relayed_pairs"] == 1.0
     await other_ws.close()
-    deadline = time.monotonic() + BOUND
-    while figures(owner)["relayed_pairs"] != 0.0:
-        assert time.monotonic() < deadline, "the gauge kept a pair whose peer left"
-        await asyncio.sleep(0.05)
+    await waiting.wait_until(
+        lambda: figures(owner)["relayed_pairs"] == 0.0, what="the gauge to drop the departed pair"
+    )

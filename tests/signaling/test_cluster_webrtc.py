@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -17,6 +16,7 @@ from signaling.tickets import mint_ticket
 from tests.signaling.conftest import receive_type
 from tests.support.processes import SignalingProcess
 from tests.support.redis import RedisServer
+from tests.support.websocket import client_session
 
 pytestmark = pytest.mark.webrtc
 
@@ -68,15 +68,8 @@ class RawPeer:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
+    async with client_session() as client:
         yield client
 
 

@@ -10,7 +10,6 @@ import resource
 import socket
 from typing import Any
 
-import aiohttp
 import pytest
 
 from signaling.tickets import mint_hook_token, mint_ticket
@@ -22,7 +21,20 @@ from tests.signaling.conftest import (
     ticket,
 )
 from tests.support.processes import SignalingProcess
-from tests.support.raw_websocket import RawWebSocket, request_head, upgrade_headers
+from tests.support.raw_websocket import WAIT, RawWebSocket, request_head, upgrade_headers
+from tests.support.websocket import client_session
+
+
+async def open_tcp(
+    port: int | None, local: str | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A plain TCP connection to the server on ``port`` (from the loopback address ``local``),
+    bounded."""
+    assert port is not None, "the server is not listening"
+    local_addr = None if local is None else (local, 0)
+    return await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", port, local_addr=local_addr), WAIT
+    )
 
 
 @pytest.mark.parametrize("second_request", [False, True], ids=["first", "keep-alive"])
@@ -30,7 +42,7 @@ async def test_a_request_head_that_trickles_is_cut_off(
     harness_factory: HarnessFactory, second_request: bool
 ) -> None:
     harness = await harness_factory(http_timeout=1.0)
-    reader, writer = await asyncio.open_connection(harness.client.host, harness.client.port)
+    reader, writer = await open_tcp(harness.client.port)
     if second_request:
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -50,7 +62,7 @@ async def test_a_request_head_that_trickles_is_cut_off(
 async def test_a_hook_body_that_trickles_gets_408(harness_factory: HarnessFactory) -> None:
     harness = await harness_factory(http_timeout=1.0)
     body = json.dumps({"sprint": "1", "event": {"model": "task"}}).encode()
-    reader, writer = await asyncio.open_connection(harness.client.host, harness.client.port)
+    reader, writer = await open_tcp(harness.client.port)
     writer.write(
         b"POST /hooks/board HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         + f"Authorization: Bearer {mint_hook_token(SECRET, body)}\r\n".encode()
@@ -68,7 +80,7 @@ async def test_a_client_that_aborts_its_hook_body_is_a_refused_hook_not_an_error
     server = SignalingProcess(SECRET).wait_ready()
     try:
         body = json.dumps({"sprint": "1", "event": {"model": "task"}}).encode()
-        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
             sock.sendall(
                 b"POST /hooks/board HTTP/1.1\r\nHost: x\r\n"
                 + f"Authorization: Bearer {mint_hook_token(SECRET, body)}\r\n".encode()
@@ -95,8 +107,7 @@ async def test_sockets_that_never_join_cannot_lock_out_other_addresses(
     assert port is not None
 
     async def from_address(address: str) -> RawWebSocket:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(address, 0))
-        ws = RawWebSocket(reader, writer)
+        ws = await RawWebSocket.connect("127.0.0.1", port, local=address)
         await ws.upgrade()
         return ws
 
@@ -117,25 +128,21 @@ async def test_sockets_that_never_join_cannot_lock_out_other_addresses(
 async def test_one_address_cannot_hold_many_connections_that_send_nothing(
     harness_factory: HarnessFactory, transport: str
 ) -> None:
-    harness = await harness_factory(max_unjoined_per_address=5, http_timeout=30.0)
+    """The fast transport closes a sixth silent connection from one address at once, long before
+    its --http-timeout (30 s here). aiohttp gives a server nothing of a connection before its
+    first request (docs/protocol.md 1.7), so there only --http-timeout (1 s here) bounds it."""
+    http_timeout = 30.0 if transport == "fast" else 1.0
+    harness = await harness_factory(max_unjoined_per_address=5, http_timeout=http_timeout)
     port = harness.client.port
     assert port is not None
-    silent = [
-        await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.4", 0))
-        for _ in range(5)
-    ]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.4", 0))
-    if transport == "aiohttp":
-        # A limit of that transport (docs/protocol.md 1.7): aiohttp gives a server nothing of a
-        # connection before its first request, so only --http-timeout bounds a silent one.
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(reader.read(), 1.0)
-    else:
-        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed at once
+    silent = [await open_tcp(port, "127.0.0.4") for _ in range(5)]
+    reader, writer = await open_tcp(port, "127.0.0.4")
     # Another address is served as usual.
     other = await RawWebSocket.connect("127.0.0.1", port)
     await other.upgrade()
     await other.join(ticket("1", "u1"))
+    # Within 3 s: at once (fast), or by the 1 s --http-timeout on a busy machine (aiohttp).
+    assert await asyncio.wait_for(reader.read(), 3.0) == b""
     for _, idle in silent:
         idle.close()
     writer.close()
@@ -150,8 +157,7 @@ async def test_a_trusted_proxy_names_the_client_an_untrusted_one_does_not(
     assert port is not None
 
     async def via_proxy(client: str, local: str = "127.0.0.1") -> RawWebSocket:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
-        ws = RawWebSocket(reader, writer)
+        ws = await RawWebSocket.connect("127.0.0.1", port, local=local)
         await ws.upgrade(request_head([*upgrade_headers(), ("X-Forwarded-For", client)]))
         return ws
 
@@ -206,7 +212,7 @@ def test_running_out_of_file_descriptors_is_logged_and_connections_are_capped() 
         server.wait_for_log("--max-connections lowered from 25000 to 32")
         # ... and past what the descriptors hold, connections the loop drops are logged.
         for _ in range(150):
-            sockets.append(socket.create_connection(("127.0.0.1", server.port)))
+            sockets.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
         server.wait_for_log("WARNING refused reason=out-of-file-descriptors limit=96")
         for sock in sockets:
             sock.close()
@@ -221,7 +227,7 @@ async def test_hostile_text_in_a_ticket_stays_on_its_own_log_line() -> None:
     server = SignalingProcess(SECRET).wait_ready()
     hostile = "Ann\r\n2026-01-01 00:00:00.000 INFO  leave peer=forged\x1b[2J"
     try:
-        async with aiohttp.ClientSession() as http, http.ws_connect(server.ws_url) as ws:
+        async with client_session() as http, http.ws_connect(server.ws_url) as ws:
             token = mint_ticket(SECRET, sprint="7", user_id="u1", name=hostile)
             await ws.send_json({"type": "join", "ticket": token})
             await receive_type(ws, "welcome")

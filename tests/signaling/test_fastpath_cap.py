@@ -33,7 +33,7 @@ def server() -> Iterator[SignalingProcess]:
 
 
 async def connect(server: SignalingProcess, address: str) -> RawWebSocket:
-    return await RawWebSocket.connect("127.0.0.1", server.port, local_addr=(address, 0))
+    return await RawWebSocket.connect("127.0.0.1", server.port, local=address)
 
 
 def rejects(server: SignalingProcess, reason: str) -> float:

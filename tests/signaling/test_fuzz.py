@@ -11,6 +11,7 @@ its own sprint, and ``/healthz`` must count what is really open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from signaling.app import create_app
 from signaling.core import SignalingCore
 from signaling.session import CLOSED, CONNECTED, JOINED, JOINING
-from tests.signaling.conftest import make_settings, receive_json, ticket
+from tests.signaling.conftest import CLIENT_TIMEOUT, WAIT, make_settings, receive_json, ticket
 from tests.signaling.core_driver import CoreDriver
 from tests.signaling.core_driver import settings as core_settings
 from tests.signaling.core_driver import ticket as core_ticket
@@ -62,12 +63,34 @@ def mutated_message(draw: st.DrawFn) -> str:
     return json.dumps(base)
 
 
+SETTLED = b"settled?"  # the payload of the ping that shows the server handled what came before
+
 frames = st.one_of(
     st.text(max_size=200),
     json_values.map(json.dumps),
     mutated_message(),
     st.binary(max_size=50),
 )
+
+
+async def settled(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Until the server has handled every frame sent on ``ws``: it answers one socket in order, so
+    the pong to a ping sent now comes after all they caused; or until it closed the socket."""
+    if ws.closed:
+        return
+    with contextlib.suppress(ConnectionError):  # the server may have closed it already
+        await ws.ping(SETTLED)
+    while True:
+        message = await ws.receive(timeout=WAIT)
+        if message.type is aiohttp.WSMsgType.PONG and message.data == SETTLED:
+            return
+        if message.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        ):
+            return
 
 
 class Fuzzer:
@@ -91,7 +114,9 @@ class Fuzzer:
         # No connection-pool limit: examples that leave their socket open must not starve the
         # later ones (aiohttp's default client pool holds 100).
         self.client = TestClient(
-            SignalingTestServer(create_app(settings)), connector=aiohttp.TCPConnector(limit=0)
+            SignalingTestServer(create_app(settings)),
+            connector=aiohttp.TCPConnector(limit=0),
+            timeout=CLIENT_TIMEOUT,
         )
         await self.client.start_server()
         self.observer = await self.client.ws_connect("/ws")
@@ -101,7 +126,8 @@ class Fuzzer:
         self.observer_peer = welcome["peer"]
 
     async def example(self, sprint: str | None, sent: list[str | bytes], close: bool) -> None:
-        ws = await self.client.ws_connect("/ws")
+        # autoping off: the pong to this test's own ping must reach it (see settled)
+        ws = await self.client.ws_connect("/ws", autoping=False)
         if sprint is not None:
             await ws.send_json({"type": "join", "ticket": ticket(sprint, "attacker")})
             welcome = await receive_json(ws)
@@ -115,7 +141,7 @@ class Fuzzer:
                 await ws.send_bytes(text)
             else:
                 await ws.send_str(text)
-        await asyncio.sleep(0.01)
+        await settled(ws)
         if close:
             await ws.close()
         else:

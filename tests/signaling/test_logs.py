@@ -105,19 +105,28 @@ def test_signal_line_is_silent_above_info(captured: io.StringIO) -> None:
 
 
 async def test_each_signal_line_carries_the_millisecond_it_was_logged(
-    captured: io.StringIO,
+    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Lines of one event-loop turn logged 10 ms apart have their own stamps, in order, each
-    within the time it was logged (the clock's stamp is reused only within a millisecond)."""
-    before = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - 1))
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
-    time.sleep(0.01)  # noqa: ASYNC251 -- on purpose: the same turn, 10 ms later
-    logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
+    """Lines of one event-loop turn have their own stamps: the clock's stamp is reused only
+    within its millisecond, also across a second (and a year)."""
+    times = iter([1_767_225_599.9994, 1_767_225_599.9996, 1_767_225_600.0004, 1_767_225_600.0012])
+    monkeypatch.setattr(logs.events, "clock", logs.Clock(lambda: next(times)))
+    for _ in range(4):
+        logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
     logs.events.flush()
+    assert [line[:23] for line in captured.getvalue().splitlines()] == [
+        "2025-12-31 23:59:59.999",
+        "2025-12-31 23:59:59.999",
+        "2026-01-01 00:00:00.000",
+        "2026-01-01 00:00:00.001",
+    ]
+
+
+def test_the_clock_tells_the_time_in_utc() -> None:
+    before = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - 1))
+    stamp = logs.Clock().human()
     after = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 1))
-    stamps = [line[:23] for line in captured.getvalue().splitlines()]
-    assert len(stamps) == 2
-    assert before < stamps[0] < stamps[1] < after
+    assert before < stamp < after
 
 
 async def written(stream: io.StringIO, text: str, timeout: float = 5.0) -> str:
@@ -143,9 +152,13 @@ async def test_every_line_is_written_once_and_in_order_whatever_the_pace(
     ]
 
 
-async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn(captured: io.StringIO) -> None:
-    logs.log_event("first")
-    await written(captured, "first")
+async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn(
+    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However recent the last write, a turn that leaves MAX_PENDING_LINES lines waiting writes
+    them at its end (the write interval here is an hour: only the flood rule writes them)."""
+    monkeypatch.setattr(logs, "WRITE_INTERVAL_SECONDS", 3600.0)
+    logs.events.flush()  # a write just now
     for n in range(logs.MAX_PENDING_LINES):
         logs.log_signal("7", "Pa1", "Pb2", "candidate", n, "host")
     await asyncio.sleep(0)  # one turn: too many lines waiting to hold them any longer

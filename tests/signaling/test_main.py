@@ -9,12 +9,12 @@ import socket
 import subprocess
 import sys
 
-import aiohttp
 import pytest
 
 from signaling.tickets import mint_hook_token, mint_ticket
 from tests.signaling.conftest import receive_close_with_reason, receive_type
 from tests.support.processes import ROOT, SignalingProcess
+from tests.support.websocket import client_session
 
 SECRET = "process-secret-" + "z" * 20
 SDP = (
@@ -41,7 +41,7 @@ def test_refuses_to_start_without_a_secret() -> None:
 async def test_shutdown_notifies_peers_and_exits_zero(sig: int) -> None:
     server = SignalingProcess(SECRET).wait_ready()
     try:
-        async with aiohttp.ClientSession() as session:
+        async with client_session() as session:
             peers = []
             for user in ("1", "2"):
                 ws = await session.ws_connect(server.ws_url)
@@ -69,7 +69,7 @@ async def test_shutdown_notifies_peers_and_exits_zero(sig: int) -> None:
 async def test_log_tells_the_story_without_secrets_or_sdp() -> None:
     server = SignalingProcess(SECRET).wait_ready()
     try:
-        async with aiohttp.ClientSession() as session:
+        async with client_session() as session:
             ticket_a = mint_ticket(SECRET, sprint="5", user_id="1", name="Ann Lee")
             a = await session.ws_connect(server.ws_url)
             await a.send_json({"type": "join", "ticket": ticket_a})
@@ -134,7 +134,7 @@ async def test_log_tells_the_story_without_secrets_or_sdp() -> None:
 async def test_json_log_format() -> None:
     server = SignalingProcess(SECRET, "--log-format", "json").wait_ready()
     try:
-        async with aiohttp.ClientSession() as session:
+        async with client_session() as session:
             ws = await session.ws_connect(server.ws_url)
             await ws.send_json(
                 {"type": "join", "ticket": mint_ticket(SECRET, sprint="9", user_id="3", name="Q")}

@@ -199,14 +199,11 @@ class RawWebSocket:
         self.writer = writer
 
     @classmethod
-    async def connect(
-        cls, host: str, port: int, local_addr: tuple[str, int] | None = None
-    ) -> RawWebSocket:
-        """A TCP connection to ``host``, from ``local_addr`` if given (another loopback
-        address counts as another client)."""
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, local_addr=local_addr), WAIT
-        )
+    async def connect(cls, host: str, port: int, *, local: str | None = None) -> RawWebSocket:
+        """Connect to ``host:port`` (from the loopback address ``local``, if given)."""
+        local_addr = None if local is None else (local, 0)
+        opening = asyncio.open_connection(host, port, local_addr=local_addr)
+        reader, writer = await asyncio.wait_for(opening, WAIT)
         sock = writer.get_extra_info("socket")
         if sock is not None:  # each write leaves at once, so 1-byte writes arrive as such
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,4 +1,7 @@
-"""A private redis-server for tests: its own port and directory, stoppable and restartable."""
+"""A private redis-server for tests: its own port and directory, stoppable and restartable.
+
+:func:`redis_server` is the pytest fixture (a suite's conftest imports it to use it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,10 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.processes import free_port
 
@@ -69,3 +75,11 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer` in the test's own directory, stopped after the test."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

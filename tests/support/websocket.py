@@ -8,6 +8,14 @@ from typing import Any
 import aiohttp
 
 WAIT = 5.0  # generous bound for every network wait
+# For a client session's HTTP requests and websocket handshakes (a websocket, once open, is not
+# bound by it): aiohttp's default is 300 s.
+CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=15.0)
+
+
+def client_session(**kwargs: Any) -> aiohttp.ClientSession:
+    """An aiohttp client session whose requests and handshakes are bounded (CLIENT_TIMEOUT)."""
+    return aiohttp.ClientSession(timeout=CLIENT_TIMEOUT, **kwargs)
 
 
 async def receive_json(
