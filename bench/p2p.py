@@ -22,7 +22,8 @@ from aiohttp import web
 from bench.servers import SECRET, free_port, require_loopback_only, start_server
 from bench.stats import latency_summary, median
 from peer_client import loopback
-from peer_client.mesh import PeerMesh, ice_servers_from
+from peer_client.ice import ice_servers_from
+from peer_client.mesh import PeerMesh
 from peer_client.signaling import SignalingClient, Ticket
 from signaling.tickets import mint_ticket
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
