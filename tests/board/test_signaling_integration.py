@@ -7,7 +7,9 @@ are plain aiohttp clients speaking docs/protocol.md section 1.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -46,6 +48,17 @@ def signaling(signaling_server: SignalingProcess, settings: Any) -> Iterator[Sig
     settings.WATERCOOLER_HOOK_URL = signaling_server.hook_url
     yield signaling_server
     assert hooks.drain(WAIT)
+    # Sprint ids repeat from test to test (the database is emptied), so the next test may join
+    # only once this one's sockets are gone from the server's rooms.
+    deadline = time.monotonic() + WAIT
+    while connections_open(signaling_server):
+        assert time.monotonic() < deadline, "a test's websockets never left the server"
+        time.sleep(0.02)
+
+
+def connections_open(server: SignalingProcess) -> int:
+    with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=WAIT) as response:
+        return int(json.load(response)["connections"])
 
 
 async def in_board(call: Callable[[], Any]) -> Any:
