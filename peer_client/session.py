@@ -278,7 +278,7 @@ class BoardSession:
         if self._state in ("live", "joining"):
             self._emit("signaling", new)
 
-    async def _on_signaling(self, message: dict[str, Any]) -> None:
+    async def _on_signaling(self, message: dict[str, Any], frame: str) -> None:
         kind = message.get("type")
         if kind == "welcome":
             await self._on_welcome(message)
@@ -298,9 +298,10 @@ class BoardSession:
             if isinstance(peer, str) and isinstance(data, dict):
                 self.mesh.signal(peer, data)
         elif kind == "relay":
-            peer, data = message.get("from"), message.get("data")
-            if isinstance(peer, str) and isinstance(data, dict):
-                self._on_peer_message(peer, data)
+            # Judged on the frame that carried it, as the page judges it (docs/protocol.md 2.6).
+            peer = message.get("from")
+            if isinstance(peer, str):
+                self._on_peer_message(peer, protocol.parse_relayed(frame))
         elif kind == "event":
             event = message.get("event")
             if isinstance(event, dict):
@@ -354,10 +355,11 @@ class BoardSession:
             self._update_presence()
 
     def _on_channel_message(self, peer: str, raw: str | bytes) -> None:
-        self._on_peer_message(peer, raw)
+        self._on_peer_message(peer, protocol.parse_message(raw))
 
-    def _on_peer_message(self, peer: str, raw: str | bytes | dict[str, Any]) -> None:
-        parsed = protocol.parse_message(raw)
+    def _on_peer_message(
+        self, peer: str, parsed: protocol.Received | protocol.MessageRejected | None
+    ) -> None:
         if parsed is None:
             return
         person = self.person(peer)

@@ -48,7 +48,7 @@ class HostilePeer:
         )
         await self.signaling.connect()
 
-    async def _on_signaling(self, message: dict[str, Any]) -> None:
+    async def _on_signaling(self, message: dict[str, Any], frame: str = "") -> None:
         kind = message.get("type")
         if kind == "welcome":
             self.peer = str(message["peer"])

@@ -52,7 +52,8 @@ def test_every_message_survives_encoding_and_parsing(message: protocol.Message) 
     encoded = protocol.encode(message, "abc:7")
     assert encoded["type"] == message.type
     assert parse_message(json.dumps(encoded)) == Received("abc:7", message)
-    assert parse_message(encoded) == Received("abc:7", message)  # a relay's data object
+    relayed = '{"type":"relay","from":"p","data":' + json.dumps(encoded) + "}"
+    assert protocol.parse_relayed(relayed) == Received("abc:7", message)
 
 
 def test_wire_shape_matches_the_protocol_document() -> None:

@@ -17,7 +17,7 @@ import { BoardState } from "./boardstate.js";
 import { PeerMesh } from "./mesh.js";
 import { OwnHovers } from "./ownhovers.js";
 import { applyPeerMessage } from "./peerinput.js";
-import { MessageIds, SenderIds, SenderOrder, isDragState, moveRequest, parseMessage, randomSession } from "./protocol.js";
+import { MessageIds, SenderIds, SenderOrder, isDragState, moveRequest, parseMessage, parseRelayed, randomSession } from "./protocol.js";
 import { RemoteGhosts } from "./remoteghosts.js";
 import { SignalingClient } from "./signaling.js";
 
@@ -72,7 +72,7 @@ export class LiveBoard {
     });
     this.signaling = new SignalingClient({
       getLink: () => this.api.ticket(config.sprintId),
-      onMessage: (message) => this.onSignaling(message),
+      onMessage: (message, text) => this.onSignaling(message, text),
       onState: (state, detail) => {
         this.connection = { state, detail };
         this.redrawConnection();
@@ -258,7 +258,8 @@ export class LiveBoard {
 
   /** @param {string} peer @param {unknown} frame @param {"direct" | "relay"} via */
   onPeerMessage(peer, frame, via) {
-    const parsed = parseMessage(frame);
+    // A relayed message is judged on the signaling frame that carried it (docs/protocol.md 2.6).
+    const parsed = via === "relay" && typeof frame === "string" ? parseRelayed(frame) : parseMessage(frame);
     if (!parsed.ok) {
       if (parsed.ignored) log(`ignored from ${peer}: ${parsed.reason}`);
       else console.warn("[watercooler] malformed message dropped", { peer, reason: parsed.reason });
@@ -290,8 +291,8 @@ export class LiveBoard {
 
   // --- signaling ------------------------------------------------------------------------------
 
-  /** @param {any} message */
-  onSignaling(message) {
+  /** @param {any} message @param {string} [text] the frame it came in */
+  onSignaling(message, text = "") {
     switch (message.type) {
       case "welcome": {
         this.welcomes += 1;
@@ -322,7 +323,7 @@ export class LiveBoard {
         this.mesh.signal(message.from, message.data);
         break;
       case "relay":
-        this.mesh.relay(message.from, message.data);
+        this.mesh.relay(message.from, text);
         break;
       case "event":
         this.onBoardEvent(message.event);
