@@ -163,7 +163,11 @@ class PeerLink:
 
         @pc.on("datachannel")
         def on_datachannel(channel: RTCDataChannel) -> None:
-            if pc is self.pc:
+            if channel.label != CHANNEL_LABEL:
+                # Only "watercooler" is ours (docs/protocol.md 2.1); any other label is closed.
+                log.info("link %s: channel %r is not ours; closed", self.peer, channel.label)
+                channel.close()
+            elif pc is self.pc:
                 self._attach(channel)
 
         @pc.on("connectionstatechange")
@@ -395,12 +399,16 @@ class PeerMesh:
         return link
 
     def signal(self, peer: str, data: dict[str, Any]) -> None:
-        """Hand ``peer``'s negotiation message to its link (created on a first offer)."""
+        """Hand ``peer``'s negotiation message to its link (created on a first offer from a peer
+        signaling introduced)."""
         link = self.links.get(peer)
         if link is None or link.state == "closed":
             description = data.get("description")
             if not (isinstance(description, dict) and description.get("type") == "offer"):
                 log.info("signal from %s without a connection to it; ignored", peer)
+                return
+            if peer not in self.roles:
+                log.info("offer from %s, whom signaling never introduced; ignored", peer)
                 return
             link = self._link(peer)
         link.receive_signal(data)

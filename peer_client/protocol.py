@@ -520,6 +520,17 @@ def colour_for(user_id: str) -> str:
     return f"hsl({fnv1a_32(user_id.encode()) % 360}, 65%, 45%)"
 
 
+_WHITE_SPACE: Final = re.compile(
+    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+)
+"""What separates words in a name: the white space of JavaScript's ``\\s``, so the page and the
+bot split a name alike (Python's own ``str.split`` also splits at U+0085 and U+001C-U+001F, and
+not at U+FEFF)."""
+
+
 def initials(name: str) -> str:
-    """The first letters of the first two words of ``name``."""
-    return "".join(word[0] for word in name.split()[:2])
+    """The first characters of the first two words of ``name``, upper-cased (Unicode's default
+    mapping, no locale); ``"?"`` for a name without a word (docs/protocol.md 2.5)."""
+    words = [word for word in _WHITE_SPACE.split(name) if word][:2]
+    letters = "".join(word[0] for word in words)
+    return letters.upper() if letters else "?"

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from peer_client.protocol import Place
 from signaling.tickets import mint_ticket
@@ -23,6 +24,7 @@ from tests.peer_client.conftest import (
     wait_linked,
 )
 from tests.support.processes import SignalingProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.webrtc
 
@@ -123,3 +125,32 @@ async def test_a_hostile_peer_cannot_rewrite_invent_or_silence_through_the_relay
     bob.drag_start(3)
     drag = await ann_events.wait_for("drag", lambda e: e.person.name == "Bob" and e.task == 3)
     assert drag.kind == "start"
+
+
+async def test_a_channel_of_another_label_is_closed_never_adopted(
+    make_peer: PeerFactory, signaling: SignalingProcess
+) -> None:
+    ann, _ = await make_peer("Ann", tasks=SAMPLE_TASKS)
+    async with aiohttp.ClientSession() as http, http.ws_connect(signaling.ws_url) as ws:
+        ticket = mint_ticket(SECRET, sprint="1", user_id="mallory", name="Mallory")
+        await ws.send_json({"type": "join", "ticket": ticket})
+        welcome = await ws.receive_json(timeout=5)
+        mallory = welcome["peer"]
+        # Mallory is the newcomer, so she offers: a connection whose one channel is not ours.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        other = pc.createDataChannel("not-watercooler")
+        try:
+            await pc.setLocalDescription(await pc.createOffer())
+            offer = {"description": {"type": "offer", "sdp": pc.localDescription.sdp}}
+            await ws.send_json({"type": "signal", "to": ann.peer, "data": offer})
+            while True:
+                message = await ws.receive_json(timeout=10)
+                data = message.get("data") or {}
+                if message["type"] == "signal" and "description" in data:
+                    break
+            answer = data["description"]
+            await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+            await wait_until(lambda: other.readyState == "closed", 15, "Ann to close it")
+            assert ann.link_state(mallory) != "direct", "Ann adopted a channel that is not ours"
+        finally:
+            await pc.close()

@@ -12,13 +12,10 @@ import asyncio
 import json
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-
 from peer_client.signaling import SignalingClient, Ticket
+from tests.peer_client.standin_signaling import WELCOME, StandInSignaling
 from tests.support.waiting import wait_until
 
-WELCOME = {"type": "welcome", "peer": "us", "sprint": "1", "peers": [], "iceServers": []}
 GOOD = {"type": "relay", "from": "them", "data": {"type": "bye", "id": "m:2"}}
 BAD_FRAMES = [
     '{"type":"relay","from":"them","data":{"type":"bye","id":"m:1","x":'
@@ -30,42 +27,25 @@ BAD_FRAMES = [
 ]
 
 
-async def serve(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse()
-    await ws.prepare(request)
-    await ws.receive()  # the join
-    await ws.send_str(json.dumps(WELCOME))
-    for frame in BAD_FRAMES:
-        await ws.send_str(frame)
-    await ws.send_str(json.dumps(GOOD))
-    async for _ in ws:  # until the client closes
-        pass
-    return ws
-
-
 async def test_a_frame_pythons_parser_cannot_read_does_not_end_the_reader() -> None:
-    app = web.Application()
-    app.router.add_get("/ws", serve)
-    server = TestServer(app)
-    await server.start_server()
     received: list[tuple[dict[str, Any], str]] = []
 
     async def on_message(message: dict[str, Any], frame: str) -> None:
         received.append((message, frame))
 
-    ticket = Ticket(str(server.make_url("/ws")), "t")
+    async with StandInSignaling([*BAD_FRAMES, json.dumps(GOOD)]) as server:
+        ticket = server.ticket
 
-    async def same_ticket() -> Ticket:
-        return ticket
+        async def same_ticket() -> Ticket:
+            return ticket
 
-    client = SignalingClient(ticket, same_ticket, on_message)
-    try:
-        await asyncio.wait_for(client.connect(), 5.0)
-        await wait_until(lambda: len(received) >= 2, 5.0, "the relay after the bad frames")
-        assert [message for message, _ in received] == [WELCOME, GOOD]
-        # The handler gets each frame's text too: a relayed message is judged on it (2.6).
-        assert received[1][1] == json.dumps(GOOD)
-        assert client.state == "joined"
-    finally:
-        await asyncio.wait_for(client.close(), 5.0)
-        await server.close()
+        client = SignalingClient(ticket, same_ticket, on_message)
+        try:
+            await asyncio.wait_for(client.connect(), 5.0)
+            await wait_until(lambda: len(received) >= 2, 5.0, "the relay after the bad frames")
+            assert [message for message, _ in received] == [WELCOME, GOOD]
+            # The handler gets each frame's text too: a relayed message is judged on it (2.6).
+            assert received[1][1] == json.dumps(GOOD)
+            assert client.state == "joined"
+        finally:
+            await asyncio.wait_for(client.close(), 5.0)
