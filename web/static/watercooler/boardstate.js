@@ -9,9 +9,11 @@
  * - `order`: the ids of each column in display order. A new task state moves its task to
  *   `position` of its column among the others, which is exactly what the board does on save
  *   (siblings are renumbered on the server without a new version, so their own `position` goes stale).
- * - `overlays`: drops shown before the board settled them, until a newer state or a deadline.
- * - `drags`: cards other people (and this client) are dragging, with where they hover. Drags and
- *   drops only name tasks that are on this board (`isOnBoard`).
+ * - `overlays`: drops shown before the board settled them, until a newer state or a deadline. A
+ *   peer has at most one (its latest drop), and no drop of a card at one version is shown longer
+ *   than 10 s after the first: repeating it never extends that.
+ * - `drags`: cards other people (and this client) are dragging, with where they hover: one per
+ *   person (a peer's latest). Drags and drops only name tasks that are on this board (`isOnBoard`).
  */
 
 import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
@@ -26,6 +28,9 @@ import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
  * one) where their pointer is, in board terms.
  * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null}} Drag
  */
+
+/** Who "we" are in `drags` and `overlays`; every other key is a peer id. */
+export const SELF = "self";
 
 /** @returns {Record<Column, number[]>} */
 function emptyOrder() {
@@ -46,6 +51,11 @@ export class BoardState {
     this.drags = new Map();
     /** Versions of deleted tasks, so a late update cannot bring one back. @type {Map<number, number>} */
     this.deleted = new Map();
+    /**
+     * Per task, the deadline of the first peer's drop of it at the version kept then: a drop
+     * repeated at that version gets no more time. @type {Map<number, {version: number, until: number}>}
+     */
+    this.dropDeadlines = new Map();
   }
 
   /**
@@ -88,6 +98,7 @@ export class BoardState {
   apply(task) {
     if (task.version <= this.version(task.id)) return false;
     this.tasks.set(task.id, task);
+    this.dropDeadlines.delete(task.id);
     this.removeFromOrder(task.id);
     const column = columnOf(task, this.sprintId);
     if (column) {
@@ -105,6 +116,7 @@ export class BoardState {
     this.tasks.delete(task.id);
     this.removeFromOrder(task.id);
     this.overlays.delete(task.id);
+    this.dropDeadlines.delete(task.id);
     return known > 0;
   }
 
@@ -121,12 +133,25 @@ export class BoardState {
    * `now + DROP_OVERLAY_MS`. A drop older than the kept state is stale and not shown; a drop
    * claiming a newer version than we hold is settled by the next board state all the same, so no
    * version a peer names can make an overlay outlive the board's next word.
+   *
+   * A peer's drop (docs/protocol.md 2.4) replaces that peer's other overlay (one each), never
+   * covers our own drop still being saved, and ends no later than 10 s after the first drop of
+   * that card at the version kept now: a repeat never extends it.
    * @param {number} task @param {Place} to @param {number} version @param {string} by @param {number} now
    */
   addOverlay(task, to, version, by, now) {
     const kept = this.version(task);
     if (kept > version || !this.isOnBoard(task)) return false;
-    this.overlays.set(task, { task, to, version: kept, by, until: now + DROP_OVERLAY_MS });
+    let until = now + DROP_OVERLAY_MS;
+    if (by !== SELF) {
+      this.dropOverlaysBy(by);
+      if (this.overlays.get(task)?.by === SELF) return false;
+      const first = this.dropDeadlines.get(task);
+      if (first && first.version === kept) until = first.until;
+      else this.dropDeadlines.set(task, { version: kept, until });
+      if (until <= now) return false;
+    }
+    this.overlays.set(task, { task, to, version: kept, by, until });
     return true;
   }
 

@@ -13,7 +13,7 @@
 
 import { ApiError } from "./api.js";
 import { BoardSource } from "./boardsource.js";
-import { BoardState } from "./boardstate.js";
+import { BoardState, SELF } from "./boardstate.js";
 import { PeerMesh } from "./mesh.js";
 import { OwnHovers } from "./ownhovers.js";
 import { applyPeerMessage } from "./peerinput.js";
@@ -145,10 +145,14 @@ export class LiveBoard {
 
   // --- the user's own moves ------------------------------------------------------------------
 
-  /** @param {number} task @param {Place} from */
+  /**
+   * Pick a card up. Only our own drop still being saved holds a card back: a peer's overlay never
+   * does (docs/protocol.md 2.4), our move is saved against the board's version and replaces it.
+   * @param {number} task @param {Place} from
+   */
   startDrag(task, from) {
     const kept = this.state.tasks.get(task);
-    if (!kept || this.state.overlays.has(task)) return false;
+    if (!kept || this.state.overlays.get(task)?.by === SELF) return false;
     this.state.startDrag("self", { task, from, over: from, by: "self", version: kept.version });
     this.hovers.start(task, from);
     this.broadcast({ type: "drag-start", id: "", task, version: kept.version, from });

@@ -59,11 +59,13 @@ export function applyPeerMessage(state, peer, message, now) {
       effect.pointer = moved !== null;
       break;
     }
-    case "drag-drop": {
-      const ended = state.endDrag(peer, message.task);
-      effect.changed = state.addOverlay(message.task, message.to, message.version, peer, now) || ended;
+    case "drag-drop":
+      // A drop ends the drag its sender holds; a drop of a card the sender does not hold (no
+      // drag-start or snapshot for it) is ignored, so no peer can mark cards it never picked up.
+      if (!state.endDrag(peer, message.task)) break;
+      state.addOverlay(message.task, message.to, message.version, peer, now);
+      effect.changed = true;
       break;
-    }
     case "drag-cancel": {
       effect.changed = state.endDrag(peer, message.task);
       const overlay = state.overlays.get(message.task);
