@@ -394,7 +394,7 @@ class BoardSession:
         for drag in effect.left_drags:
             self._emit_drag("cancel", peer, drag.task, None, drag.from_)
         if effect.hint is not None:
-            self.source.hint(effect.hint)
+            self.source.hint(effect.hint, peer)
         if effect.pong is not None:
             self._send_to(peer, protocol.Pong(effect.pong))
 

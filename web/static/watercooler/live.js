@@ -288,7 +288,7 @@ export class LiveBoard {
       const rtt = performance.now() - message.t;
       if (rtt >= 0 && rtt <= PING_INTERVAL_MS * 12) link.pingRttMs = rtt;
     }
-    if (effect.hint) this.board.hint(effect.hint.task);
+    if (effect.hint) this.board.hint(effect.hint.task, peer);
     if (effect.changed) this.redraw();
     else if (effect.pointer) this.ghosts.update(this.state, (by) => this.who(by));
   }
