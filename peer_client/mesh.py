@@ -50,7 +50,7 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
+from peer_client.protocol import CHANNEL_LABEL, CHANNEL_ONLY_TYPES, LINK_TIMEOUT
 from peer_client.relay_budget import TokenBucket, reserve_for
 
 log = logging.getLogger("peer_client.mesh")
@@ -293,8 +293,10 @@ class PeerLink:
         if self._state == "open" and channel is not None and channel.readyState == "open":
             channel.send(json.dumps(message, separators=(",", ":")))
             return True
+        kind = message.get("type")
+        if kind in CHANNEL_ONLY_TYPES:
+            return False  # ping and pong go over the channel only (docs/protocol.md 2.6)
         if self._state != "closed" and self.mesh.can_relay():
-            kind = message.get("type")
             if not self.mesh.relay_budget.take(time.monotonic(), reserve_for(kind)):
                 self.mesh.dropped_relay[str(kind)] = self.mesh.dropped_relay.get(str(kind), 0) + 1
                 log.debug("link %s: %s not relayed (over our relay budget)", self.peer, kind)

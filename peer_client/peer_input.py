@@ -48,6 +48,8 @@ class PeerEffect:
 def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -> PeerEffect:
     """Apply one checked message from ``peer`` to ``state``; returns what changed."""
     effect = PeerEffect()
+    # Any word from the sender: its drag in progress is not a lost one.
+    state.heard_from(peer, now)
     if isinstance(message, protocol.Hello):
         effect.agent = message.agent
     elif isinstance(message, protocol.Snapshot):
@@ -56,7 +58,8 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
         before = state.drags.get(peer)
         on_board = [d for d in message.drags if state.is_on_board(d.task)]
         now_held = state.replace_drags(
-            peer, [Drag(peer, d.task, d.from_, d.over, pointer=d.pointer) for d in on_board]
+            peer,
+            [Drag(peer, d.task, d.from_, d.over, pointer=d.pointer, heard=now) for d in on_board],
         )
         if now_held is None and before is not None:
             effect.drags.append(DragChange("cancel", before.task, None, before.from_))
@@ -69,7 +72,7 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
         # card it holds already is that same drag: announced once, not per message.
         if state.is_on_board(message.task):
             before = state.drags.get(peer)
-            state.drag_start(peer, message.task, message.from_, message.version)
+            state.drag_start(peer, message.task, message.from_, message.version, now)
             if before is None or before.task != message.task:
                 effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
     elif isinstance(message, protocol.DragHover):

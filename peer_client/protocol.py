@@ -43,6 +43,15 @@ HOVER_INTERVAL: Final = 1 / HOVERS_PER_SECOND
 """Seconds: the bot spaces its hovers at least this far apart."""
 OVERLAY_SECONDS: Final = 10.0
 """Seconds a dropped card is shown at its new place before a newer version settles it."""
+DRAG_SILENCE_SECONDS: Final = 30.0
+"""A peer's drag with no message at all from that peer for this long is ended (its end was
+lost)."""
+DRAG_KEEPALIVE_SECONDS: Final = 10.0
+"""A sender holding a card sends its latest hover again at least this often."""
+CHANNEL_ONLY_TYPES: Final = frozenset({"ping", "pong"})
+"""Messages that go over an open channel only: never relayed, ignored when they come relayed (a
+round trip through signaling measures nothing worth showing, and each would spend the relay
+budget that drags and drops need; docs/protocol.md 2.6)."""
 LINK_TIMEOUT: Final = 10.0
 """Seconds after negotiation began without an open channel before a pair counts as relayed (its
 messages go through the relay from the first moment)."""

@@ -305,7 +305,12 @@ class BoardSession:
             # page judges it (docs/protocol.md 2.6).
             peer = message.get("from")
             if isinstance(peer, str) and self._introduced(peer):
-                self._on_peer_message(peer, protocol.parse_relayed(frame))
+                parsed = protocol.parse_relayed(frame)
+                if isinstance(parsed, protocol.Received) and (
+                    parsed.message.type in protocol.CHANNEL_ONLY_TYPES
+                ):
+                    return  # ping and pong go over the channel only: one relayed is ignored
+                self._on_peer_message(peer, parsed)
             elif isinstance(peer, str):
                 log.info("relay from %s, whom signaling never introduced; ignored", peer)
         elif kind == "event":
@@ -410,10 +415,20 @@ class BoardSession:
         self._emit("drag", DragEvent(kind, self.person(peer), task, name, place, from_))
 
     async def _expire_overlays(self) -> None:
+        """Every half second: overlays past their deadline go, peers' drags silent for 30 s go
+        (their end was lost), and a card we hold still says where it is again every 10 s so that
+        ours never looks silent (docs/protocol.md 2.3)."""
         while True:
             await asyncio.sleep(0.5)
-            for overlay in self.board_state.expire_overlays(time.monotonic()):
+            now = time.monotonic()
+            for overlay in self.board_state.expire_overlays(now):
                 self._emit("overlay-expired", overlay)
+            for drag in self.board_state.expire_drags(now):
+                self._emit_drag("cancel", drag.peer, drag.task, None, drag.from_)
+            held = self._own_drag
+            if held is not None and now - self._last_hover >= protocol.DRAG_KEEPALIVE_SECONDS:
+                self._last_hover = now
+                self.broadcast(protocol.DragHover(held.task, held.over))
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -465,6 +480,7 @@ class BoardSession:
             self.drag_cancel(self._own_drag.task)
         self._own_drag = DragInfo(task_id, origin, origin)
         self._own_version = task["version"]
+        self._last_hover = time.monotonic()
         self.broadcast(protocol.DragStart(task_id, task["version"], origin))
         return origin
 

@@ -5,7 +5,9 @@
   nothing (docs/protocol.md 2.4). The caller hands this class only what the board said, checked by
   :func:`peer_client.fields.task`: a peer's ``task-updated`` is a hint and never reaches it.
 - **Drags** are the cards other peers hold right now: one per peer, its latest (a person holds one
-  card), of tasks on this board only (:meth:`BoardState.is_on_board`).
+  card), of tasks on this board only (:meth:`BoardState.is_on_board`). A drag ends when nothing
+  at all was heard from its peer for :data:`~peer_client.protocol.DRAG_SILENCE_SECONDS` (its end
+  was lost).
 - **Overlays** are dropped cards shown at their new place until a newer version settles them or
   :data:`~peer_client.protocol.OVERLAY_SECONDS` pass. A peer has at most one (its latest drop),
   and no drop of a card at one version is shown longer than that after the first: repeating it
@@ -16,15 +18,22 @@ Time is passed in (``now``), so expiry is tested without sleeping.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from peer_client.protocol import OVERLAY_SECONDS, Place, Pointer, place_of_task
+from peer_client.protocol import (
+    DRAG_SILENCE_SECONDS,
+    OVERLAY_SECONDS,
+    Place,
+    Pointer,
+    place_of_task,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Drag:
-    """A card another peer is holding; ``pointer`` is where their pointer is, if they said."""
+    """A card another peer is holding; ``pointer`` is where their pointer is, if they said;
+    ``heard`` when anything was last heard from that peer."""
 
     peer: str
     task: int
@@ -32,6 +41,7 @@ class Drag:
     over: Place
     version: int | None = None
     pointer: Pointer | None = None
+    heard: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +126,11 @@ class BoardState:
 
     # --- drags by others ---------------------------------------------------------------------
 
-    def drag_start(self, peer: str, task: int, from_: Place, version: int | None = None) -> Drag:
+    def drag_start(
+        self, peer: str, task: int, from_: Place, version: int | None = None, now: float = 0.0
+    ) -> Drag:
         """``peer`` picked ``task`` up: this is its drag now (it replaces any other)."""
-        drag = Drag(peer, task, from_, from_, version)
+        drag = Drag(peer, task, from_, from_, version, heard=now)
         self.drags[peer] = drag
         return drag
 
@@ -130,7 +142,7 @@ class BoardState:
         previous = self.drags.get(peer)
         if previous is None or previous.task != task:
             return None
-        drag = Drag(peer, task, previous.from_, over, previous.version, pointer)
+        drag = replace(previous, over=over, pointer=pointer)
         self.drags[peer] = drag
         return drag
 
@@ -152,6 +164,19 @@ class BoardState:
         """``peer``'s drag in progress, as a list (none or one)."""
         drag = self.drags.get(peer)
         return [] if drag is None else [drag]
+
+    def heard_from(self, peer: str, now: float) -> None:
+        """Something was heard from ``peer``: its drag is not a lost one."""
+        drag = self.drags.get(peer)
+        if drag is not None:
+            self.drags[peer] = replace(drag, heard=now)
+
+    def expire_drags(self, now: float) -> list[Drag]:
+        """End the drags of peers not heard from for :data:`DRAG_SILENCE_SECONDS`; returns them."""
+        silent = [d for d in self.drags.values() if d.heard + DRAG_SILENCE_SECONDS <= now]
+        for drag in silent:
+            del self.drags[drag.peer]
+        return silent
 
     def forget_peer(self, peer: str) -> list[Drag]:
         """Drop the drag of a peer that left; returns it (as a list: none or one)."""

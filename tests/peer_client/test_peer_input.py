@@ -197,3 +197,13 @@ def test_a_peer_drags_one_card_at_a_time_and_its_start_is_announced_once() -> No
     effect = peer_input.apply(state, "m", arrive(type="snapshot", drags=[]), 0.0)
     assert [(c.kind, c.task) for c in effect.drags] == [("cancel", 5)]
     assert not state.drags
+
+
+def test_a_drag_whose_end_was_lost_goes_after_30_s_and_any_word_keeps_it() -> None:
+    state = board()
+    start = arrive(type="drag-start", task=2, version=1, **{"from": {"column": "done", "index": 0}})
+    peer_input.apply(state, "ann", start, 0.0)
+    peer_input.apply(state, "ann", arrive(type="ping", t=1), 25.0)
+    assert state.expire_drags(30.0) == [], "Ann spoke 5 s ago"
+    peer_input.apply(state, "bob", arrive(type="ping", t=1), 50.0)
+    assert [drag.peer for drag in state.expire_drags(55.0)] == ["ann"], "Bob's words do not count"

@@ -154,3 +154,23 @@ async def test_a_channel_of_another_label_is_closed_never_adopted(
             assert ann.link_state(mallory) != "direct", "Ann adopted a channel that is not ours"
         finally:
             await pc.close()
+
+
+async def test_pings_through_the_relay_cannot_spend_the_relay_budget(
+    make_peer: PeerFactory, raw_peer: RawPeer
+) -> None:
+    ann, ann_events = await make_peer("Ann", tasks=SAMPLE_TASKS, link_timeout=1.0)
+    await ann_events.wait_for("link", lambda e: e.state == "relayed", timeout=10)
+    assert (await raw_peer.next_relayed(ann.peer))["type"] == "hello"
+    assert (await raw_peer.next_relayed(ann.peer))["type"] == "snapshot"
+    # More pings than Ann's whole relay budget (burst 40); each answered through the relay would
+    # spend it. Then a harmless relay: once Ann shows it, she has handled every ping.
+    for seq in range(1, 50):
+        await raw_peer.relay(ann.peer, {"type": "ping", "id": f"m:{seq}", "t": 1})
+    start = {"type": "drag-start", "id": "m:99", "task": 2, "version": 1}
+    await raw_peer.relay(ann.peer, {**start, "from": {"column": "in_progress", "index": 0}})
+    await ann_events.wait_for("drag", lambda e: e.person.name == "Mallory")
+    ann.drag_start(1)
+    ann.drag_cancel(1)
+    kinds = [(await raw_peer.next_relayed(ann.peer))["type"] for _ in range(2)]
+    assert kinds == ["drag-start", "drag-cancel"], "no pong came back, her drag went out"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peer_client.protocol import OVERLAY_SECONDS, Place
+from peer_client.protocol import DRAG_SILENCE_SECONDS, OVERLAY_SECONDS, Place
 from peer_client.state import BoardState, Drag
 from tests.peer_client.conftest import sample_task
 
@@ -123,3 +123,15 @@ def test_a_senders_overlays_go_with_its_bye() -> None:
     state.add_overlay(2, Place("done", 0), 1, "q", now=0.0)
     assert [overlay.task for overlay in state.drop_overlays_by("p")] == [1]
     assert list(state.overlays) == [2]
+
+
+def test_a_peers_drag_ends_after_30_s_without_a_word_from_that_peer() -> None:
+    state = BoardState(1, [versioned(1, 1), versioned(2, 1)])
+    state.drag_start("p", 1, Place("not_started", 0), 1, now=100.0)
+    state.drag_start("q", 2, Place("not_started", 1), 1, now=100.0)
+    state.heard_from("p", 120.0)  # a ping, a hover: anything from p
+    gone = state.expire_drags(100.0 + DRAG_SILENCE_SECONDS)
+    assert [drag.peer for drag in gone] == ["q"]
+    assert state.expire_drags(120.0 + DRAG_SILENCE_SECONDS - 0.1) == []
+    assert [drag.peer for drag in state.expire_drags(120.0 + DRAG_SILENCE_SECONDS)] == ["p"]
+    assert not state.drags

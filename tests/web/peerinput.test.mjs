@@ -152,3 +152,14 @@ test("a peer's drop never covers our own drop while it is being saved", () => {
   assert.equal(state.overlays.get(2)?.by, "self");
   assert.deepEqual(state.overlays.get(2)?.to, { column: "testing", index: 0 });
 });
+
+test("a drag whose end was lost goes after 30 s of silence; the sender's messages keep it", () => {
+  const state = board();
+  const from = { column: "not_started", index: 0 };
+  applyPeerMessage(state, "ann", arrive({ type: "drag-start", id: "a:1", task: 2, version: 1, from }), 0);
+  applyPeerMessage(state, "ann", arrive({ type: "ping", id: "a:2", t: 1 }), 25_000);
+  assert.equal(state.expire(30_000), false, "Ann spoke 5 s ago");
+  applyPeerMessage(state, "bob", arrive({ type: "ping", id: "b:1", t: 1 }), 50_000);
+  assert.equal(state.expire(55_000), true, "30 s since Ann's last word; Bob's do not count");
+  assert.equal(state.drags.size, 0);
+});

@@ -14,9 +14,10 @@
  *   than 10 s after the first: repeating it never extends that.
  * - `drags`: cards other people (and this client) are dragging, with where they hover: one per
  *   person (a peer's latest). Drags and drops only name tasks that are on this board (`isOnBoard`).
+ *   A peer's drag ends when nothing at all was heard from that peer for 30 s (its end was lost).
  */
 
-import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
+import { COLUMNS, DRAG_SILENCE_MS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").Task} Task */
 /** @typedef {import("./protocol.js").Column} Column */
@@ -26,7 +27,8 @@ import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
 /**
  * A card someone holds: `over` is the place under it, `pointer` (if the sender's hovers carry
  * one) where their pointer is, in board terms.
- * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null}} Drag
+ * `heard` (a peer's drag): when anything was last heard from that peer.
+ * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null, heard?: number}} Drag
  */
 
 /** Who "we" are in `drags` and `overlays`; every other key is a peer id. */
@@ -176,7 +178,10 @@ export class BoardState {
     }
   }
 
-  /** Drop overlays past their deadline; returns whether any went. @param {number} now */
+  /**
+   * Drop overlays past their deadline, and peers' drags after 30 s without a word from their
+   * sender; returns whether any went. @param {number} now
+   */
   expire(now) {
     let changed = false;
     for (const [id, overlay] of this.overlays) {
@@ -185,16 +190,32 @@ export class BoardState {
         changed = true;
       }
     }
+    for (const [by, drag] of this.drags) {
+      if (drag.heard !== undefined && drag.heard + DRAG_SILENCE_MS <= now) {
+        this.drags.delete(by);
+        changed = true;
+      }
+    }
     return changed;
   }
 
-  /** The earliest overlay deadline, or null. */
+  /** The earliest deadline of an overlay or of a peer's silent drag, or null. */
   nextDeadline() {
     let next = null;
     for (const overlay of this.overlays.values()) {
       if (next === null || overlay.until < next) next = overlay.until;
     }
+    for (const drag of this.drags.values()) {
+      const until = drag.heard === undefined ? null : drag.heard + DRAG_SILENCE_MS;
+      if (until !== null && (next === null || until < next)) next = until;
+    }
     return next;
+  }
+
+  /** Something was heard from `by`: its drag is not silent. @param {string} by @param {number} now */
+  heardFrom(by, now) {
+    const drag = this.drags.get(by);
+    if (drag && drag.heard !== undefined) drag.heard = now;
   }
 
   /** @param {string} by @param {Drag} drag */

@@ -17,7 +17,10 @@ import { BoardState, SELF } from "./boardstate.js";
 import { PeerMesh } from "./mesh.js";
 import { OwnHovers } from "./ownhovers.js";
 import { applyPeerMessage } from "./peerinput.js";
-import { MessageIds, SenderIds, SenderOrder, isDragState, moveRequest, parseMessage, parseRelayed, randomSession } from "./protocol.js";
+import {
+  DRAG_KEEPALIVE_MS, MessageIds, SenderIds, SenderOrder, isChannelOnly, isDragState, moveRequest, parseMessage, parseRelayed,
+  randomSession,
+} from "./protocol.js";
 import { RemoteGhosts } from "./remoteghosts.js";
 import { SignalingClient } from "./signaling.js";
 
@@ -61,6 +64,8 @@ export class LiveBoard {
     this.connection = { state: "connecting", detail: {} };
     this.welcomes = 0;
     this.redrawQueued = false;
+    /** When our drag in progress last said where it is (drag-start or hover). */
+    this.ownDragSaidAt = 0;
 
     this.mesh = new PeerMesh({
       sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
@@ -81,6 +86,7 @@ export class LiveBoard {
     });
     this.pingTimer = setInterval(() => {
       if (this.mesh.links.size) this.broadcast({ type: "ping", id: "", t: performance.now() });
+      this.keepDragAlive();
     }, PING_INTERVAL_MS);
   }
 
@@ -156,6 +162,7 @@ export class LiveBoard {
     this.state.startDrag("self", { task, from, over: from, by: "self", version: kept.version });
     this.hovers.start(task, from);
     this.broadcast({ type: "drag-start", id: "", task, version: kept.version, from });
+    this.ownDragSaidAt = performance.now();
     this.redraw();
     return true;
   }
@@ -177,6 +184,19 @@ export class LiveBoard {
     if (this.state.drags.get("self")?.task !== hover.task) return;
     const { task, over, pointer } = hover;
     this.broadcast({ type: "drag-hover", id: "", task, over, ...(pointer ? { pointer } : {}) }, positionOnly);
+    this.ownDragSaidAt = performance.now();
+  }
+
+  /**
+   * A card held still says where it is again every 10 s: others end a drag they hear nothing of
+   * for 30 s (docs/protocol.md 2.3), and pings do not go through the relay.
+   */
+  keepDragAlive() {
+    const own = this.state.drags.get(SELF);
+    if (!own || performance.now() - this.ownDragSaidAt < DRAG_KEEPALIVE_MS) return;
+    const pointer = own.pointer ? { pointer: own.pointer } : {};
+    this.broadcast({ type: "drag-hover", id: "", task: own.task, over: own.over, ...pointer });
+    this.ownDragSaidAt = performance.now();
   }
 
   /** @param {number} task */
@@ -270,6 +290,8 @@ export class LiveBoard {
       return;
     }
     const message = parsed.message;
+    // A ping or pong goes over the channel only (docs/protocol.md 2.6): one relayed is ignored.
+    if (via === "relay" && isChannelOnly(message.type)) return;
     if (this.recent.seen(peer, message.id)) return;
     this.mesh.countReceived(peer, message.type, via);
     // Around the switch from the relay to the channel, a later drag message can overtake an

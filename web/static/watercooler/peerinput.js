@@ -34,6 +34,8 @@ function none() {
  */
 export function applyPeerMessage(state, peer, message, now) {
   const effect = none();
+  // Any word from the sender: its drag in progress is not a lost one.
+  state.heardFrom(peer, now);
   switch (message.type) {
     case "hello":
       effect.agent = message.agent;
@@ -42,14 +44,14 @@ export function applyPeerMessage(state, peer, message, now) {
       effect.changed = state.forgetPeer(peer);
       for (const drag of message.drags) {
         if (!state.isOnBoard(drag.task)) continue;
-        state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task) });
+        state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task), heard: now });
         effect.changed = true;
         effect.pointer = effect.pointer || drag.pointer !== undefined;
       }
       break;
     case "drag-start":
       if (!state.isOnBoard(message.task)) break;
-      state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
+      state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version, heard: now });
       effect.changed = true;
       break;
     case "drag-hover": {

@@ -12,7 +12,7 @@
  */
 
 import { PATH_LABELS, linkDetail, linkPath } from "./linkstatus.js";
-import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS } from "./protocol.js";
+import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, isChannelOnly } from "./protocol.js";
 import { STABLE_LINK_MS, reofferDelayMs } from "./roles.js";
 
 /** @typedef {import("./protocol.js").Message} Message */
@@ -50,8 +50,12 @@ export function count(counts, type) {
   counts[type] = (counts[type] ?? 0) + 1;
 }
 
-/** @param {Message} message @param {boolean} positionOnly @returns {RelayPriority} */
+/**
+ * How much of the relay budget a message may use; null for one that is never relayed (ping, pong).
+ * @param {Message} message @param {boolean} positionOnly @returns {RelayPriority | null}
+ */
 export function relayPriority(message, positionOnly) {
+  if (isChannelOnly(message.type)) return null;
   if (message.type !== "drag-hover") return "normal";
   return positionOnly ? "position" : "hover";
 }
@@ -325,7 +329,8 @@ export class PeerLink {
   /**
    * Send one message over the channel if it is open, else through the relay (from the first
    * moment: nothing waits for the channel), within the relay budget.
-   * @param {Message} message @param {string} text its encoding @param {RelayPriority} priority
+   * @param {Message} message @param {string} text its encoding
+   * @param {RelayPriority | null} priority null: over the channel only
    */
   send(message, text, priority) {
     const channel = this.openChannel;
@@ -338,7 +343,7 @@ export class PeerLink {
         this.mesh.log(`send to ${this.peer} failed`, error);
       }
     }
-    if (this.closed || !this.mesh.signalingLive) return false;
+    if (priority === null || this.closed || !this.mesh.signalingLive) return false;
     if (!this.mesh.relayBudget.take(performance.now(), RELAY_RESERVE[priority])) {
       count(this.counters.droppedRelay, message.type);
       return false;

@@ -45,6 +45,12 @@ export const REMEMBERED_IDS = 1024;
 export const HOVERS_PER_SECOND = 30;
 /** How long a `drag-drop` overlay is shown without a newer task state. */
 export const DROP_OVERLAY_MS = 10_000;
+/** A peer's drag with no message at all from that peer for this long is ended (its end was lost). */
+export const DRAG_SILENCE_MS = 30_000;
+/** A sender holding a card sends its latest hover again at least this often, so it never looks silent. */
+export const DRAG_KEEPALIVE_MS = 10_000;
+/** Messages that go over an open channel only: never relayed, and ignored when they come relayed. */
+export const CHANNEL_ONLY_TYPES = /** @type {const} */ (["ping", "pong"]);
 /** How long a pair may take to open its channel before it is shown as relayed (it relays meanwhile). */
 export const DIRECT_LINK_TIMEOUT_MS = 10_000;
 /** The messages that say where the sender's drags are: only the latest of them counts. */
@@ -311,6 +317,16 @@ export class SenderOrder {
   forget(sender) {
     this.latest.delete(sender);
   }
+}
+
+/**
+ * Does a message of this type go over an open channel only? A round trip through signaling
+ * measures nothing worth showing, and each relayed one would spend the relay budget that drags
+ * and drops need (docs/protocol.md 2.6).
+ * @param {string} type
+ */
+export function isChannelOnly(type) {
+  return /** @type {readonly string[]} */ (CHANNEL_ONLY_TYPES).includes(type);
 }
 
 /** Is `message` one of the drag messages whose order matters? @param {Message} message */
