@@ -15,7 +15,10 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; docs/webrtc.md):
   trickle: their candidates are parsed with ``aiortc.sdp.candidate_from_sdp``; ``null`` is
   end-of-candidates.
 - Each peer's incoming signaling is handled strictly in order by that link's own worker task (a
-  browser's candidates arrive while we are still applying its offer).
+  browser's candidates arrive while we are still applying its offer), from a bounded queue that
+  keeps only the newest offer waiting and answers at most one offer a second
+  (:mod:`peer_client.signal_queue`), so an offer flood cannot make us exceed signaling's rate
+  limit.
 - The answerer's channel arrives already open (aiortc #1228), so ``readyState`` is checked in the
   ``datachannel`` handler, and the message handler is attached right there (aiortc #1194).
 - Relay from the first moment (docs/protocol.md 2.6): a link exists from the moment signaling
@@ -52,6 +55,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from peer_client.protocol import CHANNEL_LABEL, CHANNEL_ONLY_TYPES, LINK_TIMEOUT
 from peer_client.relay_budget import TokenBucket, reserve_for
+from peer_client.signal_queue import Ready, SignalQueue
 
 log = logging.getLogger("peer_client.mesh")
 
@@ -121,7 +125,8 @@ class PeerLink:
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
         self._state: LinkState = "connecting"
-        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._inbox = SignalQueue()
+        self._wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._worker = asyncio.create_task(self._work(), name=f"link-{peer[:8]}")
         self._start_timer()  # negotiation begins now (an answerer waits for the offer)
@@ -139,14 +144,25 @@ class PeerLink:
     # --- commands, handled in order by the worker --------------------------------------------
 
     def start_offer(self) -> None:
-        self._inbox.put_nowait(None)
+        self._inbox.push(None)
+        self._wake.set()
 
     def receive_signal(self, data: dict[str, Any]) -> None:
-        self._inbox.put_nowait(data)
+        self._inbox.push(data)
+        self._wake.set()
 
     async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._inbox.get()
+            step = self._inbox.take(loop.time())
+            if step is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if not isinstance(step, Ready):
+                await asyncio.sleep(step)  # an offer waits for the answer budget
+                continue
+            item = step.item
             try:
                 if item is None:
                     await self._offer()

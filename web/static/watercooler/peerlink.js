@@ -6,14 +6,16 @@
  * budget: hovers first to go, pointer-only hovers before them); once it is open, only the channel.
  * The link also keeps what the connection panel shows (linkstatus.js) and its counters.
  *
- * Each peer's incoming signaling is applied strictly in order, through one promise chain. The
- * offerer offers again (after a growing delay, roles.js) when its channel closes or its
+ * Each peer's incoming signaling is applied strictly in order, one at a time, from a queue that
+ * keeps only the newest offer waiting and answers at most one offer a second (signalqueue.js), so
+ * an offer flood cannot make us exceed signaling's rate limit. The offerer offers again (after a growing delay, roles.js) when its channel closes or its
  * connection fails; the answerer waits for offers.
  */
 
 import { PATH_LABELS, linkDetail, linkPath } from "./linkstatus.js";
 import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, isChannelOnly } from "./protocol.js";
 import { STABLE_LINK_MS, reofferDelayMs } from "./roles.js";
+import { SignalQueue } from "./signalqueue.js";
 
 /** @typedef {import("./protocol.js").Message} Message */
 /** @typedef {{id: string, name: string}} PeerUser */
@@ -73,7 +75,8 @@ export class PeerLink {
     this.pc = null;
     /** @type {RTCDataChannel[]} */
     this.channels = [];
-    this.chain = Promise.resolve();
+    this.signals = new SignalQueue();
+    this.applying = false;
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** @type {string | null} why the pair is shown as relayed (null while connecting or open) */
@@ -282,11 +285,32 @@ export class PeerLink {
     if (channel.readyState === "open") opened();
   }
 
-  /** Apply one signaling message, in order. @param {any} data */
+  /** Apply one signaling message, in order (signalqueue.js decides what still waits). @param {any} data */
   signal(data) {
-    this.chain = this.chain.then(() => this.applySignal(data)).catch((error) => {
-      this.mesh.log(`signal from ${this.peer} failed`, error);
-    });
+    this.signals.push(data);
+    if (!this.applying) void this.applySignals();
+  }
+
+  /** Apply what waits, one at a time, until nothing does. */
+  async applySignals() {
+    this.applying = true;
+    try {
+      while (!this.closed) {
+        const next = this.signals.take(performance.now());
+        if (next === null) break;
+        if ("waitMs" in next) {
+          await new Promise((resolve) => setTimeout(resolve, next.waitMs));
+          continue;
+        }
+        try {
+          await this.applySignal(next.data);
+        } catch (error) {
+          this.mesh.log(`signal from ${this.peer} failed`, error);
+        }
+      }
+    } finally {
+      this.applying = false;
+    }
   }
 
   /** @param {any} data */
