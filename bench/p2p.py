@@ -72,7 +72,7 @@ class EchoPeer:
         if not drag.get("echo"):
             send(to, {**drag, "echo": True})
 
-    async def _on_signaling(self, message: dict[str, Any]) -> None:
+    async def _on_signaling(self, message: dict[str, Any], _frame: str) -> None:
         kind, peer = message.get("type"), str(message.get("from", ""))
         if kind == "welcome":
             self.mesh.ice_servers = ice_servers_from(message.get("iceServers"))

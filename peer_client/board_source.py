@@ -97,13 +97,14 @@ class BoardSource:
         if self.state.remove_task(task):
             self._emit("task-deleted", TaskEvent(task, previous, "board"))
 
-    def hint(self, task_id: int) -> None:
-        """A peer said task ``task_id`` changed: ask the board, when the limiter allows."""
+    def hint(self, task_id: int, sender: str) -> None:
+        """Peer ``sender`` said task ``task_id`` changed: ask the board, when the limiter
+        allows."""
         if self.board is None:
             log.debug("hint about task %d: no board client to ask", task_id)
             return
         key = task_id if task_id in self.state.tasks else BACKLOG
-        delay = self._limiter.hint(key, time.monotonic())
+        delay = self._limiter.hint(key, time.monotonic(), sender)
         if delay is not None:
             self._later(delay, key)
 

@@ -20,6 +20,7 @@ from peer_client import loopback
 from peer_client.actions import BotOptions, Drag, Move, Wait, WaitPeers, tasks_named
 from peer_client.board_api import BoardClient
 from peer_client.errors import ActionError
+from peer_client.printable import printable
 from peer_client.protocol import Place, place_of_task
 from peer_client.session import (
     BoardSession,
@@ -56,13 +57,18 @@ class EventPrinter:
             session.on(name, handler)
 
     def line(self, event: str, text: str, **fields: Any) -> None:
-        """Print one line: ``text`` for people, ``{"event": ..., **fields}`` for machines."""
+        """Print one line: ``text`` for people, ``{"event": ..., **fields}`` for machines.
+
+        ``text`` holds what peers and the board chose (names, agents, task names): it is printed
+        with every control, bidi control and lone surrogate escaped, so it can neither drive the
+        terminal nor forge a line. JSON escapes them itself (``ensure_ascii``).
+        """
         now = datetime.now(UTC)
         if self.as_json:
             record = {"time": now.isoformat(timespec="milliseconds"), "event": event, **fields}
             print(json.dumps(record, separators=(",", ":")), file=self.out, flush=True)
         else:
-            print(f"{now.astimezone():%H:%M:%S} {text}", file=self.out, flush=True)
+            print(f"{now.astimezone():%H:%M:%S} {printable(text)}", file=self.out, flush=True)
 
     def task_label(self, task_id: int) -> str:
         name = self.session.board_state.name_of(task_id)

@@ -25,6 +25,7 @@ from peer_client.actions import (
     parse_script,
 )
 from peer_client.errors import ActionError, PeerClientError
+from peer_client.printable import printable
 
 PROG = "python -m peer_client"
 
@@ -176,8 +177,17 @@ def options_from_args(argv: list[str] | None) -> BotOptions:
     )
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with what peers and the board chose (names, reasons) escaped, as the bot's own
+    output is (:mod:`peer_client.printable`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+
 def fail(message: str) -> int:
-    print(f"peer_client: error: {message}", file=sys.stderr, flush=True)
+    print(f"peer_client: error: {printable(message)}", file=sys.stderr, flush=True)
     return 2
 
 
@@ -187,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         options = options_from_args(argv)
     except (UsageError, ActionError) as exc:
         return fail(str(exc))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        level=logging.DEBUG if options.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if options.verbose else logging.WARNING, handlers=[handler]
     )
     from peer_client.bot import run_bot  # imports aiortc: only once the arguments are good
 

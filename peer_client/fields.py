@@ -31,7 +31,12 @@ MAX_SNAPSHOT_DRAGS: Final = 20
 MAX_TASK_NAME_CHARS: Final = 100
 MAX_ASSIGNEE_NAME_CHARS: Final = 150
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_UNSHOWABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""What a short text shown to people may not hold: control characters (C0, DEL, C1), the bidi
+controls that reorder what follows (Unicode's Bidi_Control) and lone surrogates (``json`` joins a
+pair into one code point, so only a lone half matches)."""
 _DATE = re.compile("([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
@@ -84,10 +89,10 @@ def text(value: object, path: str, minimum: int, maximum: int | None) -> str:
 
 
 def agent(value: object, path: str) -> str:
-    """``hello.agent``: 1-40 characters without control characters."""
+    """``hello.agent``: 1-40 characters, no control or bidi characters, no lone surrogates."""
     name = text(value, path, 1, MAX_AGENT_CHARS)
-    if _CONTROL.search(name):
-        raise FieldError(f"{path} must not contain control characters")
+    if _UNSHOWABLE.search(name):
+        raise FieldError(f"{path} must not contain control or bidi characters or lone surrogates")
     return name
 
 

@@ -15,7 +15,10 @@ Rules (docs/protocol.md 1.4, 2.1, 2.6; docs/webrtc.md):
   trickle: their candidates are parsed with ``aiortc.sdp.candidate_from_sdp``; ``null`` is
   end-of-candidates.
 - Each peer's incoming signaling is handled strictly in order by that link's own worker task (a
-  browser's candidates arrive while we are still applying its offer).
+  browser's candidates arrive while we are still applying its offer), from a bounded queue that
+  keeps only the newest offer waiting and answers at most one offer a second
+  (:mod:`peer_client.signal_queue`), so an offer flood cannot make us exceed signaling's rate
+  limit.
 - The answerer's channel arrives already open (aiortc #1228), so ``readyState`` is checked in the
   ``datachannel`` handler, and the message handler is attached right there (aiortc #1194).
 - Relay from the first moment (docs/protocol.md 2.6): a link exists from the moment signaling
@@ -55,8 +58,9 @@ from aiortc import (
 
 from peer_client.ice import candidate_from_browser, round_trip_ms, selected_path
 from peer_client.link_report import LinkFacts
-from peer_client.protocol import CHANNEL_LABEL, LINK_TIMEOUT
+from peer_client.protocol import CHANNEL_LABEL, CHANNEL_ONLY_TYPES, LINK_TIMEOUT
 from peer_client.relay_budget import TokenBucket, reserve_for
+from peer_client.signal_queue import Ready, SignalQueue
 
 log = logging.getLogger("peer_client.mesh")
 
@@ -84,7 +88,8 @@ class PeerLink:
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
         self._state: LinkState = "connecting"
-        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._inbox = SignalQueue()
+        self._wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._offered_at: float | None = None
         """The first offer (sent or received) since the link was last open (loop time)."""
@@ -104,14 +109,25 @@ class PeerLink:
     # --- commands, handled in order by the worker --------------------------------------------
 
     def start_offer(self) -> None:
-        self._inbox.put_nowait(None)
+        self._inbox.push(None)
+        self._wake.set()
 
     def receive_signal(self, data: dict[str, Any]) -> None:
-        self._inbox.put_nowait(data)
+        self._inbox.push(data)
+        self._wake.set()
 
     async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._inbox.get()
+            step = self._inbox.take(loop.time())
+            if step is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if not isinstance(step, Ready):
+                await asyncio.sleep(step)  # an offer waits for the answer budget
+                continue
+            item = step.item
             try:
                 if item is None:
                     await self._offer()
@@ -128,7 +144,11 @@ class PeerLink:
 
         @pc.on("datachannel")
         def on_datachannel(channel: RTCDataChannel) -> None:
-            if pc is self.pc:
+            if channel.label != CHANNEL_LABEL:
+                # Only "watercooler" is ours (docs/protocol.md 2.1); any other label is closed.
+                log.info("link %s: channel %r is not ours; closed", self.peer, channel.label)
+                channel.close()
+            elif pc is self.pc:
                 self._attach(channel)
 
         @pc.on("connectionstatechange")
@@ -275,8 +295,10 @@ class PeerLink:
         if self._state == "open" and channel is not None and channel.readyState == "open":
             channel.send(json.dumps(message, separators=(",", ":")))
             return True
+        kind = message.get("type")
+        if kind in CHANNEL_ONLY_TYPES:
+            return False  # ping and pong go over the channel only (docs/protocol.md 2.6)
         if self._state != "closed" and self.mesh.can_relay():
-            kind = message.get("type")
             if not self.mesh.relay_budget.take(time.monotonic(), reserve_for(kind)):
                 self.mesh.dropped_relay[str(kind)] = self.mesh.dropped_relay.get(str(kind), 0) + 1
                 log.debug("link %s: %s not relayed (over our relay budget)", self.peer, kind)
@@ -383,12 +405,16 @@ class PeerMesh:
         return link
 
     def signal(self, peer: str, data: dict[str, Any]) -> None:
-        """Hand ``peer``'s negotiation message to its link (created on a first offer)."""
+        """Hand ``peer``'s negotiation message to its link (created on a first offer from a peer
+        signaling introduced)."""
         link = self.links.get(peer)
         if link is None or link.state == "closed":
             description = data.get("description")
             if not (isinstance(description, dict) and description.get("type") == "offer"):
                 log.info("signal from %s without a connection to it; ignored", peer)
+                return
+            if peer not in self.roles:
+                log.info("offer from %s, whom signaling never introduced; ignored", peer)
                 return
             link = self._link(peer)
         link.receive_signal(data)

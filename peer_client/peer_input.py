@@ -48,31 +48,47 @@ class PeerEffect:
 def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -> PeerEffect:
     """Apply one checked message from ``peer`` to ``state``; returns what changed."""
     effect = PeerEffect()
+    # Any word from the sender: its drag in progress is not a lost one.
+    state.heard_from(peer, now)
     if isinstance(message, protocol.Hello):
         effect.agent = message.agent
     elif isinstance(message, protocol.Snapshot):
+        # One drag per sender: the last of the snapshot's drags on this board. A drag already
+        # known is not announced again; a snapshot without one ends the sender's drag.
+        before = state.drags.get(peer)
         on_board = [d for d in message.drags if state.is_on_board(d.task)]
-        state.replace_drags(
-            peer, [Drag(peer, d.task, d.from_, d.over, pointer=d.pointer) for d in on_board]
+        now_held = state.replace_drags(
+            peer,
+            [Drag(peer, d.task, d.from_, d.over, pointer=d.pointer, heard=now) for d in on_board],
         )
-        effect.drags = [DragChange("snapshot", d.task, d.over, d.from_) for d in on_board]
+        if now_held is None and before is not None:
+            effect.drags.append(DragChange("cancel", before.task, None, before.from_))
+        elif now_held is not None and (before is None or before.task != now_held.task):
+            effect.drags.append(
+                DragChange("snapshot", now_held.task, now_held.over, now_held.from_)
+            )
     elif isinstance(message, protocol.DragStart):
+        # One drag per sender: a start replaces the sender's drag in progress. A start of the
+        # card it holds already is that same drag: announced once, not per message.
         if state.is_on_board(message.task):
-            state.drag_start(peer, message.task, message.from_, message.version)
-            effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
+            before = state.drags.get(peer)
+            state.drag_start(peer, message.task, message.from_, message.version, now)
+            if before is None or before.task != message.task:
+                effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
     elif isinstance(message, protocol.DragHover):
         # Only a drag the sender started (drag-start or snapshot) follows its hovers; one that
         # only moves the pointer is kept, not announced (a pointer sends up to 30 a second).
-        before = state.drags.get((peer, message.task))
+        before = state.drags.get(peer)
         hovering = state.drag_hover(peer, message.task, message.over, message.pointer)
         if hovering is not None and before is not None and before.over != message.over:
             effect.drags.append(DragChange("hover", message.task, message.over, hovering.from_))
     elif isinstance(message, protocol.DragDrop):
+        # A drop ends the drag its sender holds; a drop of a card the sender does not hold (no
+        # drag-start or snapshot for it) is ignored, so no peer can mark cards it never held.
         ended = state.drag_end(peer, message.task)
-        shown = state.add_overlay(message.task, message.to, message.version, peer, now)
-        if shown is not None or ended is not None:
-            from_ = ended.from_ if ended else None
-            effect.drags.append(DragChange("drop", message.task, message.to, from_))
+        if ended is not None:
+            state.add_overlay(message.task, message.to, message.version, peer, now)
+            effect.drags.append(DragChange("drop", message.task, message.to, ended.from_))
     elif isinstance(message, protocol.DragCancel):
         ended = state.drag_end(peer, message.task)
         overlay = state.overlays.get(message.task)

@@ -5,9 +5,11 @@ Everything here is a pure function or a small immutable value, so it is tested s
 - :class:`Place` and :data:`COLUMNS`: where a card is, and how a place maps to the board's API
   (``backlog`` is ``sprint: null``; the other columns are the sprint's statuses).
 - Message classes (:class:`Hello`, :class:`Snapshot`, :class:`DragStart`, ...) and
-  :func:`parse_message`, which validates one incoming message (a channel text frame or a relay's
-  ``data`` object) and answers with the message, ``None`` for an unknown type (ignored for forward
-  compatibility), or a :class:`MessageRejected` saying what was wrong (dropped and logged).
+  :func:`parse_message`, which validates one incoming message (a channel text frame;
+  :func:`parse_relayed` for the signaling frame that relayed one) and answers with the message,
+  ``None`` for an unknown type (ignored for forward compatibility), or a :class:`MessageRejected`
+  saying what was wrong (dropped and logged). The frame's text is checked first
+  (:mod:`peer_client.frames`).
 - :class:`MessageIds` numbers outgoing messages ``"<session>:<seq>"``; :class:`SenderSeenIds`
   remembers each sender's last 1,024 ids so a message that arrives twice (channel and relay) is
   handled once, and no peer can use up another's ids.
@@ -27,13 +29,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from peer_client import fields
+from peer_client import fields, frames
 from peer_client.fields import COLUMNS, STATUSES, Column, FieldError
 
 __all__ = ["COLUMNS", "STATUSES", "Column"]
 
 CHANNEL_LABEL: Final = "watercooler"
-MAX_MESSAGE_BYTES: Final = 16 * 1024
+MAX_MESSAGE_BYTES: Final = frames.MAX_MESSAGE_BYTES
 SEEN_IDS: Final = 1024
 HOVERS_PER_SECOND: Final = 30
 """At most this many ``drag-hover`` messages a second from one sender."""
@@ -41,6 +43,15 @@ HOVER_INTERVAL: Final = 1 / HOVERS_PER_SECOND
 """Seconds: the bot spaces its hovers at least this far apart."""
 OVERLAY_SECONDS: Final = 10.0
 """Seconds a dropped card is shown at its new place before a newer version settles it."""
+DRAG_SILENCE_SECONDS: Final = 30.0
+"""A peer's drag with no message at all from that peer for this long is ended (its end was
+lost)."""
+DRAG_KEEPALIVE_SECONDS: Final = 10.0
+"""A sender holding a card sends its latest hover again at least this often."""
+CHANNEL_ONLY_TYPES: Final = frozenset({"ping", "pong"})
+"""Messages that go over an open channel only: never relayed, ignored when they come relayed (a
+round trip through signaling measures nothing worth showing, and each would spend the relay
+budget that drags and drops need; docs/protocol.md 2.6)."""
 LINK_TIMEOUT: Final = 10.0
 """Seconds after negotiation began without an open channel before a pair counts as relayed (its
 messages go through the relay from the first moment)."""
@@ -276,8 +287,8 @@ def _frame_bytes(obj: object) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def parse_message(raw: str | bytes | dict[str, Any]) -> Received | MessageRejected | None:
-    """Validate one incoming message: a channel frame (text) or a relay's ``data`` (object).
+def parse_message(raw: str | bytes) -> Received | MessageRejected | None:
+    """Validate one data-channel frame.
 
     Returns the message (normalised: only section 2's fields), ``None`` for a well-formed message
     of an unknown type (ignored), or :class:`MessageRejected` for anything malformed, with a
@@ -285,22 +296,28 @@ def parse_message(raw: str | bytes | dict[str, Any]) -> Received | MessageReject
     """
     if isinstance(raw, bytes):
         return MessageRejected("binary frame; messages are JSON text")
-    if isinstance(raw, str):
-        if len(raw.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
-            return MessageRejected(f"message larger than {MAX_MESSAGE_BYTES} bytes")
-        try:
-            obj = json.loads(raw, parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            return MessageRejected("message is not valid JSON")
-    else:
-        obj = raw
-        try:
-            size = _frame_bytes(obj)
-        except (TypeError, ValueError, RecursionError):
-            return MessageRejected("message is not JSON data")
-        if size > MAX_MESSAGE_BYTES:
-            return MessageRejected(f"message larger than {MAX_MESSAGE_BYTES} bytes")
+    fault = frames.frame_fault(raw)
+    if fault is not None:
+        return MessageRejected(fault)
+    try:
+        obj = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return MessageRejected("message is not valid JSON")
     return _validated(obj)
+
+
+def parse_relayed(frame: str) -> Received | MessageRejected | None:
+    """Validate one relayed message, judged on the signaling frame that carried it (the whole
+    ``{"type":"relay","from":...,"data":...}`` text as signaling sent it; docs/protocol.md 2.6):
+    both clients receive that text byte for byte, so they measure the same."""
+    fault = frames.relay_frame_fault(frame)
+    if fault is not None:
+        return MessageRejected(fault)
+    try:
+        obj = json.loads(frame, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return MessageRejected("message is not valid JSON")
+    return _validated(obj.get("data") if isinstance(obj, dict) else None)
 
 
 def _validated(obj: object) -> Received | MessageRejected | None:
@@ -512,6 +529,17 @@ def colour_for(user_id: str) -> str:
     return f"hsl({fnv1a_32(user_id.encode()) % 360}, 65%, 45%)"
 
 
+_WHITE_SPACE: Final = re.compile(
+    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+)
+"""What separates words in a name: the white space of JavaScript's ``\\s``, so the page and the
+bot split a name alike (Python's own ``str.split`` also splits at U+0085 and U+001C-U+001F, and
+not at U+FEFF)."""
+
+
 def initials(name: str) -> str:
-    """The first letters of the first two words of ``name``."""
-    return "".join(word[0] for word in name.split()[:2])
+    """The first characters of the first two words of ``name``, upper-cased (Unicode's default
+    mapping, no locale); ``"?"`` for a name without a word (docs/protocol.md 2.5)."""
+    words = [word for word in _WHITE_SPACE.split(name) if word][:2]
+    letters = "".join(word[0] for word in words)
+    return letters.upper() if letters else "?"

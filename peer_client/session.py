@@ -119,7 +119,10 @@ class BoardSession:
         self._signaling_peers: set[str] = set()
         self._presence: tuple[str, ...] = ()
         self._agents: dict[str, str] = {}
-        self._own_drags: dict[int, DragInfo] = {}
+        self._own_drag: DragInfo | None = None
+        """The card we hold (one at a time, as a person does), and the version it had when we
+        picked it up: the move is saved against that version (docs/protocol.md 2.4)."""
+        self._own_version = 0
         self._last_hover = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._expiry: asyncio.Task[None] | None = None
@@ -285,7 +288,7 @@ class BoardSession:
         if self._state in ("live", "joining"):
             self._emit("signaling", new)
 
-    async def _on_signaling(self, message: dict[str, Any]) -> None:
+    async def _on_signaling(self, message: dict[str, Any], frame: str) -> None:
         kind = message.get("type")
         if kind == "welcome":
             await self._on_welcome(message)
@@ -305,9 +308,18 @@ class BoardSession:
             if isinstance(peer, str) and isinstance(data, dict):
                 self.mesh.signal(peer, data)
         elif kind == "relay":
-            peer, data = message.get("from"), message.get("data")
-            if isinstance(peer, str) and isinstance(data, dict):
-                self._on_peer_message(peer, data)
+            # Only from a peer signaling introduced; judged on the frame that carried it, as the
+            # page judges it (docs/protocol.md 2.6).
+            peer = message.get("from")
+            if isinstance(peer, str) and self._introduced(peer):
+                parsed = protocol.parse_relayed(frame)
+                if isinstance(parsed, protocol.Received) and (
+                    parsed.message.type in protocol.CHANNEL_ONLY_TYPES
+                ):
+                    return  # ping and pong go over the channel only: one relayed is ignored
+                self._on_peer_message(peer, parsed)
+            elif isinstance(peer, str):
+                log.info("relay from %s, whom signaling never introduced; ignored", peer)
         elif kind == "event":
             event = message.get("event")
             if isinstance(event, dict):
@@ -336,6 +348,10 @@ class BoardSession:
         self.reporter.flush()  # what changed while signaling was away
         self._update_presence()
 
+    def _introduced(self, peer: str) -> bool:
+        """Did signaling introduce ``peer`` (listed now, or a link kept since)?"""
+        return peer in self._signaling_peers or self.mesh.state_of(peer) is not None
+
     def _remember(self, peer: str, user: object) -> None:
         if isinstance(user, dict):
             self._people[peer] = Person(peer, str(user.get("id", "")), str(user.get("name", "")))
@@ -353,21 +369,22 @@ class BoardSession:
     def _on_link_state(self, peer: str, old: str, new: str) -> None:
         if new == "open" or new == "relayed":
             self._send_to(peer, protocol.Hello(self.agent))
-            self._send_to(peer, protocol.Snapshot(tuple(self._own_drags.values())))
-        elif old == "new" and self._own_drags:
+            self._send_to(peer, protocol.Snapshot(self._own_drags()))
+        elif old == "new" and self._own_drag is not None:
             # Just introduced: the relay reaches it until a channel opens, and a newcomer should
             # see a drag in progress at once (docs/protocol.md 2.6).
-            self._send_to(peer, protocol.Snapshot(tuple(self._own_drags.values())))
+            self._send_to(peer, protocol.Snapshot(self._own_drags()))
         public = {"open": "direct"}.get(new, new)
         self._emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
         if new == "closed":
             self._update_presence()
 
     def _on_channel_message(self, peer: str, raw: str | bytes) -> None:
-        self._on_peer_message(peer, raw)
+        self._on_peer_message(peer, protocol.parse_message(raw))
 
-    def _on_peer_message(self, peer: str, raw: str | bytes | dict[str, Any]) -> None:
-        parsed = protocol.parse_message(raw)
+    def _on_peer_message(
+        self, peer: str, parsed: protocol.Received | protocol.MessageRejected | None
+    ) -> None:
         if parsed is None:
             return
         person = self.person(peer)
@@ -394,7 +411,7 @@ class BoardSession:
         for drag in effect.left_drags:
             self._emit_drag("cancel", peer, drag.task, None, drag.from_)
         if effect.hint is not None:
-            self.source.hint(effect.hint)
+            self.source.hint(effect.hint, peer)
         if effect.pong is not None:
             self._send_to(peer, protocol.Pong(effect.pong))
 
@@ -410,10 +427,20 @@ class BoardSession:
         self._emit("drag", DragEvent(kind, self.person(peer), task, name, place, from_))
 
     async def _expire_overlays(self) -> None:
+        """Every half second: overlays past their deadline go, peers' drags silent for 30 s go
+        (their end was lost), and a card we hold still says where it is again every 10 s so that
+        ours never looks silent (docs/protocol.md 2.3)."""
         while True:
             await asyncio.sleep(0.5)
-            for overlay in self.board_state.expire_overlays(time.monotonic()):
+            now = time.monotonic()
+            for overlay in self.board_state.expire_overlays(now):
                 self._emit("overlay-expired", overlay)
+            for drag in self.board_state.expire_drags(now):
+                self._emit_drag("cancel", drag.peer, drag.task, None, drag.from_)
+            held = self._own_drag
+            if held is not None and now - self._last_hover >= protocol.DRAG_KEEPALIVE_SECONDS:
+                self._last_hover = now
+                self.broadcast(protocol.DragHover(held.task, held.over))
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -451,39 +478,54 @@ class BoardSession:
         if place.index > size:
             raise ActionError(f"{place} is past the end of {place.column} ({size} tasks)")
 
+    def _own_drags(self) -> tuple[DragInfo, ...]:
+        """Our drag in progress, as a snapshot lists it (none or one)."""
+        return () if self._own_drag is None else (self._own_drag,)
+
     def drag_start(self, task_id: int) -> Place:
-        """Pick a card up (others see it held); returns where it was."""
+        """Pick a card up (others see it held); returns where it was. A card held already is
+        put back first: one hand, one card."""
         task = self._task(task_id)
         origin = self.board_state.place_of(task_id)
         assert origin is not None
-        self._own_drags[task_id] = DragInfo(task_id, origin, origin)
+        if self._own_drag is not None:
+            self.drag_cancel(self._own_drag.task)
+        self._own_drag = DragInfo(task_id, origin, origin)
+        self._own_version = task["version"]
+        self._last_hover = time.monotonic()
         self.broadcast(protocol.DragStart(task_id, task["version"], origin))
         return origin
 
     async def drag_hover(self, task_id: int, over: Place) -> None:
         """Move a held card over ``over`` (spaced at least 50 ms apart, as the protocol asks)."""
-        held = self._own_drags.get(task_id)
-        if held is None:
+        held = self._own_drag
+        if held is None or held.task != task_id:
             raise ActionError(f"task {task_id} is not being dragged")
         wait = self._last_hover + HOVER_INTERVAL - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_hover = time.monotonic()
-        self._own_drags[task_id] = DragInfo(task_id, held.from_, over)
+        if self._own_drag is held:
+            self._own_drag = DragInfo(task_id, held.from_, over)
         self.broadcast(protocol.DragHover(task_id, over))
 
     def drag_cancel(self, task_id: int) -> None:
         """Put a held card back where it was."""
-        if self._own_drags.pop(task_id, None) is not None:
+        if self._own_drag is not None and self._own_drag.task == task_id:
+            self._own_drag = None
             self.broadcast(protocol.DragCancel(task_id))
 
     async def drop(self, task_id: int, to: Place) -> MoveResult:
-        """Drop a held card on ``to`` and save the move (docs/protocol.md 2.4)."""
-        task = self._task(task_id)
+        """Drop a held card on ``to`` and save the move (docs/protocol.md 2.4) against the version
+        it had when it was picked up: a change saved meanwhile is refused (409), not overwritten.
+        A card not held is picked up first (others take a drop only of a card its sender held)."""
+        self._task(task_id)
         if self.board is None:
             raise ActionError("this session has no board client to save moves with")
-        self._own_drags.pop(task_id, None)
-        version = task["version"]
+        if self._own_drag is None or self._own_drag.task != task_id:
+            self.drag_start(task_id)
+        self._own_drag = None
+        version = self._own_version
         self.broadcast(protocol.DragDrop(task_id, to, version))
         self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
         try:
@@ -530,8 +572,8 @@ class BoardSession:
         self._state = "closing"
         self.source.close()
         if was_live:
-            for task_id in list(self._own_drags):
-                self.drag_cancel(task_id)
+            if self._own_drag is not None:
+                self.drag_cancel(self._own_drag.task)
             self.broadcast(protocol.Bye())
             await self._drain_channels(0.5)
         if self._expiry is not None:

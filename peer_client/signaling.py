@@ -45,7 +45,9 @@ class Ticket:
 
 
 TicketSource = Callable[[], Awaitable[Ticket]]
-MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
+MessageHandler = Callable[[dict[str, Any], str], Awaitable[None]]
+"""Called with each message and the text of the frame it came in (a relayed message is judged on
+that text, docs/protocol.md 2.6)."""
 StateHandler = Callable[[str, str], None]
 
 
@@ -132,16 +134,16 @@ class SignalingClient:
         self._http = aiohttp.ClientSession()
         try:
             try:
-                ws, welcome = await self._open_once()
+                ws, welcome, text = await self._open_once()
             except SignalingError as exc:
                 if exc.close_code != CLOSE_TICKET:
                     raise
                 self._ticket = await self._ticket_source()
-                ws, welcome = await self._open_once()
+                ws, welcome, text = await self._open_once()
         except BaseException:
             await self.close()
             raise
-        await self._adopt(ws, welcome)
+        await self._adopt(ws, welcome, text)
         self._runner = asyncio.create_task(self._run(ws), name="signaling")
         return welcome
 
@@ -169,7 +171,7 @@ class SignalingClient:
 
     # --- one connection ----------------------------------------------------------------------
 
-    async def _open_once(self) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
+    async def _open_once(self) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any], str]:
         assert self._http is not None
         url = self._ticket.url
         try:
@@ -189,7 +191,7 @@ class SignalingClient:
                     if msg.type is aiohttp.WSMsgType.TEXT:
                         data = json.loads(msg.data)
                         if isinstance(data, dict) and data.get("type") == "welcome":
-                            return ws, data
+                            return ws, data, msg.data
                         if isinstance(data, dict) and data.get("type") == "error":
                             raise SignalingError(
                                 f"signaling refused the join: {data.get('message')}"
@@ -213,7 +215,9 @@ class SignalingClient:
             await ws.close()
             raise
 
-    async def _adopt(self, ws: aiohttp.ClientWebSocketResponse, welcome: dict[str, Any]) -> None:
+    async def _adopt(
+        self, ws: aiohttp.ClientWebSocketResponse, welcome: dict[str, Any], text: str
+    ) -> None:
         """Make ``ws`` the live socket and hand its ``welcome`` on."""
         self._ws = ws
         self._outbox = asyncio.Queue()
@@ -222,7 +226,7 @@ class SignalingClient:
         self.peer = peer if isinstance(peer, str) else self.peer
         self.resume = resume if isinstance(resume, str) else None
         self._set_state("joined")
-        await self._on_message(welcome)
+        await self._on_message(welcome, text)
 
     async def _write(self, ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[str]) -> None:
         while True:
@@ -266,9 +270,9 @@ class SignalingClient:
                 return
             self._set_state("reconnecting")
             log.info("signaling connection lost (%s); reconnecting", code)
-            ws, welcome = await self._reconnect()
+            ws, welcome, text = await self._reconnect()
             self.reconnects += 1
-            await self._adopt(ws, welcome)
+            await self._adopt(ws, welcome, text)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> int | None:
         """Hand every message to ``on_message`` in order; returns the close code at the end."""
@@ -277,12 +281,12 @@ class SignalingClient:
             if msg.type is aiohttp.WSMsgType.TEXT:
                 try:
                     data = json.loads(msg.data)
-                except ValueError:
-                    log.warning("signaling sent text that is not JSON; ignored")
+                except Exception as exc:  # RecursionError too: no frame may end the reader
+                    log.warning("signaling sent text that could not be read (%s); ignored", exc)
                     continue
                 if isinstance(data, dict):
                     try:
-                        await self._on_message(data)
+                        await self._on_message(data, msg.data)
                     except Exception:
                         log.exception("handling a signaling %r message failed", data.get("type"))
             elif msg.type in (
@@ -293,7 +297,7 @@ class SignalingClient:
             ):
                 return ws.close_code
 
-    async def _reconnect(self) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
+    async def _reconnect(self) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any], str]:
         attempt = 0
         while True:
             delay = backoff_delay(attempt, base=self._backoff_base, cap=self._backoff_cap)

@@ -16,12 +16,14 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from playwright.async_api import Browser as AsyncBrowser
+from playwright.async_api import async_playwright
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -34,6 +36,9 @@ from playwright.sync_api import (
 from tests.e2e.board_page import WAIT_MS
 from tests.support.processes import ROOT, BoardProcess, SignalingProcess, free_port
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+
+if TYPE_CHECKING:
+    from tests.e2e.hostile_scene import Scene
 
 SECRET = "e2e-secret-" + "s" * 32
 PASSWORD = "demo"
@@ -242,3 +247,50 @@ def _echo_console(who: str, kind: str, text: str) -> None:
 
 def wait_live_status(page: Page, state: str) -> None:
     page.wait_for_selector(f'#live-status[data-state="{state}"]', state="attached")
+
+
+# --- the hostile-peer scene (tests/e2e/test_hostile_peer*.py) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def template_with_users(
+    seeded_database: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, int]:
+    """The seeded board with two more people: Robo (the bot) and Mallory."""
+    template, seed = seeded_database
+    database = tmp_path_factory.mktemp("hostile-seed") / "db.sqlite3"
+    shutil.copy(template, database)
+    add_user(database, "robo", "Robo", "Bot")
+    add_user(database, "mallory", "Mallory", "Hostile")
+    return database, int(seed["sprint"])
+
+
+@pytest.fixture
+def hostile_stack(template_with_users: tuple[Path, int], tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(*template_with_users, tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def async_browser() -> AsyncIterator[AsyncBrowser]:
+    """Chromium through Playwright's async API (the hostile scene runs the bot in-process)."""
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def scene(async_browser: AsyncBrowser, hostile_stack: Stack) -> AsyncIterator[Scene]:
+    """Two tabs, the bot and Mallory, linked (tests/e2e/hostile_scene.py)."""
+    from tests.e2e.hostile_scene import start_scene, stop_scene
+
+    scene = await start_scene(async_browser, hostile_stack)
+    try:
+        yield scene
+    finally:
+        await stop_scene(scene)

@@ -49,7 +49,7 @@ class HostilePeer:
         )
         await self.signaling.connect()
 
-    async def _on_signaling(self, message: dict[str, Any]) -> None:
+    async def _on_signaling(self, message: dict[str, Any], frame: str = "") -> None:
         kind = message.get("type")
         if kind == "welcome":
             self.peer = str(message["peer"])
@@ -75,6 +75,10 @@ class HostilePeer:
     def last_id(self, peer: str) -> str:
         """The last message id ``peer`` sent us (its ids are ``"<session>:<seq>"``)."""
         return str(self.received[peer][-1]["id"])
+
+    def signal(self, peer: str, data: dict[str, Any]) -> None:
+        """Send ``data`` to ``peer`` as negotiation (``signal``), whatever it is."""
+        assert self._signal({"type": "signal", "to": peer, "data": data}), "not joined"
 
     def send(self, peer: str, message: dict[str, Any], via: Path) -> None:
         """Send ``message`` to ``peer`` unchecked, over the channel or through the relay."""

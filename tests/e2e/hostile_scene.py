@@ -1,9 +1,9 @@
 """The sprint a hostile peer attacks: two Chromium tabs, the bot, and the hostile peer itself.
 
 Dana (``demo``) and Sam (``sam``) each have a real tab; the bot (``robo``) runs in this process
-through the bot's own code (``peer_client.bot.open_session`` and its event printer), so its state
-can be compared with the board's; Mallory (``mallory``) is a
-:class:`~tests.e2e.hostile_peer.HostilePeer`.
+through the bot's own code (``peer_client.bot.open_session`` and its event printers, JSON lines
+and text as a terminal gets it), so its state and output can be compared with the board's;
+Mallory (``mallory``) is a :class:`~tests.e2e.hostile_peer.HostilePeer`.
 Everything is linked by real data channels through the real signaling server. Helpers are named
 for what they check, and every wait is bounded.
 """
@@ -18,8 +18,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from playwright.async_api import Browser, Page
 
+import tests.support.webrtc  # noqa: F401  (applies the aioice loopback patch)
 from peer_client.actions import BotOptions
 from peer_client.board_api import BoardClient
 from peer_client.bot import EventPrinter, open_session
@@ -29,6 +31,8 @@ from tests.e2e.conftest import PASSWORD, Stack
 from tests.e2e.hostile_peer import HostilePeer, Path
 
 WAIT_S = WAIT_MS / 1000
+MAX = 2**53 - 1
+PATHS = pytest.mark.parametrize("via", ["channel", "relay"])
 COLUMNS = ("backlog", "not_started", "in_progress", "testing", "done")
 # What a tab shows: each column's card ids in order, and each card's title.
 SHOWN = """() => {
@@ -75,6 +79,8 @@ class Scene:
     bot: BoardSession
     bot_board: BoardClient
     bot_output: io.StringIO
+    bot_text: io.BytesIO
+    """The bot's text output, as UTF-8 bytes written strictly (a terminal's stdout)."""
     mallory: HostilePeer
     bot_drags: list[DragEvent] = field(default_factory=list)
     sentinels: int = 0
@@ -207,12 +213,15 @@ async def start_scene(browser: Browser, stack: Stack) -> Scene:
     bot_board, bot = await open_session(options)
     output = io.StringIO()
     EventPrinter(bot, as_json=True, out=output)
+    text = io.BytesIO()
+    terminal = io.TextIOWrapper(text, encoding="utf-8", errors="strict", write_through=True)
+    EventPrinter(bot, as_json=False, out=terminal)
     await bot.join()
     mallory_board = BoardClient(stack.base)
     await mallory_board.login("mallory", PASSWORD)
     mallory = HostilePeer(mallory_board, stack.sprint)
     await mallory.join()
-    scene = Scene(stack, dana, sam, bot, bot_board, output, mallory)
+    scene = Scene(stack, dana, sam, bot, bot_board, output, text, mallory)
     bot.on("drag", scene.bot_drags.append)
     for tab in scene.tabs:
         await tab.page.wait_for_function(
@@ -237,3 +246,65 @@ async def stop_scene(scene: Scene) -> None:
     await scene.bot_board.close()
     for tab in scene.tabs:
         await tab.page.context.close()
+
+
+# --- what people do on the page, and what it must show ----------------------------------------
+
+
+def card(page: Page, task_id: int) -> Any:
+    return page.locator(f'#board .task[data-task-id="{task_id}"]')
+
+
+async def drag_to(page: Page, task_id: int, column: str) -> None:
+    """Real pointer events: press on the card, move over the column's end, release."""
+    box = await card(page, task_id).bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.mouse.move(x + 12, y + 8, steps=3)
+    target = await page.locator(f'#board .column[data-column="{column}"] .tasks').bounding_box()
+    assert target is not None
+    await page.mouse.move(
+        target["x"] + target["width"] / 2, target["y"] + target["height"] - 4, steps=8
+    )
+    await page.mouse.up()
+
+
+async def wait_in_column(page: Page, task_id: int, column: str) -> None:
+    await page.wait_for_function(
+        """([id, name]) => [...document.querySelectorAll(
+            `#board .column[data-column="${name}"] .tasks > .task`)]
+            .some(card => Number(card.dataset.taskId) === id)""",
+        arg=[task_id, column],
+    )
+
+
+async def wait_settled(page: Page, task_id: int) -> None:
+    await page.wait_for_function("id => !window.watercooler.state.overlays.has(id)", arg=task_id)
+
+
+async def real_move_reaches_everyone(scene: Scene, mover: Page, name: str, column: str) -> None:
+    """A person drags a card; the board saves it; both tabs and the bot show it."""
+    task = await scene.task_named(name)
+    await drag_to(mover, task["id"], column)
+    for tab in scene.tabs:
+        await wait_in_column(tab.page, task["id"], column)
+        await wait_settled(tab.page, task["id"])
+    saved = await scene.task_named(name)
+    assert (saved["status"], saved["version"]) == (column, task["version"] + 1)
+    await wait_for(
+        lambda: scene.bot.board_state.tasks[task["id"]]["version"] == saved["version"],
+        "the bot to see the move",
+    )
+
+
+async def assert_nothing_forged_in_the_database(scene: Scene, *, phantom: int = 0) -> None:
+    for task in await scene.all_tasks():
+        for value in task.values():
+            assert "Mallory" not in str(value), task
+        assert task["id"] != phantom
+
+
+def task_updated(task: dict[str, Any], message_id: str, **changes: Any) -> dict[str, Any]:
+    return {"type": "task-updated", "id": message_id, "task": {**task, **changes}}

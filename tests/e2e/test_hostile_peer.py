@@ -9,122 +9,24 @@ forged, and no tab logged a console error or threw a page error.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import expect
 
-import tests.support.webrtc  # noqa: F401  (applies the aioice loopback patch)
-from tests.e2e.conftest import Stack, add_user, running_stack
-from tests.e2e.hostile_scene import Scene, start_scene, stop_scene, wait_for
-from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.hostile_scene import (
+    MAX,
+    PATHS,
+    Scene,
+    assert_nothing_forged_in_the_database,
+    card,
+    real_move_reaches_everyone,
+    task_updated,
+    wait_for,
+    wait_in_column,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.webrtc
-PATHS = pytest.mark.parametrize("via", ["channel", "relay"])
-MAX = 2**53 - 1
 FORGED = "Forged by Mallory"
-
-
-@pytest.fixture(scope="module")
-def template_with_users(
-    seeded_database: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, int]:
-    """The seeded board with two more people: Robo (the bot) and Mallory."""
-    template, seed = seeded_database
-    database = tmp_path_factory.mktemp("hostile-seed") / "db.sqlite3"
-    shutil.copy(template, database)
-    add_user(database, "robo", "Robo", "Bot")
-    add_user(database, "mallory", "Mallory", "Hostile")
-    return database, int(seed["sprint"])
-
-
-@pytest.fixture
-def hostile_stack(template_with_users: tuple[Path, int], tmp_path: Path) -> Iterator[Stack]:
-    with running_stack(*template_with_users, tmp_path) as stack:
-        yield stack
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-@pytest.fixture
-async def scene(browser: Browser, hostile_stack: Stack) -> AsyncIterator[Scene]:
-    scene = await start_scene(browser, hostile_stack)
-    try:
-        yield scene
-    finally:
-        await stop_scene(scene)
-
-
-def card(page: Page, task_id: int) -> Any:
-    return page.locator(f'#board .task[data-task-id="{task_id}"]')
-
-
-async def drag_to(page: Page, task_id: int, column: str) -> None:
-    """Real pointer events: press on the card, move over the column's end, release."""
-    box = await card(page, task_id).bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    await page.mouse.move(x, y)
-    await page.mouse.down()
-    await page.mouse.move(x + 12, y + 8, steps=3)
-    target = await page.locator(f'#board .column[data-column="{column}"] .tasks').bounding_box()
-    assert target is not None
-    await page.mouse.move(
-        target["x"] + target["width"] / 2, target["y"] + target["height"] - 4, steps=8
-    )
-    await page.mouse.up()
-
-
-async def wait_in_column(page: Page, task_id: int, column: str) -> None:
-    await page.wait_for_function(
-        """([id, name]) => [...document.querySelectorAll(
-            `#board .column[data-column="${name}"] .tasks > .task`)]
-            .some(card => Number(card.dataset.taskId) === id)""",
-        arg=[task_id, column],
-    )
-
-
-async def wait_settled(page: Page, task_id: int) -> None:
-    await page.wait_for_function("id => !window.watercooler.state.overlays.has(id)", arg=task_id)
-
-
-async def real_move_reaches_everyone(scene: Scene, mover: Page, name: str, column: str) -> None:
-    """A person drags a card; the board saves it; both tabs and the bot show it."""
-    task = await scene.task_named(name)
-    await drag_to(mover, task["id"], column)
-    for tab in scene.tabs:
-        await wait_in_column(tab.page, task["id"], column)
-        await wait_settled(tab.page, task["id"])
-    saved = await scene.task_named(name)
-    assert (saved["status"], saved["version"]) == (column, task["version"] + 1)
-    await wait_for(
-        lambda: scene.bot.board_state.tasks[task["id"]]["version"] == saved["version"],
-        "the bot to see the move",
-    )
-
-
-async def assert_nothing_forged_in_the_database(scene: Scene, *, phantom: int = 0) -> None:
-    for task in await scene.all_tasks():
-        for value in task.values():
-            assert "Mallory" not in str(value), task
-        assert task["id"] != phantom
-
-
-def task_updated(task: dict[str, Any], message_id: str, **changes: Any) -> dict[str, Any]:
-    return {"type": "task-updated", "id": message_id, "task": {**task, **changes}}
 
 
 @PATHS

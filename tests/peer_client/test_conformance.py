@@ -1,8 +1,8 @@
 """The conformance cases of tests/protocol_fixtures/ against peer_client/protocol.py.
 
-Every verdict and normalised form, for a frame and for a relay's ``data`` object, and that what
-we send is held to the same rules. tests/web/conformance.test.mjs runs the same cases against the
-browser's protocol module.
+Every verdict and normalised form, for a frame and for the signaling frame that relays it, and
+that what we send is held to the same rules. tests/web/conformance.test.mjs runs the same cases
+against the browser's protocol module.
 """
 
 from __future__ import annotations
@@ -37,14 +37,38 @@ def message_of(case: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def inputs(case: dict[str, Any]) -> list[str | bytes | dict[str, Any]]:
-    """What the case looks like on the channel (and, for an object, through the relay)."""
+RELAY_HEAD = '{"type":"relay","from":"PPPPPPPPPPPPPPPP","data":'
+"""The start of the signaling frame that relays a message from peer ``PPPPPPPPPPPPPPPP``."""
+
+Parsed = Received | MessageRejected | None
+
+
+def joined(parts: list[tuple[str, int]]) -> str:
+    """Texts given as ``[[text, times], ...]``, concatenated."""
+    return "".join(text * times for text, times in parts)
+
+
+def frame_of(case: dict[str, Any]) -> str | bytes:
     if case.get("binary"):
-        return [b"{}"]
+        return b"{}"
     if "frame" in case:
-        return [case["frame"]]
-    message = message_of(case)
-    return [json.dumps(message, ensure_ascii=False), message]
+        return str(case["frame"])
+    if "frame_parts" in case:
+        return joined(case["frame_parts"])
+    return json.dumps(message_of(case), ensure_ascii=False)
+
+
+def verdicts(case: dict[str, Any]) -> list[tuple[str, Parsed]]:
+    """What the case looks like on the channel and, but for the size cases, through the relay
+    (the frame inside the signaling frame that carries it); a relay case only through the relay."""
+    if "relay_frame" in case or "relay_parts" in case:
+        relay = case.get("relay_frame") or joined(case["relay_parts"])
+        return [("relay", protocol.parse_relayed(relay))]
+    frame = frame_of(case)
+    out: list[tuple[str, Parsed]] = [("frame", protocol.parse_message(frame))]
+    if isinstance(frame, str) and not case.get("pad"):
+        out.append(("relay", protocol.parse_relayed(f"{RELAY_HEAD}{frame}}}")))
+    return out
 
 
 def test_the_fixture_set_is_there_with_every_verdict() -> None:
@@ -55,9 +79,7 @@ def test_the_fixture_set_is_there_with_every_verdict() -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_conformance_case(case: dict[str, Any]) -> None:
-    for raw in inputs(case):
-        parsed = protocol.parse_message(raw)
-        via = "relay" if isinstance(raw, dict) else "frame"
+    for via, parsed in verdicts(case):
         if case["verdict"] == "valid":
             assert isinstance(parsed, Received), f"{via}: {parsed}"
             normalised = {"type": parsed.message.type, "id": parsed.id, **parsed.message.fields()}

@@ -69,7 +69,7 @@ def test_drags_name_only_tasks_on_this_board() -> None:
     drags = [{"task": 6, "from": place, "over": place}, {"task": 2, "from": place, "over": place}]
     effect = peer_input.apply(state, "p", arrive(type="snapshot", drags=drags), 0.0)
     assert [change.task for change in effect.drags] == [2]
-    assert list(state.drags) == [("p", 2)]
+    assert [(peer, drag.task) for peer, drag in state.drags.items()] == [("p", 2)]
     assert not state.overlays
 
 
@@ -82,6 +82,8 @@ def test_a_hover_without_a_drag_start_shows_nothing() -> None:
 
 def test_a_drop_is_its_senders_overlay_and_goes_with_its_bye() -> None:
     state = board()
+    start = arrive(type="drag-start", task=2, version=1, **{"from": {"column": "done", "index": 0}})
+    peer_input.apply(state, "p", start, 0.0)
     drop = arrive(type="drag-drop", task=2, version=1, to={"column": "done", "index": 0})
     assert peer_input.apply(state, "p", drop, 0.0).drags[0].kind == "drop"
     assert state.overlays[2].peer == "p"
@@ -111,7 +113,7 @@ def test_a_hover_that_only_moves_the_pointer_is_kept_not_announced() -> None:
         type="drag-hover", task=2, over={"column": "done", "index": 0}, pointer=pointer
     )
     assert not peer_input.apply(state, "ann", same_place, 0.0).drags, "30 a second: not announced"
-    assert state.drags[("ann", 2)].pointer == protocol.Pointer("done", 0.4, 0.2)
+    assert state.drags["ann"].pointer == protocol.Pointer("done", 0.4, 0.2)
     new_place = arrive(
         type="drag-hover", task=2, over={"column": "testing", "index": 1}, pointer=pointer
     )
@@ -132,3 +134,76 @@ def test_a_cancel_after_a_drop_withdraws_the_drop_and_says_so() -> None:
     (change,) = peer_input.apply(state, "ann", arrive(type="drag-cancel", task=2), 0.0).drags
     assert (change.kind, change.task) == ("cancel", 2)
     assert 2 not in state.overlays
+
+
+def start_and_drop(state: BoardState, peer: str, task: int, now: float) -> peer_input.PeerEffect:
+    """``peer`` picks ``task`` up and drops it on Done."""
+    start = arrive(
+        type="drag-start", task=task, version=1, **{"from": {"column": "done", "index": 0}}
+    )
+    peer_input.apply(state, peer, start, now)
+    drop = arrive(type="drag-drop", task=task, version=9, to={"column": "done", "index": 0})
+    return peer_input.apply(state, peer, drop, now)
+
+
+def test_a_drop_of_a_card_its_sender_does_not_hold_is_ignored() -> None:
+    state = board()
+    for task in (1, 2, 5):
+        drop = arrive(type="drag-drop", task=task, version=MAX, to={"column": "done", "index": 0})
+        assert not peer_input.apply(state, "mallory", drop, 0.0).drags
+    assert not state.overlays, "no card pending"
+
+
+def test_a_peer_shows_at_most_one_drop_and_a_repeat_never_extends_it() -> None:
+    state = board()
+    start_and_drop(state, "mallory", 1, 0.0)
+    start_and_drop(state, "mallory", 2, 1.0)
+    assert list(state.overlays) == [2], "her new drop replaced the old one"
+    start_and_drop(state, "mallory", 1, 5.0)
+    assert list(state.overlays) == [1]
+    assert state.overlays[1].expires == protocol.OVERLAY_SECONDS, "her first drop's deadline"
+    assert [o.task for o in state.expire_overlays(protocol.OVERLAY_SECONDS)] == [1]
+    assert start_and_drop(state, "mallory", 1, 10.5).drags, "her drag ended"
+    assert not state.overlays, "the same card at the same version: no more time"
+    # Once the board says something newer of it, a drop of it is shown afresh.
+    state.apply_task({**sample_task(1), "version": 6})
+    start_and_drop(state, "sam", 1, 11.0)
+    assert state.overlays[1].expires == 11.0 + protocol.OVERLAY_SECONDS
+
+
+def test_a_peers_drop_never_covers_our_own_drop_while_it_is_saved() -> None:
+    state = board()
+    state.add_overlay(2, Place("testing", 0), 1, None, 0.0)
+    start_and_drop(state, "mallory", 2, 0.01)
+    assert (state.overlays[2].peer, state.overlays[2].place) == (None, Place("testing", 0))
+
+
+def test_a_peer_drags_one_card_at_a_time_and_its_start_is_announced_once() -> None:
+    state = board()
+    here = {"column": "done", "index": 0}
+    kinds = []
+    for n in range(30):
+        for task in (1, 2):
+            start = arrive(type="drag-start", task=task, version=MAX, **{"from": here})
+            kinds += [change.kind for change in peer_input.apply(state, "m", start, n).drags]
+        repeat = arrive(type="drag-start", task=2, version=MAX, **{"from": here})
+        kinds += [change.kind for change in peer_input.apply(state, "m", repeat, n).drags]
+    assert [drag.task for drag in state.drags_of("m")] == [2], "her latest"
+    assert kinds == ["start"] * 60, "a repeat of the card she holds is not announced"
+    drags = [{"task": task, "from": here, "over": here} for task in (1, 2, 5)]
+    effect = peer_input.apply(state, "m", arrive(type="snapshot", drags=drags), 0.0)
+    assert [drag.task for drag in state.drags_of("m")] == [5], "the last of a snapshot"
+    assert [(c.kind, c.task) for c in effect.drags] == [("snapshot", 5)]
+    effect = peer_input.apply(state, "m", arrive(type="snapshot", drags=[]), 0.0)
+    assert [(c.kind, c.task) for c in effect.drags] == [("cancel", 5)]
+    assert not state.drags
+
+
+def test_a_drag_whose_end_was_lost_goes_after_30_s_and_any_word_keeps_it() -> None:
+    state = board()
+    start = arrive(type="drag-start", task=2, version=1, **{"from": {"column": "done", "index": 0}})
+    peer_input.apply(state, "ann", start, 0.0)
+    peer_input.apply(state, "ann", arrive(type="ping", t=1), 25.0)
+    assert state.expire_drags(30.0) == [], "Ann spoke 5 s ago"
+    peer_input.apply(state, "bob", arrive(type="ping", t=1), 50.0)
+    assert [drag.peer for drag in state.expire_drags(55.0)] == ["ann"], "Bob's words do not count"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -52,7 +53,8 @@ def test_every_message_survives_encoding_and_parsing(message: protocol.Message) 
     encoded = protocol.encode(message, "abc:7")
     assert encoded["type"] == message.type
     assert parse_message(json.dumps(encoded)) == Received("abc:7", message)
-    assert parse_message(encoded) == Received("abc:7", message)  # a relay's data object
+    relayed = '{"type":"relay","from":"p","data":' + json.dumps(encoded) + "}"
+    assert protocol.parse_relayed(relayed) == Received("abc:7", message)
 
 
 def test_wire_shape_matches_the_protocol_document() -> None:
@@ -180,8 +182,20 @@ def test_colours_and_initials_follow_section_2_5() -> None:
     assert protocol.fnv1a_32(b"a") == 0xE40C292C
     assert protocol.colour_for("1") == f"hsl({protocol.fnv1a_32(b'1') % 360}, 65%, 45%)"
     assert protocol.initials("Dana Demo Smith") == "DD"
-    assert protocol.initials("sam") == "s"
-    assert protocol.initials("") == ""
+    assert protocol.initials("sam") == "S"
+    assert protocol.initials("") == "?"
+
+
+PEOPLE = Path(__file__).resolve().parents[1] / "protocol_fixtures" / "people" / "people.json"
+
+
+def test_initials_and_colours_agree_with_the_shared_cases() -> None:
+    """The same cases as tests/web/presence.test.mjs: both clients show a person alike."""
+    people = json.loads(PEOPLE.read_text(encoding="utf-8"))
+    for name, expected in people["initials"]:
+        assert protocol.initials(name) == expected, name
+    for user_id, colour in people["colours"]:
+        assert protocol.colour_for(user_id) == colour, user_id
 
 
 def test_ids_of_the_form_session_seq_have_a_sequence_number() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from peer_client.protocol import Place
 from signaling.tickets import mint_ticket
@@ -23,6 +24,7 @@ from tests.peer_client.conftest import (
     wait_linked,
 )
 from tests.support.processes import SignalingProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.webrtc
 
@@ -123,3 +125,52 @@ async def test_a_hostile_peer_cannot_rewrite_invent_or_silence_through_the_relay
     bob.drag_start(3)
     drag = await ann_events.wait_for("drag", lambda e: e.person.name == "Bob" and e.task == 3)
     assert drag.kind == "start"
+
+
+async def test_a_channel_of_another_label_is_closed_never_adopted(
+    make_peer: PeerFactory, signaling: SignalingProcess
+) -> None:
+    ann, _ = await make_peer("Ann", tasks=SAMPLE_TASKS)
+    async with aiohttp.ClientSession() as http, http.ws_connect(signaling.ws_url) as ws:
+        ticket = mint_ticket(SECRET, sprint="1", user_id="mallory", name="Mallory")
+        await ws.send_json({"type": "join", "ticket": ticket})
+        welcome = await ws.receive_json(timeout=5)
+        mallory = welcome["peer"]
+        # Mallory is the newcomer, so she offers: a connection whose one channel is not ours.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        other = pc.createDataChannel("not-watercooler")
+        try:
+            await pc.setLocalDescription(await pc.createOffer())
+            offer = {"description": {"type": "offer", "sdp": pc.localDescription.sdp}}
+            await ws.send_json({"type": "signal", "to": ann.peer, "data": offer})
+            while True:
+                message = await ws.receive_json(timeout=10)
+                data = message.get("data") or {}
+                if message["type"] == "signal" and "description" in data:
+                    break
+            answer = data["description"]
+            await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+            await wait_until(lambda: other.readyState == "closed", 15, "Ann to close it")
+            assert ann.link_state(mallory) != "direct", "Ann adopted a channel that is not ours"
+        finally:
+            await pc.close()
+
+
+async def test_pings_through_the_relay_cannot_spend_the_relay_budget(
+    make_peer: PeerFactory, raw_peer: RawPeer
+) -> None:
+    ann, ann_events = await make_peer("Ann", tasks=SAMPLE_TASKS, link_timeout=1.0)
+    await ann_events.wait_for("link", lambda e: e.state == "relayed", timeout=10)
+    assert (await raw_peer.next_relayed(ann.peer))["type"] == "hello"
+    assert (await raw_peer.next_relayed(ann.peer))["type"] == "snapshot"
+    # More pings than Ann's whole relay budget (burst 40); each answered through the relay would
+    # spend it. Then a harmless relay: once Ann shows it, she has handled every ping.
+    for seq in range(1, 50):
+        await raw_peer.relay(ann.peer, {"type": "ping", "id": f"m:{seq}", "t": 1})
+    start = {"type": "drag-start", "id": "m:99", "task": 2, "version": 1}
+    await raw_peer.relay(ann.peer, {**start, "from": {"column": "in_progress", "index": 0}})
+    await ann_events.wait_for("drag", lambda e: e.person.name == "Mallory")
+    ann.drag_start(1)
+    ann.drag_cancel(1)
+    kinds = [(await raw_peer.next_relayed(ann.peer))["type"] for _ in range(2)]
+    assert kinds == ["drag-start", "drag-cancel"], "no pong came back, her drag went out"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peer_client.protocol import OVERLAY_SECONDS, Place
+from peer_client.protocol import DRAG_SILENCE_SECONDS, OVERLAY_SECONDS, Place
 from peer_client.state import BoardState, Drag
 from tests.peer_client.conftest import sample_task
 
@@ -66,14 +66,27 @@ def test_drags_follow_start_hover_end_and_snapshots() -> None:
     state = BoardState(1, [versioned(1, 1), versioned(2, 1)])
     state.drag_start("p", 1, Place("not_started", 0), 1)
     state.drag_hover("p", 1, Place("done", 0))
-    assert state.drags[("p", 1)] == Drag("p", 1, Place("not_started", 0), Place("done", 0), 1)
+    assert state.drags["p"] == Drag("p", 1, Place("not_started", 0), Place("done", 0), 1)
     # A hover of a drag its sender never started shows nothing (docs/protocol.md 2.3).
     assert state.drag_hover("q", 2, Place("testing", 1)) is None
-    assert ("q", 2) not in state.drags
+    assert state.drag_hover("p", 2, Place("testing", 1)) is None, "p drags another card"
+    assert "q" not in state.drags
+    assert state.drag_end("p", 2) is None
     assert state.drag_end("p", 1) is not None
     assert state.drag_end("p", 1) is None
-    state.replace_drags("q", [Drag("q", 1, Place("backlog", 0), Place("done", 1))])
-    assert list(state.drags) == [("q", 1)]
+    # One drag per peer: a new start replaces it, a snapshot keeps its last.
+    state.drag_start("p", 1, Place("not_started", 0))
+    state.drag_start("p", 2, Place("not_started", 1))
+    assert [drag.task for drag in state.drags_of("p")] == [2]
+    state.forget_peer("p")
+    state.replace_drags(
+        "q",
+        [
+            Drag("q", 2, Place("backlog", 0), Place("done", 1)),
+            Drag("q", 1, Place("backlog", 0), Place("done", 1)),
+        ],
+    )
+    assert {peer: drag.task for peer, drag in state.drags.items()} == {"q": 1}
     assert [drag.task for drag in state.forget_peer("q")] == [1]
     assert not state.drags
 
@@ -110,3 +123,15 @@ def test_a_senders_overlays_go_with_its_bye() -> None:
     state.add_overlay(2, Place("done", 0), 1, "q", now=0.0)
     assert [overlay.task for overlay in state.drop_overlays_by("p")] == [1]
     assert list(state.overlays) == [2]
+
+
+def test_a_peers_drag_ends_after_30_s_without_a_word_from_that_peer() -> None:
+    state = BoardState(1, [versioned(1, 1), versioned(2, 1)])
+    state.drag_start("p", 1, Place("not_started", 0), 1, now=100.0)
+    state.drag_start("q", 2, Place("not_started", 1), 1, now=100.0)
+    state.heard_from("p", 120.0)  # a ping, a hover: anything from p
+    gone = state.expire_drags(100.0 + DRAG_SILENCE_SECONDS)
+    assert [drag.peer for drag in gone] == ["q"]
+    assert state.expire_drags(120.0 + DRAG_SILENCE_SECONDS - 0.1) == []
+    assert [drag.peer for drag in state.expire_drags(120.0 + DRAG_SILENCE_SECONDS)] == ["p"]
+    assert not state.drags

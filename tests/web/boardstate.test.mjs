@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { BoardState } from "../../web/static/watercooler/boardstate.js";
-import { DROP_OVERLAY_MS } from "../../web/static/watercooler/protocol.js";
+import { DRAG_SILENCE_MS, DROP_OVERLAY_MS } from "../../web/static/watercooler/protocol.js";
 
 const SPRINT = 3;
 
@@ -158,4 +158,18 @@ test("a sender's cancel or bye takes away its overlays, and only its own", () =>
   assert.equal(state.dropOverlaysBy("p"), true);
   assert.deepEqual([...state.overlays.keys()], [2]);
   assert.equal(state.dropOverlaysBy("p"), false);
+});
+
+test("a peer's drag ends after 30 s without a word from that peer; any word keeps it", () => {
+  const state = loaded();
+  const from = { column: "not_started", index: 0 };
+  state.startDrag("peerA", { task: 1, from, over: from, by: "peerA", version: 1, heard: 1000 });
+  state.startDrag("self", { task: 2, from, over: from, by: "self", version: 1 });
+  assert.equal(state.nextDeadline(), 1000 + DRAG_SILENCE_MS);
+  state.heardFrom("peerA", 20_000); // a ping, a hover: anything
+  assert.equal(state.expire(1000 + DRAG_SILENCE_MS), false);
+  assert.equal(state.nextDeadline(), 20_000 + DRAG_SILENCE_MS);
+  assert.equal(state.expire(20_000 + DRAG_SILENCE_MS), true);
+  assert.deepEqual([...state.drags.keys()], ["self"], "our own drag never ends by itself");
+  assert.equal(state.nextDeadline(), null);
 });

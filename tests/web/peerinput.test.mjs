@@ -79,6 +79,7 @@ test("a hover without a drag-start shows nothing", () => {
 test("a drop is an overlay of its sender; its cancel or bye takes it away", () => {
   const state = board();
   const to = { column: "done", index: 0 };
+  applyPeerMessage(state, "p", arrive({ type: "drag-start", id: "p:0", task: 2, version: 1, from: to }), 0);
   applyPeerMessage(state, "p", arrive({ type: "drag-drop", id: "p:1", task: 2, version: 1, to }), 0);
   assert.equal(state.overlays.get(2)?.by, "p");
   applyPeerMessage(state, "q", arrive({ type: "drag-cancel", id: "q:1", task: 2 }), 0);
@@ -107,4 +108,58 @@ test("a hover with a pointer moves only the pointer ghost when the place stays",
   assert.deepEqual([moved.changed, moved.pointer], [true, true]);
   const unstarted = applyPeerMessage(state, "bob", arrive({ type: "drag-hover", id: "b:1", task: 2, over, pointer }), 0);
   assert.deepEqual([unstarted.changed, unstarted.pointer], [false, false], "no drag-start, no ghost");
+});
+
+/** The peer picks task `id` up and drops it on Done. @param {BoardState} state @param {string} peer @param {number} id @param {number} now */
+function startAndDrop(state, peer, id, now) {
+  const from = { column: "not_started", index: 0 };
+  const to = { column: "done", index: 0 };
+  applyPeerMessage(state, peer, arrive({ type: "drag-start", id: `${peer}:s${id}:${now}`, task: id, version: 1, from }), now);
+  return applyPeerMessage(state, peer, arrive({ type: "drag-drop", id: `${peer}:d${id}:${now}`, task: id, version: 9, to }), now);
+}
+
+test("a drop of a card its sender does not hold is ignored", () => {
+  const state = board();
+  for (const id of [1, 2, 5]) {
+    const drop = arrive({ type: "drag-drop", id: `m:${id}`, task: id, version: Number.MAX_SAFE_INTEGER, to: { column: "done", index: 0 } });
+    assert.equal(applyPeerMessage(state, "mallory", drop, 0).changed, false);
+  }
+  assert.equal(state.overlays.size, 0, "no card pending");
+});
+
+test("a peer shows at most one drop, and repeating one never extends its 10 s", () => {
+  const state = board();
+  startAndDrop(state, "mallory", 1, 0);
+  startAndDrop(state, "mallory", 2, 1000);
+  assert.deepEqual([...state.overlays.keys()], [2], "her new drop replaced the old one");
+  startAndDrop(state, "mallory", 1, 5000);
+  assert.deepEqual([...state.overlays.keys()], [1]);
+  assert.equal(state.overlays.get(1)?.until, 10_000, "the deadline of her first drop of it");
+  assert.equal(state.expire(10_000), true);
+  assert.equal(startAndDrop(state, "mallory", 1, 10_500).changed, true, "her drag ended");
+  assert.equal(state.overlays.size, 0, "a card at the same version: no more time");
+  // Another person's drop of that card is a repeat at that version too; once the board says
+  // something newer, a drop is shown afresh.
+  state.apply(task(1, { version: 6 }));
+  startAndDrop(state, "sam", 1, 11_000);
+  assert.equal(state.overlays.get(1)?.until, 21_000);
+});
+
+test("a peer's drop never covers our own drop while it is being saved", () => {
+  const state = board();
+  state.addOverlay(2, { column: "testing", index: 0 }, 1, "self", 0);
+  startAndDrop(state, "mallory", 2, 10);
+  assert.equal(state.overlays.get(2)?.by, "self");
+  assert.deepEqual(state.overlays.get(2)?.to, { column: "testing", index: 0 });
+});
+
+test("a drag whose end was lost goes after 30 s of silence; the sender's messages keep it", () => {
+  const state = board();
+  const from = { column: "not_started", index: 0 };
+  applyPeerMessage(state, "ann", arrive({ type: "drag-start", id: "a:1", task: 2, version: 1, from }), 0);
+  applyPeerMessage(state, "ann", arrive({ type: "ping", id: "a:2", t: 1 }), 25_000);
+  assert.equal(state.expire(30_000), false, "Ann spoke 5 s ago");
+  applyPeerMessage(state, "bob", arrive({ type: "ping", id: "b:1", t: 1 }), 50_000);
+  assert.equal(state.expire(55_000), true, "30 s since Ann's last word; Bob's do not count");
+  assert.equal(state.drags.size, 0);
 });

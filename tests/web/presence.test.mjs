@@ -1,5 +1,6 @@
 // Tests for web/static/watercooler/presence.js: colours (FNV-1a per docs/protocol.md 2.5), initials.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { colourOf, fnv1a32, hueOf, initialsOf } from "../../web/static/watercooler/presence.js";
@@ -30,4 +31,12 @@ test("initials are the first letters of the first two words", () => {
   assert.equal(initialsOf("  ada  lovelace king "), "AL");
   assert.equal(initialsOf("Émile zola"), "ÉZ");
   assert.equal(initialsOf(""), "?");
+});
+
+// The same cases as tests/peer_client/test_protocol.py: both clients show a person alike.
+const people = JSON.parse(readFileSync(new URL("../protocol_fixtures/people/people.json", import.meta.url), "utf8"));
+
+test("initials and colours agree with the shared cases", () => {
+  for (const [name, initials] of people.initials) assert.equal(initialsOf(name), initials, JSON.stringify(name));
+  for (const [userId, colour] of people.colours) assert.equal(colourOf(userId), colour, userId);
 });

@@ -9,10 +9,12 @@ import {
   SenderIds,
   columnOf,
   encodeMessage,
+  isChannelOnly,
   moveRequest,
   parseMessage,
   randomSession,
 } from "../../web/static/watercooler/protocol.js";
+import { relayPriority } from "../../web/static/watercooler/peerlink.js";
 
 const task = {
   id: 7, name: "Card", sprint: 3, status: "testing", position: 2, version: 4, description: "",
@@ -194,4 +196,16 @@ test("isDragState names the messages whose order matters", async () => {
   for (const type of ["hello", "task-updated", "bye", "ping", "pong"]) {
     assert.equal(isDragState(/** @type {any} */ ({ type })), false, type);
   }
+});
+
+test("ping and pong go over the channel only: never relayed", () => {
+  assert.equal(isChannelOnly("ping"), true);
+  assert.equal(isChannelOnly("pong"), true);
+  assert.equal(relayPriority(/** @type {any} */ ({ type: "ping", id: "s:1", t: 1 }), false), null);
+  assert.equal(relayPriority(/** @type {any} */ ({ type: "pong", id: "s:1", t: 1 }), false), null);
+  for (const type of ["hello", "snapshot", "drag-start", "drag-drop", "drag-cancel", "task-updated", "bye"]) {
+    assert.equal(isChannelOnly(type), false, type);
+    assert.equal(relayPriority(/** @type {any} */ ({ type }), false), "normal", type);
+  }
+  assert.equal(relayPriority(/** @type {any} */ ({ type: "drag-hover" }), true), "position");
 });

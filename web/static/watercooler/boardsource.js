@@ -78,10 +78,13 @@ export class BoardSource {
     return good;
   }
 
-  /** A peer hinted that task `id` changed: ask the board, when the limiter allows. @param {number} id */
-  hint(id) {
+  /**
+   * Peer `sender` hinted that task `id` changed: ask the board, when the limiter allows.
+   * @param {number} id @param {string} sender
+   */
+  hint(id, sender) {
     const key = this.state.tasks.has(id) ? id : BACKLOG;
-    const delay = this.refreshes.hint(key, performance.now());
+    const delay = this.refreshes.hint(key, performance.now(), sender);
     if (delay !== null) this.later(key, delay);
   }
 

@@ -9,12 +9,15 @@
  * - `order`: the ids of each column in display order. A new task state moves its task to
  *   `position` of its column among the others, which is exactly what the board does on save
  *   (siblings are renumbered on the server without a new version, so their own `position` goes stale).
- * - `overlays`: drops shown before the board settled them, until a newer state or a deadline.
- * - `drags`: cards other people (and this client) are dragging, with where they hover. Drags and
- *   drops only name tasks that are on this board (`isOnBoard`).
+ * - `overlays`: drops shown before the board settled them, until a newer state or a deadline. A
+ *   peer has at most one (its latest drop), and no drop of a card at one version is shown longer
+ *   than 10 s after the first: repeating it never extends that.
+ * - `drags`: cards other people (and this client) are dragging, with where they hover: one per
+ *   person (a peer's latest). Drags and drops only name tasks that are on this board (`isOnBoard`).
+ *   A peer's drag ends when nothing at all was heard from that peer for 30 s (its end was lost).
  */
 
-import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
+import { COLUMNS, DRAG_SILENCE_MS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").Task} Task */
 /** @typedef {import("./protocol.js").Column} Column */
@@ -24,8 +27,12 @@ import { COLUMNS, DROP_OVERLAY_MS, columnOf } from "./protocol.js";
 /**
  * A card someone holds: `over` is the place under it, `pointer` (if the sender's hovers carry
  * one) where their pointer is, in board terms.
- * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null}} Drag
+ * `heard` (a peer's drag): when anything was last heard from that peer.
+ * @typedef {{task: number, from: Place, over: Place, by: string, version: number, pointer?: Pointer | null, heard?: number}} Drag
  */
+
+/** Who "we" are in `drags` and `overlays`; every other key is a peer id. */
+export const SELF = "self";
 
 /** @returns {Record<Column, number[]>} */
 function emptyOrder() {
@@ -46,6 +53,11 @@ export class BoardState {
     this.drags = new Map();
     /** Versions of deleted tasks, so a late update cannot bring one back. @type {Map<number, number>} */
     this.deleted = new Map();
+    /**
+     * Per task, the deadline of the first peer's drop of it at the version kept then: a drop
+     * repeated at that version gets no more time. @type {Map<number, {version: number, until: number}>}
+     */
+    this.dropDeadlines = new Map();
   }
 
   /**
@@ -88,6 +100,7 @@ export class BoardState {
   apply(task) {
     if (task.version <= this.version(task.id)) return false;
     this.tasks.set(task.id, task);
+    this.dropDeadlines.delete(task.id);
     this.removeFromOrder(task.id);
     const column = columnOf(task, this.sprintId);
     if (column) {
@@ -105,6 +118,7 @@ export class BoardState {
     this.tasks.delete(task.id);
     this.removeFromOrder(task.id);
     this.overlays.delete(task.id);
+    this.dropDeadlines.delete(task.id);
     return known > 0;
   }
 
@@ -121,12 +135,25 @@ export class BoardState {
    * `now + DROP_OVERLAY_MS`. A drop older than the kept state is stale and not shown; a drop
    * claiming a newer version than we hold is settled by the next board state all the same, so no
    * version a peer names can make an overlay outlive the board's next word.
+   *
+   * A peer's drop (docs/protocol.md 2.4) replaces that peer's other overlay (one each), never
+   * covers our own drop still being saved, and ends no later than 10 s after the first drop of
+   * that card at the version kept now: a repeat never extends it.
    * @param {number} task @param {Place} to @param {number} version @param {string} by @param {number} now
    */
   addOverlay(task, to, version, by, now) {
     const kept = this.version(task);
     if (kept > version || !this.isOnBoard(task)) return false;
-    this.overlays.set(task, { task, to, version: kept, by, until: now + DROP_OVERLAY_MS });
+    let until = now + DROP_OVERLAY_MS;
+    if (by !== SELF) {
+      this.dropOverlaysBy(by);
+      if (this.overlays.get(task)?.by === SELF) return false;
+      const first = this.dropDeadlines.get(task);
+      if (first && first.version === kept) until = first.until;
+      else this.dropDeadlines.set(task, { version: kept, until });
+      if (until <= now) return false;
+    }
+    this.overlays.set(task, { task, to, version: kept, by, until });
     return true;
   }
 
@@ -151,7 +178,10 @@ export class BoardState {
     }
   }
 
-  /** Drop overlays past their deadline; returns whether any went. @param {number} now */
+  /**
+   * Drop overlays past their deadline, and peers' drags after 30 s without a word from their
+   * sender; returns whether any went. @param {number} now
+   */
   expire(now) {
     let changed = false;
     for (const [id, overlay] of this.overlays) {
@@ -160,16 +190,32 @@ export class BoardState {
         changed = true;
       }
     }
+    for (const [by, drag] of this.drags) {
+      if (drag.heard !== undefined && drag.heard + DRAG_SILENCE_MS <= now) {
+        this.drags.delete(by);
+        changed = true;
+      }
+    }
     return changed;
   }
 
-  /** The earliest overlay deadline, or null. */
+  /** The earliest deadline of an overlay or of a peer's silent drag, or null. */
   nextDeadline() {
     let next = null;
     for (const overlay of this.overlays.values()) {
       if (next === null || overlay.until < next) next = overlay.until;
     }
+    for (const drag of this.drags.values()) {
+      const until = drag.heard === undefined ? null : drag.heard + DRAG_SILENCE_MS;
+      if (until !== null && (next === null || until < next)) next = until;
+    }
     return next;
+  }
+
+  /** Something was heard from `by`: its drag is not silent. @param {string} by @param {number} now */
+  heardFrom(by, now) {
+    const drag = this.drags.get(by);
+    if (drag && drag.heard !== undefined) drag.heard = now;
   }
 
   /** @param {string} by @param {Drag} drag */

@@ -58,8 +58,9 @@ export class DragController {
     if (this.pointer || this.keyboard || !event.isPrimary || event.button !== 0) return;
     const target = /** @type {HTMLElement} */ (event.target);
     if (target.closest("button, input, textarea, select, a")) return;
+    // A card someone else dropped (pending) can still be picked up: `start` decides.
     const card = /** @type {HTMLElement | null} */ (target.closest(".task"));
-    if (!card || card.classList.contains("pending")) return;
+    if (!card) return;
     const rect = card.getBoundingClientRect();
     this.pointer = {
       task: Number(card.dataset.taskId),
@@ -138,7 +139,7 @@ export class DragController {
       const task = Number(card.dataset.taskId);
       if ((key === " " || key === "Enter") && !this.pointer) {
         const from = this.callbacks.placeOf(task);
-        if (!from || card.classList.contains("pending") || !this.callbacks.start(task, from)) return;
+        if (!from || !this.callbacks.start(task, from)) return;
         event.preventDefault();
         this.keyboard = { task, over: from };
         this.view.announce(`Picked up ${card.getAttribute("aria-label")}. Arrow keys move it, Space drops it, Escape cancels.`);

@@ -97,13 +97,18 @@ export function text(value, path, min, max) {
   return value;
 }
 
-// Control characters: U+0000-U+001F and U+007F.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// What a short text shown to people may not hold: control characters (C0, DEL, C1), the bidi
+// controls that reorder what follows (Unicode's Bidi_Control) and lone surrogates (with the `u`
+// flag a pair is one code point, so only a lone half matches).
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
-/** `hello.agent`: 1-40 characters, no control characters. @param {unknown} value @param {string} path */
+/**
+ * `hello.agent`: 1-40 characters, no control or bidi characters, no lone surrogates.
+ * @param {unknown} value @param {string} path
+ */
 export function agent(value, path) {
   const name = text(value, path, 1, MAX_AGENT_CHARS);
-  if (CONTROL.test(name)) fail(path, "must not contain control characters");
+  if (UNSHOWABLE.test(name)) fail(path, "must not contain control or bidi characters or lone surrogates");
   return name;
 }
 

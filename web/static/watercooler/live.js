@@ -13,11 +13,14 @@
 
 import { ApiError } from "./api.js";
 import { BoardSource } from "./boardsource.js";
-import { BoardState } from "./boardstate.js";
+import { BoardState, SELF } from "./boardstate.js";
 import { PeerMesh } from "./mesh.js";
 import { OwnHovers } from "./ownhovers.js";
 import { applyPeerMessage } from "./peerinput.js";
-import { MessageIds, SenderIds, SenderOrder, isDragState, moveRequest, parseMessage, randomSession } from "./protocol.js";
+import {
+  DRAG_KEEPALIVE_MS, MessageIds, SenderIds, SenderOrder, isChannelOnly, isDragState, moveRequest, parseMessage, parseRelayed,
+  randomSession,
+} from "./protocol.js";
 import { RemoteGhosts } from "./remoteghosts.js";
 import { SignalingClient } from "./signaling.js";
 
@@ -61,6 +64,8 @@ export class LiveBoard {
     this.connection = { state: "connecting", detail: {} };
     this.welcomes = 0;
     this.redrawQueued = false;
+    /** When our drag in progress last said where it is (drag-start or hover). */
+    this.ownDragSaidAt = 0;
 
     this.mesh = new PeerMesh({
       sendSignal: (to, data) => this.signaling.send({ type: "signal", to, data }),
@@ -73,7 +78,7 @@ export class LiveBoard {
     });
     this.signaling = new SignalingClient({
       getLink: () => this.api.ticket(config.sprintId),
-      onMessage: (message) => this.onSignaling(message),
+      onMessage: (message, text) => this.onSignaling(message, text),
       onState: (state, detail) => {
         this.connection = { state, detail };
         this.redrawConnection();
@@ -82,6 +87,7 @@ export class LiveBoard {
     });
     this.pingTimer = setInterval(() => {
       if (this.mesh.links.size) this.broadcast({ type: "ping", id: "", t: performance.now() });
+      this.keepDragAlive();
     }, PING_INTERVAL_MS);
   }
 
@@ -146,13 +152,18 @@ export class LiveBoard {
 
   // --- the user's own moves ------------------------------------------------------------------
 
-  /** @param {number} task @param {Place} from */
+  /**
+   * Pick a card up. Only our own drop still being saved holds a card back: a peer's overlay never
+   * does (docs/protocol.md 2.4), our move is saved against the board's version and replaces it.
+   * @param {number} task @param {Place} from
+   */
   startDrag(task, from) {
     const kept = this.state.tasks.get(task);
-    if (!kept || this.state.overlays.has(task)) return false;
+    if (!kept || this.state.overlays.get(task)?.by === SELF) return false;
     this.state.startDrag("self", { task, from, over: from, by: "self", version: kept.version });
     this.hovers.start(task, from);
     this.broadcast({ type: "drag-start", id: "", task, version: kept.version, from });
+    this.ownDragSaidAt = performance.now();
     this.redraw();
     return true;
   }
@@ -174,6 +185,19 @@ export class LiveBoard {
     if (this.state.drags.get("self")?.task !== hover.task) return;
     const { task, over, pointer } = hover;
     this.broadcast({ type: "drag-hover", id: "", task, over, ...(pointer ? { pointer } : {}) }, positionOnly);
+    this.ownDragSaidAt = performance.now();
+  }
+
+  /**
+   * A card held still says where it is again every 10 s: others end a drag they hear nothing of
+   * for 30 s (docs/protocol.md 2.3), and pings do not go through the relay.
+   */
+  keepDragAlive() {
+    const own = this.state.drags.get(SELF);
+    if (!own || performance.now() - this.ownDragSaidAt < DRAG_KEEPALIVE_MS) return;
+    const pointer = own.pointer ? { pointer: own.pointer } : {};
+    this.broadcast({ type: "drag-hover", id: "", task: own.task, over: own.over, ...pointer });
+    this.ownDragSaidAt = performance.now();
   }
 
   /** @param {number} task */
@@ -259,13 +283,16 @@ export class LiveBoard {
 
   /** @param {string} peer @param {unknown} frame @param {"direct" | "relay"} via */
   onPeerMessage(peer, frame, via) {
-    const parsed = parseMessage(frame);
+    // A relayed message is judged on the signaling frame that carried it (docs/protocol.md 2.6).
+    const parsed = via === "relay" && typeof frame === "string" ? parseRelayed(frame) : parseMessage(frame);
     if (!parsed.ok) {
       if (parsed.ignored) log(`ignored from ${peer}: ${parsed.reason}`);
       else console.warn("[watercooler] malformed message dropped", { peer, reason: parsed.reason });
       return;
     }
     const message = parsed.message;
+    // A ping or pong goes over the channel only (docs/protocol.md 2.6): one relayed is ignored.
+    if (via === "relay" && isChannelOnly(message.type)) return;
     if (this.recent.seen(peer, message.id)) return;
     this.mesh.countReceived(peer, message.type, via);
     // Around the switch from the relay to the channel, a later drag message can overtake an
@@ -285,15 +312,15 @@ export class LiveBoard {
       const rtt = performance.now() - message.t;
       if (rtt >= 0 && rtt <= PING_INTERVAL_MS * 12) link.pingRttMs = rtt;
     }
-    if (effect.hint) this.board.hint(effect.hint.task);
+    if (effect.hint) this.board.hint(effect.hint.task, peer);
     if (effect.changed) this.redraw();
     else if (effect.pointer) this.ghosts.update(this.state, (by) => this.who(by));
   }
 
   // --- signaling ------------------------------------------------------------------------------
 
-  /** @param {any} message */
-  onSignaling(message) {
+  /** @param {any} message @param {string} [text] the frame it came in */
+  onSignaling(message, text = "") {
     switch (message.type) {
       case "welcome": {
         this.welcomes += 1;
@@ -324,7 +351,7 @@ export class LiveBoard {
         this.mesh.signal(message.from, message.data);
         break;
       case "relay":
-        this.mesh.relay(message.from, message.data);
+        this.mesh.relay(message.from, text);
         break;
       case "event":
         this.onBoardEvent(message.event);

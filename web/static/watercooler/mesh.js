@@ -137,11 +137,15 @@ export class PeerMesh {
     else this.log(`signal from unknown peer ${from} dropped`);
   }
 
-  /** A relayed data-channel message. @param {string} from @param {any} data */
-  relay(from, data) {
+  /**
+   * A relayed data-channel message, as the whole signaling frame that carried it (its size and
+   * shape are judged on that text, docs/protocol.md 2.6). Only from a peer signaling introduced.
+   * @param {string} from @param {string} frame
+   */
+  relay(from, frame) {
     const link = this.links.get(from);
     if (!link) return;
-    this.options.onMessage(from, JSON.stringify(data), "relay");
+    this.options.onMessage(from, frame, "relay");
   }
 
   /** @param {string} peer @param {string} type @param {"direct" | "relay"} via */

@@ -34,6 +34,8 @@ function none() {
  */
 export function applyPeerMessage(state, peer, message, now) {
   const effect = none();
+  // Any word from the sender: its drag in progress is not a lost one.
+  state.heardFrom(peer, now);
   switch (message.type) {
     case "hello":
       effect.agent = message.agent;
@@ -42,14 +44,14 @@ export function applyPeerMessage(state, peer, message, now) {
       effect.changed = state.forgetPeer(peer);
       for (const drag of message.drags) {
         if (!state.isOnBoard(drag.task)) continue;
-        state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task) });
+        state.startDrag(peer, { ...drag, by: peer, version: state.version(drag.task), heard: now });
         effect.changed = true;
         effect.pointer = effect.pointer || drag.pointer !== undefined;
       }
       break;
     case "drag-start":
       if (!state.isOnBoard(message.task)) break;
-      state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version });
+      state.startDrag(peer, { task: message.task, from: message.from, over: message.from, by: peer, version: message.version, heard: now });
       effect.changed = true;
       break;
     case "drag-hover": {
@@ -59,11 +61,13 @@ export function applyPeerMessage(state, peer, message, now) {
       effect.pointer = moved !== null;
       break;
     }
-    case "drag-drop": {
-      const ended = state.endDrag(peer, message.task);
-      effect.changed = state.addOverlay(message.task, message.to, message.version, peer, now) || ended;
+    case "drag-drop":
+      // A drop ends the drag its sender holds; a drop of a card the sender does not hold (no
+      // drag-start or snapshot for it) is ignored, so no peer can mark cards it never picked up.
+      if (!state.endDrag(peer, message.task)) break;
+      state.addOverlay(message.task, message.to, message.version, peer, now);
+      effect.changed = true;
       break;
-    }
     case "drag-cancel": {
       effect.changed = state.endDrag(peer, message.task);
       const overlay = state.overlays.get(message.task);

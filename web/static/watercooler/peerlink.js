@@ -8,14 +8,17 @@
  * the mesh what happens to it (open, no channel in time, failed, closed) for the link reports
  * (linkreport.js).
  *
- * Each peer's incoming signaling is applied strictly in order, through one promise chain. The
- * offerer offers again (after a growing delay, roles.js) when its channel closes or its
- * connection fails; the answerer waits for offers.
+ * Each peer's incoming signaling is applied strictly in order, one at a time, from a queue that
+ * keeps only the newest offer waiting and answers at most one offer a second (signalqueue.js), so
+ * an offer flood cannot make us exceed signaling's rate limit. The offerer offers again (after a
+ * growing delay, roles.js) when its channel closes or its connection fails; the answerer waits
+ * for offers.
  */
 
 import { PATH_LABELS, linkDetail, linkPath, selectedPair } from "./linkstatus.js";
-import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS } from "./protocol.js";
+import { CHANNEL_LABEL, DIRECT_LINK_TIMEOUT_MS, isChannelOnly } from "./protocol.js";
 import { STABLE_LINK_MS, reofferDelayMs } from "./roles.js";
+import { SignalQueue } from "./signalqueue.js";
 
 /** @typedef {import("./protocol.js").Message} Message */
 /** @typedef {{id: string, name: string}} PeerUser */
@@ -52,8 +55,12 @@ export function count(counts, type) {
   counts[type] = (counts[type] ?? 0) + 1;
 }
 
-/** @param {Message} message @param {boolean} positionOnly @returns {RelayPriority} */
+/**
+ * How much of the relay budget a message may use; null for one that is never relayed (ping, pong).
+ * @param {Message} message @param {boolean} positionOnly @returns {RelayPriority | null}
+ */
 export function relayPriority(message, positionOnly) {
+  if (isChannelOnly(message.type)) return null;
   if (message.type !== "drag-hover") return "normal";
   return positionOnly ? "position" : "hover";
 }
@@ -71,7 +78,8 @@ export class PeerLink {
     this.pc = null;
     /** @type {RTCDataChannel[]} */
     this.channels = [];
-    this.chain = Promise.resolve();
+    this.signals = new SignalQueue();
+    this.applying = false;
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** @type {string | null} why the pair is shown as relayed (null while connecting or open) */
@@ -301,11 +309,32 @@ export class PeerLink {
     if (channel.readyState === "open") opened();
   }
 
-  /** Apply one signaling message, in order. @param {any} data */
+  /** Apply one signaling message, in order (signalqueue.js decides what still waits). @param {any} data */
   signal(data) {
-    this.chain = this.chain.then(() => this.applySignal(data)).catch((error) => {
-      this.mesh.log(`signal from ${this.peer} failed`, error);
-    });
+    this.signals.push(data);
+    if (!this.applying) void this.applySignals();
+  }
+
+  /** Apply what waits, one at a time, until nothing does. */
+  async applySignals() {
+    this.applying = true;
+    try {
+      while (!this.closed) {
+        const next = this.signals.take(performance.now());
+        if (next === null) break;
+        if ("waitMs" in next) {
+          await new Promise((resolve) => setTimeout(resolve, next.waitMs));
+          continue;
+        }
+        try {
+          await this.applySignal(next.data);
+        } catch (error) {
+          this.mesh.log(`signal from ${this.peer} failed`, error);
+        }
+      }
+    } finally {
+      this.applying = false;
+    }
   }
 
   /** @param {any} data */
@@ -349,7 +378,8 @@ export class PeerLink {
   /**
    * Send one message over the channel if it is open, else through the relay (from the first
    * moment: nothing waits for the channel), within the relay budget.
-   * @param {Message} message @param {string} text its encoding @param {RelayPriority} priority
+   * @param {Message} message @param {string} text its encoding
+   * @param {RelayPriority | null} priority null: over the channel only
    */
   send(message, text, priority) {
     const channel = this.openChannel;
@@ -362,7 +392,7 @@ export class PeerLink {
         this.mesh.log(`send to ${this.peer} failed`, error);
       }
     }
-    if (this.closed || !this.mesh.signalingLive) return false;
+    if (priority === null || this.closed || !this.mesh.signalingLive) return false;
     if (!this.mesh.relayBudget.take(performance.now(), RELAY_RESERVE[priority])) {
       count(this.counters.droppedRelay, message.type);
       return false;

@@ -29,11 +29,12 @@ export function colourOf(userId) {
 }
 
 /**
- * The first letters of the first two words of `name`, upper-cased ("?" for an empty name).
+ * The first characters (code points) of the first two words of `name`, upper-cased by Unicode's
+ * default mapping (no locale, so every client agrees); "?" for a name without a word.
  * @param {string} name
  */
 export function initialsOf(name) {
   const words = name.trim().split(/\s+/).filter(Boolean).slice(0, 2);
   const letters = words.map((word) => Array.from(word)[0] ?? "").join("");
-  return letters ? letters.toLocaleUpperCase() : "?";
+  return letters ? letters.toUpperCase() : "?";
 }

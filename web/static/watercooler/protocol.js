@@ -13,8 +13,9 @@ import {
   COLUMNS, FieldError, MAX_ID_CHARS, MAX_SNAPSHOT_DRAGS, STATUSES, agent, finiteNumber, isColumn, isObject,
   place, pointer, positiveId, task, text,
 } from "./fields.js";
+import { MAX_MESSAGE_BYTES, frameFault, relayFrameFault, utf8Length } from "./frames.js";
 
-export { COLUMNS, STATUSES, isColumn };
+export { COLUMNS, MAX_MESSAGE_BYTES, STATUSES, isColumn, utf8Length };
 
 /** @typedef {import("./fields.js").Column} Column */
 /** @typedef {import("./fields.js").Place} Place */
@@ -38,14 +39,18 @@ export { COLUMNS, STATUSES, isColumn };
 /** @typedef {{ok: true, message: Message} | {ok: false, ignored: boolean, reason: string}} Parsed */
 
 export const CHANNEL_LABEL = "watercooler";
-/** Largest frame either side sends or accepts, in UTF-8 bytes. */
-export const MAX_MESSAGE_BYTES = 16 * 1024;
 /** How many message ids a receiver remembers for each sender, for duplicate detection. */
 export const REMEMBERED_IDS = 1024;
 /** At most this many `drag-hover` messages a second from one sender (coalesced to frames). */
 export const HOVERS_PER_SECOND = 30;
 /** How long a `drag-drop` overlay is shown without a newer task state. */
 export const DROP_OVERLAY_MS = 10_000;
+/** A peer's drag with no message at all from that peer for this long is ended (its end was lost). */
+export const DRAG_SILENCE_MS = 30_000;
+/** A sender holding a card sends its latest hover again at least this often, so it never looks silent. */
+export const DRAG_KEEPALIVE_MS = 10_000;
+/** Messages that go over an open channel only: never relayed, and ignored when they come relayed. */
+export const CHANNEL_ONLY_TYPES = /** @type {const} */ (["ping", "pong"]);
 /** How long a pair may take to open its channel before it is shown as relayed (it relays meanwhile). */
 export const DIRECT_LINK_TIMEOUT_MS = 10_000;
 /** The messages that say where the sender's drags are: only the latest of them counts. */
@@ -55,13 +60,6 @@ export const MESSAGE_TYPES = /** @type {const} */ ([
   "hello", "snapshot", "drag-start", "drag-hover", "drag-drop", "drag-cancel", "task-updated",
   "bye", "ping", "pong",
 ]);
-
-const encoder = new TextEncoder();
-
-/** @param {string} text */
-export function utf8Length(text) {
-  return encoder.encode(text).length;
-}
 
 /** @param {Record<string, unknown>} m @param {string} name */
 function get(m, name) {
@@ -159,9 +157,8 @@ export function validateMessage(value) {
  */
 export function parseMessage(frame) {
   if (typeof frame !== "string") return { ok: false, ignored: false, reason: "not a text frame" };
-  if (frame.length > MAX_MESSAGE_BYTES || utf8Length(frame) > MAX_MESSAGE_BYTES) {
-    return { ok: false, ignored: false, reason: `larger than ${MAX_MESSAGE_BYTES} bytes` };
-  }
+  const fault = frameFault(frame);
+  if (fault) return { ok: false, ignored: false, reason: fault };
   let value;
   try {
     value = JSON.parse(frame);
@@ -169,6 +166,25 @@ export function parseMessage(frame) {
     return { ok: false, ignored: false, reason: "not JSON" };
   }
   return validateMessage(value);
+}
+
+/**
+ * Decode and check one relayed message, judged on the signaling frame that carried it
+ * (docs/protocol.md 2.6): both clients receive that text byte for byte, so they measure the same.
+ * @param {string} frame the whole `{"type":"relay","from":…,"data":…}` text as signaling sent it
+ * @returns {Parsed}
+ */
+export function parseRelayed(frame) {
+  const fault = relayFrameFault(frame);
+  if (fault) return { ok: false, ignored: false, reason: fault };
+  let value;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return { ok: false, ignored: false, reason: "not JSON" };
+  }
+  const data = isObject(value) && Object.hasOwn(value, "data") ? value.data : undefined;
+  return validateMessage(data);
 }
 
 /**
@@ -301,6 +317,16 @@ export class SenderOrder {
   forget(sender) {
     this.latest.delete(sender);
   }
+}
+
+/**
+ * Does a message of this type go over an open channel only? A round trip through signaling
+ * measures nothing worth showing, and each relayed one would spend the relay budget that drags
+ * and drops need (docs/protocol.md 2.6).
+ * @param {string} type
+ */
+export function isChannelOnly(type) {
+  return /** @type {readonly string[]} */ (CHANNEL_ONLY_TYPES).includes(type);
 }
 
 /** Is `message` one of the drag messages whose order matters? @param {Message} message */

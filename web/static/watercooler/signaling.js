@@ -13,7 +13,7 @@ import { Backoff } from "./timing.js";
 /**
  * @typedef {{
  *   getLink: (fresh: boolean) => Promise<SignalingLink>,
- *   onMessage: (message: any) => void,
+ *   onMessage: (message: any, text?: string) => void,
  *   onState: (state: SignalingState, detail: {retryInMs?: number, reason?: string}) => void,
  *   log?: (...args: unknown[]) => void,
  * }} SignalingOptions
@@ -116,9 +116,10 @@ export class SignalingClient {
     };
     ws.onmessage = (event) => {
       if (ws !== this.ws) return;
+      const text = String(event.data);
       let message;
       try {
-        message = JSON.parse(String(event.data));
+        message = JSON.parse(text);
       } catch {
         this.log("signaling: not JSON", event.data);
         return;
@@ -133,7 +134,8 @@ export class SignalingClient {
       } else if (message.type === "error") {
         this.log(`signaling error ${message.code}: ${message.message}`);
       }
-      this.options.onMessage(message);
+      // The text goes along: a relayed message is judged on the frame that carried it (2.6).
+      this.options.onMessage(message, text);
     };
     ws.onclose = (event) => {
       if (ws !== this.ws) return;
