@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,50 +31,28 @@ from playwright.sync_api import (
 )
 
 from tests.e2e.board_page import WAIT_MS
-from tests.support.processes import ROOT, BoardProcess, SignalingProcess, free_port
+from tests.support import board as board_db
+from tests.support.processes import BoardProcess, SignalingProcess, free_port
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from tests.e2e.hostile_scene import Scene
 
 SECRET = "e2e-secret-" + "s" * 32
-PASSWORD = "demo"
+PASSWORD = board_db.PASSWORD
 
 expect.set_options(timeout=WAIT_MS)
 
 
 def board_environment(database: Path, signaling_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "board.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DEBUG": "true",
-        "SECRET_KEY": "e2e-django-secret-key-" + "k" * 30,
-        "WATERCOOLER_SECRET": SECRET,
-        "WATERCOOLER_SIGNALING_URL": f"ws://127.0.0.1:{signaling_port}/ws",
-        "WATERCOOLER_HOOK_URL": f"http://127.0.0.1:{signaling_port}/hooks/board",
-        "WATERCOOLER_HOOK_TIMEOUT": "1",
-        "LOG_LEVEL": "WARNING",
-    }
+    return board_db.board_environment(database, signaling_port, SECRET)
 
 
 @pytest.fixture(scope="session")
 def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """A migrated database with the demo data, made once; tests copy it."""
     database = tmp_path_factory.mktemp("seed") / "db.sqlite3"
-    env = board_environment(database, 1)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, timeout=120)
-    seeded = subprocess.run(
-        [*manage, "seed_demo", "--json"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
-    )
-    return database, json.loads(seeded.stdout.strip().splitlines()[-1])
+    return database, board_db.seed_database(database, SECRET)
 
 
 @dataclass
@@ -145,19 +120,7 @@ def start_signaling(origin: str, port: int | None = None) -> SignalingProcess:
 
 def add_user(database: Path, username: str, first: str, last: str) -> None:
     """Another person on a board database, with the demo users' password."""
-    code = (
-        "from django.contrib.auth.models import User; "
-        f"User.objects.create_user({username!r}, password={PASSWORD!r}, "
-        f"first_name={first!r}, last_name={last!r})"
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=board_environment(database, 1),
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
+    board_db.add_user(database, SECRET, username, first, last)
 
 
 @contextlib.contextmanager
@@ -256,11 +219,10 @@ def wait_live_status(page: Page, state: str) -> None:
 def template_with_users(
     seeded_database: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, int]:
-    """The seeded board with two more people: Robo (the bot) and Mallory."""
+    """The seeded board (its people include Robo, the bot) and Mallory."""
     template, seed = seeded_database
     database = tmp_path_factory.mktemp("hostile-seed") / "db.sqlite3"
     shutil.copy(template, database)
-    add_user(database, "robo", "Robo", "Bot")
     add_user(database, "mallory", "Mallory", "Hostile")
     return database, int(seed["sprint"])
 

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.board_page import wait_direct_links, wait_for
-from tests.e2e.conftest import PASSWORD, Stack, add_user
+from tests.e2e.conftest import PASSWORD, Stack
 from tests.support.processes import ROOT
 from tests.support.signaling_log import events
 
@@ -34,8 +34,8 @@ RELAYED_WAIT_MS = 45_000
 
 @pytest.fixture
 def bot(stack: Stack, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[str]]]:
-    """``bot()`` starts ``python -m peer_client --loopback-only`` as Robo Bot on the sprint."""
-    add_user(tmp_path / "db.sqlite3", "robo", "Robo", "Bot")
+    """``bot()`` starts ``python -m peer_client --loopback-only`` as Robo Bot (a seeded user) on
+    the sprint."""
     started: list[subprocess.Popen[str]] = []
 
     def start() -> subprocess.Popen[str]:

@@ -1,13 +1,11 @@
 """The real board (gunicorn) next to a real signaling server, for the bot's tests.
 
-The database is migrated and seeded (``manage.py seed_demo``: users demo/demo and sam/demo, one
+The database is migrated and seeded (``manage.py seed_demo``: users demo, sam and robo, one
 sprint of tasks) once per session; each stack copies it, so every stack starts from the same board.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,49 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from tests.peer_client.conftest import SECRET
+from tests.support import board as board_db
 from tests.support.processes import ROOT, BoardProcess, SignalingProcess, free_port
 
-PASSWORD = "demo"
+PASSWORD = board_db.PASSWORD
 
 
 def board_environment(database: Path, signaling_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "board.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DEBUG": "true",
-        "SECRET_KEY": "peer-client-test-django-key-" + "k" * 30,
-        "WATERCOOLER_SECRET": SECRET,
-        "WATERCOOLER_SIGNALING_URL": f"ws://127.0.0.1:{signaling_port}/ws",
-        "WATERCOOLER_HOOK_URL": f"http://127.0.0.1:{signaling_port}/hooks/board",
-        "WATERCOOLER_HOOK_TIMEOUT": "1",
-        "LOG_LEVEL": "WARNING",
-    }
+    return board_db.board_environment(database, signaling_port, SECRET)
 
 
 def seed_database(directory: Path) -> tuple[Path, int]:
     """Migrate and seed a database in ``directory``; returns it and the demo sprint's id."""
     database = directory / "db.sqlite3"
-    env = board_environment(database, 1)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run(
-        [*manage, "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    seeded = subprocess.run(
-        [*manage, "seed_demo", "--json"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
-    )
-    return database, int(json.loads(seeded.stdout.strip().splitlines()[-1])["sprint"])
+    return database, int(board_db.seed_database(database, SECRET)["sprint"])
 
 
 @dataclass
@@ -96,22 +65,6 @@ class BoardStack:
     def stop(self) -> None:
         self.board.stop()
         self.signaling.stop()
-
-    def add_user(self, username: str, first: str, last: str) -> None:
-        """Another person on the board, with the demo users' password."""
-        code = (
-            "from django.contrib.auth.models import User; "
-            f"User.objects.create_user({username!r}, password={PASSWORD!r}, "
-            f"first_name={first!r}, last_name={last!r})"
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
-            cwd=ROOT,
-            env=board_environment(self.database, self.signaling.port),
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
 
     def bot_command(self, *args: str, user: str = "demo") -> list[str]:
         """``python -m peer_client`` against this board, logged in as ``user``."""

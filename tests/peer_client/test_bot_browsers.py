@@ -9,7 +9,6 @@ with real pointer events.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -120,7 +119,6 @@ async def watch_marker(page: Page, task_id: int, name: str) -> None:
 async def test_two_tabs_and_the_bot_share_drags_and_moves(
     board_stack: BoardStack, open_tab: OpenTab
 ) -> None:
-    await asyncio.to_thread(board_stack.add_user, "robo", "Robo", "Bot")
     api = BoardClient(board_stack.url)
     await api.login("demo", PASSWORD)
     try:
@@ -210,7 +208,6 @@ async def test_a_bot_without_a_direct_link_and_a_tab_see_each_others_drags_at_on
     """Without --loopback-only the bot gathers no ICE candidate in this loopback-only namespace,
     so it can never link directly with the tab: from its first moment, their drags go through
     the relay, in both directions, long before the pair would count as relayed (10 s)."""
-    await asyncio.to_thread(board_stack.add_user, "robo", "Robo", "Bot")
     api = BoardClient(board_stack.url)
     await api.login("demo", PASSWORD)
     try:
