@@ -23,8 +23,8 @@
 | ``SECURE_SSL_REDIRECT`` | ``false`` | redirect plain HTTP requests to HTTPS |
 | ``SECURE_PROXY_SSL_HEADER`` | ``false`` | trust the proxy's ``X-Forwarded-Proto: https`` |
 | ``NUM_PROXIES`` | ``0`` | proxies in front of gunicorn (the client address for throttles) |
-| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | ``POST /api/token/`` per client address |
-| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | ``POST /api/token/`` per username tried |
+| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | token requests and failed logins per address |
+| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | token requests and failed logins per username |
 | ``THROTTLE_WRITES_PER_USER`` | ``300/minute`` | API writes (POST, PUT, PATCH, DELETE) per user |
 
 With ``DEBUG`` off the pages also carry a Content-Security-Policy (``board/csp.py``).
@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_filters",
     "board.scrum",
     "board.pages",
+    "board.limits",
 ]
 
 MIDDLEWARE = [
@@ -204,15 +205,9 @@ try:
 except ValueError as exc:
     raise ConfigurationError(f"WATERCOOLER_SIGNALING_URL: {exc}") from exc
 
-# The cache holds the throttles' request counts. In the database, so that every gunicorn worker
-# (and every board host) counts the same requests; the table comes with the migrations.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "watercooler_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
-    }
-}
+# Request counts of the throttles and login pages are rows in the database (board.limits).
+# Proxies in front of gunicorn: the client address is the X-Forwarded-For entry the nearest adds.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 WATERCOOLER_THROTTLE_RATES = {
     "token-address": env_rate("THROTTLE_TOKEN_PER_ADDRESS", "20/minute"),
     "token-username": env_rate("THROTTLE_TOKEN_PER_USERNAME", "10/minute"),
@@ -234,7 +229,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["board.scrum.throttles.WriteThrottle"],
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

@@ -1,9 +1,9 @@
 """The REST API's viewsets: sprints, tasks (with the ``move`` action), users (read-only).
 
 Every endpoint needs a logged-in user (token or session; see settings), except the token endpoint,
-which is throttled per address and per username instead; writes are throttled per user
-(``throttles``). Writes are delegated to ``services`` through the serializers; refusals become HTTP
-answers in ``api_errors``.
+which is throttled per address and per username instead (as the login pages are); writes are
+throttled per user (``throttles``). Writes are delegated to ``services`` through the serializers;
+refusals become HTTP answers in ``api_errors``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from board.limits import logins
 from board.live.tickets import mint_ticket
 from board.scrum import services
 from board.scrum.filters import SprintFilter, TaskFilter
@@ -28,7 +29,7 @@ from board.scrum.serializers import (
     TaskSerializer,
     UserSerializer,
 )
-from board.scrum.throttles import TokenAddressThrottle, TokenUsernameThrottle
+from board.scrum.throttles import LoginThrottle
 
 User = get_user_model()
 
@@ -38,8 +39,8 @@ WRITES_THROTTLED = "Too many changes in a short time"
 class ObtainTokenView(ObtainAuthToken):
     """``POST /api/token/`` ``{"username", "password"}`` -> ``{"token"}``, throttled."""
 
-    throttle_classes = (TokenAddressThrottle, TokenUsernameThrottle)
-    throttled_detail = "Too many login attempts"
+    throttle_classes = (LoginThrottle,)
+    throttled_detail = logins.REFUSED
 
 
 class SprintViewSet(viewsets.ModelViewSet):
