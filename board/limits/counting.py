@@ -1,31 +1,34 @@
-"""Fixed-window request counts: ``count`` one request, ``uncount`` one taken back.
+"""Request counts per client: ``count`` one request, ``uncount`` one taken back.
 
-A rate ``N/minute`` allows N requests per client in each calendar minute (hour, …) of the clock;
-the N+1st is refused until the window ends, which is what ``Verdict.wait`` says. (So a client may
-send up to 2N in the seconds around a window's end: the price of one row per client and window.)
+A rate ``N/minute`` allows N requests per client in a window of one minute that opens with its
+first request; the N+1st is refused until the window ends, which is what ``Verdict.wait`` says.
+The first request after that opens the next window. (So a client may send up to 2N in the seconds
+around the end of one window and the start of the next: the price of one row per client.)
 
-Counting is one transaction: increment the row with ``F("count") + 1`` (or create it), then read
-it. On PostgreSQL the increment locks the row until commit, so simultaneous requests queue on it
-and each reads its own total; on SQLite every transaction takes the write lock at ``BEGIN``.
-When a window's first request creates its row, rows of windows that have ended are deleted.
+Each request is counted by conditional updates of its client's row, each one statement, so
+simultaneous requests never overwrite each other's counts: open a new window if the row's has
+ended, else add one if the count is still under the limit. A refused request changes nothing, so a
+client over its limit writes nothing however fast it sends. A client's first request creates its
+row, and then deletes the rows whose windows have ended (they count nothing any more).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from board.limits.models import RequestCount
 
 log = logging.getLogger("board.limits")
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -44,56 +47,66 @@ class Rate:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One counted request: its number in the window, and whether that is within the rate."""
+    """One request: allowed (and counted in the window ending at ``expires``) or refused."""
 
     scope: str
     ident: str
-    window: int
-    number: int
     allowed: bool
+    expires: datetime
     wait: int  # seconds until the window ends (when a refused request may try again)
 
 
 def count(scope: str, ident: str, rate: Rate) -> Verdict:
-    """Count one request of ``ident`` against ``scope``'s ``rate``."""
-    now = time.time()
-    window = int(now // rate.seconds)
-    ends = (window + 1) * rate.seconds
-    number = _increment(scope, ident, window, datetime.fromtimestamp(ends, UTC))
-    if number == 1:
-        _forget_ended(datetime.fromtimestamp(now, UTC))
-    return Verdict(
-        scope=scope,
-        ident=ident,
-        window=window,
-        number=number,
-        allowed=number <= rate.requests,
-        wait=max(1, math.ceil(ends - now)),
-    )
+    """Count one request of ``ident`` against ``scope``'s ``rate``, if the rate allows it."""
+    now = timezone.now()
+    rows = RequestCount.objects.filter(scope=scope, ident=ident)
+    opened = now + timedelta(seconds=rate.seconds)
+    for _attempt in range(ATTEMPTS):
+        if rows.filter(expires__lte=now).update(count=1, expires=opened):
+            return _verdict(scope, ident, rate, True, opened, now)
+        counted = rows.filter(expires__gt=now, count__lt=rate.requests)
+        if counted.update(count=F("count") + 1):
+            return _verdict(
+                scope, ident, rate, True, rows.values_list("expires", flat=True)[0], now
+            )
+        row = rows.values_list("expires", "count").first()
+        if row is None:
+            if _create(scope, ident, opened):
+                _forget_ended(now)
+                return _verdict(scope, ident, rate, True, opened, now)
+        elif row[0] > now and row[1] >= rate.requests:
+            return _verdict(scope, ident, rate, False, row[0], now)
+        # Otherwise a simultaneous request created or reopened the row between our statements.
+    # Only reached when the row keeps changing under us; refusing is the safe answer.
+    return _verdict(scope, ident, rate, False, now + timedelta(seconds=1), now)
 
 
 def uncount(verdict: Verdict) -> None:
-    """Take back the request ``verdict`` counted (a login that succeeded is not a guess)."""
+    """Take back the request ``verdict`` allowed (a login that succeeded is not a guess)."""
+    if not verdict.allowed:
+        return
     rows = RequestCount.objects.filter(
-        scope=verdict.scope, ident=verdict.ident, window=verdict.window, count__gt=0
+        scope=verdict.scope, ident=verdict.ident, expires=verdict.expires, count__gt=0
     )
     rows.update(count=F("count") - 1)
 
 
-def _increment(scope: str, ident: str, window: int, expires: datetime) -> int:
-    """The row's count after adding one, creating the row when this is the window's first."""
-    rows = RequestCount.objects.filter(scope=scope, ident=ident, window=window)
-    with transaction.atomic():
-        if not rows.update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RequestCount.objects.create(
-                        scope=scope, ident=ident, window=window, count=1, expires=expires
-                    )
-                return 1
-            except IntegrityError:  # a simultaneous request created it first
-                rows.update(count=F("count") + 1)
-        return int(rows.values_list("count", flat=True).get())
+def _verdict(
+    scope: str, ident: str, rate: Rate, allowed: bool, expires: datetime, now: datetime
+) -> Verdict:
+    # A simultaneous request may have opened the window a moment after ``now``.
+    wait = min(rate.seconds, max(1, math.ceil((expires - now).total_seconds())))
+    return Verdict(scope=scope, ident=ident, allowed=allowed, expires=expires, wait=wait)
+
+
+def _create(scope: str, ident: str, expires: datetime) -> bool:
+    """Create the client's row with this request counted; False if a simultaneous request did."""
+    try:
+        with transaction.atomic():
+            RequestCount.objects.create(scope=scope, ident=ident, count=1, expires=expires)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _forget_ended(now: datetime) -> None:

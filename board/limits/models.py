@@ -1,4 +1,4 @@
-"""One row per client, limit and time window: how many requests it made in that window."""
+"""One row per client and limit: how many requests it made in its current window."""
 
 from __future__ import annotations
 
@@ -6,24 +6,22 @@ from django.db import models
 
 
 class RequestCount(models.Model):
-    """Requests of one client (``ident``) counted against one limit (``scope``) in one window.
+    """Requests of one client (``ident``) counted against one limit (``scope``).
 
-    ``window`` is the window's number (seconds since the epoch divided by the window's length),
-    ``expires`` the moment it ends: rows are deleted by that, oldest first, and by nothing else.
+    The window opens with the client's first request and ``expires`` one period later; the next
+    request after that opens a new window in the same row. A row whose window has expired counts
+    nothing, so rows are deleted by ``expires``, oldest first, and by nothing else.
     """
 
     scope = models.CharField(max_length=32)
     ident = models.CharField(max_length=64)
-    window = models.BigIntegerField()
     count = models.PositiveIntegerField(default=0)
     expires = models.DateTimeField(db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "ident", "window"], name="one_request_count_per_window"
-            )
+            models.UniqueConstraint(fields=["scope", "ident"], name="one_request_count_per_client")
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.ident} window {self.window}: {self.count}"
+        return f"{self.scope} {self.ident}: {self.count} until {self.expires}"
