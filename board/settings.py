@@ -11,6 +11,8 @@
 | ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL for clients |
 | ``WATERCOOLER_HOOK_URL`` | ``http://127.0.0.1:8080/hooks/board`` | internal; empty: no hooks |
 | ``WATERCOOLER_HOOK_TIMEOUT`` | ``2`` | seconds per hook request |
+| ``WATERCOOLER_HOOK_MAX_AGE`` | ``30`` | seconds an event may wait to be sent; older ones dropped |
+| ``WATERCOOLER_HOOK_EXIT_DRAIN`` | ``5`` | seconds a stopping worker waits for queued events |
 | ``WATERCOOLER_TICKET_TTL`` | ``300`` | ticket lifetime in seconds |
 | ``STATIC_ROOT`` | ``var/static`` | where ``collectstatic`` puts files for whitenoise |
 | ``LOG_LEVEL`` | ``INFO`` | level of the ``board`` loggers |
@@ -69,6 +71,8 @@ WATERCOOLER_SECRET = env_secret(
 WATERCOOLER_SIGNALING_URL = os.environ.get("WATERCOOLER_SIGNALING_URL", "ws://127.0.0.1:8080/ws")
 WATERCOOLER_HOOK_URL = os.environ.get("WATERCOOLER_HOOK_URL", "http://127.0.0.1:8080/hooks/board")
 WATERCOOLER_HOOK_TIMEOUT = env_float("WATERCOOLER_HOOK_TIMEOUT", 2.0)
+WATERCOOLER_HOOK_MAX_AGE = env_float("WATERCOOLER_HOOK_MAX_AGE", 30.0)
+WATERCOOLER_HOOK_EXIT_DRAIN = env_float("WATERCOOLER_HOOK_EXIT_DRAIN", 5.0)
 WATERCOOLER_TICKET_TTL = env_int("WATERCOOLER_TICKET_TTL", 300)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", *(["*"] if DEBUG else [])])
