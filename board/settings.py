@@ -8,7 +8,7 @@
 | ``ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` (+ ``*`` when DEBUG) | comma-separated |
 | ``CSRF_TRUSTED_ORIGINS`` | empty | comma-separated origins, for HTTPS behind a proxy |
 | ``DATABASE_URL`` | ``sqlite:///var/db.sqlite3`` | PostgreSQL in deployments |
-| ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL for clients |
+| ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL (``wss://…``) |
 | ``WATERCOOLER_HOOK_URL`` | ``http://127.0.0.1:8080/hooks/board`` | internal; empty: no hooks |
 | ``WATERCOOLER_HOOK_TIMEOUT`` | ``2`` | seconds per hook request |
 | ``WATERCOOLER_HOOK_MAX_AGE`` | ``30`` | seconds an event may wait to be sent; older ones dropped |
@@ -20,6 +20,7 @@
 | ``SESSION_COOKIE_SECURE`` | on when DEBUG is off | session cookie only over HTTPS |
 | ``CSRF_COOKIE_SECURE`` | as ``SESSION_COOKIE_SECURE`` | CSRF cookie only over HTTPS |
 | ``SECURE_HSTS_SECONDS`` | ``0`` (off) | Strict-Transport-Security max-age, once HTTPS works |
+| ``SECURE_HSTS_BY_PROXY`` | ``false`` | the proxy sends HSTS (silences check security.W004) |
 | ``SECURE_HSTS_INCLUDE_SUBDOMAINS`` | ``false`` | HSTS for every subdomain too |
 | ``SECURE_HSTS_PRELOAD`` | ``false`` | allow submitting the domain to browsers' preload lists |
 | ``SECURE_SSL_REDIRECT`` | ``false`` | redirect plain HTTP requests to HTTPS |
@@ -192,6 +193,15 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 # HSTS is off until asked for: a browser that saw it refuses plain HTTP for that long, so it is
 # turned on once HTTPS works, and left to the proxy where the proxy already sends it.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# Where the proxy sends Strict-Transport-Security itself, the board sends none, and the deploy
+# check's warning about HSTS being off here (security.W004, and only that one) is silenced.
+SECURE_HSTS_BY_PROXY = env_bool("SECURE_HSTS_BY_PROXY", False)
+if SECURE_HSTS_BY_PROXY and SECURE_HSTS_SECONDS:
+    raise ConfigurationError(
+        "SECURE_HSTS_BY_PROXY=true and SECURE_HSTS_SECONDS set: HSTS comes from the proxy or "
+        "from the board, not both; leave SECURE_HSTS_SECONDS unset where the proxy sends it"
+    )
+SILENCED_SYSTEM_CHECKS = ["security.W004"] if SECURE_HSTS_BY_PROXY else []
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -203,12 +213,14 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The signaling URL is checked at start whether DEBUG is on or not: browsers get it, and the
+# policy carries it (board/csp.py says what is refused).
 try:
-    CONTENT_SECURITY_POLICY = (
-        "" if DEBUG else content_security_policy(signaling_url=WATERCOOLER_SIGNALING_URL)
-    )
+    CONTENT_SECURITY_POLICY = content_security_policy(signaling_url=WATERCOOLER_SIGNALING_URL)
 except ValueError as exc:
     raise ConfigurationError(f"WATERCOOLER_SIGNALING_URL: {exc}") from exc
+if DEBUG:
+    CONTENT_SECURITY_POLICY = ""
 
 # Request counts of the throttles and login pages are rows in the database (board.limits).
 # Proxies in front of gunicorn: the client address is the X-Forwarded-For entry the nearest adds.
