@@ -171,11 +171,10 @@ class HookPoster:
             self._idle.notify_all()
 
     def _too_old(self, sender: _Sender, jobs: list[Job], max_age: float) -> None:
-        """Count and log ``jobs``, dropped for waiting longer than ``max_age`` seconds."""
-        with self._idle:
+        """Count and log ``jobs``, dropped for waiting longer than ``max_age`` seconds; they stop
+        being pending only then, so that :meth:`drain` returns after the line is written."""
+        with self._lock:
             self._dropped += len(jobs)
-            self._pending -= len(jobs)
-            self._idle.notify_all()
             dropped = self._dropped
         log.error(
             "hook queue %d: dropped %d events that waited over %g s (signaling slow or "
@@ -189,6 +188,9 @@ class HookPoster:
             jobs[-1].sprint_id,
             dropped,
         )
+        with self._idle:
+            self._pending -= len(jobs)
+            self._idle.notify_all()
 
 
 @dataclass(frozen=True)
