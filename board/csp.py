@@ -27,18 +27,30 @@ class PolicyError(ValueError):
 
 
 def connect_source(url: str) -> str:
-    """``url`` as a CSP source expression: scheme, host, port and path (no query, no fragment)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"ws", "wss", "http", "https"} or not parts.netloc:
-        raise PolicyError(f"{url!r} is not a ws://, wss://, http:// or https:// URL")
+    """``url`` as a CSP source expression: scheme, host, port and path (no query, no fragment).
+
+    Refused (``PolicyError``): anything but a ws, wss, http or https URL with a host, and any URL
+    holding whitespace, control characters, ``;`` or ``,``, which would end the source expression
+    or the directive inside the header (``wss://x/ws;script-src *`` adds a directive).
+    """
+    bad = next((c for c in url if c in ";," or c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise PolicyError(f"{url!r} holds {bad!r}: no whitespace, ';' or ',' in this URL")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
+    except ValueError as exc:
+        raise PolicyError(f"{url!r} is not a URL: {exc}") from None
+    if parts.scheme not in {"ws", "wss", "http", "https"} or not parts.hostname:
+        raise PolicyError(f"{url!r} is not a ws://, wss://, http:// or https:// URL with a host")
+    if parts.username is not None:
+        raise PolicyError(f"{url!r} holds a user name: not allowed in a connect source")
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def content_security_policy(*, signaling_url: str) -> str:
     """The header value for a board whose live client connects to ``signaling_url``."""
-    connect = ["'self'"]
-    if signaling_url:
-        connect.append(connect_source(signaling_url))
+    connect = ["'self'", connect_source(signaling_url)]
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

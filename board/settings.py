@@ -8,9 +8,11 @@
 | ``ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` (+ ``*`` when DEBUG) | comma-separated |
 | ``CSRF_TRUSTED_ORIGINS`` | empty | comma-separated origins, for HTTPS behind a proxy |
 | ``DATABASE_URL`` | ``sqlite:///var/db.sqlite3`` | PostgreSQL in deployments |
-| ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL for clients |
+| ``WATERCOOLER_SIGNALING_URL`` | ``ws://127.0.0.1:8080/ws`` | public websocket URL (``wss://…``) |
 | ``WATERCOOLER_HOOK_URL`` | ``http://127.0.0.1:8080/hooks/board`` | internal; empty: no hooks |
 | ``WATERCOOLER_HOOK_TIMEOUT`` | ``2`` | seconds per hook request |
+| ``WATERCOOLER_HOOK_MAX_AGE`` | ``30`` | seconds an event may wait to be sent; older ones dropped |
+| ``WATERCOOLER_HOOK_EXIT_DRAIN`` | ``5`` | seconds a stopping worker waits for queued events |
 | ``WATERCOOLER_TICKET_TTL`` | ``300`` | ticket lifetime in seconds |
 | ``STATIC_ROOT`` | ``var/static`` | where ``collectstatic`` puts files for whitenoise |
 | ``LOG_LEVEL`` | ``INFO`` | level of the ``board`` loggers |
@@ -18,13 +20,14 @@
 | ``SESSION_COOKIE_SECURE`` | on when DEBUG is off | session cookie only over HTTPS |
 | ``CSRF_COOKIE_SECURE`` | as ``SESSION_COOKIE_SECURE`` | CSRF cookie only over HTTPS |
 | ``SECURE_HSTS_SECONDS`` | ``0`` (off) | Strict-Transport-Security max-age, once HTTPS works |
+| ``SECURE_HSTS_BY_PROXY`` | ``false`` | the proxy sends HSTS (silences check security.W004) |
 | ``SECURE_HSTS_INCLUDE_SUBDOMAINS`` | ``false`` | HSTS for every subdomain too |
 | ``SECURE_HSTS_PRELOAD`` | ``false`` | allow submitting the domain to browsers' preload lists |
 | ``SECURE_SSL_REDIRECT`` | ``false`` | redirect plain HTTP requests to HTTPS |
 | ``SECURE_PROXY_SSL_HEADER`` | ``false`` | trust the proxy's ``X-Forwarded-Proto: https`` |
 | ``NUM_PROXIES`` | ``0`` | proxies in front of gunicorn (the client address for throttles) |
-| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | ``POST /api/token/`` per client address |
-| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | ``POST /api/token/`` per username tried |
+| ``THROTTLE_TOKEN_PER_ADDRESS`` | ``20/minute`` | token requests and failed logins per address |
+| ``THROTTLE_TOKEN_PER_USERNAME`` | ``10/minute`` | token requests and failed logins per username |
 | ``THROTTLE_WRITES_PER_USER`` | ``300/minute`` | API writes (POST, PUT, PATCH, DELETE) per user |
 
 With ``DEBUG`` off the pages also carry a Content-Security-Policy (``board/csp.py``).
@@ -69,6 +72,8 @@ WATERCOOLER_SECRET = env_secret(
 WATERCOOLER_SIGNALING_URL = os.environ.get("WATERCOOLER_SIGNALING_URL", "ws://127.0.0.1:8080/ws")
 WATERCOOLER_HOOK_URL = os.environ.get("WATERCOOLER_HOOK_URL", "http://127.0.0.1:8080/hooks/board")
 WATERCOOLER_HOOK_TIMEOUT = env_float("WATERCOOLER_HOOK_TIMEOUT", 2.0)
+WATERCOOLER_HOOK_MAX_AGE = env_float("WATERCOOLER_HOOK_MAX_AGE", 30.0)
+WATERCOOLER_HOOK_EXIT_DRAIN = env_float("WATERCOOLER_HOOK_EXIT_DRAIN", 5.0)
 WATERCOOLER_TICKET_TTL = env_int("WATERCOOLER_TICKET_TTL", 300)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", *(["*"] if DEBUG else [])])
@@ -87,11 +92,13 @@ INSTALLED_APPS = [
     "django_filters",
     "board.scrum",
     "board.pages",
+    "board.limits",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "board.csp.ContentSecurityPolicyMiddleware",
+    "board.body_limit.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,6 +193,15 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 # HSTS is off until asked for: a browser that saw it refuses plain HTTP for that long, so it is
 # turned on once HTTPS works, and left to the proxy where the proxy already sends it.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# Where the proxy sends Strict-Transport-Security itself, the board sends none, and the deploy
+# check's warning about HSTS being off here (security.W004, and only that one) is silenced.
+SECURE_HSTS_BY_PROXY = env_bool("SECURE_HSTS_BY_PROXY", False)
+if SECURE_HSTS_BY_PROXY and SECURE_HSTS_SECONDS:
+    raise ConfigurationError(
+        "SECURE_HSTS_BY_PROXY=true and SECURE_HSTS_SECONDS set: HSTS comes from the proxy or "
+        "from the board, not both; leave SECURE_HSTS_SECONDS unset where the proxy sends it"
+    )
+SILENCED_SYSTEM_CHECKS = ["security.W004"] if SECURE_HSTS_BY_PROXY else []
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -197,22 +213,18 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The signaling URL is checked at start whether DEBUG is on or not: browsers get it, and the
+# policy carries it (board/csp.py says what is refused).
 try:
-    CONTENT_SECURITY_POLICY = (
-        "" if DEBUG else content_security_policy(signaling_url=WATERCOOLER_SIGNALING_URL)
-    )
+    CONTENT_SECURITY_POLICY = content_security_policy(signaling_url=WATERCOOLER_SIGNALING_URL)
 except ValueError as exc:
     raise ConfigurationError(f"WATERCOOLER_SIGNALING_URL: {exc}") from exc
+if DEBUG:
+    CONTENT_SECURITY_POLICY = ""
 
-# The cache holds the throttles' request counts. In the database, so that every gunicorn worker
-# (and every board host) counts the same requests; the table comes with the migrations.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "watercooler_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
-    }
-}
+# Request counts of the throttles and login pages are rows in the database (board.limits).
+# Proxies in front of gunicorn: the client address is the X-Forwarded-For entry the nearest adds.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 WATERCOOLER_THROTTLE_RATES = {
     "token-address": env_rate("THROTTLE_TOKEN_PER_ADDRESS", "20/minute"),
     "token-username": env_rate("THROTTLE_TOKEN_PER_USERNAME", "10/minute"),
@@ -226,15 +238,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "board.scrum.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "board.scrum.api_errors.handle_exception",
     "DEFAULT_PAGINATION_CLASS": "board.scrum.pagination.BoardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "board.scrum.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["board.scrum.throttles.WriteThrottle"],
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

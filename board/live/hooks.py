@@ -8,15 +8,26 @@ exact body bytes and a random ``jti`` (single use).
 Why threads: a hook must never fail or slow the user's request, and signaling may be down, slow or
 unreachable (a black-holed address holds each request for its whole timeout). So :meth:`post` only
 queues, and ``SENDERS`` threads post concurrently, each with its own queue: sprint ``n``'s events
-go to sender ``n mod SENDERS``, in order, so one sprint's events never overtake each other. A
-queue holds at most ``QUEUE_LIMIT`` events; when it is full the *oldest* waiting event is dropped
-(a newer event of the same task carries its newer state), counted in :attr:`HookPoster.dropped` and
-logged. So no event waits behind more than ``QUEUE_LIMIT`` timeouts. Failures are logged, never
-raised. Tests call :func:`drain`.
+go to sender ``n mod SENDERS``, in order, so one sprint's events never overtake each other.
+
+Events are live updates, worth sending only while they are fresh, so what waits is bounded twice,
+and every event given up is counted in :attr:`HookPoster.dropped` and logged:
+
+- in number: a queue holds at most ``QUEUE_LIMIT`` events; when it is full the *oldest* waiting
+  event is dropped;
+- in time: an event that waited longer than ``WATERCOOLER_HOOK_MAX_AGE`` seconds is dropped when
+  its turn comes, instead of being delivered minutes late.
+
+A viewer who misses an event keeps the state from before it until something newer about that task
+reaches them (a later event, a peer's hint) or they reload: a task created in a dropped event is
+missing from their board, a deleted one stays on it. When the process exits (a gunicorn worker
+stopping), it waits up to ``WATERCOOLER_HOOK_EXIT_DRAIN`` seconds for the queues to empty and logs
+how many events it leaves undelivered. Failures are logged, never raised. Tests call :func:`drain`.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -75,11 +86,12 @@ class HookPoster:
         self._idle = threading.Condition(self._lock)
         self._pending = 0  # queued or being sent
         self._dropped = 0
+        self._exit_registered = False
         self._senders = [_Sender(self, index) for index in range(SENDERS)]
 
     @property
     def dropped(self) -> int:
-        """Events dropped unsent since the process started because their queue was full."""
+        """Events given up unsent since the process started (queue full, too old, exit)."""
         with self._lock:
             return self._dropped
 
@@ -91,21 +103,23 @@ class HookPoster:
             return
         sender = self._senders[sender_index(sprint_id)]
         with self._lock:
+            if not self._exit_registered:
+                atexit.register(self.stop)
+                self._exit_registered = True
             self._pending += 1
-            oldest = sender.push((url, sprint_id, event))
+            oldest = sender.push(Job(url, sprint_id, event, time.monotonic()))
             if oldest is not None:
                 self._dropped += 1
                 self._pending -= 1
                 dropped = self._dropped
         if oldest is not None:
-            _, old_sprint, old_event = oldest
             log.error(
                 "hook queue %d full (%d waiting, signaling slow or unreachable): dropped the "
                 "oldest, %s for sprint %s; %d dropped since start",
                 sender.index,
                 QUEUE_LIMIT,
-                _describe(old_event),
-                old_sprint,
+                _describe(oldest.event),
+                oldest.sprint_id,
                 dropped,
             )
 
@@ -120,13 +134,73 @@ class HookPoster:
                 self._idle.wait(remaining)
         return True
 
+    def stop(self) -> None:
+        """At exit: wait up to ``WATERCOOLER_HOOK_EXIT_DRAIN`` seconds, then say what is left."""
+        seconds = float(settings.WATERCOOLER_HOOK_EXIT_DRAIN)
+        with self._lock:
+            pending = self._pending
+        if not pending:
+            return
+        log.warning(
+            "stopping: waiting up to %g s for %d hook events still queued or being sent",
+            seconds,
+            pending,
+        )
+        if self.drain(seconds):
+            log.info("stopping: every hook event was sent or failed (see above)")
+            return
+        with self._lock:
+            queued = sum(sender.clear() for sender in self._senders)
+            being_sent = self._pending - queued
+            self._pending -= queued
+            self._dropped += queued + being_sent
+            dropped = self._dropped
+        log.error(
+            "stopping with %d hook events undelivered (%d queued, %d being sent; signaling slow "
+            "or unreachable): other viewers see those changes when they reload; %d dropped "
+            "since start",
+            queued + being_sent,
+            queued,
+            being_sent,
+            dropped,
+        )
+
     def _done(self) -> None:
         with self._idle:
             self._pending -= 1
             self._idle.notify_all()
 
+    def _too_old(self, sender: _Sender, jobs: list[Job], max_age: float) -> None:
+        """Count and log ``jobs``, dropped for waiting longer than ``max_age`` seconds; they stop
+        being pending only then, so that :meth:`drain` returns after the line is written."""
+        with self._lock:
+            self._dropped += len(jobs)
+            dropped = self._dropped
+        log.error(
+            "hook queue %d: dropped %d events that waited over %g s (signaling slow or "
+            "unreachable), from %s for sprint %s to %s for sprint %s; %d dropped since start",
+            sender.index,
+            len(jobs),
+            max_age,
+            _describe(jobs[0].event),
+            jobs[0].sprint_id,
+            _describe(jobs[-1].event),
+            jobs[-1].sprint_id,
+            dropped,
+        )
+        with self._idle:
+            self._pending -= len(jobs)
+            self._idle.notify_all()
 
-Job = tuple[str, int | str, dict[str, Any]]
+
+@dataclass(frozen=True)
+class Job:
+    """One event to post, and when it was queued (``time.monotonic()``)."""
+
+    url: str
+    sprint_id: int | str
+    event: dict[str, Any]
+    queued: float
 
 
 class _Sender:
@@ -151,17 +225,37 @@ class _Sender:
         self._wakeup.notify()
         return oldest
 
+    def clear(self) -> int:
+        """Forget every queued job (the poster's lock held); how many there were."""
+        count = len(self._queue)
+        self._queue.clear()
+        return count
+
+    def _next(self, max_age: float) -> tuple[Job | None, list[Job]]:
+        """The next job young enough to send (if any), and the too old ones before it; waits
+        for a job first (the poster's lock held)."""
+        while not self._queue:
+            self._wakeup.wait()
+        now = time.monotonic()
+        stale: list[Job] = []
+        while self._queue and now - self._queue[0].queued > max_age:
+            stale.append(self._queue.popleft())
+        return (self._queue.popleft() if self._queue else None), stale
+
     def _run(self) -> None:
         # The hook URL is internal: proxies from the environment must not apply to it.
         session = requests.Session()
         session.trust_env = False
         while True:
+            max_age = float(settings.WATERCOOLER_HOOK_MAX_AGE)
             with self._wakeup:
-                while not self._queue:
-                    self._wakeup.wait()
-                url, sprint_id, event = self._queue.popleft()
+                job, stale = self._next(max_age)
+            if stale:
+                self.poster._too_old(self, stale, max_age)
+            if job is None:
+                continue
             try:
-                _send(session, url, sprint_id, event)
+                _send(session, job.url, job.sprint_id, job.event)
             finally:
                 self.poster._done()
 

@@ -1,21 +1,28 @@
 """Query filters for the list endpoints (django-filter).
 
 Id parameters (``?sprint=``, ``?assignee=``) take whole numbers in the range of a database id
-(1 to 2**63 - 1): anything else is answered with 400 naming the parameter, on every database,
-instead of reaching the query (SQLite cannot even bind a larger integer).
+(1 to 2**63 - 1), written in ASCII digits only: anything else (empty, signs, spaces, other digits
+that ``int()`` would read) is answered with 400 naming the parameter, on every database, instead of
+reaching the query (SQLite cannot even bind a larger integer). ``?search=`` refusals name the
+parameter too.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
 from django import forms
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 from board.scrum.models import Sprint, Status, Task
 
 MAX_ID = 2**63 - 1
 ID_ERROR = f"Not an id: ids are whole numbers from 1 to {MAX_ID}."
+ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 class IdField(forms.IntegerField):
@@ -27,6 +34,14 @@ class IdField(forms.IntegerField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        """None when the parameter is absent; present, it must be ASCII digits (even if empty)."""
+        if value is None:
+            return None
+        if not ASCII_DIGITS.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
 
 
 class IdFilter(django_filters.Filter):
@@ -53,3 +68,14 @@ class TaskFilter(django_filters.FilterSet):
     class Meta:
         model = Task
         fields = ["sprint", "status", "assignee", "backlog"]
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's ``?search=``, whose refusals (a null character) name the parameter."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        try:
+            terms: list[str] = super().get_search_terms(request)
+        except ValidationError as exc:
+            raise ValidationError({self.search_param: exc.detail}) from exc
+        return terms

@@ -106,6 +106,21 @@ class Task(models.Model):
         return self.sprint_id is None
 
 
+class BacklogLock(models.Model):
+    """The backlog's lock: one row, locked by every write that changes the backlog's tasks.
+
+    A sprint's column is locked by locking the sprint's row; the backlog has no row of its own, so
+    this is it (``services`` takes it in the one global lock order). Locking the backlog's task rows
+    instead would miss a task that joins the backlog after the lock was taken. The row is created
+    when first needed.
+    """
+
+    ROW = 1
+
+    class Meta:
+        verbose_name = "backlog lock"
+
+
 def display_name(user: Any) -> str:
     """What other people see: the full name, or the username when there is none."""
     return (user.get_full_name() or "").strip() or user.get_username()

@@ -1,9 +1,12 @@
 """Every write to sprints and tasks: the API, the pages, the admin and the seed command call these.
 
-Each function is one transaction. Writes that touch a column lock it first, always in the same order
-(sprint rows by id, then the backlog's task rows by id, then the task), so two requests on the same
-column queue up instead of interleaving, and requests on different columns never deadlock. On SQLite
-every transaction already takes the write lock at ``BEGIN IMMEDIATE`` (see settings).
+Each function is one transaction (``transactions.run_in_transaction``). Writes that touch a column
+lock it first, always in the same order: sprint rows by id, then the backlog's lock row
+(``BacklogLock``), then the task. So two requests on the same column queue up instead of
+interleaving, and requests on different columns never deadlock. A task's column is read before it
+is locked; if the task moved in between, the transaction starts over from nothing rather than lock
+another column out of order. On SQLite every transaction already takes the write lock at ``BEGIN
+IMMEDIATE`` (see settings).
 
 Positions stay 0..n-1 in every column touched; versions count each task's own saves (see models).
 Board events are produced by the model signals in ``events.py`` once the transaction commits.
@@ -15,10 +18,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from board.scrum.models import Sprint, Task
+from board.scrum.models import BacklogLock, Sprint, Task
 from board.scrum.rules import (
     Errors,
     RuleViolation,
@@ -27,6 +29,7 @@ from board.scrum.rules import (
     check_task,
     implied_dates,
 )
+from board.scrum.transactions import StartOver, run_in_transaction
 
 TASK_FIELDS = frozenset(
     {
@@ -95,27 +98,33 @@ def _lock_columns(sprint_ids: Iterable[int | None]) -> None:
     if ids:
         list(Sprint.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
     if None in wanted:
-        backlog = Task.objects.select_for_update().filter(sprint__isnull=True).order_by("pk")
-        list(backlog.values("pk"))
+        _lock_backlog()
+
+
+def _lock_backlog() -> None:
+    """Lock the backlog's row, creating it first if it is missing (a new or flushed database)."""
+    row = BacklogLock.objects.select_for_update().filter(pk=BacklogLock.ROW)
+    if not list(row.values("pk")):
+        BacklogLock.objects.bulk_create([BacklogLock(pk=BacklogLock.ROW)], ignore_conflicts=True)
+        list(row.values("pk"))
 
 
 def _locked_task(task_id: int, also_lock: Iterable[int | None] = ()) -> Task:
     """The task, locked together with its column and the columns of ``also_lock``.
 
     The task's sprint is read before it is locked; should a concurrent move change it in between,
-    the columns are locked again (the task's row lock alone would not protect its new column).
+    the transaction starts over (``StartOver``): locking the new column now, after the task, would
+    take locks out of the global order.
     """
-    extra = set(also_lock)
-    for _attempt in range(10):
-        current = Task.objects.filter(pk=task_id).values_list("sprint_id", flat=True)
-        if not current:
-            raise Task.DoesNotExist(f"No task {task_id}.")
-        locked = {current[0], *extra}
-        _lock_columns(locked)
-        task = Task.objects.select_for_update().get(pk=task_id)
-        if task.sprint_id in locked:
-            return task
-    raise RuntimeError(f"task {task_id} kept changing sprint while being locked")
+    current = Task.objects.filter(pk=task_id).values_list("sprint_id", flat=True)
+    if not current:
+        raise Task.DoesNotExist(f"No task {task_id}.")
+    locked = {current[0], *also_lock}
+    _lock_columns(locked)
+    task = Task.objects.select_for_update().get(pk=task_id)
+    if task.sprint_id not in locked:
+        raise StartOver(f"task {task_id} left its column while it was being locked")
+    return task
 
 
 def _column_tasks(column: Column, *, excluding: Task | None = None) -> list[Task]:
@@ -178,17 +187,20 @@ def create_task(fields: Mapping[str, Any], *, on: date | None = None) -> Task:
     """Create a task (at ``position`` of its column, default the end), enforcing the rules."""
     _check_fields(fields, TASK_FIELDS)
     day = on or today()
-    values = {k: v for k, v in fields.items() if k != "position"}
-    task = Task(**values)
-    task.started, task.completed = _new_task_dates(task, fields, day)
-    with transaction.atomic():
+
+    def write() -> Task:
+        values = {k: v for k, v in fields.items() if k != "position"}
+        task = Task(**values)
+        task.started, task.completed = _new_task_dates(task, fields, day)
         _lock_columns([task.sprint_id])
         errors = check_task(before=None, after=_state(task), today=day)
         if errors:
             raise RuleViolation(errors)
         _place(task, position=fields.get("position"), source=None)
         task.save()
-    return task
+        return task
+
+    return run_in_transaction(write, what="create task")
 
 
 def _new_task_dates(
@@ -219,7 +231,8 @@ def update_task(
     target_sprint: set[int | None] = set()
     if "sprint" in changes:
         target_sprint.add(changes["sprint"].pk if changes["sprint"] is not None else None)
-    with transaction.atomic():
+
+    def write() -> Task:
         task = _locked_task(task_id, target_sprint)
         if expected_version is not None and task.version != expected_version:
             raise VersionConflict(task, expected_version)
@@ -231,7 +244,9 @@ def update_task(
         if (task.sprint_id, task.status) != source or "position" in changes:
             _place(task, position=changes.get("position"), source=source)
         task.save()
-    return task
+        return task
+
+    return run_in_transaction(write, what=f"update task {task_id}")
 
 
 def _apply(task: Task, changes: Mapping[str, Any], day: date) -> TaskState:
@@ -289,11 +304,14 @@ def move_task(
 
 def delete_task(task_id: int) -> None:
     """Delete a task and close the gap it leaves in its column."""
-    with transaction.atomic():
+
+    def write() -> None:
         task = _locked_task(task_id)
         column: Column = (task.sprint_id, task.status)
         task.delete()
         _renumber(_column_tasks(column))
+
+    run_in_transaction(write, what=f"delete task {task_id}")
 
 
 # --- sprints --------------------------------------------------------------------------------
@@ -304,13 +322,13 @@ def create_sprint(fields: Mapping[str, Any], *, on: date | None = None) -> Sprin
     errors = check_sprint_end(old_end=None, new_end=fields["end"], today=on or today())
     if errors:
         raise RuleViolation(errors)
-    with transaction.atomic():
-        return Sprint.objects.create(**fields)
+    return run_in_transaction(lambda: Sprint.objects.create(**fields), what="create sprint")
 
 
 def update_sprint(sprint_id: int, changes: Mapping[str, Any], *, on: date | None = None) -> Sprint:
     _check_fields(changes, SPRINT_FIELDS)
-    with transaction.atomic():
+
+    def write() -> Sprint:
         sprint = Sprint.objects.select_for_update().get(pk=sprint_id)
         if "end" in changes:
             errors = check_sprint_end(
@@ -321,15 +339,20 @@ def update_sprint(sprint_id: int, changes: Mapping[str, Any], *, on: date | None
         for field, value in changes.items():
             setattr(sprint, field, value)
         sprint.save()
-    return sprint
+        return sprint
+
+    return run_in_transaction(write, what=f"update sprint {sprint_id}")
 
 
 def delete_sprint(sprint_id: int) -> None:
     """Delete an empty sprint; one with tasks raises :class:`SprintNotEmpty`."""
-    with transaction.atomic():
+
+    def write() -> None:
         _lock_columns([sprint_id])
         sprint = Sprint.objects.get(pk=sprint_id)
         count = sprint.tasks.count()
         if count:
             raise SprintNotEmpty(sprint, count)
         sprint.delete()
+
+    run_in_transaction(write, what=f"delete sprint {sprint_id}")

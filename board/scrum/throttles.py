@@ -1,74 +1,62 @@
-"""Request throttles: password guessing on ``POST /api/token/`` and floods of API writes.
+"""Request throttles of the API: password guessing on ``POST /api/token/`` and floods of writes.
 
-| throttle | counts | rate setting (``THROTTLE_…``) |
-| --- | --- | --- |
-| :class:`TokenAddressThrottle` | token requests per client address | ``TOKEN_PER_ADDRESS`` |
-| :class:`TokenUsernameThrottle` | token requests per username | ``TOKEN_PER_USERNAME`` |
-| :class:`WriteThrottle` | POST, PUT, PATCH and DELETE per user | ``WRITES_PER_USER`` |
+- :class:`LoginThrottle`: token requests per client address, then per username
+  (``THROTTLE_TOKEN_PER_ADDRESS``, ``THROTTLE_TOKEN_PER_USERNAME``);
+- :class:`WriteThrottle`: POST, PUT, PATCH and DELETE per user (``THROTTLE_WRITES_PER_USER``).
 
-Rates are read from ``settings.WATERCOOLER_THROTTLE_RATES`` at each request (DRF's own rate table
-is captured when its classes are defined), a rate of None turns a throttle off. Counts live in the
-cache (the database: shared by every worker). Over a rate the API answers 429 with a message
-saying which limit and ``Retry-After`` (see ``api_errors``).
-
-The client address is DRF's: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` entry that
-``NUM_PROXIES`` points at behind proxies.
+Rates are read from ``settings.WATERCOOLER_THROTTLE_RATES`` at each request; a rate of None turns
+a limit off. The counting is ``board.limits`` (shared by every worker and host, atomic); the login
+limits are the login pages' too (``board.limits.logins``). Over a rate the API answers 429 with a
+message saying which limit and ``Retry-After`` (see ``api_errors``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from board.limits.clients import client_key
+from board.limits.counting import Rate, count
+from board.limits.logins import count_attempt
 
 
-class SettingsRateThrottle(SimpleRateThrottle):
-    """A throttle whose rate is ``settings.WATERCOOLER_THROTTLE_RATES[scope]``."""
+class LoginThrottle(BaseThrottle):
+    """Every token request counts, right password or wrong (see ``board.limits.logins``)."""
 
-    def get_rate(self) -> str | None:
-        rate: str | None = settings.WATERCOOLER_THROTTLE_RATES.get(self.scope)
-        return rate
+    seconds: int | None = None
 
-    def key(self, ident: str) -> str:
-        return str(self.cache_format % {"scope": self.scope, "ident": ident})
+    def allow_request(self, request: Request, view: Any) -> bool:
+        data = request.data
+        username = data.get("username") if hasattr(data, "get") else None
+        attempt = count_attempt(request.META, username)
+        self.seconds = attempt.wait
+        return attempt.allowed
 
-
-class TokenAddressThrottle(SettingsRateThrottle):
-    scope = "token-address"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.key(self.get_ident(request))
+    def wait(self) -> float | None:
+        return self.seconds
 
 
-class TokenUsernameThrottle(SettingsRateThrottle):
-    """Guesses at one account from many addresses. Case and surrounding spaces do not make a
-    username new; it is hashed so that any text makes a valid cache key."""
-
-    scope = "token-username"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        username = request.data.get("username") if hasattr(request.data, "get") else None
-        if not isinstance(username, str) or not username.strip():
-            return None  # refused by the view as a missing field; nothing to count
-        digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
-        return self.key(digest)
-
-
-class WriteThrottle(SettingsRateThrottle):
+class WriteThrottle(BaseThrottle):
     """Writes per user (reads are never throttled); anonymous writes are refused before this."""
 
     scope = "writes"
+    seconds: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
+        rate = settings.WATERCOOLER_THROTTLE_RATES.get(self.scope)
+        if request.method in SAFE_METHODS or rate is None:
             return True
-        return bool(super().allow_request(request, view))
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
         if request.user and request.user.is_authenticated:
-            return self.key(str(request.user.pk))
-        return self.key(self.get_ident(request))
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = client_key(request.META)
+        verdict = count(self.scope, ident, Rate.parse(rate))
+        self.seconds = verdict.wait
+        return verdict.allowed
+
+    def wait(self) -> float | None:
+        return self.seconds

@@ -1,9 +1,9 @@
 """The REST API's viewsets: sprints, tasks (with the ``move`` action), users (read-only).
 
 Every endpoint needs a logged-in user (token or session; see settings), except the token endpoint,
-which is throttled per address and per username instead; writes are throttled per user
-(``throttles``). Writes are delegated to ``services`` through the serializers; refusals become HTTP
-answers in ``api_errors``.
+which is throttled per address and per username instead (as the login pages are); writes are
+throttled per user (``throttles``). Writes are delegated to ``services`` through the serializers;
+refusals become HTTP answers in ``api_errors``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from board.limits import logins
 from board.live.tickets import mint_ticket
 from board.scrum import services
 from board.scrum.filters import SprintFilter, TaskFilter
@@ -28,22 +30,28 @@ from board.scrum.serializers import (
     TaskSerializer,
     UserSerializer,
 )
-from board.scrum.throttles import TokenAddressThrottle, TokenUsernameThrottle
+from board.scrum.throttles import LoginThrottle
 
 User = get_user_model()
 
 WRITES_THROTTLED = "Too many changes in a short time"
+# Ids in paths are ASCII digits only: with DRF's default (anything but / and .) "1\n", "1 " and
+# other scripts' digits (which int() reads) named tasks too.
+ID_IN_PATH = "[0-9]+"
 
 
 class ObtainTokenView(ObtainAuthToken):
     """``POST /api/token/`` ``{"username", "password"}`` -> ``{"token"}``, throttled."""
 
-    throttle_classes = (TokenAddressThrottle, TokenUsernameThrottle)
-    throttled_detail = "Too many login attempts"
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # DRF's view names its own, unguarded
+    throttle_classes = (LoginThrottle,)
+    throttled_detail = logins.REFUSED
 
 
 class SprintViewSet(viewsets.ModelViewSet):
     """Sprints; the detail carries a signaling ticket, ``ticket/`` gives a fresh one."""
+
+    lookup_value_regex = ID_IN_PATH
 
     throttled_detail = WRITES_THROTTLED
 
@@ -69,6 +77,8 @@ class SprintViewSet(viewsets.ModelViewSet):
 
 class TaskViewSet(viewsets.ModelViewSet):
     """Tasks; PATCH/PUT take an optional ``version``, ``move/`` is the board's drag and drop."""
+
+    lookup_value_regex = ID_IN_PATH
 
     throttled_detail = WRITES_THROTTLED
 
@@ -110,6 +120,8 @@ class TaskViewSet(viewsets.ModelViewSet):
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """The people tasks can be assigned to."""
+
+    lookup_value_regex = ID_IN_PATH
 
     queryset = User.objects.filter(is_active=True)
     serializer_class = UserSerializer

@@ -33,3 +33,25 @@ def test_id_filters_still_select(api, results, sprint, make_task, user) -> None:
     make_task("elsewhere")
     assert [t["name"] for t in results(api.get("/api/tasks/", {"sprint": sprint.pk}))] == ["mine"]
     assert [t["name"] for t in results(api.get("/api/tasks/", {"assignee": user.pk}))] == ["mine"]
+
+
+FULLWIDTH_12 = "\uff11\uff12"
+ARABIC_INDIC_3 = "\u0663"
+NOT_DIGITS = ["", " 1", "1 ", "+1", FULLWIDTH_12, ARABIC_INDIC_3, "1\n", "1_0"]
+
+
+@pytest.mark.parametrize("parameter", ["sprint", "assignee"])
+@pytest.mark.parametrize("value", NOT_DIGITS)
+def test_an_id_filter_takes_ascii_digits_only(api, sprint, user, parameter, value) -> None:
+    """Python's int() would read all of these; an empty one would be no filter at all."""
+    response = api.get("/api/tasks/", {parameter: value})
+    assert response.status_code == 400, response.content
+    assert response.json() == {parameter: [f"Not an id: ids are whole numbers from 1 to {MAX_ID}."]}
+
+
+@pytest.mark.parametrize("endpoint", ["tasks", "sprints", "users"])
+@pytest.mark.parametrize("value", ["\x00", "a\x00b"])
+def test_a_search_with_a_null_character_is_refused_naming_the_parameter(api, endpoint, value):
+    response = api.get(f"/api/{endpoint}/", {"search": value})
+    assert response.status_code == 400, response.content
+    assert response.json() == {"search": ["Null characters are not allowed."]}

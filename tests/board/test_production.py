@@ -7,6 +7,8 @@ with the production checklist's HTTPS settings, and throttle counts shared by bo
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -112,12 +114,62 @@ def test_check_deploy_is_clean_with_the_https_checklist(database: Path) -> None:
     assert "System check identified no issues (0 silenced)." in output
 
 
+def deploy_warnings(database: Path, **env: str) -> set[str]:
+    """The ids of the warnings ``check --deploy`` gives with production settings and ``env``."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=production_environment(database, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(re.findall(r"\(([a-z_]+\.[A-Z]\d+)\)", result.stdout + result.stderr))
+
+
+BEHIND_A_PROXY = {k: v for k, v in HTTPS_CHECKLIST.items() if not k.startswith("SECURE_HSTS")}
+
+
+def test_check_deploy_is_clean_where_the_proxy_sends_hsts(database: Path) -> None:
+    assert deploy_warnings(database, **BEHIND_A_PROXY) == {"security.W004"}
+    assert deploy_warnings(database, **BEHIND_A_PROXY, SECURE_HSTS_BY_PROXY="true") == set()
+
+
+def test_the_short_hsts_trial_leaves_exactly_the_subdomain_and_preload_warnings(database) -> None:
+    """The checklist's "try 3600 first" step: what is left is what the year's settings add."""
+    trial = {**BEHIND_A_PROXY, "SECURE_HSTS_SECONDS": "3600"}
+    assert deploy_warnings(database, **trial) == {"security.W005", "security.W021"}
+
+
+def test_hsts_from_the_proxy_and_from_the_board_at_once_is_refused(database: Path) -> None:
+    env = production_environment(database, SECURE_HSTS_BY_PROXY="true", SECURE_HSTS_SECONDS="3600")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECURE_HSTS_BY_PROXY" in result.stderr
+
+
+def test_check_deploy_warns_of_an_unencrypted_signaling_url(database: Path) -> None:
+    plain = {**HTTPS_CHECKLIST, "WATERCOOLER_SIGNALING_URL": "ws://live.example.com/ws"}
+    assert deploy_warnings(database, **plain) == {"watercooler.W001"}
+    assert deploy_warnings(database, **HTTPS_CHECKLIST) == set()
+
+
 def test_the_operations_checklist_names_these_settings() -> None:
     docs = (ROOT / "docs" / "operations.md").read_text()
     checklist = docs[docs.index("## Production checklist") :]
     checklist = checklist[: checklist.index("\n## ", 1)]
-    for name, value in HTTPS_CHECKLIST.items():
+    for name, value in {**HTTPS_CHECKLIST, "SECURE_HSTS_BY_PROXY": "true"}.items():
         assert f"`{name}={value}`" in checklist, name
+    for warning in ("security.W004", "security.W005", "security.W021", "watercooler.W001"):
+        assert warning in checklist, warning
 
 
 def test_throttle_counts_are_shared_by_every_board_process(board) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from board.csp import connect_source, content_security_policy
 from board.env import ConfigurationError, env_bool, env_list, env_secret
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,40 @@ def test_env_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env_secret("NOPE", debug=True, development_value="dev") == "dev"
     with pytest.raises(ConfigurationError):
         env_secret("NOPE", debug=False, development_value="dev")
+
+
+BAD_SIGNALING_URLS = [
+    "wss://live.example.com/ws;script-src *",
+    "wss://live.example.com/ws, https://evil.example",
+    "wss://live.example.com/ws script-src",
+    "wss://live.example.com/ws\tx",
+    "wss://live.example.com/ws\x01",
+    "ftp://live.example.com/ws",
+    "javascript:alert(1)",
+    "wss:///ws",
+    "wss://user:pw@live.example.com/ws",
+    "wss://live.example.com:99999/ws",
+    "wss://[::1/ws",
+    "live.example.com/ws",
+    "",
+]
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+@pytest.mark.parametrize("url", BAD_SIGNALING_URLS)
+def test_a_malformed_signaling_url_stops_the_board_at_start(debug: str, url: str) -> None:
+    """The URL goes into the Content-Security-Policy and to every browser: a ``;`` would add a
+    directive of its own, so anything but a plain ws/wss/http/https URL with a host is refused."""
+    secrets = {"SECRET_KEY": "k" * 50, "WATERCOOLER_SECRET": "w" * 40}
+    result = load_settings(DEBUG=debug, WATERCOOLER_SIGNALING_URL=url, **secrets)
+    assert result.returncode != 0, url
+    assert "WATERCOOLER_SIGNALING_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["wss://live.example.com/ws", "ws://127.0.0.1:8080/ws", "https://[2001:db8::1]:443/ws"]
+)
+def test_a_signaling_url_is_a_connect_source(url: str) -> None:
+    assert connect_source(url) == url
+    policy = content_security_policy(signaling_url=url)
+    assert f"connect-src 'self' {url};" in policy

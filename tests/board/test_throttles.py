@@ -1,4 +1,6 @@
-"""Throttles: password guessing on /api/token/ (per address, per username) and floods of writes.
+"""Throttles of the API: password guessing on /api/token/ (per address, per username) and floods
+of writes. (The login pages: ``test_login_limits``; how requests are counted:
+``test_throttle_counts``.)
 
 Over a rate the answer is 429 with a message naming the limit and when to retry, in the body and
 in ``Retry-After``. Rates come from settings (``THROTTLE_*`` in the environment, docs/api.md).
@@ -16,7 +18,6 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -24,11 +25,6 @@ from board.env import ConfigurationError, env_rate
 
 ROOT = Path(__file__).resolve().parents[2]
 OFF = {"token-address": None, "token-username": None, "writes": None}
-
-
-@pytest.fixture(autouse=True)
-def _no_counts_from_earlier_tests(db: None) -> None:
-    cache.clear()
 
 
 def rates(settings: Any, **rates: str | None) -> None:
@@ -79,6 +75,28 @@ def test_guesses_at_one_username_from_many_addresses_are_throttled(settings, use
     # Other accounts are not locked by guesses at this one.
     User.objects.create_user("bob", password="pw-bob-123")
     assert token_request("bob", "pw-bob-123", address="10.0.0.3").status_code == 200
+
+
+def test_a_lone_surrogate_in_the_username_is_refused_by_the_serializer(settings, user) -> None:
+    rates(settings, token_address="5/minute", token_username="5/minute")
+    for username in ("\\ud800ada", "\\udfff"):
+        body = f'{{"username": "{username}", "password": "x"}}'.encode()
+        response = APIClient().post(
+            "/api/token/", body, content_type="application/json", REMOTE_ADDR="10.0.0.1"
+        )
+        assert response.status_code == 400, response.content
+        assert response.json()["username"][0].startswith("Surrogate characters are not allowed")
+
+
+def test_a_username_sent_as_a_number_is_counted_as_its_text(settings, db) -> None:
+    rates(settings, token_username="2/minute")
+    User.objects.create_user("12345", password="pw-12345-abc")
+    for address in ("10.0.0.1", "10.0.0.2"):
+        body = {"username": 12345, "password": "wrong"}
+        assert APIClient().post("/api/token/", body, REMOTE_ADDR=address).status_code == 400
+    assert_throttled(
+        token_request("12345", "pw-12345-abc", address="10.0.0.3"), "Too many login attempts"
+    )
 
 
 def test_a_token_request_without_a_username_is_refused_not_counted(settings, user) -> None:
