@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -197,9 +197,7 @@ def test_a_storm_of_moves_deletes_and_creates_never_fails(
     assert [r.getMessage() for r in caplog.records if r.name == "board.transactions"] == []
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite runs one write transaction at a time"
-)
+@pytest.mark.postgresql  # SQLite runs one write transaction at a time: nothing can deadlock
 def test_a_transaction_that_deadlocks_is_run_again(make_sprint, caplog) -> None:
     """The safety net under the lock order: two writes that lock two rows in opposite orders
     deadlock; the database aborts one, which is run again from the start and succeeds."""
