@@ -214,13 +214,13 @@ class SignalingCore:
             return self._flooded(session)
         try:
             message = protocol.parse_client_message(text)
-        except ProtocolError as exc:
+            if state is JOINED and type(message) is protocol.Signal:
+                # The table's busiest entry, taken first: in every state the outcome is the
+                # table's (tests/signaling/test_core_table.py).
+                return self._signal(session, message)
+            return self._dispatch(session, message)
+        except ProtocolError as exc:  # bad input, found parsing or handling (before any change)
             return self._bad_input(session, exc)
-        if state is JOINED and type(message) is protocol.Signal:
-            # The table's busiest entry, taken first: in every state the outcome is the table's
-            # (tests/signaling/test_core_table.py).
-            return self._signal(session, message)
-        return self._dispatch(session, message)
 
     def receive_binary(self, session: Session, now: float) -> Sequence[Action]:
         """One binary frame from the client (not part of the protocol)."""

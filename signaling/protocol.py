@@ -290,8 +290,27 @@ def peer_left(peer: str) -> dict[str, Any]:
 
 
 def signal_bytes(sender: str, data: dict[str, Any]) -> bytes:
-    """The ``signal`` from ``sender``, encoded (every relayed signal is built here)."""
-    return orjson.dumps({"type": "signal", "from": sender, "data": data})
+    """The ``signal`` from ``sender``, encoded (every relayed signal is built here); raises
+    :class:`ProtocolError` for ``data`` that parsed but cannot be sent on (see
+    :func:`relay_bytes`)."""
+    try:
+        return orjson.dumps({"type": "signal", "from": sender, "data": data})
+    except orjson.JSONEncodeError as exc:
+        raise _cannot_forward(exc) from None
+
+
+def relay_bytes(sender: str, data: dict[str, Any]) -> bytes:
+    """The ``relay`` from ``sender``, encoded; raises :class:`ProtocolError` for ``data`` that
+    parsed but cannot be sent on: JSON nested deeper than the encoder goes (the parser takes
+    more levels than it), which is the client's fault, not the server's."""
+    try:
+        return orjson.dumps({"type": "relay", "from": sender, "data": data})
+    except orjson.JSONEncodeError as exc:
+        raise _cannot_forward(exc) from None
+
+
+def _cannot_forward(exc: orjson.JSONEncodeError) -> ProtocolError:
+    return ProtocolError(f'"data" cannot be sent on: {exc}', code="bad-message")
 
 
 def sender_of(frame: str) -> str | None:
@@ -302,10 +321,6 @@ def sender_of(frame: str) -> str | None:
         return None
     sender = message.get("from") if type(message) is dict else None
     return sender if type(sender) is str else None
-
-
-def relay_from(sender: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "relay", "from": sender, "data": data}
 
 
 def board_event(event: dict[str, Any]) -> dict[str, Any]:

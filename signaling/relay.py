@@ -114,7 +114,7 @@ class Relaying:
             target = self.rooms.route(member.peer, message.to)
         except RoutingError as exc:
             return self._unroutable(session, exc)
-        payload = protocol.encode_bytes(protocol.relay_from(member.peer, message.data))
+        payload = protocol.relay_bytes(member.peer, message.data)
         log = Log(
             "relay",
             logging.DEBUG,

@@ -484,3 +484,23 @@ def test_a_closing_session_handles_nothing_more() -> None:
     assert "socket-error" in d.refusals()
     assert alice.state is CLOSING
     assert CONNECTED is not alice.state
+
+
+@pytest.mark.parametrize("kind", ["signal", "relay"])
+def test_data_nested_too_deeply_to_send_on_is_refused_and_the_sender_stays(kind: str) -> None:
+    """JSON parses to more levels than it can be encoded with: such data is the sender's
+    bad message (an ``error`` naming it), never an internal error that closes the sender."""
+    d = driver()
+    alice, wa = d.join("1", "u1")
+    bob, _ = d.join("1", "u2")
+    d.take(alice)
+    deep = "[" * 300 + "]" * 300
+    d.take(bob)  # what bob was told of alice
+    d.send(bob, f'{{"type":"{kind}","to":"{wa["peer"]}","data":{{"x":{deep}}}}}')
+    (answer,) = d.take(bob)
+    assert (answer["type"], answer["code"]) == ("error", "bad-message")
+    assert "cannot be sent on" in answer["message"]
+    assert d.take(alice) == []
+    assert d.closed_with(bob) is None
+    d.send(bob, {"type": kind, "to": wa["peer"], "data": {"n": 1}})
+    assert d.take(alice)[0]["data"] == {"n": 1}

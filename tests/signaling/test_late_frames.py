@@ -27,7 +27,7 @@ def test_a_late_frame_is_reported_to_the_instance_of_its_sender() -> None:
     d.run(d.core.news.remote_joined(remote("r1", instance="far")))
     frame = protocol.signal_bytes("r1", {"candidate": None}).decode()
     assert list(d.core.news.arrived_late(frame)) == [act.ReportUndelivered("far", "r1")]
-    relayed = protocol.encode(protocol.relay_from("r1", {"x": 1}))
+    relayed = protocol.relay_bytes("r1", {"x": 1}).decode()
     assert list(d.core.news.arrived_late(relayed)) == [act.ReportUndelivered("far", "r1")]
 
 
