@@ -106,7 +106,7 @@ class EventPrinter:
             return
         self.line(
             "link",
-            f"  link to {event.person.name}: {event.state}",
+            f"  link to {event.person.name} ({event.person.peer[:6]}): {event.state}",
             **self._person(event.person),
             state=event.state,
         )
@@ -139,6 +139,8 @@ class EventPrinter:
         )
 
     def _task_updated(self, event: TaskEvent) -> None:
+        if event.source == "self" and not self.as_json:
+            return  # our own save: the action's "moved" line already says so
         task, sprint = event.task, self.session.sprint
         place = place_of_task(task, sprint)
         before = place_of_task(event.previous, sprint) if event.previous else None

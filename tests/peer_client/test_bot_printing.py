@@ -72,3 +72,15 @@ def test_peer_chosen_text_with_a_lone_surrogate_prints_escaped() -> None:
     assert "\\ud800" in text
     assert "\\u202etob" in text
     assert not ACTIVE.search(text)
+
+
+def test_our_own_saved_move_is_one_line_in_text_and_still_an_event_in_json() -> None:
+    printer, raw = printer_on_a_terminal([sample_task(1)])
+    printer.session.source.keep({**sample_task(1), "version": 2}, "self")  # our move's answer
+    assert raw.getvalue() == b""  # the action's own "moved" line says it
+    printer.session.source.keep({**sample_task(1), "version": 3}, "board")
+    assert "via the board" in raw.getvalue().decode()
+    out = io.StringIO()
+    EventPrinter(printer.session, as_json=True, out=out)
+    printer.session.source.keep({**sample_task(1), "version": 4}, "self")
+    assert '"source":"self"' in out.getvalue()
