@@ -71,6 +71,15 @@ def test_two_tabs_see_each_others_presence(stack: Stack, open_board: OpenBoard) 
     )
     dana.click("#live-status")
     expect(link.locator(".rtt")).to_have_text(re.compile(r"^[\d.]+ ms$"))
+    # The panel is a popover: Escape closes it, and so does a click anywhere else on the page,
+    # so it never stays over the cards it covers.
+    panel = dana.locator("details.live")
+    dana.keyboard.press("Escape")
+    expect(panel).not_to_have_attribute("open", "")
+    dana.click("#live-status")
+    expect(panel).to_have_attribute("open", "")
+    dana.locator("h1").first.click()
+    expect(panel).not_to_have_attribute("open", "")
 
     sam.context.close()  # Sam leaves: gone from Dana's presence at once (peer-left)
     expect(dana.locator(f'#presence .avatar[data-user-id="{sam_id}"]')).to_have_count(0)

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.webrtc
 
 OpenBoard = Callable[..., Page]
 RELAYED_REASON = (
-    r"^(no direct link within 10 s|connection failed|channel closed); through signaling"
+    r"^(no direct link within 10 s|connection failed|channel closed); messages go through signaling"
 )
 
 

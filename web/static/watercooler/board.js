@@ -8,6 +8,7 @@ import { BoardApi } from "./api.js";
 import { DragController } from "./dragdrop.js";
 import { TaskEditor } from "./editor.js";
 import { LiveBoard } from "./live.js";
+import { closeWhenLeft } from "./popover.js";
 import { BoardView } from "./view.js";
 
 const configElement = document.getElementById("board-config");
@@ -32,6 +33,8 @@ if (configElement?.textContent) {
     drop: (task, to) => void live.dropDrag(task, to),
     cancel: (task) => live.cancelDrag(task),
   });
+  const livePanel = document.querySelector("details.live");
+  if (livePanel instanceof HTMLDetailsElement) closeWhenLeft(livePanel, document);
   window.addEventListener("online", () => live.signaling.retryNow());
   window.addEventListener("pagehide", () => live.stop());
   Object.assign(window, { watercooler: live });

@@ -46,22 +46,41 @@ export function linkPath(facts) {
   return facts.gaveUp ? "relayed" : "connecting";
 }
 
+/** What an RTCPeerConnection's `connectionState` means, for people rather than for the spec. */
+const CONNECTION_WORDS = {
+  new: "not started yet",
+  connecting: "trying to connect",
+  connected: "connected",
+  disconnected: "interrupted",
+  failed: "failed",
+  closed: "closed",
+};
+
+/** @param {string} state */
+function connectionWords(state) {
+  return Object.hasOwn(CONNECTION_WORDS, state)
+    ? CONNECTION_WORDS[/** @type {keyof typeof CONNECTION_WORDS} */ (state)]
+    : state;
+}
+
 /**
  * The state shown next to the path: what the connection is doing, in words.
  * @param {LinkFacts} facts @returns {string}
  */
 export function linkDetail(facts) {
   const path = linkPath(facts);
-  const ice = `connection ${facts.connectionState}`;
+  const state = connectionWords(facts.connectionState);
   switch (path) {
     case "direct":
-      return facts.candidates ? `${ice} (${facts.candidates})` : ice;
+      return facts.candidates ? `${state} (${facts.candidates})` : state;
     case "turn":
-      return `${ice} through a TURN server`;
-    case "connecting":
-      return `${ice}, candidates ${facts.iceGatheringState}; relaying meanwhile`;
+      return `${state} through a TURN server`;
+    case "connecting": {
+      const gathering = facts.iceGatheringState === "complete" ? "" : ", finding addresses";
+      return `direct link ${state}${gathering}; messages go through signaling meanwhile`;
+    }
     case "relayed":
-      return `${facts.gaveUp}; through signaling (${ice})`;
+      return `${facts.gaveUp}; messages go through signaling (direct link ${state})`;
     case "failed":
       return "no channel, and signaling is away";
     default:
