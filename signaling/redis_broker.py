@@ -1,17 +1,6 @@
 """The Redis broker: several signaling instances serving the same sprints.
 
-Keys and channels (prefix ``wc`` by default):
-
-- ``wc:instance:<id>`` — this instance is alive; set with a TTL (``presence_ttl``) and renewed
-  every fifth of it. An instance that dies stops renewing; the others notice the key is gone and
-  drop its peers, sending ``peer-left`` to theirs.
-- ``wc:members:<sprint>`` — hash peer id → member (JSON): the sprint's directory, read by an
-  instance when its first peer of that sprint joins.
-- ``wc:sprint:<sprint>`` — pub/sub channel of the sprint: join, leave, sync and board-event notices.
-  Only instances with peers in the sprint listen.
-- ``wc:to:<instance>`` — pub/sub channel of one instance: frames for one of its peers
-  (``<peer>\\n<sent at>\\n<frame>``) and notices that a frame of one of its peers was not
-  delivered (``!undelivered <peer>``).
+Keys and channels are listed in ``signaling.redis_wire``, which writes and reads them.
 
 A frame is stamped with the time it was sent on Redis's clock (``signaling.redis_clock``: each
 instance learns its offset from Redis's ``TIME`` with every presence renewal), so instances whose
@@ -32,11 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
-from dataclasses import asdict
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -47,6 +34,18 @@ from signaling.logs import log_event
 from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command, Outbox
 from signaling.ratelimit import LogThrottle
 from signaling.redis_clock import ClockOffset, server_time
+from signaling.redis_wire import (
+    UNDELIVERED,
+    Names,
+    event_notice,
+    loads,
+    member_from,
+    member_json,
+    member_notice,
+    peer_frame,
+    sync_notice,
+    undelivered_notice,
+)
 from signaling.rooms import Member
 
 OUTBOX_LIMIT = 50_000
@@ -55,30 +54,8 @@ OUTBOX_MAX_AGE: Final = 2.0
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
 SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
 BATCH = 256
-UNDELIVERED: Final = "!undelivered "  # + peer: a frame of that peer was dropped (no newline)
 LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
 SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
-
-
-def member_json(member: Member) -> str:
-    return json.dumps(asdict(member), separators=(",", ":"))
-
-
-def member_from(raw: Any) -> Member | None:
-    """A member from a JSON object, or None if it is not one (never trust the wire)."""
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Member(
-            peer=str(raw["peer"]),
-            sprint=str(raw["sprint"]),
-            user_id=str(raw["user_id"]),
-            name=str(raw["name"]),
-            connection=int(raw["connection"]),
-            instance=str(raw["instance"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 class RedisBroker(Broker):
@@ -96,6 +73,7 @@ class RedisBroker(Broker):
         self.instance = instance or secrets.token_hex(6)
         self.presence_ttl = presence_ttl
         self.prefix = prefix
+        self._names = Names(prefix)
         self._listener: BrokerListener | None = None
         self._redis: aioredis.Redis | None = None
         self._pubsub: Any = None
@@ -121,20 +99,6 @@ class RedisBroker(Broker):
         self._skew_logged = False
         self._settled = False
         self._first_connect = asyncio.Event()
-
-    # --- names --------------------------------------------------------------------------------
-
-    def _instance_key(self, instance: str) -> str:
-        return f"{self.prefix}:instance:{instance}"
-
-    def _members_key(self, sprint: str) -> str:
-        return f"{self.prefix}:members:{sprint}"
-
-    def _sprint_channel(self, sprint: str) -> str:
-        return f"{self.prefix}:sprint:{sprint}"
-
-    def _instance_channel(self, instance: str) -> str:
-        return f"{self.prefix}:to:{instance}"
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -167,11 +131,12 @@ class RedisBroker(Broker):
                 async with asyncio.timeout(2):
                     pipe = redis.pipeline(transaction=False)
                     for member in self._local.values():
-                        pipe.hdel(self._members_key(member.sprint), member.peer)
+                        pipe.hdel(self._names.members_key(member.sprint), member.peer)
                         pipe.publish(
-                            self._sprint_channel(member.sprint), self._notice("leave", member)
+                            self._names.sprint_channel(member.sprint),
+                            member_notice("leave", self.instance, member),
                         )
-                    pipe.delete(self._instance_key(self.instance))
+                    pipe.delete(self._names.instance_key(self.instance))
                     await pipe.execute()
         await self._disconnect()
 
@@ -239,8 +204,8 @@ class RedisBroker(Broker):
         pubsub = redis.pubsub(ignore_subscribe_messages=False)
         self._subscribing.clear()
         self._pubsub = pubsub
-        channels = [self._instance_channel(self.instance)]
-        channels += [self._sprint_channel(s) for s in self._sprints]
+        channels = [self._names.instance_channel(self.instance)]
+        channels += [self._names.sprint_channel(s) for s in self._sprints]
         await pubsub.subscribe(*channels)
         await self._register_everything(redis)
         was_down = not self._available and self._first_connect.is_set()
@@ -273,15 +238,17 @@ class RedisBroker(Broker):
 
     async def _register_everything(self, redis: aioredis.Redis) -> None:
         """After (re)connecting: our presence, our members, and a sync of each of our sprints."""
-        await redis.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
+        await redis.set(
+            self._names.instance_key(self.instance), "1", px=int(self.presence_ttl * 1000)
+        )
         for sprint in list(self._sprints | self._unsynced):
             local = [m for m in self._local.values() if m.sprint == sprint]
-            key = self._members_key(sprint)
+            key = self._names.members_key(sprint)
             directory = await redis.hgetall(key)
             stale = [
                 peer
                 for peer, raw in directory.items()
-                if (m := member_from(_loads(raw))) is not None
+                if (m := member_from(loads(raw))) is not None
                 and m.instance == self.instance
                 and peer not in self._local
             ]
@@ -291,10 +258,8 @@ class RedisBroker(Broker):
             for member in local:
                 pipe.hset(key, member.peer, member_json(member))
             pipe.publish(
-                self._sprint_channel(sprint),
-                json.dumps(
-                    {"op": "sync", "from": self.instance, "members": [asdict(m) for m in local]}
-                ),
+                self._names.sprint_channel(sprint),
+                sync_notice(self.instance, local),
             )
             await pipe.execute()
             # What did the others do while we could not hear them? Re-read the members of each
@@ -302,7 +267,7 @@ class RedisBroker(Broker):
             # sync will come), and the presence check drops it if it never does.
             by_instance: dict[str, list[Member]] = {}
             for raw in (await redis.hgetall(key)).values():
-                other = member_from(_loads(raw))
+                other = member_from(loads(raw))
                 if other is not None and other.instance != self.instance:
                     by_instance.setdefault(other.instance, []).append(other)
             listener = self._require_listener()
@@ -327,7 +292,7 @@ class RedisBroker(Broker):
 
     def _dispatch(self, channel: str, data: str) -> None:
         listener = self._require_listener()
-        if channel == self._instance_channel(self.instance):
+        if channel == self._names.instance_channel(self.instance):
             peer, newline, rest = data.partition("\n")
             if not newline:
                 if peer.startswith(UNDELIVERED):  # a frame of one of ours came late elsewhere
@@ -345,8 +310,8 @@ class RedisBroker(Broker):
                 return
             listener.deliver_to_peer(peer, text)
             return
-        sprint = channel.removeprefix(f"{self.prefix}:sprint:")
-        notice = _loads(data)
+        sprint = self._names.sprint_of(channel)
+        notice = loads(data)
         if not isinstance(notice, dict) or notice.get("from") == self.instance:
             return
         op = notice.get("op")
@@ -418,7 +383,7 @@ class RedisBroker(Broker):
         interval = self.presence_ttl / 5
         while True:
             pipe = redis.pipeline(transaction=False)
-            pipe.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
+            pipe.set(self._names.instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
             pipe.time()
             sent = time.time()
             _, answer = await pipe.execute()
@@ -427,7 +392,7 @@ class RedisBroker(Broker):
             now = time.monotonic()
             settled = now - self._connected_since >= self.presence_ttl
             for instance in listener.known_instances():
-                if await redis.exists(self._instance_key(instance)):
+                if await redis.exists(self._names.instance_key(instance)):
                     self._missing_since.pop(instance, None)
                     continue
                 first_missing = self._missing_since.setdefault(instance, now)
@@ -491,7 +456,7 @@ class RedisBroker(Broker):
             self._enqueue(
                 Command(
                     FORGET,
-                    (("hdel", self._members_key(member.sprint), member.peer),),
+                    (("hdel", self._names.members_key(member.sprint), member.peer),),
                     time.monotonic(),
                 )
             )
@@ -502,7 +467,7 @@ class RedisBroker(Broker):
         redis, pubsub = self._require_connection()
         try:
             if sprint not in self._sprints:
-                await self._subscribe(pubsub, self._sprint_channel(sprint))
+                await self._subscribe(pubsub, self._names.sprint_channel(sprint))
                 self._sprints.add(sprint)
             return await self._live_members(redis, sprint)
         except (RedisError, OSError, TimeoutError) as exc:
@@ -529,19 +494,19 @@ class RedisBroker(Broker):
 
     async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
         """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
-        directory = await redis.hgetall(self._members_key(sprint))
-        members = [m for raw in directory.values() if (m := member_from(_loads(raw))) is not None]
+        directory = await redis.hgetall(self._names.members_key(sprint))
+        members = [m for raw in directory.values() if (m := member_from(loads(raw))) is not None]
         others = [m for m in members if m.instance != self.instance]
         # Until we have been connected a full TTL, a missing key may just mean that instance has
         # not re-registered after a Redis restart: only then is a missing key proof of death.
         settled = time.monotonic() - self._connected_since >= self.presence_ttl
         alive: dict[str, bool] = {}
         for instance in {m.instance for m in others}:
-            exists = bool(await redis.exists(self._instance_key(instance)))
+            exists = bool(await redis.exists(self._names.instance_key(instance)))
             alive[instance] = exists or not settled
         dead = [m.peer for m in others if not alive[m.instance]]
         if dead:
-            await redis.hdel(self._members_key(sprint), *dead)
+            await redis.hdel(self._names.members_key(sprint), *dead)
         return [m for m in others if alive[m.instance]]
 
     async def announce_join(self, member: Member) -> None:
@@ -549,8 +514,11 @@ class RedisBroker(Broker):
         self._local[member.peer] = member
         try:
             pipe = redis.pipeline(transaction=False)
-            pipe.hset(self._members_key(member.sprint), member.peer, member_json(member))
-            pipe.publish(self._sprint_channel(member.sprint), self._notice("join", member))
+            pipe.hset(self._names.members_key(member.sprint), member.peer, member_json(member))
+            pipe.publish(
+                self._names.sprint_channel(member.sprint),
+                member_notice("join", self.instance, member),
+            )
             await pipe.execute()
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
@@ -562,8 +530,12 @@ class RedisBroker(Broker):
             Command(
                 LEAVE,
                 (
-                    ("hdel", self._members_key(member.sprint), member.peer),
-                    ("publish", self._sprint_channel(member.sprint), self._notice("leave", member)),
+                    ("hdel", self._names.members_key(member.sprint), member.peer),
+                    (
+                        "publish",
+                        self._names.sprint_channel(member.sprint),
+                        member_notice("leave", self.instance, member),
+                    ),
                 ),
                 time.monotonic(),
                 sprint=member.sprint,
@@ -580,16 +552,19 @@ class RedisBroker(Broker):
 
     async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
         # Not if a join re-entered the sprint meanwhile (or is waiting for its SUBSCRIBE).
-        if sprint not in self._sprints and self._sprint_channel(sprint) not in self._subscribing:
+        if (
+            sprint not in self._sprints
+            and self._names.sprint_channel(sprint) not in self._subscribing
+        ):
             with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await pubsub.unsubscribe(self._sprint_channel(sprint))
+                await pubsub.unsubscribe(self._names.sprint_channel(sprint))
 
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
-        channel = self._instance_channel(member.instance)
+        channel = self._names.instance_channel(member.instance)
         return self._enqueue(
             Command(
                 PEER,
-                (("publish", channel, f"{member.peer}\n{time.time() + self._offset:.3f}\n{text}"),),
+                (("publish", channel, peer_frame(member.peer, time.time() + self._offset, text)),),
                 time.monotonic(),
                 sender=sender,
             )
@@ -597,15 +572,17 @@ class RedisBroker(Broker):
 
     def report_undelivered(self, instance: str, sender: str) -> None:
         self._late_from = instance
-        channel = self._instance_channel(instance)
+        channel = self._names.instance_channel(instance)
         self._enqueue(
-            Command(NOTICE, (("publish", channel, f"{UNDELIVERED}{sender}"),), time.monotonic())
+            Command(NOTICE, (("publish", channel, undelivered_notice(sender)),), time.monotonic())
         )
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:
-        notice = json.dumps({"op": "event", "from": self.instance, "text": text})
+        notice = event_notice(self.instance, text)
         if not self._enqueue(
-            Command(EVENT, (("publish", self._sprint_channel(sprint), notice),), time.monotonic())
+            Command(
+                EVENT, (("publish", self._names.sprint_channel(sprint), notice),), time.monotonic()
+            )
         ):
             self._give_back(
                 [Command(EVENT, (), time.monotonic())], "the broker is unavailable or backed up"
@@ -616,13 +593,10 @@ class RedisBroker(Broker):
         if redis is None or not self._available:
             return None
         with contextlib.suppress(RedisError, OSError, TimeoutError):
-            return int(await redis.hlen(self._members_key(sprint)))
+            return int(await redis.hlen(self._names.members_key(sprint)))
         return None
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _notice(self, op: str, member: Member) -> str:
-        return json.dumps({"op": op, "from": self.instance, "member": asdict(member)})
 
     def _enqueue(self, command: Command) -> bool:
         """Queue ``command`` for the writer; False if Redis is away or the queue is full."""
@@ -644,13 +618,6 @@ class RedisBroker(Broker):
         if not self._available or self._redis is None or self._pubsub is None:
             raise BrokerUnavailable("broker (Redis) unavailable: try again in a few seconds")
         return self._redis, self._pubsub
-
-
-def _loads(raw: str | bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError):
-        return None
 
 
 def _redacted(url: str) -> str:

@@ -21,6 +21,7 @@ PURE_MODULES = [
     "signaling.handshake",
     "signaling.outbox",
     "signaling.redis_clock",
+    "signaling.redis_wire",
     "signaling.protocol",
     "signaling.rooms",
     "signaling.tickets",
