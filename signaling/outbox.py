@@ -20,6 +20,9 @@ EVENT: Final = "event"  # a board event for a sprint
 FORGET: Final = "forget"  # a dead instance's directory entry
 NOTICE: Final = "notice"  # a word to another instance (a frame of one of its peers came late)
 
+# A frame queued longer than this is given back as undelivered rather than sent late.
+OUTBOX_MAX_AGE: Final = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class Command:

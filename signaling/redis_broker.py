@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
-from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command, Outbox
+from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, OUTBOX_MAX_AGE, PEER, Command
 from signaling.ratelimit import LogThrottle
 from signaling.redis_clock import ClockOffset, server_time
 from signaling.redis_wire import (
@@ -46,14 +46,11 @@ from signaling.redis_wire import (
     sync_notice,
     undelivered_notice,
 )
+from signaling.redis_writer import RedisWriter
 from signaling.rooms import Member
 
-OUTBOX_LIMIT = 50_000
-# A frame queued longer than this is given back as undelivered rather than sent late.
-OUTBOX_MAX_AGE: Final = 2.0
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
 SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
-BATCH = 256
 LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
 SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
@@ -81,15 +78,12 @@ class RedisBroker(Broker):
         self._connected_since = 0.0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._outbox = Outbox(OUTBOX_LIMIT, OUTBOX_MAX_AGE)
-        self._outbox_ready = asyncio.Event()
+        self._writer = RedisWriter()
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
         # Channels whose SUBSCRIBE Redis has not confirmed yet, with who waits for it.
         self._subscribing: dict[str, asyncio.Future[None]] = {}
-        self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
         self._missing_since: dict[str, float] = {}
-        self._dropped = 0
         self._late_arrivals = 0
         self._late_from: str | None = None  # the instance the last late frame came from
         self._late_log = LogThrottle(LATE_LOG_INTERVAL)
@@ -107,7 +101,7 @@ class RedisBroker(Broker):
         return self._available
 
     async def start(self, listener: BrokerListener) -> None:
-        self._listener = listener
+        self._listener = self._writer.listener = listener
         self._supervisor = asyncio.create_task(self._supervise())
         # Give Redis a moment so a healthy start accepts joins at once; never block start-up.
         with contextlib.suppress(TimeoutError):
@@ -119,7 +113,7 @@ class RedisBroker(Broker):
         self._closing = True
         # Let queued leave notices go out before the connection is dropped.
         deadline = time.monotonic() + 2.0
-        while self._available and len(self._outbox) and time.monotonic() < deadline:  # noqa: ASYNC110
+        while self._available and len(self._writer) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if self._supervisor is not None:
             self._supervisor.cancel()
@@ -169,7 +163,7 @@ class RedisBroker(Broker):
                 delay = 0.2
 
     def _mark_unavailable(self, exc: BaseException) -> None:
-        self._give_back(self._outbox.drain(), "broker unavailable")
+        self._writer.give_back_all("broker unavailable")
         if self._available or not self._first_connect.is_set():
             log_event(
                 "broker-unavailable",
@@ -224,7 +218,7 @@ class RedisBroker(Broker):
         )
         tasks = [
             asyncio.create_task(self._read(pubsub)),
-            asyncio.create_task(self._write(redis)),
+            asyncio.create_task(self._writer.run(redis)),
             asyncio.create_task(self._keep_presence(redis)),
         ]
         try:
@@ -241,7 +235,7 @@ class RedisBroker(Broker):
         await redis.set(
             self._names.instance_key(self.instance), "1", px=int(self.presence_ttl * 1000)
         )
-        for sprint in list(self._sprints | self._unsynced):
+        for sprint in list(self._sprints | self._writer.unsynced):
             local = [m for m in self._local.values() if m.sprint == sprint]
             key = self._names.members_key(sprint)
             directory = await redis.hgetall(key)
@@ -273,7 +267,7 @@ class RedisBroker(Broker):
             listener = self._require_listener()
             for instance, members in by_instance.items():
                 listener.remote_synced(sprint, instance, members)
-        self._unsynced.clear()
+        self._writer.unsynced.clear()
 
     # --- the three loops ----------------------------------------------------------------------
 
@@ -328,54 +322,6 @@ class RedisBroker(Broker):
         elif op == "sync" and isinstance(notice.get("members"), list):
             members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
             listener.remote_synced(sprint, str(notice["from"]), members)
-
-    async def _write(self, redis: aioredis.Redis) -> None:
-        """Send queued commands in pipelined batches, so a broadcast never waits for Redis."""
-        outbox = self._outbox
-        while True:
-            if not len(outbox):
-                self._outbox_ready.clear()
-                await self._outbox_ready.wait()
-            batch, stale = outbox.take(time.monotonic(), BATCH)
-            self._give_back(stale, f"waited more than {OUTBOX_MAX_AGE:g} s for the broker")
-            if not batch:
-                continue
-            pipe = redis.pipeline(transaction=False)
-            for command in batch:
-                for op, key, value in command.ops:
-                    if op == "publish":
-                        pipe.publish(key, value)
-                    else:
-                        pipe.hdel(key, value)
-            try:
-                await pipe.execute()
-            except BaseException:
-                self._give_back(batch, "the broker failed while sending it")
-                raise
-
-    def _give_back(self, commands: list[Command], why: str) -> None:
-        """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
-        if not commands:
-            return
-        listener = self._listener
-        lost_events = 0
-        undelivered = 0
-        for command in commands:
-            if command.kind == PEER and command.sender is not None and listener is not None:
-                undelivered += 1
-                listener.undeliverable(command.sender)
-            elif command.kind == LEAVE and command.sprint is not None:
-                self._unsynced.add(command.sprint)
-            elif command.kind == EVENT:
-                lost_events += 1
-        log_event(
-            "broker-send-failed",
-            logging.WARNING,
-            reason=why,
-            frames=undelivered,
-            events=lost_events,
-            commands=len(commands),
-        )
 
     async def _keep_presence(self, redis: aioredis.Redis) -> None:
         """Renew our presence and read Redis's clock (one round trip); drop the peers of
@@ -542,7 +488,7 @@ class RedisBroker(Broker):
             )
         )
         if not queued:
-            self._unsynced.add(member.sprint)
+            self._writer.unsynced.add(member.sprint)
         if last_in_sprint:
             self._sprints.discard(member.sprint)
             pubsub = self._pubsub
@@ -584,7 +530,7 @@ class RedisBroker(Broker):
                 EVENT, (("publish", self._names.sprint_channel(sprint), notice),), time.monotonic()
             )
         ):
-            self._give_back(
+            self._writer.give_back(
                 [Command(EVENT, (), time.monotonic())], "the broker is unavailable or backed up"
             )
 
@@ -602,13 +548,7 @@ class RedisBroker(Broker):
         """Queue ``command`` for the writer; False if Redis is away or the queue is full."""
         if not self._available:
             return False
-        if not self._outbox.put(command):
-            self._dropped += 1
-            if self._dropped == 1 or self._dropped % 1000 == 0:
-                log_event("broker-backlog-full", logging.WARNING, dropped=self._dropped)
-            return False
-        self._outbox_ready.set()
-        return True
+        return self._writer.put(command)
 
     def _require_listener(self) -> BrokerListener:
         assert self._listener is not None, "start() the broker first"
