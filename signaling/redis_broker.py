@@ -31,11 +31,11 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
-from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, OUTBOX_MAX_AGE, PEER, Command
+from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command
 from signaling.ratelimit import LogThrottle
 from signaling.redis_clock import ClockOffset, server_time
+from signaling.redis_reader import RedisReader
 from signaling.redis_wire import (
-    UNDELIVERED,
     Names,
     event_notice,
     loads,
@@ -50,8 +50,6 @@ from signaling.redis_writer import RedisWriter
 from signaling.rooms import Member
 
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
-SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
-LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
 SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
 
@@ -81,13 +79,9 @@ class RedisBroker(Broker):
         self._writer = RedisWriter()
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
-        # Channels whose SUBSCRIBE Redis has not confirmed yet, with who waits for it.
-        self._subscribing: dict[str, asyncio.Future[None]] = {}
         self._missing_since: dict[str, float] = {}
-        self._late_arrivals = 0
-        self._late_from: str | None = None  # the instance the last late frame came from
-        self._late_log = LogThrottle(LATE_LOG_INTERVAL)
         self._clock = ClockOffset()
+        self._reader = RedisReader(self._names, self.instance, self._clock)
         self._offset = 0.0  # the clock's offset, at hand for every frame stamped or read
         self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
         self._skew_logged = False
@@ -101,7 +95,7 @@ class RedisBroker(Broker):
         return self._available
 
     async def start(self, listener: BrokerListener) -> None:
-        self._listener = self._writer.listener = listener
+        self._listener = self._writer.listener = self._reader.listener = listener
         self._supervisor = asyncio.create_task(self._supervise())
         # Give Redis a moment so a healthy start accepts joins at once; never block start-up.
         with contextlib.suppress(TimeoutError):
@@ -196,7 +190,7 @@ class RedisBroker(Broker):
         self._read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
         pubsub = redis.pubsub(ignore_subscribe_messages=False)
-        self._subscribing.clear()
+        self._reader.connected()
         self._pubsub = pubsub
         channels = [self._names.instance_channel(self.instance)]
         channels += [self._names.sprint_channel(s) for s in self._sprints]
@@ -217,7 +211,7 @@ class RedisBroker(Broker):
             sprints=len(self._sprints),
         )
         tasks = [
-            asyncio.create_task(self._read(pubsub)),
+            asyncio.create_task(self._reader.run(pubsub)),
             asyncio.create_task(self._writer.run(redis)),
             asyncio.create_task(self._keep_presence(redis)),
         ]
@@ -270,58 +264,6 @@ class RedisBroker(Broker):
         self._writer.unsynced.clear()
 
     # --- the three loops ----------------------------------------------------------------------
-
-    async def _read(self, pubsub: Any) -> None:
-        # listen() blocks on the socket; get_message(timeout=...) set up a timeout per message,
-        # work added to every frame relayed across instances. A dead connection still raises here,
-        # and the presence loop notices a silent Redis within its interval.
-        async for message in pubsub.listen():
-            kind = message.get("type")
-            if kind == "message":
-                self._dispatch(str(message["channel"]), str(message["data"]))
-            elif kind == "subscribe":
-                waiting = self._subscribing.pop(str(message["channel"]), None)
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(None)
-
-    def _dispatch(self, channel: str, data: str) -> None:
-        listener = self._require_listener()
-        if channel == self._names.instance_channel(self.instance):
-            peer, newline, rest = data.partition("\n")
-            if not newline:
-                if peer.startswith(UNDELIVERED):  # a frame of one of ours came late elsewhere
-                    listener.undeliverable(peer[len(UNDELIVERED) :])
-                return
-            stamp, newline, text = rest.partition("\n")
-            if not newline or not stamp.replace(".", "", 1).isdigit():
-                text = rest  # an instance that does not stamp its frames
-            elif (age := time.time() + self._offset - float(stamp)) > OUTBOX_MAX_AGE:
-                # Held up past the bound: dropped, and its sender's instance is told.
-                self._late_arrivals += 1
-                self._late_from = None
-                listener.arrived_late(text)  # which may report_undelivered() to that instance
-                self._log_late(age)
-                return
-            listener.deliver_to_peer(peer, text)
-            return
-        sprint = self._names.sprint_of(channel)
-        notice = loads(data)
-        if not isinstance(notice, dict) or notice.get("from") == self.instance:
-            return
-        op = notice.get("op")
-        if op == "event" and isinstance(notice.get("text"), str):
-            listener.deliver_to_sprint(sprint, notice["text"])
-        elif op in {"join", "leave"}:
-            member = member_from(notice.get("member"))
-            if member is None or member.sprint != sprint:
-                return
-            if op == "join":
-                listener.remote_joined(member)
-            else:
-                listener.remote_left(member)
-        elif op == "sync" and isinstance(notice.get("members"), list):
-            members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
-            listener.remote_synced(sprint, str(notice["from"]), members)
 
     async def _keep_presence(self, redis: aioredis.Redis) -> None:
         """Renew our presence and read Redis's clock (one round trip); drop the peers of
@@ -380,20 +322,6 @@ class RedisBroker(Broker):
                 ahead_of_redis_s=round(clock.ahead, 2),
             )
 
-    def _log_late(self, age: float) -> None:
-        """A frame arrived too late and was dropped: say so, at most every
-        ``LATE_LOG_INTERVAL`` (``dropped`` counts them all)."""
-        if self._late_log.allow(time.monotonic()) is None:
-            return
-        log_event(
-            "broker-frame-stale",
-            logging.WARNING,
-            from_instance=self._late_from,
-            late_s=round(age, 2),
-            dropped=self._late_arrivals,
-            effect="not delivered; its sender is told (unavailable)",
-        )
-
     def _declare_dead(self, instance: str) -> None:
         self._missing_since.pop(instance, None)
         removed = self._require_listener().instance_lost(instance)
@@ -413,30 +341,11 @@ class RedisBroker(Broker):
         redis, pubsub = self._require_connection()
         try:
             if sprint not in self._sprints:
-                await self._subscribe(pubsub, self._names.sprint_channel(sprint))
+                await self._reader.subscribe(pubsub, self._names.sprint_channel(sprint))
                 self._sprints.add(sprint)
             return await self._live_members(redis, sprint)
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
-
-    async def _subscribe(self, pubsub: Any, channel: str) -> None:
-        """SUBSCRIBE and wait until Redis confirms it.
-
-        redis-py returns as soon as the command is sent. Reading the sprint's directory before
-        Redis has processed the SUBSCRIBE leaves a gap: a peer joining on another instance in
-        that moment is in neither the directory we read nor the notices we hear, and the two
-        peers never meet. Once confirmed, every join is in one or the other.
-        """
-        confirmed = self._subscribing.get(channel)
-        if confirmed is None:
-            confirmed = asyncio.get_running_loop().create_future()
-            self._subscribing[channel] = confirmed
-            await pubsub.subscribe(channel)
-        try:
-            await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
-        except TimeoutError:
-            self._subscribing.pop(channel, None)
-            raise
 
     async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
         """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
@@ -498,9 +407,8 @@ class RedisBroker(Broker):
 
     async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
         # Not if a join re-entered the sprint meanwhile (or is waiting for its SUBSCRIBE).
-        if (
-            sprint not in self._sprints
-            and self._names.sprint_channel(sprint) not in self._subscribing
+        if sprint not in self._sprints and not self._reader.subscribing(
+            self._names.sprint_channel(sprint)
         ):
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 await pubsub.unsubscribe(self._names.sprint_channel(sprint))
@@ -517,7 +425,7 @@ class RedisBroker(Broker):
         )
 
     def report_undelivered(self, instance: str, sender: str) -> None:
-        self._late_from = instance
+        self._reader.reported(instance)
         channel = self._names.instance_channel(instance)
         self._enqueue(
             Command(NOTICE, (("publish", channel, undelivered_notice(sender)),), time.monotonic())
