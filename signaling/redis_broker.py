@@ -31,26 +31,22 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
-from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command
-from signaling.ratelimit import LogThrottle
-from signaling.redis_clock import ClockOffset, server_time
+from signaling.outbox import EVENT, LEAVE, NOTICE, PEER, Command
+from signaling.redis_clock import ClockOffset
+from signaling.redis_presence import RedisPresence
 from signaling.redis_reader import RedisReader
 from signaling.redis_wire import (
     Names,
     event_notice,
-    loads,
-    member_from,
     member_json,
     member_notice,
     peer_frame,
-    sync_notice,
     undelivered_notice,
 )
 from signaling.redis_writer import RedisWriter
 from signaling.rooms import Member
 
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
-SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
 
 class RedisBroker(Broker):
@@ -69,23 +65,19 @@ class RedisBroker(Broker):
         self.presence_ttl = presence_ttl
         self.prefix = prefix
         self._names = Names(prefix)
-        self._listener: BrokerListener | None = None
         self._redis: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._available = False
-        self._connected_since = 0.0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._writer = RedisWriter()
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
-        self._missing_since: dict[str, float] = {}
         self._clock = ClockOffset()
         self._reader = RedisReader(self._names, self.instance, self._clock)
-        self._offset = 0.0  # the clock's offset, at hand for every frame stamped or read
-        self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-        self._skew_logged = False
-        self._settled = False
+        self._presence = RedisPresence(
+            self._names, self.instance, presence_ttl, self._clock, self._enqueue
+        )
         self._first_connect = asyncio.Event()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -95,7 +87,7 @@ class RedisBroker(Broker):
         return self._available
 
     async def start(self, listener: BrokerListener) -> None:
-        self._listener = self._writer.listener = self._reader.listener = listener
+        self._writer.listener = self._reader.listener = self._presence.listener = listener
         self._supervisor = asyncio.create_task(self._supervise())
         # Give Redis a moment so a healthy start accepts joins at once; never block start-up.
         with contextlib.suppress(TimeoutError):
@@ -187,7 +179,7 @@ class RedisBroker(Broker):
         await redis.ping()
         sent = time.time()
         answer = await redis.time()
-        self._read_clock(sent, time.time(), answer)
+        self._presence.read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
         pubsub = redis.pubsub(ignore_subscribe_messages=False)
         self._reader.connected()
@@ -198,9 +190,7 @@ class RedisBroker(Broker):
         await self._register_everything(redis)
         was_down = not self._available and self._first_connect.is_set()
         self._available = True
-        self._connected_since = time.monotonic()
-        self._settled = False
-        self._missing_since.clear()
+        self._presence.connected()
         self._first_connect.set()
         log_event(
             "broker-recovered" if was_down else "broker-connected",
@@ -213,7 +203,7 @@ class RedisBroker(Broker):
         tasks = [
             asyncio.create_task(self._reader.run(pubsub)),
             asyncio.create_task(self._writer.run(redis)),
-            asyncio.create_task(self._keep_presence(redis)),
+            asyncio.create_task(self._presence.run(redis)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -226,114 +216,10 @@ class RedisBroker(Broker):
 
     async def _register_everything(self, redis: aioredis.Redis) -> None:
         """After (re)connecting: our presence, our members, and a sync of each of our sprints."""
-        await redis.set(
-            self._names.instance_key(self.instance), "1", px=int(self.presence_ttl * 1000)
-        )
+        await self._presence.register(redis)
         for sprint in list(self._sprints | self._writer.unsynced):
-            local = [m for m in self._local.values() if m.sprint == sprint]
-            key = self._names.members_key(sprint)
-            directory = await redis.hgetall(key)
-            stale = [
-                peer
-                for peer, raw in directory.items()
-                if (m := member_from(loads(raw))) is not None
-                and m.instance == self.instance
-                and peer not in self._local
-            ]
-            pipe = redis.pipeline(transaction=False)
-            if stale:
-                pipe.hdel(key, *stale)
-            for member in local:
-                pipe.hset(key, member.peer, member_json(member))
-            pipe.publish(
-                self._names.sprint_channel(sprint),
-                sync_notice(self.instance, local),
-            )
-            await pipe.execute()
-            # What did the others do while we could not hear them? Re-read the members of each
-            # instance that has registered again; one that has not yet is left alone (its own
-            # sync will come), and the presence check drops it if it never does.
-            by_instance: dict[str, list[Member]] = {}
-            for raw in (await redis.hgetall(key)).values():
-                other = member_from(loads(raw))
-                if other is not None and other.instance != self.instance:
-                    by_instance.setdefault(other.instance, []).append(other)
-            listener = self._require_listener()
-            for instance, members in by_instance.items():
-                listener.remote_synced(sprint, instance, members)
+            await self._presence.resync(redis, sprint, self._local)
         self._writer.unsynced.clear()
-
-    # --- the three loops ----------------------------------------------------------------------
-
-    async def _keep_presence(self, redis: aioredis.Redis) -> None:
-        """Renew our presence and read Redis's clock (one round trip); drop the peers of
-        instances whose presence has expired."""
-        interval = self.presence_ttl / 5
-        while True:
-            pipe = redis.pipeline(transaction=False)
-            pipe.set(self._names.instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
-            pipe.time()
-            sent = time.time()
-            _, answer = await pipe.execute()
-            self._read_clock(sent, time.time(), answer)
-            listener = self._require_listener()
-            now = time.monotonic()
-            settled = now - self._connected_since >= self.presence_ttl
-            for instance in listener.known_instances():
-                if await redis.exists(self._names.instance_key(instance)):
-                    self._missing_since.pop(instance, None)
-                    continue
-                first_missing = self._missing_since.setdefault(instance, now)
-                if settled and now - first_missing >= interval:
-                    self._declare_dead(instance)
-            if settled and not self._settled:
-                # From now on a missing instance is a dead one (see the module's docstring).
-                self._settled = True
-                log_event(
-                    "broker-settled", instance=self.instance, others=len(listener.known_instances())
-                )
-            await asyncio.sleep(interval)
-
-    def _read_clock(self, sent: float, received: float, answer: tuple[int, int]) -> None:
-        """Redis answered ``TIME``: keep the offset of its clock from ours, and say so if ours
-        is far from it (at most every ``SKEW_LOG_INTERVAL`` while it lasts)."""
-        clock = self._clock
-        if not clock.reading(sent, received, server_time(answer)):
-            return
-        self._offset = clock.offset
-        if clock.skewed:
-            if self._skew_log.allow(time.monotonic()) is not None:
-                self._skew_logged = True
-                log_event(
-                    "clock-skew",
-                    logging.WARNING,
-                    instance=self.instance,
-                    ahead_of_redis_s=round(clock.ahead, 2),
-                    effect="frames between instances are timed on Redis's clock and still "
-                    "delivered; tickets and hook tokens are judged on this host's clock: "
-                    "synchronise it (NTP)",
-                )
-        elif self._skew_logged:
-            self._skew_logged = False
-            self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-            log_event(
-                "clock-skew-resolved",
-                instance=self.instance,
-                ahead_of_redis_s=round(clock.ahead, 2),
-            )
-
-    def _declare_dead(self, instance: str) -> None:
-        self._missing_since.pop(instance, None)
-        removed = self._require_listener().instance_lost(instance)
-        log_event("instance-lost", logging.WARNING, instance=instance, peers=len(removed))
-        for member in removed:
-            self._enqueue(
-                Command(
-                    FORGET,
-                    (("hdel", self._names.members_key(member.sprint), member.peer),),
-                    time.monotonic(),
-                )
-            )
 
     # --- the broker interface -----------------------------------------------------------------
 
@@ -343,26 +229,9 @@ class RedisBroker(Broker):
             if sprint not in self._sprints:
                 await self._reader.subscribe(pubsub, self._names.sprint_channel(sprint))
                 self._sprints.add(sprint)
-            return await self._live_members(redis, sprint)
+            return await self._presence.live_members(redis, sprint)
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
-
-    async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
-        """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
-        directory = await redis.hgetall(self._names.members_key(sprint))
-        members = [m for raw in directory.values() if (m := member_from(loads(raw))) is not None]
-        others = [m for m in members if m.instance != self.instance]
-        # Until we have been connected a full TTL, a missing key may just mean that instance has
-        # not re-registered after a Redis restart: only then is a missing key proof of death.
-        settled = time.monotonic() - self._connected_since >= self.presence_ttl
-        alive: dict[str, bool] = {}
-        for instance in {m.instance for m in others}:
-            exists = bool(await redis.exists(self._names.instance_key(instance)))
-            alive[instance] = exists or not settled
-        dead = [m.peer for m in others if not alive[m.instance]]
-        if dead:
-            await redis.hdel(self._names.members_key(sprint), *dead)
-        return [m for m in others if alive[m.instance]]
 
     async def announce_join(self, member: Member) -> None:
         redis, _ = self._require_connection()
@@ -418,7 +287,13 @@ class RedisBroker(Broker):
         return self._enqueue(
             Command(
                 PEER,
-                (("publish", channel, peer_frame(member.peer, time.time() + self._offset, text)),),
+                (
+                    (
+                        "publish",
+                        channel,
+                        peer_frame(member.peer, time.time() + self._clock.offset, text),
+                    ),
+                ),
                 time.monotonic(),
                 sender=sender,
             )
@@ -457,10 +332,6 @@ class RedisBroker(Broker):
         if not self._available:
             return False
         return self._writer.put(command)
-
-    def _require_listener(self) -> BrokerListener:
-        assert self._listener is not None, "start() the broker first"
-        return self._listener
 
     def _require_connection(self) -> tuple[aioredis.Redis, Any]:
         if not self._available or self._redis is None or self._pubsub is None:
