@@ -22,10 +22,19 @@ from typing import Any, Final
 
 from signaling.broker import BrokerListener
 from signaling.logs import log_event
-from signaling.outbox import OUTBOX_MAX_AGE
 from signaling.ratelimit import LogThrottle
 from signaling.redis_clock import ClockOffset
-from signaling.redis_wire import UNDELIVERED, Names, loads, member_from
+from signaling.redis_wire import (
+    Joined,
+    Left,
+    Names,
+    SprintEvent,
+    Synced,
+    Undelivered,
+    late_by,
+    read_direct,
+    read_sprint_notice,
+)
 
 SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
 LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
@@ -92,41 +101,30 @@ class RedisReader:
     def _dispatch(self, channel: str, data: str) -> None:
         listener = self._require_listener()
         if channel == self._names.instance_channel(self._instance):
-            peer, newline, rest = data.partition("\n")
-            if not newline:
-                if peer.startswith(UNDELIVERED):  # a frame of one of ours came late elsewhere
-                    listener.undeliverable(peer[len(UNDELIVERED) :])
-                return
-            stamp, newline, text = rest.partition("\n")
-            if not newline or not stamp.replace(".", "", 1).isdigit():
-                text = rest  # an instance that does not stamp its frames
-            elif (age := time.time() + self._clock.offset - float(stamp)) > OUTBOX_MAX_AGE:
-                # Held up past the bound: dropped, and its sender's instance is told.
-                self._late_arrivals += 1
-                self._late_from = None
-                listener.arrived_late(text)  # which may report_undelivered() to that instance
-                self._log_late(age)
-                return
-            listener.deliver_to_peer(peer, text)
+            message = read_direct(data)
+            if isinstance(message, Undelivered):  # a frame of one of ours came late elsewhere
+                listener.undeliverable(message.sender)
+            elif message is not None:
+                age = late_by(message, time.time() + self._clock.offset)
+                if age is None:
+                    listener.deliver_to_peer(message.peer, message.text)
+                else:
+                    # Held up past the bound: dropped, and its sender's instance is told.
+                    self._late_arrivals += 1
+                    self._late_from = None
+                    listener.arrived_late(message.text)  # may report_undelivered() to its instance
+                    self._log_late(age)
             return
         sprint = self._names.sprint_of(channel)
-        notice = loads(data)
-        if not isinstance(notice, dict) or notice.get("from") == self._instance:
-            return
-        op = notice.get("op")
-        if op == "event" and isinstance(notice.get("text"), str):
-            listener.deliver_to_sprint(sprint, notice["text"])
-        elif op in {"join", "leave"}:
-            member = member_from(notice.get("member"))
-            if member is None or member.sprint != sprint:
-                return
-            if op == "join":
+        match read_sprint_notice(data, sprint, self._instance):
+            case SprintEvent(text):
+                listener.deliver_to_sprint(sprint, text)
+            case Joined(member):
                 listener.remote_joined(member)
-            else:
+            case Left(member):
                 listener.remote_left(member)
-        elif op == "sync" and isinstance(notice.get("members"), list):
-            members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
-            listener.remote_synced(sprint, str(notice["from"]), members)
+            case Synced(instance, members):
+                listener.remote_synced(sprint, instance, members)
 
     def _log_late(self, age: float) -> None:
         """A frame arrived too late and was dropped: say so, at most every

@@ -15,8 +15,8 @@ Keys and channels (prefix ``wc`` by default):
   (``<peer>\\n<sent at>\\n<frame>``) and notices that a frame of one of its peers was not
   delivered (``!undelivered <peer>``).
 
-This module must not decide what to do with what it reads: that is the broker's and its
-listener's job.
+What it reads back it only parses: whether a frame came too late is decided here (``late_by``),
+what to do about it is the reader's and its listener's job.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from signaling.outbox import OUTBOX_MAX_AGE
 from signaling.rooms import Member
 
 UNDELIVERED: Final = "!undelivered "  # + peer: a frame of that peer was dropped (no newline)
@@ -105,3 +106,89 @@ def peer_frame(peer: str, sent_at: float, text: str) -> str:
 def undelivered_notice(sender: str) -> str:
     """Word to ``sender``'s instance that a frame of ``sender`` was dropped."""
     return f"{UNDELIVERED}{sender}"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerFrame:
+    """A frame for ``peer``, sent at ``sent_at`` on Redis's clock (None: the sending instance
+    does not stamp its frames)."""
+
+    peer: str
+    text: str
+    sent_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """A frame of ``sender``, one of this instance's peers, was dropped on another instance."""
+
+    sender: str
+
+
+def read_direct(data: str) -> PeerFrame | Undelivered | None:
+    """A message on an instance's own channel, or None if it is neither kind."""
+    peer, newline, rest = data.partition("\n")
+    if not newline:
+        if peer.startswith(UNDELIVERED):
+            return Undelivered(peer[len(UNDELIVERED) :])
+        return None
+    stamp, newline, text = rest.partition("\n")
+    if not newline or not stamp.replace(".", "", 1).isdigit():
+        return PeerFrame(peer, rest, None)  # an instance that does not stamp its frames
+    return PeerFrame(peer, text, float(stamp))
+
+
+def late_by(frame: PeerFrame, now: float) -> float | None:
+    """How old ``frame`` is at ``now`` (Redis's clock) if that is past ``OUTBOX_MAX_AGE``:
+    held up that long, it is dropped rather than delivered. None if it may be delivered."""
+    if frame.sent_at is None:
+        return None
+    age = now - frame.sent_at
+    return age if age > OUTBOX_MAX_AGE else None
+
+
+@dataclass(frozen=True, slots=True)
+class SprintEvent:
+    """A board event for the sprint's peers."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """All of ``instance``'s members of the sprint."""
+
+    instance: str
+    members: list[Member]
+
+
+def read_sprint_notice(
+    data: str, sprint: str, instance: str
+) -> SprintEvent | Joined | Left | Synced | None:
+    """A notice on ``sprint``'s channel from another instance than ``instance``, or None (ours,
+    or not a notice)."""
+    notice = loads(data)
+    if not isinstance(notice, dict) or notice.get("from") == instance:
+        return None
+    op = notice.get("op")
+    if op == "event" and isinstance(notice.get("text"), str):
+        return SprintEvent(notice["text"])
+    if op in {"join", "leave"}:
+        member = member_from(notice.get("member"))
+        if member is None or member.sprint != sprint:
+            return None
+        return Joined(member) if op == "join" else Left(member)
+    if op == "sync" and isinstance(notice.get("members"), list):
+        members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
+        return Synced(str(notice["from"]), members)
+    return None
