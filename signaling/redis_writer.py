@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 
 from signaling.broker import BrokerListener
 from signaling.logs import log_event
-from signaling.outbox import EVENT, LEAVE, OUTBOX_MAX_AGE, PEER, Command, Outbox
+from signaling.outbox import OUTBOX_MAX_AGE, Command, Outbox, lost
 
 OUTBOX_LIMIT = 50_000
 BATCH = 256
@@ -82,22 +82,17 @@ class RedisWriter:
         """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
         if not commands:
             return
+        loss = lost(commands)
         listener = self.listener
-        lost_events = 0
-        undelivered = 0
-        for command in commands:
-            if command.kind == PEER and command.sender is not None and listener is not None:
-                undelivered += 1
-                listener.undeliverable(command.sender)
-            elif command.kind == LEAVE and command.sprint is not None:
-                self.unsynced.add(command.sprint)
-            elif command.kind == EVENT:
-                lost_events += 1
+        if listener is not None:  # always, once started: peer frames are queued after start()
+            for sender in loss.senders:
+                listener.undeliverable(sender)
+        self.unsynced |= loss.sprints
         log_event(
             "broker-send-failed",
             logging.WARNING,
             reason=why,
-            frames=undelivered,
-            events=lost_events,
+            frames=len(loss.senders),
+            events=loss.events,
             commands=len(commands),
         )
