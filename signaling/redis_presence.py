@@ -2,10 +2,9 @@
 directories, and the other instances' deaths; with each renewal, a reading of Redis's clock.
 
 This instance's key lives ``presence_ttl`` and is renewed every fifth of it. Another instance
-whose key has been missing for a renewal interval is dead: its peers are dropped (the listener
-sends ``peer-left``) and its directory entries removed. Not before this instance has been
-connected for a full TTL, though: a restarted Redis has forgotten every key, and an instance that
-has not re-registered yet is not dead.
+whose key has gone missing is dead when ``signaling.liveness`` says so (not while a restarted
+Redis may simply have forgotten it): its peers are dropped (the listener sends ``peer-left``) and
+its directory entries removed.
 
 Each renewal also asks Redis for its ``TIME``, so that frames are stamped and aged on the one
 clock all instances share (``signaling.redis_clock``); a host whose clock is far from Redis's says
@@ -26,6 +25,7 @@ from typing import Final
 import redis.asyncio as aioredis
 
 from signaling.broker import BrokerListener
+from signaling.liveness import Liveness
 from signaling.logs import log_event
 from signaling.outbox import FORGET, Command
 from signaling.ratelimit import LogThrottle
@@ -51,19 +51,15 @@ class RedisPresence:
         self._names = names
         self._instance = instance
         self._ttl = presence_ttl
+        self._liveness = Liveness(presence_ttl)
         self._clock = clock
         self._enqueue = enqueue
-        self._connected_since = 0.0
-        self._missing_since: dict[str, float] = {}
-        self._settled = False
         self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
         self._skew_logged = False
 
     def connected(self) -> None:
         """A new connection: the others get a full TTL to show up before any is declared dead."""
-        self._connected_since = time.monotonic()
-        self._settled = False
-        self._missing_since.clear()
+        self._liveness.connected(time.monotonic())
 
     async def register(self, redis: aioredis.Redis) -> None:
         """Our presence key, after (re)connecting."""
@@ -107,7 +103,7 @@ class RedisPresence:
     async def run(self, redis: aioredis.Redis) -> None:
         """Renew our presence and read Redis's clock (one round trip); drop the peers of
         instances whose presence has expired."""
-        interval = self._ttl / 5
+        liveness = self._liveness
         while True:
             pipe = redis.pipeline(transaction=False)
             pipe.set(self._names.instance_key(self._instance), "1", px=int(self._ttl * 1000))
@@ -117,23 +113,19 @@ class RedisPresence:
             self.read_clock(sent, time.time(), answer)
             listener = self._require_listener()
             now = time.monotonic()
-            settled = now - self._connected_since >= self._ttl
             for instance in listener.known_instances():
                 if await redis.exists(self._names.instance_key(instance)):
-                    self._missing_since.pop(instance, None)
-                    continue
-                first_missing = self._missing_since.setdefault(instance, now)
-                if settled and now - first_missing >= interval:
+                    liveness.present(instance)
+                elif liveness.dead(instance, now):
                     self._declare_dead(instance)
-            if settled and not self._settled:
-                # From now on a missing instance is a dead one (see the module's docstring).
-                self._settled = True
+            if liveness.newly_settled(now):
+                # From now on a missing instance is a dead one (signaling.liveness).
                 log_event(
                     "broker-settled",
                     instance=self._instance,
                     others=len(listener.known_instances()),
                 )
-            await asyncio.sleep(interval)
+            await asyncio.sleep(liveness.interval)
 
     def read_clock(self, sent: float, received: float, answer: tuple[int, int]) -> None:
         """Redis answered ``TIME``: keep the offset of its clock from ours, and say so if ours
@@ -163,7 +155,6 @@ class RedisPresence:
             )
 
     def _declare_dead(self, instance: str) -> None:
-        self._missing_since.pop(instance, None)
         removed = self._require_listener().instance_lost(instance)
         log_event("instance-lost", logging.WARNING, instance=instance, peers=len(removed))
         for member in removed:
@@ -182,7 +173,7 @@ class RedisPresence:
         others = [m for m in members if m.instance != self._instance]
         # Until we have been connected a full TTL, a missing key may just mean that instance has
         # not re-registered after a Redis restart: only then is a missing key proof of death.
-        settled = time.monotonic() - self._connected_since >= self._ttl
+        settled = self._liveness.settled(time.monotonic())
         alive: dict[str, bool] = {}
         for instance in {m.instance for m in others}:
             exists = bool(await redis.exists(self._names.instance_key(instance)))

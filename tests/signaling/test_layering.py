@@ -22,6 +22,7 @@ PURE_MODULES = [
     "signaling.outbox",
     "signaling.redis_clock",
     "signaling.redis_wire",
+    "signaling.liveness",
     "signaling.protocol",
     "signaling.rooms",
     "signaling.tickets",
