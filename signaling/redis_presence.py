@@ -20,7 +20,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Final
 
 import redis.asyncio as aioredis
 
@@ -28,12 +27,9 @@ from signaling.broker import BrokerListener
 from signaling.liveness import Liveness
 from signaling.logs import log_event
 from signaling.outbox import FORGET, Command
-from signaling.ratelimit import LogThrottle
-from signaling.redis_clock import ClockOffset, server_time
+from signaling.redis_clock import ClockOffset, SkewLog, server_time
 from signaling.redis_wire import Names, loads, member_from, member_json, sync_notice
 from signaling.rooms import Member
-
-SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
 
 class RedisPresence:
@@ -54,8 +50,7 @@ class RedisPresence:
         self._liveness = Liveness(presence_ttl)
         self._clock = clock
         self._enqueue = enqueue
-        self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-        self._skew_logged = False
+        self._skew_log = SkewLog()
 
     def connected(self) -> None:
         """A new connection: the others get a full TTL to show up before any is declared dead."""
@@ -133,9 +128,8 @@ class RedisPresence:
         clock = self._clock
         if not clock.reading(sent, received, server_time(answer)):
             return
-        if clock.skewed:
-            if self._skew_log.allow(time.monotonic()) is not None:
-                self._skew_logged = True
+        match self._skew_log.after(clock, time.monotonic()):
+            case "skewed":
                 log_event(
                     "clock-skew",
                     logging.WARNING,
@@ -145,14 +139,12 @@ class RedisPresence:
                     "delivered; tickets and hook tokens are judged on this host's clock: "
                     "synchronise it (NTP)",
                 )
-        elif self._skew_logged:
-            self._skew_logged = False
-            self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-            log_event(
-                "clock-skew-resolved",
-                instance=self._instance,
-                ahead_of_redis_s=round(clock.ahead, 2),
-            )
+            case "resolved":
+                log_event(
+                    "clock-skew-resolved",
+                    instance=self._instance,
+                    ahead_of_redis_s=round(clock.ahead, 2),
+                )
 
     def _declare_dead(self, instance: str) -> None:
         removed = self._require_listener().instance_lost(instance)
