@@ -1,6 +1,22 @@
 """The Redis broker: several signaling instances serving the same sprints.
 
-Keys and channels are listed in ``signaling.redis_wire``, which writes and reads them.
+This module holds the connection to Redis and answers the :class:`Broker` interface: it connects,
+reconnects with capped backoff, and turns joins, leaves, frames and board events into commands.
+The rest is done by its parts:
+
+- ``signaling.redis_wire``: the keys and channels, and what is written to them (no I/O);
+- ``signaling.redis_writer``: the outbox sent to Redis in batches, and who hears of a command
+  that was not sent (decided in ``signaling.outbox``, no I/O);
+- ``signaling.redis_reader``: the subscriptions, and what arrives on them handed to the listener,
+  late frames dropped;
+- ``signaling.redis_presence``: this instance's expiring key, its members in the directories,
+  other instances' deaths (decided in ``signaling.liveness``, no I/O), and the reading of Redis's
+  clock (``signaling.redis_clock``, no I/O).
+
+A join waits for Redis (``enter_sprint``, ``announce_join``: it is refused when Redis cannot take
+it), and so does ``sprint_size``; leaves, frames and board events queue their commands and return.
+This module must not write or parse messages itself, nor make a leave, a frame or a board event
+wait for Redis.
 
 A frame is stamped with the time it was sent on Redis's clock (``signaling.redis_clock``: each
 instance learns its offset from Redis's ``TIME`` with every presence renewal), so instances whose

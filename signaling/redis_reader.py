@@ -9,8 +9,8 @@ is not delivered: the listener names the instance to tell (``report_undelivered`
 A subscription counts once Redis has confirmed it (``subscribe``), so that a sprint's directory is
 read only when no join can slip between the directory and the notices.
 
-This module must not write to Redis (beyond SUBSCRIBE and UNSUBSCRIBE) nor wait on anything while
-it hands a message on: it runs for every frame relayed between instances.
+This module must not write to Redis (beyond SUBSCRIBE) nor wait on anything while it hands a
+message on: it runs for every frame relayed between instances.
 """
 
 from __future__ import annotations
