@@ -4,14 +4,15 @@ Broadcasts and relays never wait for Redis: their commands queue here and a writ
 pipelined batches. A command that cannot be sent is *given back* to the broker, never dropped
 silently: the queue is full, its batch failed, the broker went away, or it waited longer than
 ``max_age`` (a signal that arrives seconds late is worse than one reported lost: the sender's
-peer connection has moved on). The broker then tells the sender of a peer frame that it was not
-delivered, re-syncs a sprint whose leave notice was lost, and logs lost board events.
+peer connection has moved on). :func:`lost` says what that leaves to do: tell the sender of a
+peer frame that it was not delivered, re-sync a sprint whose leave notice was lost, and log lost
+board events.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 PEER: Final = "peer"  # a frame for one peer on another instance (has a sender)
@@ -19,6 +20,9 @@ LEAVE: Final = "leave"  # a peer left (its sprint is re-synced if this is lost)
 EVENT: Final = "event"  # a board event for a sprint
 FORGET: Final = "forget"  # a dead instance's directory entry
 NOTICE: Final = "notice"  # a word to another instance (a frame of one of its peers came late)
+
+# A frame queued longer than this is given back as undelivered rather than sent late.
+OUTBOX_MAX_AGE: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +70,27 @@ class Outbox:
         commands = list(self._queue)
         self._queue.clear()
         return commands
+
+
+@dataclass(slots=True)
+class Lost:
+    """What commands that were not sent leave to do: tell the ``senders`` of peer frames (in
+    order) that theirs were not delivered, sync the ``sprints`` whose leave notice was lost, and
+    log the number of board ``events`` lost."""
+
+    senders: list[str] = field(default_factory=list)
+    sprints: set[str] = field(default_factory=set)
+    events: int = 0
+
+
+def lost(commands: list[Command]) -> Lost:
+    """What ``commands``, given back, leave to do."""
+    result = Lost()
+    for command in commands:
+        if command.kind == PEER and command.sender is not None:
+            result.senders.append(command.sender)
+        elif command.kind == LEAVE and command.sprint is not None:
+            result.sprints.add(command.sprint)
+        elif command.kind == EVENT:
+            result.events += 1
+    return result

@@ -1,17 +1,22 @@
 """The Redis broker: several signaling instances serving the same sprints.
 
-Keys and channels (prefix ``wc`` by default):
+This module holds the connection to Redis and answers the :class:`Broker` interface: it connects,
+reconnects with capped backoff, and turns joins, leaves, frames and board events into commands.
+The rest is done by its parts:
 
-- ``wc:instance:<id>`` — this instance is alive; set with a TTL (``presence_ttl``) and renewed
-  every fifth of it. An instance that dies stops renewing; the others notice the key is gone and
-  drop its peers, sending ``peer-left`` to theirs.
-- ``wc:members:<sprint>`` — hash peer id → member (JSON): the sprint's directory, read by an
-  instance when its first peer of that sprint joins.
-- ``wc:sprint:<sprint>`` — pub/sub channel of the sprint: join, leave, sync and board-event notices.
-  Only instances with peers in the sprint listen.
-- ``wc:to:<instance>`` — pub/sub channel of one instance: frames for one of its peers
-  (``<peer>\\n<sent at>\\n<frame>``) and notices that a frame of one of its peers was not
-  delivered (``!undelivered <peer>``).
+- ``signaling.redis_wire``: the keys and channels, and what is written to them (no I/O);
+- ``signaling.redis_writer``: the outbox sent to Redis in batches, and who hears of a command
+  that was not sent (decided in ``signaling.outbox``, no I/O);
+- ``signaling.redis_reader``: the subscriptions, and what arrives on them handed to the listener,
+  late frames dropped;
+- ``signaling.redis_presence``: this instance's expiring key, its members in the directories,
+  other instances' deaths (decided in ``signaling.liveness``, no I/O), and the reading of Redis's
+  clock (``signaling.redis_clock``, no I/O).
+
+A join waits for Redis (``enter_sprint``, ``announce_join``: it is refused when Redis cannot take
+it), and so does ``sprint_size``; leaves, frames and board events queue their commands and return.
+This module must not write or parse messages itself, nor make a leave, a frame or a board event
+wait for Redis.
 
 A frame is stamped with the time it was sent on Redis's clock (``signaling.redis_clock``: each
 instance learns its offset from Redis's ``TIME`` with every presence renewal), so instances whose
@@ -32,11 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
-from dataclasses import asdict
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -44,41 +47,22 @@ from redis.exceptions import RedisError
 
 from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
-from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command, Outbox
-from signaling.ratelimit import LogThrottle
-from signaling.redis_clock import ClockOffset, server_time
+from signaling.outbox import EVENT, LEAVE, NOTICE, PEER, Command
+from signaling.redis_clock import ClockOffset
+from signaling.redis_presence import RedisPresence
+from signaling.redis_reader import RedisReader
+from signaling.redis_wire import (
+    Names,
+    event_notice,
+    member_json,
+    member_notice,
+    peer_frame,
+    undelivered_notice,
+)
+from signaling.redis_writer import RedisWriter
 from signaling.rooms import Member
 
-OUTBOX_LIMIT = 50_000
-# A frame queued longer than this is given back as undelivered rather than sent late.
-OUTBOX_MAX_AGE: Final = 2.0
 REDIS_CONNECTIONS: Final = 32  # commands in flight per instance; more wait for a free one
-SUBSCRIBE_TIMEOUT: Final = 5.0  # seconds to wait for Redis to confirm a SUBSCRIBE
-BATCH = 256
-UNDELIVERED: Final = "!undelivered "  # + peer: a frame of that peer was dropped (no newline)
-LATE_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frame-stale lines
-SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
-
-
-def member_json(member: Member) -> str:
-    return json.dumps(asdict(member), separators=(",", ":"))
-
-
-def member_from(raw: Any) -> Member | None:
-    """A member from a JSON object, or None if it is not one (never trust the wire)."""
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Member(
-            peer=str(raw["peer"]),
-            sprint=str(raw["sprint"]),
-            user_id=str(raw["user_id"]),
-            name=str(raw["name"]),
-            connection=int(raw["connection"]),
-            instance=str(raw["instance"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 class RedisBroker(Broker):
@@ -96,45 +80,21 @@ class RedisBroker(Broker):
         self.instance = instance or secrets.token_hex(6)
         self.presence_ttl = presence_ttl
         self.prefix = prefix
-        self._listener: BrokerListener | None = None
+        self._names = Names(prefix)
         self._redis: aioredis.Redis | None = None
         self._pubsub: Any = None
         self._available = False
-        self._connected_since = 0.0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._outbox = Outbox(OUTBOX_LIMIT, OUTBOX_MAX_AGE)
-        self._outbox_ready = asyncio.Event()
+        self._writer = RedisWriter()
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
-        # Channels whose SUBSCRIBE Redis has not confirmed yet, with who waits for it.
-        self._subscribing: dict[str, asyncio.Future[None]] = {}
-        self._unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
-        self._missing_since: dict[str, float] = {}
-        self._dropped = 0
-        self._late_arrivals = 0
-        self._late_from: str | None = None  # the instance the last late frame came from
-        self._late_log = LogThrottle(LATE_LOG_INTERVAL)
         self._clock = ClockOffset()
-        self._offset = 0.0  # the clock's offset, at hand for every frame stamped or read
-        self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-        self._skew_logged = False
-        self._settled = False
+        self._reader = RedisReader(self._names, self.instance, self._clock)
+        self._presence = RedisPresence(
+            self._names, self.instance, presence_ttl, self._clock, self._enqueue
+        )
         self._first_connect = asyncio.Event()
-
-    # --- names --------------------------------------------------------------------------------
-
-    def _instance_key(self, instance: str) -> str:
-        return f"{self.prefix}:instance:{instance}"
-
-    def _members_key(self, sprint: str) -> str:
-        return f"{self.prefix}:members:{sprint}"
-
-    def _sprint_channel(self, sprint: str) -> str:
-        return f"{self.prefix}:sprint:{sprint}"
-
-    def _instance_channel(self, instance: str) -> str:
-        return f"{self.prefix}:to:{instance}"
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -143,7 +103,7 @@ class RedisBroker(Broker):
         return self._available
 
     async def start(self, listener: BrokerListener) -> None:
-        self._listener = listener
+        self._writer.listener = self._reader.listener = self._presence.listener = listener
         self._supervisor = asyncio.create_task(self._supervise())
         # Give Redis a moment so a healthy start accepts joins at once; never block start-up.
         with contextlib.suppress(TimeoutError):
@@ -155,7 +115,7 @@ class RedisBroker(Broker):
         self._closing = True
         # Let queued leave notices go out before the connection is dropped.
         deadline = time.monotonic() + 2.0
-        while self._available and len(self._outbox) and time.monotonic() < deadline:  # noqa: ASYNC110
+        while self._available and len(self._writer) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if self._supervisor is not None:
             self._supervisor.cancel()
@@ -167,11 +127,12 @@ class RedisBroker(Broker):
                 async with asyncio.timeout(2):
                     pipe = redis.pipeline(transaction=False)
                     for member in self._local.values():
-                        pipe.hdel(self._members_key(member.sprint), member.peer)
+                        pipe.hdel(self._names.members_key(member.sprint), member.peer)
                         pipe.publish(
-                            self._sprint_channel(member.sprint), self._notice("leave", member)
+                            self._names.sprint_channel(member.sprint),
+                            member_notice("leave", self.instance, member),
                         )
-                    pipe.delete(self._instance_key(self.instance))
+                    pipe.delete(self._names.instance_key(self.instance))
                     await pipe.execute()
         await self._disconnect()
 
@@ -204,7 +165,7 @@ class RedisBroker(Broker):
                 delay = 0.2
 
     def _mark_unavailable(self, exc: BaseException) -> None:
-        self._give_back(self._outbox.drain(), "broker unavailable")
+        self._writer.give_back_all("broker unavailable")
         if self._available or not self._first_connect.is_set():
             log_event(
                 "broker-unavailable",
@@ -234,20 +195,18 @@ class RedisBroker(Broker):
         await redis.ping()
         sent = time.time()
         answer = await redis.time()
-        self._read_clock(sent, time.time(), answer)
+        self._presence.read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
         pubsub = redis.pubsub(ignore_subscribe_messages=False)
-        self._subscribing.clear()
+        self._reader.connected()
         self._pubsub = pubsub
-        channels = [self._instance_channel(self.instance)]
-        channels += [self._sprint_channel(s) for s in self._sprints]
+        channels = [self._names.instance_channel(self.instance)]
+        channels += [self._names.sprint_channel(s) for s in self._sprints]
         await pubsub.subscribe(*channels)
         await self._register_everything(redis)
         was_down = not self._available and self._first_connect.is_set()
         self._available = True
-        self._connected_since = time.monotonic()
-        self._settled = False
-        self._missing_since.clear()
+        self._presence.connected()
         self._first_connect.set()
         log_event(
             "broker-recovered" if was_down else "broker-connected",
@@ -258,9 +217,9 @@ class RedisBroker(Broker):
             sprints=len(self._sprints),
         )
         tasks = [
-            asyncio.create_task(self._read(pubsub)),
-            asyncio.create_task(self._write(redis)),
-            asyncio.create_task(self._keep_presence(redis)),
+            asyncio.create_task(self._reader.run(pubsub)),
+            asyncio.create_task(self._writer.run(redis)),
+            asyncio.create_task(self._presence.run(redis)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -273,228 +232,10 @@ class RedisBroker(Broker):
 
     async def _register_everything(self, redis: aioredis.Redis) -> None:
         """After (re)connecting: our presence, our members, and a sync of each of our sprints."""
-        await redis.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
-        for sprint in list(self._sprints | self._unsynced):
-            local = [m for m in self._local.values() if m.sprint == sprint]
-            key = self._members_key(sprint)
-            directory = await redis.hgetall(key)
-            stale = [
-                peer
-                for peer, raw in directory.items()
-                if (m := member_from(_loads(raw))) is not None
-                and m.instance == self.instance
-                and peer not in self._local
-            ]
-            pipe = redis.pipeline(transaction=False)
-            if stale:
-                pipe.hdel(key, *stale)
-            for member in local:
-                pipe.hset(key, member.peer, member_json(member))
-            pipe.publish(
-                self._sprint_channel(sprint),
-                json.dumps(
-                    {"op": "sync", "from": self.instance, "members": [asdict(m) for m in local]}
-                ),
-            )
-            await pipe.execute()
-            # What did the others do while we could not hear them? Re-read the members of each
-            # instance that has registered again; one that has not yet is left alone (its own
-            # sync will come), and the presence check drops it if it never does.
-            by_instance: dict[str, list[Member]] = {}
-            for raw in (await redis.hgetall(key)).values():
-                other = member_from(_loads(raw))
-                if other is not None and other.instance != self.instance:
-                    by_instance.setdefault(other.instance, []).append(other)
-            listener = self._require_listener()
-            for instance, members in by_instance.items():
-                listener.remote_synced(sprint, instance, members)
-        self._unsynced.clear()
-
-    # --- the three loops ----------------------------------------------------------------------
-
-    async def _read(self, pubsub: Any) -> None:
-        # listen() blocks on the socket; get_message(timeout=...) set up a timeout per message,
-        # work added to every frame relayed across instances. A dead connection still raises here,
-        # and the presence loop notices a silent Redis within its interval.
-        async for message in pubsub.listen():
-            kind = message.get("type")
-            if kind == "message":
-                self._dispatch(str(message["channel"]), str(message["data"]))
-            elif kind == "subscribe":
-                waiting = self._subscribing.pop(str(message["channel"]), None)
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(None)
-
-    def _dispatch(self, channel: str, data: str) -> None:
-        listener = self._require_listener()
-        if channel == self._instance_channel(self.instance):
-            peer, newline, rest = data.partition("\n")
-            if not newline:
-                if peer.startswith(UNDELIVERED):  # a frame of one of ours came late elsewhere
-                    listener.undeliverable(peer[len(UNDELIVERED) :])
-                return
-            stamp, newline, text = rest.partition("\n")
-            if not newline or not stamp.replace(".", "", 1).isdigit():
-                text = rest  # an instance that does not stamp its frames
-            elif (age := time.time() + self._offset - float(stamp)) > OUTBOX_MAX_AGE:
-                # Held up past the bound: dropped, and its sender's instance is told.
-                self._late_arrivals += 1
-                self._late_from = None
-                listener.arrived_late(text)  # which may report_undelivered() to that instance
-                self._log_late(age)
-                return
-            listener.deliver_to_peer(peer, text)
-            return
-        sprint = channel.removeprefix(f"{self.prefix}:sprint:")
-        notice = _loads(data)
-        if not isinstance(notice, dict) or notice.get("from") == self.instance:
-            return
-        op = notice.get("op")
-        if op == "event" and isinstance(notice.get("text"), str):
-            listener.deliver_to_sprint(sprint, notice["text"])
-        elif op in {"join", "leave"}:
-            member = member_from(notice.get("member"))
-            if member is None or member.sprint != sprint:
-                return
-            if op == "join":
-                listener.remote_joined(member)
-            else:
-                listener.remote_left(member)
-        elif op == "sync" and isinstance(notice.get("members"), list):
-            members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
-            listener.remote_synced(sprint, str(notice["from"]), members)
-
-    async def _write(self, redis: aioredis.Redis) -> None:
-        """Send queued commands in pipelined batches, so a broadcast never waits for Redis."""
-        outbox = self._outbox
-        while True:
-            if not len(outbox):
-                self._outbox_ready.clear()
-                await self._outbox_ready.wait()
-            batch, stale = outbox.take(time.monotonic(), BATCH)
-            self._give_back(stale, f"waited more than {OUTBOX_MAX_AGE:g} s for the broker")
-            if not batch:
-                continue
-            pipe = redis.pipeline(transaction=False)
-            for command in batch:
-                for op, key, value in command.ops:
-                    if op == "publish":
-                        pipe.publish(key, value)
-                    else:
-                        pipe.hdel(key, value)
-            try:
-                await pipe.execute()
-            except BaseException:
-                self._give_back(batch, "the broker failed while sending it")
-                raise
-
-    def _give_back(self, commands: list[Command], why: str) -> None:
-        """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
-        if not commands:
-            return
-        listener = self._listener
-        lost_events = 0
-        undelivered = 0
-        for command in commands:
-            if command.kind == PEER and command.sender is not None and listener is not None:
-                undelivered += 1
-                listener.undeliverable(command.sender)
-            elif command.kind == LEAVE and command.sprint is not None:
-                self._unsynced.add(command.sprint)
-            elif command.kind == EVENT:
-                lost_events += 1
-        log_event(
-            "broker-send-failed",
-            logging.WARNING,
-            reason=why,
-            frames=undelivered,
-            events=lost_events,
-            commands=len(commands),
-        )
-
-    async def _keep_presence(self, redis: aioredis.Redis) -> None:
-        """Renew our presence and read Redis's clock (one round trip); drop the peers of
-        instances whose presence has expired."""
-        interval = self.presence_ttl / 5
-        while True:
-            pipe = redis.pipeline(transaction=False)
-            pipe.set(self._instance_key(self.instance), "1", px=int(self.presence_ttl * 1000))
-            pipe.time()
-            sent = time.time()
-            _, answer = await pipe.execute()
-            self._read_clock(sent, time.time(), answer)
-            listener = self._require_listener()
-            now = time.monotonic()
-            settled = now - self._connected_since >= self.presence_ttl
-            for instance in listener.known_instances():
-                if await redis.exists(self._instance_key(instance)):
-                    self._missing_since.pop(instance, None)
-                    continue
-                first_missing = self._missing_since.setdefault(instance, now)
-                if settled and now - first_missing >= interval:
-                    self._declare_dead(instance)
-            if settled and not self._settled:
-                # From now on a missing instance is a dead one (see the module's docstring).
-                self._settled = True
-                log_event(
-                    "broker-settled", instance=self.instance, others=len(listener.known_instances())
-                )
-            await asyncio.sleep(interval)
-
-    def _read_clock(self, sent: float, received: float, answer: tuple[int, int]) -> None:
-        """Redis answered ``TIME``: keep the offset of its clock from ours, and say so if ours
-        is far from it (at most every ``SKEW_LOG_INTERVAL`` while it lasts)."""
-        clock = self._clock
-        if not clock.reading(sent, received, server_time(answer)):
-            return
-        self._offset = clock.offset
-        if clock.skewed:
-            if self._skew_log.allow(time.monotonic()) is not None:
-                self._skew_logged = True
-                log_event(
-                    "clock-skew",
-                    logging.WARNING,
-                    instance=self.instance,
-                    ahead_of_redis_s=round(clock.ahead, 2),
-                    effect="frames between instances are timed on Redis's clock and still "
-                    "delivered; tickets and hook tokens are judged on this host's clock: "
-                    "synchronise it (NTP)",
-                )
-        elif self._skew_logged:
-            self._skew_logged = False
-            self._skew_log = LogThrottle(SKEW_LOG_INTERVAL)
-            log_event(
-                "clock-skew-resolved",
-                instance=self.instance,
-                ahead_of_redis_s=round(clock.ahead, 2),
-            )
-
-    def _log_late(self, age: float) -> None:
-        """A frame arrived too late and was dropped: say so, at most every
-        ``LATE_LOG_INTERVAL`` (``dropped`` counts them all)."""
-        if self._late_log.allow(time.monotonic()) is None:
-            return
-        log_event(
-            "broker-frame-stale",
-            logging.WARNING,
-            from_instance=self._late_from,
-            late_s=round(age, 2),
-            dropped=self._late_arrivals,
-            effect="not delivered; its sender is told (unavailable)",
-        )
-
-    def _declare_dead(self, instance: str) -> None:
-        self._missing_since.pop(instance, None)
-        removed = self._require_listener().instance_lost(instance)
-        log_event("instance-lost", logging.WARNING, instance=instance, peers=len(removed))
-        for member in removed:
-            self._enqueue(
-                Command(
-                    FORGET,
-                    (("hdel", self._members_key(member.sprint), member.peer),),
-                    time.monotonic(),
-                )
-            )
+        await self._presence.register(redis)
+        for sprint in list(self._sprints | self._writer.unsynced):
+            await self._presence.resync(redis, sprint, self._local)
+        self._writer.unsynced.clear()
 
     # --- the broker interface -----------------------------------------------------------------
 
@@ -502,55 +243,22 @@ class RedisBroker(Broker):
         redis, pubsub = self._require_connection()
         try:
             if sprint not in self._sprints:
-                await self._subscribe(pubsub, self._sprint_channel(sprint))
+                await self._reader.subscribe(pubsub, self._names.sprint_channel(sprint))
                 self._sprints.add(sprint)
-            return await self._live_members(redis, sprint)
+            return await self._presence.live_members(redis, sprint)
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
-
-    async def _subscribe(self, pubsub: Any, channel: str) -> None:
-        """SUBSCRIBE and wait until Redis confirms it.
-
-        redis-py returns as soon as the command is sent. Reading the sprint's directory before
-        Redis has processed the SUBSCRIBE leaves a gap: a peer joining on another instance in
-        that moment is in neither the directory we read nor the notices we hear, and the two
-        peers never meet. Once confirmed, every join is in one or the other.
-        """
-        confirmed = self._subscribing.get(channel)
-        if confirmed is None:
-            confirmed = asyncio.get_running_loop().create_future()
-            self._subscribing[channel] = confirmed
-            await pubsub.subscribe(channel)
-        try:
-            await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
-        except TimeoutError:
-            self._subscribing.pop(channel, None)
-            raise
-
-    async def _live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
-        """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
-        directory = await redis.hgetall(self._members_key(sprint))
-        members = [m for raw in directory.values() if (m := member_from(_loads(raw))) is not None]
-        others = [m for m in members if m.instance != self.instance]
-        # Until we have been connected a full TTL, a missing key may just mean that instance has
-        # not re-registered after a Redis restart: only then is a missing key proof of death.
-        settled = time.monotonic() - self._connected_since >= self.presence_ttl
-        alive: dict[str, bool] = {}
-        for instance in {m.instance for m in others}:
-            exists = bool(await redis.exists(self._instance_key(instance)))
-            alive[instance] = exists or not settled
-        dead = [m.peer for m in others if not alive[m.instance]]
-        if dead:
-            await redis.hdel(self._members_key(sprint), *dead)
-        return [m for m in others if alive[m.instance]]
 
     async def announce_join(self, member: Member) -> None:
         redis, _ = self._require_connection()
         self._local[member.peer] = member
         try:
             pipe = redis.pipeline(transaction=False)
-            pipe.hset(self._members_key(member.sprint), member.peer, member_json(member))
-            pipe.publish(self._sprint_channel(member.sprint), self._notice("join", member))
+            pipe.hset(self._names.members_key(member.sprint), member.peer, member_json(member))
+            pipe.publish(
+                self._names.sprint_channel(member.sprint),
+                member_notice("join", self.instance, member),
+            )
             await pipe.execute()
         except (RedisError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"broker unavailable: {exc}") from None
@@ -562,15 +270,19 @@ class RedisBroker(Broker):
             Command(
                 LEAVE,
                 (
-                    ("hdel", self._members_key(member.sprint), member.peer),
-                    ("publish", self._sprint_channel(member.sprint), self._notice("leave", member)),
+                    ("hdel", self._names.members_key(member.sprint), member.peer),
+                    (
+                        "publish",
+                        self._names.sprint_channel(member.sprint),
+                        member_notice("leave", self.instance, member),
+                    ),
                 ),
                 time.monotonic(),
                 sprint=member.sprint,
             )
         )
         if not queued:
-            self._unsynced.add(member.sprint)
+            self._writer.unsynced.add(member.sprint)
         if last_in_sprint:
             self._sprints.discard(member.sprint)
             pubsub = self._pubsub
@@ -580,34 +292,44 @@ class RedisBroker(Broker):
 
     async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
         # Not if a join re-entered the sprint meanwhile (or is waiting for its SUBSCRIBE).
-        if sprint not in self._sprints and self._sprint_channel(sprint) not in self._subscribing:
+        if sprint not in self._sprints and not self._reader.subscribing(
+            self._names.sprint_channel(sprint)
+        ):
             with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await pubsub.unsubscribe(self._sprint_channel(sprint))
+                await pubsub.unsubscribe(self._names.sprint_channel(sprint))
 
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
-        channel = self._instance_channel(member.instance)
+        channel = self._names.instance_channel(member.instance)
         return self._enqueue(
             Command(
                 PEER,
-                (("publish", channel, f"{member.peer}\n{time.time() + self._offset:.3f}\n{text}"),),
+                (
+                    (
+                        "publish",
+                        channel,
+                        peer_frame(member.peer, time.time() + self._clock.offset, text),
+                    ),
+                ),
                 time.monotonic(),
                 sender=sender,
             )
         )
 
     def report_undelivered(self, instance: str, sender: str) -> None:
-        self._late_from = instance
-        channel = self._instance_channel(instance)
+        self._reader.reported(instance)
+        channel = self._names.instance_channel(instance)
         self._enqueue(
-            Command(NOTICE, (("publish", channel, f"{UNDELIVERED}{sender}"),), time.monotonic())
+            Command(NOTICE, (("publish", channel, undelivered_notice(sender)),), time.monotonic())
         )
 
     def publish_to_sprint(self, sprint: str, text: str) -> None:
-        notice = json.dumps({"op": "event", "from": self.instance, "text": text})
+        notice = event_notice(self.instance, text)
         if not self._enqueue(
-            Command(EVENT, (("publish", self._sprint_channel(sprint), notice),), time.monotonic())
+            Command(
+                EVENT, (("publish", self._names.sprint_channel(sprint), notice),), time.monotonic()
+            )
         ):
-            self._give_back(
+            self._writer.give_back(
                 [Command(EVENT, (), time.monotonic())], "the broker is unavailable or backed up"
             )
 
@@ -616,41 +338,21 @@ class RedisBroker(Broker):
         if redis is None or not self._available:
             return None
         with contextlib.suppress(RedisError, OSError, TimeoutError):
-            return int(await redis.hlen(self._members_key(sprint)))
+            return int(await redis.hlen(self._names.members_key(sprint)))
         return None
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _notice(self, op: str, member: Member) -> str:
-        return json.dumps({"op": op, "from": self.instance, "member": asdict(member)})
 
     def _enqueue(self, command: Command) -> bool:
         """Queue ``command`` for the writer; False if Redis is away or the queue is full."""
         if not self._available:
             return False
-        if not self._outbox.put(command):
-            self._dropped += 1
-            if self._dropped == 1 or self._dropped % 1000 == 0:
-                log_event("broker-backlog-full", logging.WARNING, dropped=self._dropped)
-            return False
-        self._outbox_ready.set()
-        return True
-
-    def _require_listener(self) -> BrokerListener:
-        assert self._listener is not None, "start() the broker first"
-        return self._listener
+        return self._writer.put(command)
 
     def _require_connection(self) -> tuple[aioredis.Redis, Any]:
         if not self._available or self._redis is None or self._pubsub is None:
             raise BrokerUnavailable("broker (Redis) unavailable: try again in a few seconds")
         return self._redis, self._pubsub
-
-
-def _loads(raw: str | bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError):
-        return None
 
 
 def _redacted(url: str) -> str:

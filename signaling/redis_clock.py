@@ -9,17 +9,23 @@ therefore asks Redis for its ``TIME`` with each presence renewal and keeps the o
 clock from its own; frames are stamped, and their ages read, on Redis's clock, the one clock all
 instances share. A reading is used only if its round trip was short: one taken while Redis
 stalled says little about the clocks.
+
+A host whose clock is far from Redis's is told in its log (:class:`SkewLog` decides when: at most
+every ``SKEW_LOG_INTERVAL`` while it lasts, and once when it is right again).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from signaling.ratelimit import LogThrottle
 
 MAX_ROUND_TRIP: Final = 0.25  # seconds; a slower TIME reading is not used
 # A host whose clock is this far from Redis's gets a warning: tickets and hook tokens are still
 # judged on the host's own clock, so it needs setting right (NTP).
 SKEW_WARNING: Final = 0.5
+SKEW_LOG_INTERVAL: Final = 600.0  # seconds between two clock-skew lines
 
 
 @dataclass(slots=True)
@@ -46,6 +52,33 @@ class ClockOffset:
     @property
     def skewed(self) -> bool:
         return self.known and abs(self.offset) >= SKEW_WARNING
+
+
+@dataclass(slots=True)
+class SkewLog:
+    """When to say that our clock is far from Redis's: at most every ``interval`` while it is,
+    and once when it is right again."""
+
+    interval: float = SKEW_LOG_INTERVAL
+    throttle: LogThrottle = field(init=False)
+    said: bool = field(default=False, init=False)  # that it is skewed, since it was last right
+
+    def __post_init__(self) -> None:
+        self.throttle = LogThrottle(self.interval)
+
+    def after(self, clock: ClockOffset, now: float) -> Literal["skewed", "resolved"] | None:
+        """What to say after ``clock`` took a reading, at ``now`` (monotonic): that it is
+        ``skewed``, that that is ``resolved``, or nothing."""
+        if clock.skewed:
+            if self.throttle.allow(now) is None:
+                return None
+            self.said = True
+            return "skewed"
+        if self.said:
+            self.said = False
+            self.throttle = LogThrottle(self.interval)
+            return "resolved"
+        return None
 
 
 def server_time(answer: tuple[int, int]) -> float:

@@ -1,5 +1,6 @@
 """Frames between instances that come too late, and the clock they are timed on, without sockets:
-the core names whom to tell about a dropped frame; the clock offset is read from Redis's TIME.
+the core names whom to tell about a dropped frame; the clock offset is read from Redis's TIME, and a
+skewed clock is logged at most every ten minutes.
 (tests/signaling/test_cluster_clocks.py runs both through real instances and a real Redis.)"""
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ import pytest
 
 from signaling import actions as act
 from signaling import protocol
-from signaling.redis_clock import MAX_ROUND_TRIP, SKEW_WARNING, ClockOffset, server_time
+from signaling.redis_clock import (
+    MAX_ROUND_TRIP,
+    SKEW_LOG_INTERVAL,
+    SKEW_WARNING,
+    ClockOffset,
+    SkewLog,
+    server_time,
+)
 from signaling.rooms import Member
 from tests.signaling.core_driver import CoreDriver
 
@@ -88,3 +96,23 @@ def test_a_small_difference_is_not_skew() -> None:
 
 def test_redis_time_is_seconds_and_microseconds() -> None:
     assert server_time((1_700_000_000, 250_000)) == 1_700_000_000.25
+
+
+def test_skew_is_said_at_most_once_an_interval_and_its_end_once() -> None:
+    clock, log = ClockOffset(), SkewLog()
+    clock.reading(sent=0.0, received=0.0, server=-3.0)  # ours 3 s ahead
+    assert log.after(clock, 100.0) == "skewed"
+    assert log.after(clock, 101.0) is None
+    assert log.after(clock, 100.0 + SKEW_LOG_INTERVAL) == "skewed"
+    clock.reading(sent=0.0, received=0.0, server=0.0)
+    assert log.after(clock, 100.0 + SKEW_LOG_INTERVAL + 1) == "resolved"
+    assert log.after(clock, 100.0 + SKEW_LOG_INTERVAL + 2) is None
+    clock.reading(sent=0.0, received=0.0, server=-3.0)  # skewed again: said at once
+    assert log.after(clock, 100.0 + SKEW_LOG_INTERVAL + 3) == "skewed"
+
+
+def test_a_clock_that_was_always_right_has_nothing_to_say() -> None:
+    clock, log = ClockOffset(), SkewLog()
+    assert log.after(clock, 0.0) is None
+    clock.reading(sent=0.0, received=0.0, server=SKEW_WARNING / 2)
+    assert log.after(clock, 1.0) is None

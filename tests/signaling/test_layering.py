@@ -21,6 +21,8 @@ PURE_MODULES = [
     "signaling.handshake",
     "signaling.outbox",
     "signaling.redis_clock",
+    "signaling.redis_wire",
+    "signaling.liveness",
     "signaling.protocol",
     "signaling.rooms",
     "signaling.tickets",

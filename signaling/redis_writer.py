@@ -1,0 +1,98 @@
+"""The Redis broker's writer: commands queued in the outbox go to Redis in pipelined batches, and
+whoever must know hears about those that were not sent.
+
+The broker builds the commands and queues them here without waiting (``put``); one task
+(``run``) sends them while the connection lasts. A command that is not sent (the queue is full,
+its batch failed, it waited too long, Redis went away) is given back: the sender of a peer frame
+hears ``undeliverable``, a sprint whose leave notice was lost is kept for a ``sync`` on
+reconnecting (``unsynced``), lost board events are counted in the log.
+
+This module must not build commands, read from Redis, or make anyone but its own task wait for
+Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import redis.asyncio as aioredis
+
+from signaling.broker import BrokerListener
+from signaling.logs import log_event
+from signaling.outbox import OUTBOX_MAX_AGE, Command, Outbox, lost
+
+OUTBOX_LIMIT = 50_000
+BATCH = 256
+
+
+class RedisWriter:
+    """The outbox and the task that empties it into Redis."""
+
+    def __init__(self) -> None:
+        self.listener: BrokerListener | None = None
+        self.unsynced: set[str] = set()  # sprints left while Redis was away: sync them on return
+        self._outbox = Outbox(OUTBOX_LIMIT, OUTBOX_MAX_AGE)
+        self._outbox_ready = asyncio.Event()
+        self._dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._outbox)
+
+    def put(self, command: Command) -> bool:
+        """Queue ``command`` for the writer; False if the queue is full."""
+        if not self._outbox.put(command):
+            self._dropped += 1
+            if self._dropped == 1 or self._dropped % 1000 == 0:
+                log_event("broker-backlog-full", logging.WARNING, dropped=self._dropped)
+            return False
+        self._outbox_ready.set()
+        return True
+
+    def give_back_all(self, why: str) -> None:
+        """Redis went away: everything queued is given back."""
+        self.give_back(self._outbox.drain(), why)
+
+    async def run(self, redis: aioredis.Redis) -> None:
+        """Send queued commands in pipelined batches, so a broadcast never waits for Redis."""
+        outbox = self._outbox
+        while True:
+            if not len(outbox):
+                self._outbox_ready.clear()
+                await self._outbox_ready.wait()
+            batch, stale = outbox.take(time.monotonic(), BATCH)
+            self.give_back(stale, f"waited more than {OUTBOX_MAX_AGE:g} s for the broker")
+            if not batch:
+                continue
+            pipe = redis.pipeline(transaction=False)
+            for command in batch:
+                for op, key, value in command.ops:
+                    if op == "publish":
+                        pipe.publish(key, value)
+                    else:
+                        pipe.hdel(key, value)
+            try:
+                await pipe.execute()
+            except BaseException:
+                self.give_back(batch, "the broker failed while sending it")
+                raise
+
+    def give_back(self, commands: list[Command], why: str) -> None:
+        """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
+        if not commands:
+            return
+        loss = lost(commands)
+        listener = self.listener
+        if listener is not None:  # always, once started: peer frames are queued after start()
+            for sender in loss.senders:
+                listener.undeliverable(sender)
+        self.unsynced |= loss.sprints
+        log_event(
+            "broker-send-failed",
+            logging.WARNING,
+            reason=why,
+            frames=len(loss.senders),
+            events=loss.events,
+            commands=len(commands),
+        )
