@@ -52,11 +52,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from peer_client.board_api import BoardClient
-    from peer_client.protocol import Place
+    from peer_client.places import Place
     from peer_client.session import BoardSession
 
 __all__ = ["BoardClient", "BoardSession", "Place"]
-_HOMES = {"BoardClient": "board_api", "BoardSession": "session", "Place": "protocol"}
+_HOMES = {"BoardClient": "board_api", "BoardSession": "session", "Place": "places"}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from peer_client.protocol import Place, colour_for, initials
+from peer_client.places import Place
+from peer_client.presence import colour_for, initials
 
 
 @dataclass(frozen=True, slots=True)

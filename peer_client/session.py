@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 import jwt
 
-from peer_client import peer_input, protocol
+from peer_client import message_ids, messages, peer_input, protocol
 from peer_client.board_api import BoardClient, MoveResult, ticket_from
 from peer_client.board_source import BoardSource, checked_tasks
 from peer_client.errors import ActionError
@@ -57,7 +57,9 @@ from peer_client.events import (
 from peer_client.ice import ice_servers_from
 from peer_client.link_reporter import LinkReporter
 from peer_client.mesh import PeerMesh
-from peer_client.protocol import HOVER_INTERVAL, LINK_TIMEOUT, DragInfo, Place
+from peer_client.messages import DragInfo
+from peer_client.places import Place
+from peer_client.protocol import HOVER_INTERVAL, LINK_TIMEOUT
 from peer_client.signaling import SignalingClient, Ticket, TicketSource
 from peer_client.state import BoardState
 
@@ -112,9 +114,9 @@ class BoardSession:
         """Task states from the board: checked, kept, and fetched on a peer's hint."""
         self._handlers: dict[str, list[Handler]] = {}
         self._state: SessionState = "new"
-        self._ids = protocol.MessageIds()
-        self._seen = protocol.SenderSeenIds()
-        self._order = protocol.SenderOrder()
+        self._ids = message_ids.MessageIds()
+        self._seen = message_ids.SenderSeenIds()
+        self._order = message_ids.SenderOrder()
         self._people: dict[str, Person] = {}
         self._signaling_peers: set[str] = set()
         self._presence: tuple[str, ...] = ()
@@ -368,12 +370,12 @@ class BoardSession:
 
     def _on_link_state(self, peer: str, old: str, new: str) -> None:
         if new == "open" or new == "relayed":
-            self._send_to(peer, protocol.Hello(self.agent))
-            self._send_to(peer, protocol.Snapshot(self._own_drags()))
+            self._send_to(peer, messages.Hello(self.agent))
+            self._send_to(peer, messages.Snapshot(self._own_drags()))
         elif old == "new" and self._own_drag is not None:
             # Just introduced: the relay reaches it until a channel opens, and a newcomer should
             # see a drag in progress at once (docs/protocol.md 2.6).
-            self._send_to(peer, protocol.Snapshot(self._own_drags()))
+            self._send_to(peer, messages.Snapshot(self._own_drags()))
         public = {"open": "direct"}.get(new, new)
         self._emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
         if new == "closed":
@@ -395,7 +397,7 @@ class BoardSession:
         if not self._seen.first_time(peer, parsed.id):
             return
         message = parsed.message
-        if isinstance(message, protocol.Bye):
+        if isinstance(message, messages.Bye):
             self.reporter.said_bye(peer)  # its channel closing next is no outcome
         # Around the switch from the relay to the channel a later drag message can overtake an
         # earlier one: the later one says where the drag is now (docs/protocol.md 2.2).
@@ -413,7 +415,7 @@ class BoardSession:
         if effect.hint is not None:
             self.source.hint(effect.hint, peer)
         if effect.pong is not None:
-            self._send_to(peer, protocol.Pong(effect.pong))
+            self._send_to(peer, messages.Pong(effect.pong))
 
     def _emit_drag(
         self,
@@ -440,11 +442,11 @@ class BoardSession:
             held = self._own_drag
             if held is not None and now - self._last_hover >= protocol.DRAG_KEEPALIVE_SECONDS:
                 self._last_hover = now
-                self.broadcast(protocol.DragHover(held.task, held.over))
+                self.broadcast(messages.DragHover(held.task, held.over))
 
     # --- sending -----------------------------------------------------------------------------
 
-    def _envelope(self, message: protocol.Message) -> dict[str, Any] | None:
+    def _envelope(self, message: messages.Message) -> dict[str, Any] | None:
         """The message with its id, checked by the protocol's rules (a ValueError is our bug);
         None if it is too large to send (the board's event carries the same state)."""
         obj = protocol.encode(message, self._ids.next())
@@ -455,11 +457,11 @@ class BoardSession:
             return None
         return obj
 
-    def _send_to(self, peer: str, message: protocol.Message) -> bool:
+    def _send_to(self, peer: str, message: messages.Message) -> bool:
         obj = self._envelope(message)
         return obj is not None and self.mesh.send(peer, obj)
 
-    def broadcast(self, message: protocol.Message) -> list[str]:
+    def broadcast(self, message: messages.Message) -> list[str]:
         """Send one message (one id) to every peer we can reach; returns their peer ids."""
         obj = self._envelope(message)
         return self.mesh.broadcast(obj) if obj is not None else []
@@ -493,7 +495,7 @@ class BoardSession:
         self._own_drag = DragInfo(task_id, origin, origin)
         self._own_version = task["version"]
         self._last_hover = time.monotonic()
-        self.broadcast(protocol.DragStart(task_id, task["version"], origin))
+        self.broadcast(messages.DragStart(task_id, task["version"], origin))
         return origin
 
     async def drag_hover(self, task_id: int, over: Place) -> None:
@@ -507,13 +509,13 @@ class BoardSession:
         self._last_hover = time.monotonic()
         if self._own_drag is held:
             self._own_drag = DragInfo(task_id, held.from_, over)
-        self.broadcast(protocol.DragHover(task_id, over))
+        self.broadcast(messages.DragHover(task_id, over))
 
     def drag_cancel(self, task_id: int) -> None:
         """Put a held card back where it was."""
         if self._own_drag is not None and self._own_drag.task == task_id:
             self._own_drag = None
-            self.broadcast(protocol.DragCancel(task_id))
+            self.broadcast(messages.DragCancel(task_id))
 
     async def drop(self, task_id: int, to: Place) -> MoveResult:
         """Drop a held card on ``to`` and save the move (docs/protocol.md 2.4) against the version
@@ -526,7 +528,7 @@ class BoardSession:
             self.drag_start(task_id)
         self._own_drag = None
         version = self._own_version
-        self.broadcast(protocol.DragDrop(task_id, to, version))
+        self.broadcast(messages.DragDrop(task_id, to, version))
         self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
         try:
             result = await self.board.move(task_id, to, self.sprint, version)
@@ -534,16 +536,16 @@ class BoardSession:
             # Not saved (the board could not be reached, or we are stopping): withdraw the drop
             # now, so nobody shows it as pending until its overlay expires.
             self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.DragCancel(task_id))
+            self.broadcast(messages.DragCancel(task_id))
             raise
         kept = self.source.keep(result.task, "self") if result.task is not None else None
         if kept is not None:
             # The kept state settled the overlay, unless it was not newer than ours.
             self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.TaskUpdated(kept))
+            self.broadcast(messages.TaskUpdated(kept))
         else:
             self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.DragCancel(task_id))
+            self.broadcast(messages.DragCancel(task_id))
         return result
 
     async def move(
@@ -574,7 +576,7 @@ class BoardSession:
         if was_live:
             if self._own_drag is not None:
                 self.drag_cancel(self._own_drag.task)
-            self.broadcast(protocol.Bye())
+            self.broadcast(messages.Bye())
             await self._drain_channels(0.5)
         if self._expiry is not None:
             self._expiry.cancel()
