@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -212,6 +213,17 @@ class PeerMesh:
                 task.add_done_callback(self._closing.discard)
                 self._lost(peer)
         self._on_state(peer, old, new)
+
+    async def drain(self, timeout: float) -> None:
+        """Give queued channel messages (a ``bye``) up to ``timeout`` seconds to leave, before
+        closing."""
+        deadline = time.monotonic() + timeout
+        await asyncio.sleep(0.02)
+        while time.monotonic() < deadline:
+            channels = [link.channel for link in self.links.values() if link.channel]
+            if all(c.bufferedAmount == 0 or c.readyState != "open" for c in channels):
+                break
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         """Close every connection and forget every role (a later ``welcome`` starts over).

@@ -410,7 +410,7 @@ class BoardSession:
             if self._drags.held is not None:
                 self._drags.cancel(self._drags.held.task)
             self.broadcast(messages.Bye())
-            await self._drain_channels(0.5)
+            await self.mesh.drain(0.5)
         if self._expiry is not None:
             self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -420,13 +420,3 @@ class BoardSession:
         await self.mesh.close()
         await self._events.close()
         self._state = "closed"
-
-    async def _drain_channels(self, timeout: float) -> None:
-        """Give queued channel messages (the ``bye``) a moment to leave before closing."""
-        deadline = time.monotonic() + timeout
-        await asyncio.sleep(0.02)
-        while time.monotonic() < deadline:
-            channels = [link.channel for link in self.mesh.links.values() if link.channel]
-            if all(c.bufferedAmount == 0 or c.readyState != "open" for c in channels):
-                break
-            await asyncio.sleep(0.02)
