@@ -15,27 +15,11 @@ session only routes to it:
 - :mod:`peer_client.emitter`: the listeners;
 - :mod:`peer_client.board_source`: task states from the board.
 
-Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone (REST answers,
-board events), checked by :mod:`peer_client.fields`; what a peer's message may change is
-:mod:`peer_client.peer_input`'s rule, and a peer's ``task-updated`` only makes the session ask the
-board for that task (rate-limited by :mod:`peer_client.refresh`).
+Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone, through the
+board source; what a peer's message may change is :mod:`peer_client.peer_input`'s rule.
 
-Events, subscribed with :meth:`BoardSession.on` (handlers may be plain functions or coroutines):
-
-=================  ===========================================================================
-``joined``         :class:`Person` — we are in the sprint (our own person)
-``presence``       ``tuple[Person, ...]`` — everyone else viewing the sprint, after each change
-``peer-joined``    :class:`Person` — someone arrived
-``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``)
-``link``           :class:`LinkEvent` — our link to a person: connecting, direct, relayed, closed
-``hello``          :class:`HelloEvent` — a person's client introduced itself on its channel
-``drag``           :class:`DragEvent` — someone picked up, hovered, dropped or put back a card
-``task-updated``   :class:`TaskEvent` — a newer board state of a task was kept
-``task-deleted``   :class:`TaskEvent` — the board deleted a task
-``overlay-expired`` :class:`~peer_client.state.Overlay` — a drop was not settled within 10 s
-``signaling``      ``str`` — the signaling connection's new state (joined, reconnecting, ...)
-``rejected``       :class:`RejectedEvent` — a malformed message from a peer was dropped
-=================  ===========================================================================
+Events are subscribed with :meth:`BoardSession.on` (handlers may be plain functions or
+coroutines); :mod:`peer_client.events` lists them, with their payloads.
 """
 
 from __future__ import annotations
@@ -53,14 +37,7 @@ from peer_client import messages
 from peer_client.board_api import BoardClient, MoveResult, ticket_from
 from peer_client.board_source import BoardSource, checked_tasks
 from peer_client.emitter import Emitter, Handler
-from peer_client.events import (
-    DragEvent,
-    HelloEvent,
-    LinkEvent,
-    Person,
-    RejectedEvent,
-    TaskEvent,
-)
+from peer_client.events import DragEvent, HelloEvent, LinkEvent, Person, RejectedEvent, TaskEvent
 from peer_client.ice import ice_servers_from
 from peer_client.inbox import Inbox
 from peer_client.link_reporter import LinkReporter
