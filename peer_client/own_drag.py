@@ -86,7 +86,9 @@ class OwnDrag:
         return origin
 
     async def hover(self, task_id: int, over: Place) -> None:
-        """Move a held card over ``over`` (spaced at least 50 ms apart, as the protocol asks)."""
+        """Move a held card over ``over``: hovers at least
+        :data:`~peer_client.protocol.HOVER_INTERVAL` apart (at most 30 a second, as the protocol
+        asks)."""
         held = self.held
         if held is None or held.task != task_id:
             raise ActionError(f"task {task_id} is not being dragged")
