@@ -30,7 +30,7 @@ long after the first offer), no channel came up in time, its connection failed, 
 closed.
 
 Whom to offer to and when to offer again is the mesh's decision (:mod:`peer_client.mesh`), never
-the link's; the link never interprets a message.
+the link's; the link reads a message's type only to choose its path, never what it says.
 """
 
 from __future__ import annotations
