@@ -6,19 +6,29 @@ speaks docs/protocol.md section 2 on it.
 
 Modules, one job each:
 
-============== ===================================================================================
-``protocol``   data-channel messages, places, ids, colours (pure, no I/O)
-``state``      tasks by version, others' drags, pending drops (pure, no I/O)
-``actions``    the bot's actions and script files, parsed (pure, no I/O)
-``signaling``  the reconnecting signaling websocket (backoff with jitter, resume, fresh tickets)
-``mesh``       one aiortc ``RTCPeerConnection`` per peer, in-order negotiation, relay fallback
-``ice``        ICE servers from welcome, browsers' candidates, the selected candidate pair
+=============== ==================================================================================
+``protocol``    the protocol's numbers, and the check every message passes (pure, no I/O)
+``messages``    the data-channel messages as values (pure, no I/O)
+``places``      places on the board, and how they map to the board's API (pure, no I/O)
+``message_ids`` envelope ids: numbering, duplicates and order per sender (pure, no I/O)
+``presence``    how people look: colours and initials (pure, no I/O)
+``state``       tasks by version, others' drags, pending drops (pure, no I/O)
+``actions``     the bot's actions and script files, parsed (pure, no I/O)
+``signaling``   the reconnecting signaling websocket (backoff with jitter, resume, fresh tickets)
+``mesh``        the links to every peer: who offers, offering again, the shared relay budget
+``peer_link``   one aiortc ``RTCPeerConnection`` to one peer, in-order negotiation, relay fallback
+``ice``         ICE servers from welcome, browsers' candidates, the selected candidate pair
 ``link_report`` when a pair's link is reported to signaling, and what it says (pure, no I/O)
-``board_api``  the board's REST API (login, sprint, ticket, tasks, move)
-``session``    :class:`BoardSession`: everything together, with a browser-like event API
-``loopback``   ``--loopback-only``: make aioice offer 127.0.0.1
+``board_api``   the board's REST API (login, sprint, ticket, tasks, move)
+``session``     :class:`BoardSession`: everything together, with a browser-like event API
+``inbox``       what peers say to the session: checked, handled once and in order, applied
+``own_drag``    the card the session holds, and the moves it makes with it
+``outbox``      each message the session sends, numbered and checked
+``roster``      who is present (pure, no I/O)
+``emitter``     the session's listeners
+``loopback``    ``--loopback-only``: make aioice offer 127.0.0.1
 ``bot``/``cli`` the command line
-============== ===================================================================================
+=============== ==================================================================================
 
 Library use::
 
@@ -52,11 +62,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from peer_client.board_api import BoardClient
-    from peer_client.protocol import Place
+    from peer_client.places import Place
     from peer_client.session import BoardSession
 
 __all__ = ["BoardClient", "BoardSession", "Place"]
-_HOMES = {"BoardClient": "board_api", "BoardSession": "session", "Place": "protocol"}
+_HOMES = {"BoardClient": "board_api", "BoardSession": "session", "Place": "places"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peer_client.errors import ActionError
-from peer_client.protocol import COLUMNS, Place, column_named
+from peer_client.fields import COLUMNS
+from peer_client.places import Place, column_named
 
 
 @dataclass(frozen=True, slots=True)

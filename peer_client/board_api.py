@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import aiohttp
 
 from peer_client.errors import BoardRefused, BoardUnreachable, LoginFailed, NotFound
-from peer_client.protocol import Place, move_request
+from peer_client.places import Place, move_request
 from peer_client.signaling import Ticket, describe
 
 PAGE_SIZE = 500

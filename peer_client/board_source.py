@@ -21,7 +21,7 @@ from peer_client import fields
 from peer_client.board_api import BoardClient
 from peer_client.errors import PeerClientError
 from peer_client.events import TaskEvent
-from peer_client.protocol import place_of_task
+from peer_client.places import place_of_task
 from peer_client.refresh import BACKLOG, RefreshLimiter
 from peer_client.state import BoardState
 

@@ -20,8 +20,8 @@ from peer_client import loopback
 from peer_client.actions import BotOptions, Drag, Move, Wait, WaitPeers, tasks_named
 from peer_client.board_api import BoardClient
 from peer_client.errors import ActionError
+from peer_client.places import Place, place_of_task
 from peer_client.printable import printable
-from peer_client.protocol import Place, place_of_task
 from peer_client.session import (
     BoardSession,
     DragEvent,

@@ -1,7 +1,25 @@
 """What a :class:`~peer_client.session.BoardSession` tells its listeners: people and events. No I/O.
 
 Plain frozen values, built by the session from what signaling, the board and the peers said; a
-listener may keep them.
+listener may keep them. The events, by the name :meth:`~peer_client.session.BoardSession.on`
+subscribes to, and their payloads:
+
+=================  ===========================================================================
+``joined``         :class:`Person` — we are in the sprint (our own person)
+``presence``       ``tuple[Person, ...]`` — everyone else viewing the sprint, after each change
+``peer-joined``    :class:`Person` — someone arrived
+``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``)
+``link``           :class:`LinkEvent` — our link to a person: connecting, direct, relayed, closed
+``hello``          :class:`HelloEvent` — a person's client introduced itself on its channel
+``drag``           :class:`DragEvent` — someone picked up, hovered, dropped or put back a card
+``task-updated``   :class:`TaskEvent` — a newer board state of a task was kept
+``task-deleted``   :class:`TaskEvent` — the board deleted a task
+``overlay-expired`` :class:`~peer_client.state.Overlay` — a drop was not settled within 10 s
+``signaling``      ``str`` — the signaling connection's new state (joined, reconnecting, ...)
+``rejected``       :class:`RejectedEvent` — a malformed message from a peer was dropped
+=================  ===========================================================================
+
+This module decides no event: the session and its parts do.
 """
 
 from __future__ import annotations
@@ -9,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from peer_client.protocol import Place, colour_for, initials
+from peer_client.places import Place
+from peer_client.presence import colour_for, initials
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from peer_client import protocol
-from peer_client.protocol import Place
+from peer_client import messages
+from peer_client.places import Place
 from peer_client.state import BoardState, Drag
 
 DragKind = Literal["start", "hover", "drop", "cancel", "snapshot"]
@@ -45,14 +45,14 @@ class PeerEffect:
     """Drags that ended because the sender said ``bye``."""
 
 
-def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -> PeerEffect:
+def apply(state: BoardState, peer: str, message: messages.Message, now: float) -> PeerEffect:
     """Apply one checked message from ``peer`` to ``state``; returns what changed."""
     effect = PeerEffect()
     # Any word from the sender: its drag in progress is not a lost one.
     state.heard_from(peer, now)
-    if isinstance(message, protocol.Hello):
+    if isinstance(message, messages.Hello):
         effect.agent = message.agent
-    elif isinstance(message, protocol.Snapshot):
+    elif isinstance(message, messages.Snapshot):
         # One drag per sender: the last of the snapshot's drags on this board. A drag already
         # known is not announced again; a snapshot without one ends the sender's drag.
         before = state.drags.get(peer)
@@ -67,7 +67,7 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
             effect.drags.append(
                 DragChange("snapshot", now_held.task, now_held.over, now_held.from_)
             )
-    elif isinstance(message, protocol.DragStart):
+    elif isinstance(message, messages.DragStart):
         # One drag per sender: a start replaces the sender's drag in progress. A start of the
         # card it holds already is that same drag: announced once, not per message.
         if state.is_on_board(message.task):
@@ -75,21 +75,21 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
             state.drag_start(peer, message.task, message.from_, message.version, now)
             if before is None or before.task != message.task:
                 effect.drags.append(DragChange("start", message.task, message.from_, message.from_))
-    elif isinstance(message, protocol.DragHover):
+    elif isinstance(message, messages.DragHover):
         # Only a drag the sender started (drag-start or snapshot) follows its hovers; one that
         # only moves the pointer is kept, not announced (a pointer sends up to 30 a second).
         before = state.drags.get(peer)
         hovering = state.drag_hover(peer, message.task, message.over, message.pointer)
         if hovering is not None and before is not None and before.over != message.over:
             effect.drags.append(DragChange("hover", message.task, message.over, hovering.from_))
-    elif isinstance(message, protocol.DragDrop):
+    elif isinstance(message, messages.DragDrop):
         # A drop ends the drag its sender holds; a drop of a card the sender does not hold (no
         # drag-start or snapshot for it) is ignored, so no peer can mark cards it never held.
         ended = state.drag_end(peer, message.task)
         if ended is not None:
             state.add_overlay(message.task, message.to, message.version, peer, now)
             effect.drags.append(DragChange("drop", message.task, message.to, ended.from_))
-    elif isinstance(message, protocol.DragCancel):
+    elif isinstance(message, messages.DragCancel):
         ended = state.drag_end(peer, message.task)
         overlay = state.overlays.get(message.task)
         withdrawn = overlay is not None and overlay.peer == peer
@@ -99,15 +99,15 @@ def apply(state: BoardState, peer: str, message: protocol.Message, now: float) -
             # A cancel after a drop withdraws the drop (its sender could not save it).
             from_ = ended.from_ if ended is not None else None
             effect.drags.append(DragChange("cancel", message.task, None, from_))
-    elif isinstance(message, protocol.TaskUpdated):
+    elif isinstance(message, messages.TaskUpdated):
         task_id, version = message.task["id"], message.task["version"]
         kept = state.tasks.get(task_id)
         if kept is None or version > kept["version"]:
             effect.hint = task_id
-    elif isinstance(message, protocol.Bye):
+    elif isinstance(message, messages.Bye):
         # The sender's drags and drops end now; presence is signaling's business (peer-left).
         effect.left_drags = state.forget_peer(peer)
         state.drop_overlays_by(peer)
-    elif isinstance(message, protocol.Ping):
+    elif isinstance(message, messages.Ping):
         effect.pong = message.t
     return effect

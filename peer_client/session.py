@@ -1,63 +1,52 @@
 """A live sprint board for one client: presence, drags, moves — with a browser-like event API.
 
-:class:`BoardSession` wires the pieces together: the signaling client (who is here, negotiation,
-relays, board events), the peer mesh (data channels) and the board state (tasks, drags, pending
-drops). It speaks section 2 of docs/protocol.md: ``hello`` and ``snapshot`` when a channel opens,
-drag messages while the user (or the bot) drags, ``task-updated`` after the board answered a move,
-``bye`` on :meth:`BoardSession.close`. It reports each pair's link outcome to signaling when it
-changes (docs/protocol.md 1.8; :mod:`peer_client.link_reporter`).
+:class:`BoardSession` wires the pieces together and keeps the session's life (join, a new peer id
+after a refused resume, close): the signaling client (who is here, negotiation, relays, board
+events), the peer mesh (data channels) and the board state (tasks, drags, pending drops). It greets
+each peer whose link comes up with ``hello`` and ``snapshot``, says ``bye`` on
+:meth:`BoardSession.close`, and reports each pair's link outcome to signaling when it changes
+(docs/protocol.md 1.8; :mod:`peer_client.link_reporter`). Each other job has its own part, and the
+session only routes to it:
 
-Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone (REST answers,
-board events), checked by :mod:`peer_client.fields`; what a peer's message may change is
-:mod:`peer_client.peer_input`'s rule, and a peer's ``task-updated`` only makes the session ask the
-board for that task (rate-limited by :mod:`peer_client.refresh`).
+- :mod:`peer_client.roster`: who is present;
+- :mod:`peer_client.inbox`: what peers say, checked, handled once and in order, and applied;
+- :mod:`peer_client.own_drag`: the card we hold, and the moves we make with it;
+- :mod:`peer_client.outbox`: each message we send, numbered and checked;
+- :mod:`peer_client.emitter`: the listeners;
+- :mod:`peer_client.board_source`: task states from the board.
 
-Events, subscribed with :meth:`BoardSession.on` (handlers may be plain functions or coroutines):
+Peers are untrusted (docs/protocol.md 2.4): task states come from the board alone, through the
+board source; what a peer's message may change is :mod:`peer_client.peer_input`'s rule.
 
-=================  ===========================================================================
-``joined``         :class:`Person` — we are in the sprint (our own person)
-``presence``       ``tuple[Person, ...]`` — everyone else viewing the sprint, after each change
-``peer-joined``    :class:`Person` — someone arrived
-``peer-left``      :class:`Person` — someone left (signaling's ``peer-left``)
-``link``           :class:`LinkEvent` — our link to a person: connecting, direct, relayed, closed
-``hello``          :class:`HelloEvent` — a person's client introduced itself on its channel
-``drag``           :class:`DragEvent` — someone picked up, hovered, dropped or put back a card
-``task-updated``   :class:`TaskEvent` — a newer board state of a task was kept
-``task-deleted``   :class:`TaskEvent` — the board deleted a task
-``overlay-expired`` :class:`~peer_client.state.Overlay` — a drop was not settled within 10 s
-``signaling``      ``str`` — the signaling connection's new state (joined, reconnecting, ...)
-``rejected``       :class:`RejectedEvent` — a malformed message from a peer was dropped
-=================  ===========================================================================
+Events are subscribed with :meth:`BoardSession.on` (handlers may be plain functions or
+coroutines); :mod:`peer_client.events` lists them, with their payloads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import jwt
 
-from peer_client import peer_input, protocol
+from peer_client import messages
 from peer_client.board_api import BoardClient, MoveResult, ticket_from
 from peer_client.board_source import BoardSource, checked_tasks
-from peer_client.errors import ActionError
-from peer_client.events import (
-    DragEvent,
-    HelloEvent,
-    LinkEvent,
-    Person,
-    RejectedEvent,
-    TaskEvent,
-)
+from peer_client.emitter import Emitter, Handler
+from peer_client.events import DragEvent, HelloEvent, LinkEvent, Person, RejectedEvent, TaskEvent
 from peer_client.ice import ice_servers_from
+from peer_client.inbox import Inbox
 from peer_client.link_reporter import LinkReporter
 from peer_client.mesh import PeerMesh
-from peer_client.protocol import HOVER_INTERVAL, LINK_TIMEOUT, DragInfo, Place
+from peer_client.outbox import Outbox
+from peer_client.own_drag import OwnDrag
+from peer_client.places import Place
+from peer_client.protocol import LINK_TIMEOUT
+from peer_client.roster import Roster
 from peer_client.signaling import SignalingClient, Ticket, TicketSource
 from peer_client.state import BoardState
 
@@ -73,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger("peer_client.session")
 
-Handler = Callable[[Any], object]
 SessionState = Literal["new", "joining", "live", "closing", "closed"]
 
 
@@ -108,23 +96,13 @@ class BoardSession:
         self.board = board
         self.agent = agent
         self.board_state = BoardState(sprint, checked_tasks(tasks))
-        self.source = BoardSource(self.board_state, board, sprint, self._emit, self._spawn)
+        self._events = Emitter()
+        self.source = BoardSource(
+            self.board_state, board, sprint, self._events.emit, self._events.spawn
+        )
         """Task states from the board: checked, kept, and fetched on a peer's hint."""
-        self._handlers: dict[str, list[Handler]] = {}
         self._state: SessionState = "new"
-        self._ids = protocol.MessageIds()
-        self._seen = protocol.SenderSeenIds()
-        self._order = protocol.SenderOrder()
-        self._people: dict[str, Person] = {}
-        self._signaling_peers: set[str] = set()
-        self._presence: tuple[str, ...] = ()
-        self._agents: dict[str, str] = {}
-        self._own_drag: DragInfo | None = None
-        """The card we hold (one at a time, as a person does), and the version it had when we
-        picked it up: the move is saved against that version (docs/protocol.md 2.4)."""
-        self._own_version = 0
-        self._last_hover = 0.0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._roster = Roster()
         self._expiry: asyncio.Task[None] | None = None
         user_id, name = identity_from_ticket(ticket.ticket)
         self.user_id, self.name = user_id, name
@@ -151,11 +129,21 @@ class BoardSession:
             send_relay=lambda peer, data: self.signaling.send(
                 {"type": "relay", "to": peer, "data": data}
             ),
-            on_message=self._on_channel_message,
+            on_message=lambda peer, raw: self._inbox.channel_frame(peer, raw),
             on_state=self._on_link_state,
             on_outcome=self.reporter.note,
             link_timeout=link_timeout,
             can_offer=lambda: self.signaling.state == "joined",
+        )
+        self._outbox = Outbox(self.mesh)
+        self._drags = OwnDrag(self.board_state, self.source, board, sprint, self._outbox.broadcast)
+        self._inbox = Inbox(
+            self.board_state,
+            self.source,
+            self.reporter,
+            self._outbox,
+            person=self.person,
+            emit=self._events.emit,
         )
 
     @classmethod
@@ -184,33 +172,10 @@ class BoardSession:
 
     def on(self, event: str, handler: Handler) -> Handler:
         """Call ``handler(payload)`` on ``event`` (see the module docstring); returns it."""
-        self._handlers.setdefault(event, []).append(handler)
-        return handler
+        return self._events.on(event, handler)
 
     def off(self, event: str, handler: Handler) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self._handlers[event].remove(handler)
-
-    def _emit(self, event: str, payload: Any) -> None:
-        for handler in list(self._handlers.get(event, ())):
-            try:
-                result = handler(payload)
-            except Exception:
-                log.exception("%s handler failed", event)
-                continue
-            if inspect.isawaitable(result):
-                self._spawn(result)
-
-    def _spawn(self, awaitable: Awaitable[Any]) -> None:
-        async def run() -> None:
-            try:
-                await awaitable
-            except Exception:
-                log.exception("event handler failed")
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._events.off(event, handler)
 
     # --- who is here -------------------------------------------------------------------------
 
@@ -228,10 +193,10 @@ class BoardSession:
     @property
     def presence(self) -> dict[str, Person]:
         """Everyone else viewing the sprint, by peer id."""
-        return {peer: self._people[peer] for peer in self._presence}
+        return self._roster.presence()
 
     def person(self, peer: str) -> Person:
-        return self._people.get(peer) or Person(peer, "", peer[:8])
+        return self._roster.person(peer)
 
     def link_state(self, peer: str) -> str | None:
         """``connecting``, ``direct``, ``relayed`` or None (no link to that peer)."""
@@ -240,26 +205,18 @@ class BoardSession:
 
     def open_peers(self) -> list[str]:
         """Peers we can exchange messages with (direct or relayed)."""
-        return [p for p in self._presence if self.mesh.state_of(p) in ("open", "relayed")]
+        return [p for p in self._roster.present if self.mesh.state_of(p) in ("open", "relayed")]
 
     def _update_presence(self) -> None:
-        present = self._signaling_peers | {
-            peer for peer, link in self.mesh.links.items() if link.state == "open"
-        }
-        present.discard(self.me.peer if self.me else "")
-        ordered = tuple(sorted(present, key=lambda p: (self.person(p).name, p)))
-        if ordered != self._presence:
-            before = set(self._presence)
-            self._presence = ordered
-            for peer in ordered:
-                if peer not in before:
-                    self._emit("peer-joined", self.person(peer))
-            for peer in before - set(ordered):
-                self._agents.pop(peer, None)
-                for drag in self.board_state.forget_peer(peer):
-                    self._emit_drag("cancel", peer, drag.task, None)
-                self._emit("peer-left", self.person(peer))
-            self._emit("presence", tuple(self.person(p) for p in ordered))
+        linked = [peer for peer, link in self.mesh.links.items() if link.state == "open"]
+        change = self._roster.update(linked, self.me.peer if self.me else "")
+        if change is not None:
+            for peer in change.arrived:
+                self._events.emit("peer-joined", self.person(peer))
+            for peer in change.left:
+                self._inbox.left(peer)
+                self._events.emit("peer-left", self.person(peer))
+            self._events.emit("presence", tuple(self.person(p) for p in self._roster.present))
 
     # --- joining and signaling ---------------------------------------------------------------
 
@@ -281,12 +238,12 @@ class BoardSession:
         self._state = "live"
         self._expiry = asyncio.create_task(self._expire_overlays(), name="overlay-expiry")
         assert self.me is not None
-        self._emit("joined", self.me)
+        self._events.emit("joined", self.me)
         return self.me
 
     def _on_signaling_state(self, old: str, new: str) -> None:
         if self._state in ("live", "joining"):
-            self._emit("signaling", new)
+            self._events.emit("signaling", new)
 
     async def _on_signaling(self, message: dict[str, Any], frame: str) -> None:
         kind = message.get("type")
@@ -295,8 +252,8 @@ class BoardSession:
         elif kind == "peer-joined":
             peer, user = message.get("peer"), message.get("user")
             if isinstance(peer, str):
-                self._remember(peer, user)
-                self._signaling_peers.add(peer)
+                self._roster.remember(peer, user)
+                self._roster.listed.add(peer)
                 self.mesh.joined(peer)  # it offers; we answer
                 self._update_presence()
         elif kind == "peer-left":
@@ -308,16 +265,10 @@ class BoardSession:
             if isinstance(peer, str) and isinstance(data, dict):
                 self.mesh.signal(peer, data)
         elif kind == "relay":
-            # Only from a peer signaling introduced; judged on the frame that carried it, as the
-            # page judges it (docs/protocol.md 2.6).
+            # Only from a peer signaling introduced (docs/protocol.md 2.6).
             peer = message.get("from")
             if isinstance(peer, str) and self._introduced(peer):
-                parsed = protocol.parse_relayed(frame)
-                if isinstance(parsed, protocol.Received) and (
-                    parsed.message.type in protocol.CHANNEL_ONLY_TYPES
-                ):
-                    return  # ping and pong go over the channel only: one relayed is ignored
-                self._on_peer_message(peer, parsed)
+                self._inbox.relayed_frame(peer, frame)
             elif isinstance(peer, str):
                 log.info("relay from %s, whom signaling never introduced; ignored", peer)
         elif kind == "event":
@@ -339,27 +290,22 @@ class BoardSession:
         listed: set[str] = set()
         for entry in welcome.get("peers", []):
             if isinstance(entry, dict) and isinstance(entry.get("peer"), str):
-                self._remember(entry["peer"], entry.get("user"))
+                self._roster.remember(entry["peer"], entry.get("user"))
                 listed.add(entry["peer"])
         # We offer to the listed peers (docs/protocol.md 1.4). A peer missing from the list may
         # simply not have rejoined yet: its open channel is kept.
-        self._signaling_peers = listed
+        self._roster.listed = listed
         self.mesh.welcome(listed)
         self.reporter.flush()  # what changed while signaling was away
         self._update_presence()
 
     def _introduced(self, peer: str) -> bool:
         """Did signaling introduce ``peer`` (listed now, or a link kept since)?"""
-        return peer in self._signaling_peers or self.mesh.state_of(peer) is not None
-
-    def _remember(self, peer: str, user: object) -> None:
-        if isinstance(user, dict):
-            self._people[peer] = Person(peer, str(user.get("id", "")), str(user.get("name", "")))
+        return peer in self._roster.listed or self.mesh.state_of(peer) is not None
 
     async def _departed(self, peer: str) -> None:
-        self._signaling_peers.discard(peer)
-        self._seen.forget(peer)
-        self._order.forget(peer)
+        self._roster.listed.discard(peer)
+        self._inbox.departed(peer)
         await self.mesh.drop(peer)
         self.reporter.forget(peer)
         self._update_presence()
@@ -368,63 +314,16 @@ class BoardSession:
 
     def _on_link_state(self, peer: str, old: str, new: str) -> None:
         if new == "open" or new == "relayed":
-            self._send_to(peer, protocol.Hello(self.agent))
-            self._send_to(peer, protocol.Snapshot(self._own_drags()))
-        elif old == "new" and self._own_drag is not None:
+            self._outbox.send_to(peer, messages.Hello(self.agent))
+            self._outbox.send_to(peer, messages.Snapshot(self._drags.snapshot()))
+        elif old == "new" and self._drags.held is not None:
             # Just introduced: the relay reaches it until a channel opens, and a newcomer should
             # see a drag in progress at once (docs/protocol.md 2.6).
-            self._send_to(peer, protocol.Snapshot(self._own_drags()))
+            self._outbox.send_to(peer, messages.Snapshot(self._drags.snapshot()))
         public = {"open": "direct"}.get(new, new)
-        self._emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
+        self._events.emit("link", LinkEvent(self.person(peer), public))  # type: ignore[arg-type]
         if new == "closed":
             self._update_presence()
-
-    def _on_channel_message(self, peer: str, raw: str | bytes) -> None:
-        self._on_peer_message(peer, protocol.parse_message(raw))
-
-    def _on_peer_message(
-        self, peer: str, parsed: protocol.Received | protocol.MessageRejected | None
-    ) -> None:
-        if parsed is None:
-            return
-        person = self.person(peer)
-        if isinstance(parsed, protocol.MessageRejected):
-            log.warning("dropped a message from %s: %s", person.name, parsed.reason)
-            self._emit("rejected", RejectedEvent(person, parsed.reason))
-            return
-        if not self._seen.first_time(peer, parsed.id):
-            return
-        message = parsed.message
-        if isinstance(message, protocol.Bye):
-            self.reporter.said_bye(peer)  # its channel closing next is no outcome
-        # Around the switch from the relay to the channel a later drag message can overtake an
-        # earlier one: the later one says where the drag is now (docs/protocol.md 2.2).
-        if message.type in protocol.DRAG_STATE_TYPES and self._order.stale(peer, parsed.id):
-            log.debug("stale %s from %s ignored (overtaken by a later one)", message.type, peer)
-            return
-        effect = peer_input.apply(self.board_state, peer, message, time.monotonic())
-        if effect.agent is not None:
-            self._agents[peer] = effect.agent
-            self._emit("hello", HelloEvent(person, effect.agent))
-        for change in effect.drags:
-            self._emit_drag(change.kind, peer, change.task, change.place, change.from_)
-        for drag in effect.left_drags:
-            self._emit_drag("cancel", peer, drag.task, None, drag.from_)
-        if effect.hint is not None:
-            self.source.hint(effect.hint, peer)
-        if effect.pong is not None:
-            self._send_to(peer, protocol.Pong(effect.pong))
-
-    def _emit_drag(
-        self,
-        kind: Literal["start", "hover", "drop", "cancel", "snapshot"],
-        peer: str,
-        task: int,
-        place: Place | None,
-        from_: Place | None = None,
-    ) -> None:
-        name = self.board_state.name_of(task)
-        self._emit("drag", DragEvent(kind, self.person(peer), task, name, place, from_))
 
     async def _expire_overlays(self) -> None:
         """Every half second: overlays past their deadline go, peers' drags silent for 30 s go
@@ -434,133 +333,46 @@ class BoardSession:
             await asyncio.sleep(0.5)
             now = time.monotonic()
             for overlay in self.board_state.expire_overlays(now):
-                self._emit("overlay-expired", overlay)
-            for drag in self.board_state.expire_drags(now):
-                self._emit_drag("cancel", drag.peer, drag.task, None, drag.from_)
-            held = self._own_drag
-            if held is not None and now - self._last_hover >= protocol.DRAG_KEEPALIVE_SECONDS:
-                self._last_hover = now
-                self.broadcast(protocol.DragHover(held.task, held.over))
+                self._events.emit("overlay-expired", overlay)
+            self._inbox.expire(now)
+            self._drags.keep_alive(now)
 
     # --- sending -----------------------------------------------------------------------------
 
-    def _envelope(self, message: protocol.Message) -> dict[str, Any] | None:
-        """The message with its id, checked by the protocol's rules (a ValueError is our bug);
-        None if it is too large to send (the board's event carries the same state)."""
-        obj = protocol.encode(message, self._ids.next())
-        if protocol.frame_size(obj) > protocol.MAX_MESSAGE_BYTES:
-            log.warning(
-                "%s not sent: larger than %d bytes", message.type, protocol.MAX_MESSAGE_BYTES
-            )
-            return None
-        return obj
-
-    def _send_to(self, peer: str, message: protocol.Message) -> bool:
-        obj = self._envelope(message)
-        return obj is not None and self.mesh.send(peer, obj)
-
-    def broadcast(self, message: protocol.Message) -> list[str]:
+    def broadcast(self, message: messages.Message) -> list[str]:
         """Send one message (one id) to every peer we can reach; returns their peer ids."""
-        obj = self._envelope(message)
-        return self.mesh.broadcast(obj) if obj is not None else []
+        return self._outbox.broadcast(message)
 
     # --- acting ------------------------------------------------------------------------------
 
-    def _task(self, task_id: int) -> dict[str, Any]:
-        task = self.board_state.tasks.get(task_id)
-        if task is None or self.board_state.place_of(task_id) is None:
-            raise ActionError(f"task {task_id} is not on sprint {self.sprint} or the backlog")
-        return task
-
     def check_place(self, place: Place) -> None:
         """Raise :class:`ActionError` if ``place`` is beyond the end of its column."""
-        size = len(self.board_state.column(place.column))
-        if place.index > size:
-            raise ActionError(f"{place} is past the end of {place.column} ({size} tasks)")
-
-    def _own_drags(self) -> tuple[DragInfo, ...]:
-        """Our drag in progress, as a snapshot lists it (none or one)."""
-        return () if self._own_drag is None else (self._own_drag,)
+        self._drags.check_place(place)
 
     def drag_start(self, task_id: int) -> Place:
         """Pick a card up (others see it held); returns where it was. A card held already is
         put back first: one hand, one card."""
-        task = self._task(task_id)
-        origin = self.board_state.place_of(task_id)
-        assert origin is not None
-        if self._own_drag is not None:
-            self.drag_cancel(self._own_drag.task)
-        self._own_drag = DragInfo(task_id, origin, origin)
-        self._own_version = task["version"]
-        self._last_hover = time.monotonic()
-        self.broadcast(protocol.DragStart(task_id, task["version"], origin))
-        return origin
+        return self._drags.start(task_id)
 
     async def drag_hover(self, task_id: int, over: Place) -> None:
-        """Move a held card over ``over`` (spaced at least 50 ms apart, as the protocol asks)."""
-        held = self._own_drag
-        if held is None or held.task != task_id:
-            raise ActionError(f"task {task_id} is not being dragged")
-        wait = self._last_hover + HOVER_INTERVAL - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_hover = time.monotonic()
-        if self._own_drag is held:
-            self._own_drag = DragInfo(task_id, held.from_, over)
-        self.broadcast(protocol.DragHover(task_id, over))
+        """Move a held card over ``over`` (hovers spaced as the protocol asks)."""
+        await self._drags.hover(task_id, over)
 
     def drag_cancel(self, task_id: int) -> None:
         """Put a held card back where it was."""
-        if self._own_drag is not None and self._own_drag.task == task_id:
-            self._own_drag = None
-            self.broadcast(protocol.DragCancel(task_id))
+        self._drags.cancel(task_id)
 
     async def drop(self, task_id: int, to: Place) -> MoveResult:
-        """Drop a held card on ``to`` and save the move (docs/protocol.md 2.4) against the version
-        it had when it was picked up: a change saved meanwhile is refused (409), not overwritten.
-        A card not held is picked up first (others take a drop only of a card its sender held)."""
-        self._task(task_id)
-        if self.board is None:
-            raise ActionError("this session has no board client to save moves with")
-        if self._own_drag is None or self._own_drag.task != task_id:
-            self.drag_start(task_id)
-        self._own_drag = None
-        version = self._own_version
-        self.broadcast(protocol.DragDrop(task_id, to, version))
-        self.board_state.add_overlay(task_id, to, version, None, time.monotonic())
-        try:
-            result = await self.board.move(task_id, to, self.sprint, version)
-        except BaseException:
-            # Not saved (the board could not be reached, or we are stopping): withdraw the drop
-            # now, so nobody shows it as pending until its overlay expires.
-            self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.DragCancel(task_id))
-            raise
-        kept = self.source.keep(result.task, "self") if result.task is not None else None
-        if kept is not None:
-            # The kept state settled the overlay, unless it was not newer than ours.
-            self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.TaskUpdated(kept))
-        else:
-            self.board_state.overlays.pop(task_id, None)
-            self.broadcast(protocol.DragCancel(task_id))
-        return result
+        """Drop a held card on ``to`` and save the move against the version it had when it was
+        picked up (a change saved meanwhile is refused, not overwritten). A card not held is
+        picked up first."""
+        return await self._drags.drop(task_id, to)
 
     async def move(
         self, task_id: int, to: Place, *, over: Sequence[Place] = (), step: float = 0.0
     ) -> MoveResult:
         """Drag a card as a person would: pick it up, hover over ``over`` then ``to``, drop."""
-        self._task(task_id)
-        self.drag_start(task_id)
-        try:
-            for place in (*over, to):
-                await asyncio.sleep(step)
-                await self.drag_hover(task_id, place)
-            await asyncio.sleep(step)
-        except BaseException:
-            self.drag_cancel(task_id)
-            raise
-        return await self.drop(task_id, to)
+        return await self._drags.move(task_id, to, over=over, step=step)
 
     # --- leaving -----------------------------------------------------------------------------
 
@@ -572,10 +384,10 @@ class BoardSession:
         self._state = "closing"
         self.source.close()
         if was_live:
-            if self._own_drag is not None:
-                self.drag_cancel(self._own_drag.task)
-            self.broadcast(protocol.Bye())
-            await self._drain_channels(0.5)
+            if self._drags.held is not None:
+                self._drags.cancel(self._drags.held.task)
+            self.broadcast(messages.Bye())
+            await self.mesh.drain(0.5)
         if self._expiry is not None:
             self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -583,18 +395,5 @@ class BoardSession:
         self.reporter.close()
         await self.signaling.close()
         await self.mesh.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._events.close()
         self._state = "closed"
-
-    async def _drain_channels(self, timeout: float) -> None:
-        """Give queued channel messages (the ``bye``) a moment to leave before closing."""
-        deadline = time.monotonic() + timeout
-        await asyncio.sleep(0.02)
-        while time.monotonic() < deadline:
-            channels = [link.channel for link in self.mesh.links.values() if link.channel]
-            if all(c.bufferedAmount == 0 or c.readyState != "open" for c in channels):
-                break
-            await asyncio.sleep(0.02)

@@ -21,13 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from peer_client.protocol import (
-    DRAG_SILENCE_SECONDS,
-    OVERLAY_SECONDS,
-    Place,
-    Pointer,
-    place_of_task,
-)
+from peer_client.places import Place, Pointer, place_of_task
+from peer_client.protocol import DRAG_SILENCE_SECONDS, OVERLAY_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

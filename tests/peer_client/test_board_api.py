@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from peer_client.board_api import BoardClient, saved_by_us
-from peer_client.protocol import Place
+from peer_client.places import Place
 from tests.peer_client.board_stack import PASSWORD, board_environment
 from tests.support.processes import BoardProcess, free_port
 

@@ -9,7 +9,7 @@ import pytest
 from peer_client.actions import Drag, Move, Wait, WaitPeers, parse_script
 from peer_client.cli import build_parser, options_from_args
 from peer_client.errors import ActionError
-from peer_client.protocol import Place
+from peer_client.places import Place
 from tests.peer_client.board_stack import PASSWORD, BoardStack, run_bot
 from tests.support.processes import free_port
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from peer_client.board_api import BoardClient
-from peer_client.protocol import Place
+from peer_client.places import Place
 from peer_client.session import BoardSession
 from tests.peer_client.board_stack import PASSWORD, BoardStack, task_named
 from tests.peer_client.conftest import Recorder

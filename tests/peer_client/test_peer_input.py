@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from peer_client import peer_input, protocol
-from peer_client.protocol import Place, Received
+from peer_client import messages, peer_input, protocol
+from peer_client.places import Place, Pointer
+from peer_client.protocol import Received
 from peer_client.state import BoardState
 from tests.peer_client.conftest import sample_task
 
@@ -25,7 +26,7 @@ def board() -> BoardState:
     )
 
 
-def arrive(**message: Any) -> protocol.Message:
+def arrive(**message: Any) -> messages.Message:
     """A message as it would arrive: encoded, parsed and checked."""
     parsed = protocol.parse_message(json.dumps({"id": "m:1", **message}))
     assert isinstance(parsed, Received), parsed
@@ -113,7 +114,7 @@ def test_a_hover_that_only_moves_the_pointer_is_kept_not_announced() -> None:
         type="drag-hover", task=2, over={"column": "done", "index": 0}, pointer=pointer
     )
     assert not peer_input.apply(state, "ann", same_place, 0.0).drags, "30 a second: not announced"
-    assert state.drags["ann"].pointer == protocol.Pointer("done", 0.4, 0.2)
+    assert state.drags["ann"].pointer == Pointer("done", 0.4, 0.2)
     new_place = arrive(
         type="drag-hover", task=2, over={"column": "testing", "index": 1}, pointer=pointer
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from peer_client.protocol import Place
+from peer_client.places import Place
 from tests.peer_client.conftest import SAMPLE_TASKS, PeerFactory, wait_linked
 from tests.support.waiting import wait_until
 

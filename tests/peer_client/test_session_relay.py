@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import aiohttp
 import pytest
 
-from peer_client.protocol import Place
+from peer_client.places import Place
 from signaling.tickets import mint_ticket
 from tests.peer_client.conftest import SAMPLE_TASKS, SECRET, PeerFactory, wait_linked
 from tests.peer_client.test_session_trust import RawPeer

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from peer_client.protocol import Place
+from peer_client.places import Place
 from signaling.tickets import mint_ticket
 from tests.peer_client.conftest import (
     SAMPLE_TASKS,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from peer_client.protocol import DRAG_SILENCE_SECONDS, OVERLAY_SECONDS, Place
+from peer_client.places import Place
+from peer_client.protocol import DRAG_SILENCE_SECONDS, OVERLAY_SECONDS
 from peer_client.state import BoardState, Drag
 from tests.peer_client.conftest import sample_task
 

@@ -33,7 +33,7 @@ test("initials are the first letters of the first two words", () => {
   assert.equal(initialsOf(""), "?");
 });
 
-// The same cases as tests/peer_client/test_protocol.py: both clients show a person alike.
+// The same cases as tests/peer_client/test_presence.py: both clients show a person alike.
 const people = JSON.parse(readFileSync(new URL("../protocol_fixtures/people/people.json", import.meta.url), "utf8"));
 
 test("initials and colours agree with the shared cases", () => {
