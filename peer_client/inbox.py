@@ -48,6 +48,7 @@ class Inbox:
         *,
         person: Callable[[str], Person],
         emit: Emit,
+        said_bye: Callable[[str], None],
     ) -> None:
         self.state = state
         self.source = source
@@ -55,6 +56,7 @@ class Inbox:
         self.outbox = outbox
         self._person = person
         self._emit = emit
+        self.said_bye = said_bye
         self._seen = SenderSeenIds()
         self._order = SenderOrder()
         self.agents: dict[str, str] = {}
@@ -102,7 +104,7 @@ class Inbox:
             return
         message = parsed.message
         if isinstance(message, messages.Bye):
-            self.reporter.said_bye(peer)  # its channel closing next is no outcome
+            self.said_bye(peer)  # its channel closing next is no outcome; relay it nothing
         # Around the switch from the relay to the channel a later drag message can overtake an
         # earlier one: the later one says where the drag is now (docs/protocol.md 2.2).
         if message.type in protocol.DRAG_STATE_TYPES and self._order.stale(peer, parsed.id):

@@ -112,6 +112,8 @@ class PeerMesh:
         """
         self.roles = {peer: "offerer" for peer in peers}
         for peer in sorted(self.roles):
+            if peer in self.links:
+                self.links[peer].leaving = False  # listed again: it came back
             if self.state_of(peer) != "open":
                 self.offer(peer)
 
@@ -120,7 +122,7 @@ class PeerMesh:
         the relay reaches it meanwhile."""
         self.roles[peer] = "answerer"
         self._cancel_retry(peer)
-        self._link(peer)
+        self._link(peer).leaving = False
 
     def offer(self, peer: str) -> None:
         """Negotiate with ``peer`` as the offerer, with a fresh connection."""
@@ -149,6 +151,13 @@ class PeerMesh:
                 return
             link = self._link(peer)
         link.receive_signal(data)
+
+    def said_bye(self, peer: str) -> None:
+        """``peer`` said ``bye``: it is leaving on purpose, so nothing more is relayed to it
+        (docs/protocol.md 2.3); it is reached again if signaling introduces it again."""
+        link = self.links.get(peer)
+        if link is not None:
+            link.leaving = True
 
     def send(self, peer: str, message: dict[str, Any]) -> bool:
         link = self.links.get(peer)

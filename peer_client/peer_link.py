@@ -77,6 +77,8 @@ class PeerLink:
         self._timer: asyncio.TimerHandle | None = None
         self._offered_at: float | None = None
         """The first offer (sent or received) since the link was last open (loop time)."""
+        self.leaving = False
+        """The peer said ``bye``: nothing more goes to it through the relay."""
         self._worker = asyncio.create_task(self._work(), name=f"link-{peer[:8]}")
         self._start_timer()  # negotiation begins now (an answerer waits for the offer)
 
@@ -280,8 +282,10 @@ class PeerLink:
             channel.send(json.dumps(message, separators=(",", ":")))
             return True
         kind = message.get("type")
-        if kind in CHANNEL_ONLY_TYPES:
-            return False  # ping and pong go over the channel only (docs/protocol.md 2.6)
+        if kind in CHANNEL_ONLY_TYPES or self.leaving:
+            # Ping and pong go over the channel only (docs/protocol.md 2.6); a peer on its way
+            # out would be gone from signaling before a relayed message got there.
+            return False
         if self._state != "closed" and self.mesh.can_relay():
             if not self.mesh.relay_budget.take(time.monotonic(), reserve_for(kind)):
                 self.mesh.dropped_relay[str(kind)] = self.mesh.dropped_relay.get(str(kind), 0) + 1

@@ -144,6 +144,7 @@ class BoardSession:
             self._outbox,
             person=self.person,
             emit=self._events.emit,
+            said_bye=self._said_bye,
         )
 
     @classmethod
@@ -302,6 +303,10 @@ class BoardSession:
     def _introduced(self, peer: str) -> bool:
         """Did signaling introduce ``peer`` (listed now, or a link kept since)?"""
         return peer in self._roster.listed or self.mesh.state_of(peer) is not None
+
+    def _said_bye(self, peer: str) -> None:
+        self.reporter.said_bye(peer)
+        self.mesh.said_bye(peer)
 
     async def _departed(self, peer: str) -> None:
         self._roster.listed.discard(peer)

@@ -301,7 +301,7 @@ export class LiveBoard {
       log(`stale ${message.type} from ${peer} (overtaken by a later one)`);
       return;
     }
-    if (message.type === "bye") this.mesh.reports.saidBye(peer); // its channel's close is no outcome
+    if (message.type === "bye") this.mesh.saidBye(peer); // it is leaving: relay nothing more to it
     const effect = applyPeerMessage(this.state, peer, message, performance.now());
     const link = this.mesh.links.get(peer);
     if (effect.agent !== null && link) link.agent = effect.agent;

@@ -102,6 +102,7 @@ export class PeerMesh {
     if (existing && action === "keep") {
       existing.role = role;
       existing.user = user;
+      existing.leaving = false; // introduced again: it came back
       return;
     }
     existing?.close();
@@ -111,6 +112,18 @@ export class PeerMesh {
     else link.armGiveUpTimer();
     // The relay reaches it from now on, before any channel.
     if (this.signalingLive) this.options.onLinkUp(peer, "introduced");
+  }
+
+  /**
+   * The peer said `bye` (docs/protocol.md 2.3): it is leaving on purpose. Its channel's close,
+   * which follows, is no outcome to report, and nothing more is relayed to it: it would reach
+   * signaling after the peer left and be refused there.
+   * @param {string} peer
+   */
+  saidBye(peer) {
+    this.reports.saidBye(peer);
+    const link = this.links.get(peer);
+    if (link) link.leaving = true;
   }
 
   /** `peer-left`: close at once. @param {string} peer */

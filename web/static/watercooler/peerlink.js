@@ -85,6 +85,8 @@ export class PeerLink {
     /** @type {string | null} why the pair is shown as relayed (null while connecting or open) */
     this.gaveUp = null;
     this.closed = false;
+    /** the peer said `bye`: it is leaving, so nothing more goes to it through the relay */
+    this.leaving = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.giveUpTimer = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
@@ -249,7 +251,7 @@ export class PeerLink {
    * @param {string} why @param {"failed" | "closed"} event
    */
   lost(why, event) {
-    if (this.closed) return;
+    if (this.closed || this.leaving) return; // a peer that said bye closes its side: no outcome
     if (this.openChannel) return;
     this.giveUp(why);
     this.mesh.linkEvent(this, event, why);
@@ -392,7 +394,7 @@ export class PeerLink {
         this.mesh.log(`send to ${this.peer} failed`, error);
       }
     }
-    if (priority === null || this.closed || !this.mesh.signalingLive) return false;
+    if (priority === null || this.closed || this.leaving || !this.mesh.signalingLive) return false;
     if (!this.mesh.relayBudget.take(performance.now(), RELAY_RESERVE[priority])) {
       count(this.counters.droppedRelay, message.type);
       return false;
