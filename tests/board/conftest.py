@@ -6,7 +6,7 @@ whatever happens to listen on port 8080.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,8 +15,10 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from board.live import hooks
 from board.scrum import services
 from board.scrum.models import Sprint, Task
+from tests.board.hook_receiver import WAIT, HookReceiver
 
 SECRET = "test-secret-for-the-board-suite-0123456789abcdef"
 
@@ -114,3 +116,27 @@ def results() -> Callable[[Any], list[dict[str, Any]]]:
         return list(response.json()["results"])
 
     return unwrap
+
+
+@pytest.fixture
+def receiver(settings: Any) -> Iterator[HookReceiver]:
+    """A signaling stand-in that records the hook requests the board sends and answers 202."""
+    hooks.drain(WAIT)  # nothing left over from an earlier test
+    server = HookReceiver()
+    settings.WATERCOOLER_HOOK_URL = server.url
+    yield server
+    hooks.drain(WAIT)
+    server.close()
+
+
+@pytest.fixture
+def stuck(settings: Any) -> Iterator[HookReceiver]:
+    """A signaling that takes hook requests and answers none until released (black-holed)."""
+    hooks.drain(WAIT)
+    server = HookReceiver(hold=True)
+    settings.WATERCOOLER_HOOK_URL = server.url
+    settings.WATERCOOLER_HOOK_TIMEOUT = 60.0  # the test releases the requests long before
+    yield server
+    server.release()
+    assert hooks.drain(WAIT)
+    server.close()

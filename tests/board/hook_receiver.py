@@ -94,3 +94,11 @@ class HookReceiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+WAIT = 5.0  # for the board's hook queue to drain
+
+
+def task_names(receiver: HookReceiver) -> list[str]:
+    """The names of the tasks in the events ``receiver`` got, in order."""
+    return [h.json["event"]["task"]["name"] for h in receiver.received]

@@ -16,40 +16,15 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from board.scrum.models import Sprint, Task
 from board.scrum.transactions import run_in_transaction
 from tests.board.conftest import positions_consistent
+from tests.board.threads import THREAD_TIMEOUT, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-THREAD_TIMEOUT = 30
-
-
-def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` in threads released at the same moment; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=THREAD_TIMEOUT)
-            outcomes[index] = calls[index]()
-        except Exception as exc:  # reported by the assertion below, not lost in the thread
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-        assert not thread.is_alive(), "a move did not finish in time (deadlock?)"
-    return outcomes
 
 
 def client_for(user: User) -> APIClient:

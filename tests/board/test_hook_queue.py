@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from board.live import hooks
-from tests.board.hook_receiver import HookReceiver
+from tests.board.hook_receiver import WAIT, HookReceiver, task_names
 from tests.board.production import (
     PASSWORD,
     USERNAME,
@@ -22,9 +22,6 @@ from tests.board.production import (
     production_environment,
     start_board,
 )
-from tests.board.test_hooks import WAIT, stuck, task_names
-
-__all__ = ["stuck"]  # the fixture, used here
 
 MAX_AGE = 0.2
 

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -22,19 +22,7 @@ from rest_framework.test import APIClient
 from board.live import hooks
 from board.scrum.models import Sprint, Task
 from tests.board.conftest import SECRET
-from tests.board.hook_receiver import HookReceiver
-
-WAIT = 5.0
-
-
-@pytest.fixture
-def receiver(settings: Any) -> Iterator[HookReceiver]:
-    hooks.drain(WAIT)  # nothing left over from an earlier test
-    server = HookReceiver()
-    settings.WATERCOOLER_HOOK_URL = server.url
-    yield server
-    hooks.drain(WAIT)
-    server.close()
+from tests.board.hook_receiver import WAIT, HookReceiver, task_names
 
 
 @pytest.fixture
@@ -263,23 +251,6 @@ def test_an_empty_hook_url_disables_hooks(
     assert [r.getMessage() for r in caplog.records if r.name == "board.hooks"] == [
         "hook disabled (WATERCOOLER_HOOK_URL is empty); event dropped"
     ]
-
-
-@pytest.fixture
-def stuck(settings: Any) -> Iterator[HookReceiver]:
-    """A signaling that takes hook requests and answers none until released (black-holed)."""
-    hooks.drain(WAIT)
-    server = HookReceiver(hold=True)
-    settings.WATERCOOLER_HOOK_URL = server.url
-    settings.WATERCOOLER_HOOK_TIMEOUT = 60.0  # the test releases the requests long before
-    yield server
-    server.release()
-    assert hooks.drain(WAIT)
-    server.close()
-
-
-def task_names(receiver: HookReceiver) -> list[str]:
-    return [h.json["event"]["task"]["name"] for h in receiver.received]
 
 
 def test_a_stuck_hook_for_one_sprint_does_not_hold_up_another_sprints(

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.board.test_throttles import rates
+from tests.board.limits import rates
 
 PAGES = ["/login/", "/admin/login/"]
 

@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from board.limits.clients import address_key
 from board.limits.models import RequestCount
-from tests.board.test_concurrency import run_together
-from tests.board.test_throttles import assert_throttled, rates
+from tests.board.limits import assert_throttled, rates
+from tests.board.threads import run_together
 
 
 def guess(username: str, address: str) -> Any:

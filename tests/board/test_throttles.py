@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -22,33 +21,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from board.env import ConfigurationError, env_rate
+from tests.board.limits import assert_throttled, rates, token_request
 
 ROOT = Path(__file__).resolve().parents[2]
-OFF = {"token-address": None, "token-username": None, "writes": None}
-
-
-def rates(settings: Any, **rates: str | None) -> None:
-    settings.WATERCOOLER_THROTTLE_RATES = {
-        **OFF,
-        **{k.replace("_", "-"): v for k, v in rates.items()},
-    }
-
-
-def token_request(username: str, password: str, address: str = "10.0.0.1") -> Any:
-    body = {"username": username, "password": password}
-    return APIClient().post("/api/token/", body, REMOTE_ADDR=address)
-
-
-def assert_throttled(response: Any, what: str) -> int:
-    """The 429's wait in seconds, checked against its message and Retry-After."""
-    assert response.status_code == 429, response.content
-    body = response.json()
-    wait = body["retry_after"]
-    assert isinstance(wait, int)
-    assert 0 < wait <= 60
-    assert body["detail"] == f"{what}; try again in {wait} second{'s' if wait != 1 else ''}."
-    assert response["Retry-After"] == str(wait)
-    return wait
 
 
 def test_token_requests_from_one_address_are_throttled(settings, user) -> None:

@@ -1,9 +1,9 @@
 """The live board under production settings: ``DEBUG`` off, collected static files, the
 Content-Security-Policy on and secure cookies, in Chromium.
 
-The scenarios are the live board's own (imported from ``test_board_live``, so they run here a
-second time with this module's fixtures); what changes is the board they run against and that every
-browser context watches its console: any Content-Security-Policy violation fails the test.
+The scenarios are the live board's own (``live_scenarios``, which ``test_board_live`` runs too);
+what changes is the board they run against and that every browser context watches its console:
+any Content-Security-Policy violation fails the test.
 """
 
 from __future__ import annotations
@@ -18,25 +18,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
 
+from tests.e2e import live_scenarios
 from tests.e2e.conftest import Stack, board_environment, start_signaling
-from tests.e2e.test_board_live import (
-    test_drag_is_shown_live_then_persisted,
-    test_edit_dialog_saves_and_the_other_tab_follows,
-    test_keyboard_move_reaches_the_other_tab,
-    test_task_edited_through_the_api_appears_in_both_tabs,
-    test_two_tabs_see_each_others_presence,
-)
+from tests.e2e.live_scenarios import OpenBoard
 from tests.support.processes import ROOT, BoardProcess, free_port
 
 pytestmark = pytest.mark.webrtc
-
-__all__ = [
-    "test_drag_is_shown_live_then_persisted",
-    "test_edit_dialog_saves_and_the_other_tab_follows",
-    "test_keyboard_move_reaches_the_other_tab",
-    "test_task_edited_through_the_api_appears_in_both_tabs",
-    "test_two_tabs_see_each_others_presence",
-]
 
 CSP_WORDS = "Content Security Policy"
 
@@ -141,3 +128,25 @@ def test_an_inline_script_is_refused_and_the_watch_reports_it(
     assert page.evaluate("() => window.inlineRan === undefined")
     assert any("inline script" in violation for violation in browser.violations)
     browser.violations.clear()
+
+
+def test_two_tabs_see_each_others_presence(stack: Stack, open_board: OpenBoard) -> None:
+    live_scenarios.presence(stack, open_board)
+
+
+def test_drag_is_shown_live_then_persisted(stack: Stack, open_board: OpenBoard) -> None:
+    live_scenarios.drag_shown_live_then_persisted(stack, open_board)
+
+
+def test_keyboard_move_reaches_the_other_tab(stack: Stack, open_board: OpenBoard) -> None:
+    live_scenarios.keyboard_move_reaches_the_other_tab(stack, open_board)
+
+
+def test_task_edited_through_the_api_appears_in_both_tabs(
+    stack: Stack, open_board: OpenBoard
+) -> None:
+    live_scenarios.task_edited_through_the_api(stack, open_board)
+
+
+def test_edit_dialog_saves_and_the_other_tab_follows(stack: Stack, open_board: OpenBoard) -> None:
+    live_scenarios.edit_dialog_saves(stack, open_board)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
-import aiohttp
 import pytest
 
 from peer_client.places import Place
-from signaling.tickets import mint_ticket
-from tests.peer_client.conftest import SAMPLE_TASKS, SECRET, PeerFactory, wait_linked
-from tests.peer_client.test_session_trust import RawPeer
+from tests.peer_client.conftest import SAMPLE_TASKS, PeerFactory, wait_linked
+from tests.peer_client.raw_peer import RawPeer, joined_raw
 from tests.support.processes import SignalingProcess
 
 pytestmark = pytest.mark.webrtc
@@ -30,16 +28,7 @@ RawJoin = Callable[[str], AbstractAsyncContextManager[RawPeer]]
 @pytest.fixture
 def raw_join(signaling: SignalingProcess) -> RawJoin:
     """``async with raw_join("Quiet") as quiet``: a bare websocket in sprint 1."""
-
-    @asynccontextmanager
-    async def join(name: str) -> AsyncIterator[RawPeer]:
-        async with aiohttp.ClientSession() as http, http.ws_connect(signaling.ws_url) as ws:
-            ticket = mint_ticket(SECRET, sprint="1", user_id=name.lower(), name=name)
-            await ws.send_json({"type": "join", "ticket": ticket})
-            assert (await ws.receive_json(timeout=5))["type"] == "welcome"
-            yield RawPeer(ws)
-
-    return join
+    return lambda name: joined_raw(signaling, name)
 
 
 def relays_in(signaling: SignalingProcess) -> float:

@@ -23,6 +23,7 @@ from tests.peer_client.conftest import (
     sample_task,
     wait_linked,
 )
+from tests.peer_client.raw_peer import RawPeer, joined_raw
 from tests.support.processes import SignalingProcess
 from tests.support.waiting import wait_until
 
@@ -32,32 +33,10 @@ MAX = 2**53 - 1
 DONE = {"column": "done", "index": 0}
 
 
-class RawPeer:
-    """A websocket in the sprint that speaks signaling by hand and never opens a channel."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.received: list[dict[str, Any]] = []
-
-    async def relay(self, to: str, data: dict[str, Any]) -> None:
-        await self.ws.send_json({"type": "relay", "to": to, "data": data})
-
-    async def next_relayed(self, sender: str) -> dict[str, Any]:
-        """The next data-channel message ``sender`` relayed to us (other messages are kept)."""
-        while True:
-            message = await self.ws.receive_json(timeout=10)
-            self.received.append(message)
-            if message.get("type") == "relay" and message.get("from") == sender:
-                return dict(message["data"])
-
-
 @pytest.fixture
 async def raw_peer(signaling: SignalingProcess) -> AsyncIterator[RawPeer]:
-    async with aiohttp.ClientSession() as http, http.ws_connect(signaling.ws_url) as ws:
-        ticket = mint_ticket(SECRET, sprint="1", user_id="mallory", name="Mallory")
-        await ws.send_json({"type": "join", "ticket": ticket})
-        assert (await ws.receive_json(timeout=5))["type"] == "welcome"
-        yield RawPeer(ws)
+    async with joined_raw(signaling, "Mallory") as peer:
+        yield peer
 
 
 async def test_the_bot_keeps_its_relay_budget_and_drops_hovers_first(
