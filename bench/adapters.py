@@ -1,13 +1,12 @@
-"""How the load generator speaks to each server, in that server's own protocol.
+"""How the load generator speaks to each server, in that server's own protocol; nothing measures.
 
-One adapter per server, all of one shape, so each workload in :mod:`bench.loadgen` is written once.
-``join`` connects a client and returns once the server has taken it in: our ``welcome``, PeerJS's
-``OPEN``, and for y-webrtc (which acknowledges nothing) the echo of the ``announce`` a y-webrtc
-client publishes to its room right after subscribing. ``direct`` addresses one frame to one peer:
-our ``signal``, a PeerJS ``CANDIDATE``, a y-webrtc ``publish`` to the other peer's own topic (its
-best case: a real client publishes to the room topic and every member gets a copy). ``fan_out``
-sends one event to a room: our hook ``POST /hooks/board``, a y-webrtc ``publish`` to the room topic,
-and for PeerJS (no rooms) one addressed message per member. Nothing here measures.
+``join`` returns once the server has taken the client in: our ``welcome``, PeerJS's ``OPEN``, and
+for y-webrtc (which acknowledges nothing) the echo of the ``announce`` a y-webrtc client publishes
+to its room right after subscribing. ``direct`` addresses one frame to one peer: our ``signal``, a
+PeerJS ``CANDIDATE``, a y-webrtc ``publish`` to the other peer's own topic (its best case: a real
+client publishes to the room). ``fan_out`` sends one event to a room: our hook ``POST
+/hooks/board``, a y-webrtc ``publish`` to the room topic, and for PeerJS (no rooms) one addressed
+message per member.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from bench import wsclient
 from bench.servers import BASELINE
 from signaling.tickets import mint_hook_token, mint_ticket
 
-CONNECT_TIMEOUT: Final = 30.0
 # An ICE candidate as browsers trickle it: makes every relayed frame about 200 bytes.
 CANDIDATE: Final = (
     "candidate:842163049 1 udp 1677729535 127.0.0.1 54321 typ srflx raddr 0.0.0.0 rport 0 "
@@ -33,19 +31,19 @@ CANDIDATE: Final = (
 )
 # Compact, as browsers' JSON.stringify writes it (and as all three servers write what they relay).
 dumps: Final = functools.partial(json.dumps, separators=(",", ":"))
-_PAYLOAD_MARK: Final = {"\u0000payload": 0}
+_MARK: Final = {"\u0000payload": 0}
 Event = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where a server listens."""
+    """Where a server listens; with ``ws_urls`` (several instances of ours on one Redis), peer
+    ``index`` connects to ``ws_urls[index % n]``."""
 
     name: str
     ws_url: str
     http_url: str
     secret: str = ""
-    # Several instances of ours behind one Redis: peer ``index`` connects to ws_urls[index % n].
     ws_urls: tuple[str, ...] = ()
 
 
@@ -59,19 +57,12 @@ class Peer:
     join_ms: float
 
 
-Room = Sequence[Peer]
-
-
 def bench_payload(seq: int) -> Event:
     """The ~200-byte signaling-sized payload; ``t`` is the send time in ns, ``n`` a sequence."""
-    return {
-        "candidate": {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0},
-        "n": seq,
-        "t": time.perf_counter_ns(),
-    }
+    candidate = {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0}
+    return {"candidate": candidate, "n": seq, "t": time.perf_counter_ns()}
 
 
-# bench_payload() serialised up to its sequence number: the relay's sender formats the rest.
 _PAYLOAD_HEAD: Final = dumps(bench_payload(0)).partition('"n":')[0]
 
 
@@ -84,7 +75,7 @@ async def _receive_type(ws: wsclient.ClientSocket, wanted: str) -> Any:
     """Read messages until one of type ``wanted``; return it parsed."""
     while True:
         try:
-            message = json.loads(await ws.receive(timeout=CONNECT_TIMEOUT))
+            message = json.loads(await ws.receive(timeout=30.0))
         except wsclient.WebSocketClosed as exc:
             raise ConnectionError(f"connection ended while waiting for {wanted}: {exc}") from None
         if message.get("type") == wanted:
@@ -96,15 +87,11 @@ async def _receive_type(ws: wsclient.ClientSocket, wanted: str) -> Any:
 class Adapter:
     """The shape every adapter has."""
 
-    # A frame the client must send now and then to stay connected (None: the server pings).
-    keepalive: str | None = None
+    keepalive: str | None = None  # a frame the client must send now and then (None: server pings)
 
     def __init__(self, target: Target) -> None:
         self.target = target
-
-    @property
-    def name(self) -> str:
-        return self.target.name
+        self.name = target.name
 
     def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
         """Do untimed per-peer work (minting tickets) for ``(room, index)`` before a timed phase."""
@@ -122,16 +109,17 @@ class Adapter:
         raise NotImplementedError
 
     def direct_parts(self, sender: Peer, to: Peer) -> tuple[str, str]:
-        """What :meth:`direct` writes before and after the payload's JSON, so a sender can
-        format messages from a payload's text: ``prefix + payload_json + suffix``."""
-        text = self.direct(sender, to, dict(_PAYLOAD_MARK))
-        prefix, mark, suffix = text.partition(dumps(_PAYLOAD_MARK))
+        """What :meth:`direct` writes before and after the payload's JSON."""
+        prefix, mark, suffix = self.direct(sender, to, dict(_MARK)).partition(dumps(_MARK))
         if not mark:
             raise ValueError(f"{self.name}: direct() did not embed the payload as compact JSON")
         return prefix, suffix
 
-    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
-        raise NotImplementedError
+    async def fan_out(
+        self, session: ClientSession, sender: Peer, room: Sequence[Peer], event: Event
+    ) -> None:
+        for member in room:  # no rooms in PeerJS: one message per member, as a PeerJS app would
+            sender.ws.send_str(self.direct(sender, member, event))
 
 
 class OursAdapter(Adapter):
@@ -142,15 +130,14 @@ class OursAdapter(Adapter):
         self._tickets: dict[tuple[str, int], str] = {}
 
     def _ticket(self, room: str, index: int) -> str:
-        ticket = self._tickets.pop((room, index), None)
         secret = self.target.secret
+        ticket = self._tickets.pop((room, index), None)
         return ticket or mint_ticket(
             secret, sprint=room, user_id=f"u{index}", name=f"Bench {index}"
         )
 
     def prepare(self, specs: Sequence[tuple[str, int]]) -> None:
-        for room, index in specs:
-            self._tickets[(room, index)] = self._ticket(room, index)
+        self._tickets |= {(room, index): self._ticket(room, index) for room, index in specs}
 
     async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
         urls = self.target.ws_urls
@@ -161,7 +148,9 @@ class OursAdapter(Adapter):
     def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "signal", "to": to.address, "data": payload})
 
-    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
+    async def fan_out(
+        self, session: ClientSession, sender: Peer, room: Sequence[Peer], event: Event
+    ) -> None:
         body = dumps({"sprint": room[0].room, "event": event}).encode()
         token = mint_hook_token(self.target.secret, body)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -178,8 +167,9 @@ class YWebrtcAdapter(Adapter):
         inbox = f"{room}/peer{index}"
         ws = await wsclient.connect(self.target.ws_url)
         ws.send_str(dumps({"type": "subscribe", "topics": [room, inbox]}))
-        announce = {"type": "announce", "from": inbox}
-        ws.send_str(dumps({"type": "publish", "topic": room, "data": announce}))
+        ws.send_str(
+            dumps({"type": "publish", "topic": room, "data": {"type": "announce", "from": inbox}})
+        )
         while (await _receive_type(ws, "publish")).get("data", {}).get("from") != inbox:
             pass  # others' announces may come first; ours closes the join
         return ws, inbox
@@ -187,15 +177,16 @@ class YWebrtcAdapter(Adapter):
     def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "publish", "topic": to.address, "data": payload})
 
-    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
+    async def fan_out(
+        self, session: ClientSession, sender: Peer, room: Sequence[Peer], event: Event
+    ) -> None:
         sender.ws.send_str(dumps({"type": "publish", "topic": room[0].room, "data": event}))
 
 
 class PeerjsAdapter(Adapter):
     """The PeerJS server: connect with ``?key&id&token``, ``{type,dst,payload}`` to a peer id."""
 
-    # PeerJS clients send HEARTBEAT every 5 s; the server drops a client silent for 60 s.
-    keepalive = '{"type":"HEARTBEAT"}'
+    keepalive = '{"type":"HEARTBEAT"}'  # PeerJS drops a client silent for 60 s
 
     async def join(self, room: str, index: int) -> tuple[wsclient.ClientSocket, str]:
         peer_id = f"{room}-p{index}"
@@ -205,10 +196,6 @@ class PeerjsAdapter(Adapter):
 
     def direct(self, sender: Peer, to: Peer, payload: Event) -> str:
         return dumps({"type": "CANDIDATE", "dst": to.address, "payload": payload})
-
-    async def fan_out(self, session: ClientSession, sender: Peer, room: Room, event: Event) -> None:
-        for member in room:  # no rooms in PeerJS: one message per member, as a PeerJS app would
-            sender.ws.send_str(self.direct(sender, member, event))
 
 
 ADAPTERS: Final[dict[str, type[Adapter]]] = {

@@ -1,13 +1,10 @@
 """Instructions per relayed message, counted by callgrind: a figure the host's speed cannot move.
 
-CPU time per message swings with this shared host's speed, which hides differences of 5-20 %
-between servers at low rates. valgrind's callgrind counts the user-space instructions a process
-executes, the same for the same work whatever else the machine does. Each server runs under it and
-relays at two low rates for the same time, its counters zeroed before each step and dumped after;
-(count at the higher rate - at the lower) / (messages delivered at the higher - at the lower) is
-then what one more relayed message costs: the step's fixed work (joins, timers, heartbeats) cancels
-out. Not counted: the kernel's work. The ``instructions`` workload of :mod:`bench.run`, run by
-``make bench-instructions`` only: nothing else needs valgrind.
+Each server runs under valgrind's callgrind and relays at two low rates for the same time, its
+counters zeroed before each step and dumped after; (count at the higher rate - at the lower) /
+(messages delivered at the higher - at the lower) is what one more relayed message costs, the
+step's fixed work (joins, timers, heartbeats) cancelling out. The kernel's work is not counted.
+The ``instructions`` workload of :mod:`bench.run` (``make bench-instructions`` only).
 """
 
 from __future__ import annotations
@@ -40,8 +37,7 @@ class InstructionPlan:
     rates: tuple[float, float] = (100.0, 250.0)
     step_seconds: float = 15.0
     rooms: int = 10
-    # The node servers' JIT settles first (after 20 s their counts still fell from run to run).
-    warm_up_seconds: float = 60.0
+    warm_up_seconds: float = 60.0  # the node servers' JIT settles first
     runs: int = 5
     start_timeout: float = 180.0  # node under callgrind takes tens of seconds to listen
 
@@ -52,8 +48,7 @@ class InstructionPlan:
 
 def read_total(dump: bytes) -> int:
     """The instruction count of one callgrind dump (its ``totals:`` line)."""
-    found = _TOTALS.search(dump)
-    if found is None:
+    if (found := _TOTALS.search(dump)) is None:
         raise CallgrindError("the callgrind dump has no totals line")
     return int(found.group(1))
 
@@ -100,26 +95,10 @@ def _relay(server: ServerProcess, plan: InstructionPlan, rate: float, seconds: f
     """One relay step (slow under callgrind: every message may arrive)."""
     adapter = adapter_for(Target(server.name, server.ws_url, server.http_url, SECRET))
     relay = loadgen.directed_relay(
-        adapter,
-        server.pid,
-        rooms=plan.rooms,
-        rates=[rate],
-        step_seconds=seconds,
-        drain_seconds=10.0,
-        stop_after_failures=9,
-    )
+        adapter, server.pid, rooms=plan.rooms, rates=[rate], step_seconds=seconds,
+        drain_seconds=10.0, stop_after_failures=9,
+    )  # fmt: skip
     return uvloop.run(relay)["steps"][0]
-
-
-def _step(server: ServerProcess, plan: InstructionPlan, rate: float, dumps: Path) -> dict[str, Any]:
-    """One relay step bracketed by a zero and a dump of the server's counters."""
-    _control("--zero", server.pid)
-    step = _relay(server, plan, rate, plan.step_seconds)
-    return {
-        "sent": step["sent"],
-        "received": step["received"],
-        "instructions": _dump(server.pid, dumps),
-    }
 
 
 def count_instructions(name: str, plan: InstructionPlan, dumps: Path = DUMPS) -> dict[str, Any]:
@@ -133,14 +112,20 @@ def count_instructions(name: str, plan: InstructionPlan, dumps: Path = DUMPS) ->
     with start_server(name, prefix=valgrind, timeout=plan.start_timeout) as server:
         _relay(server, plan, plan.rates[1], plan.warm_up_seconds)  # JIT and caches settle
         for _ in range(plan.runs):
-            low, high = (_step(server, plan, rate, dumps) for rate in plan.rates)
+            steps = []
+            for rate in plan.rates:  # each step bracketed by a zero and a dump of the counters
+                _control("--zero", server.pid)
+                step = _relay(server, plan, rate, plan.step_seconds)
+                steps.append(step | {"instructions": _dump(server.pid, dumps)})
+            low, high = steps
+            whole = round(high["instructions"] / max(high["received"], 1))
+            complete = all(s["received"] == s["sent"] for s in steps)
+            per = round(per_message(low, high))
             runs.append(
                 {
-                    "complete": all(s["received"] == s["sent"] for s in (low, high)),
-                    "instructions_per_message": round(per_message(low, high)),
-                    "whole_step_per_message": round(
-                        high["instructions"] / max(high["received"], 1)
-                    ),
+                    "complete": complete,
+                    "instructions_per_message": per,
+                    "whole_step_per_message": whole,
                 }
             )
     for leftover in dumps.glob(f"callgrind.out.{server.pid}*"):  # the dump made at exit

@@ -1,7 +1,6 @@
 """The live feel of the real app: Chromium tabs on the board page, the board, signaling and the bot.
 
-``python -m bench.live [--results PATH] [--quick]`` (``make -C bench live`` runs it inside the
-loopback-only namespace, tools/in_netns.sh) measures, with real pointer events (Playwright's mouse):
+``python -m bench live`` (inside tools/in_netns.sh) measures, with real pointer events:
 
 - a drag start and a drop, from the pointer event in one tab (its timestamp) to the DOM change in
   another (a MutationObserver), between two tabs with a direct link;
@@ -12,14 +11,11 @@ loopback-only namespace, tools/in_netns.sh) measures, with real pointer events (
 - how many messages the signaling server received while the linked tabs dragged.
 
 Times in two tabs are on the clock they share (``performance.timeOrigin + now``), less the offset
-between them measured before (both tabs are asked the time in turn). Results are JSON
-(:func:`run_live`); bench/report.py makes them the section of docs/benchmarks.md. Tests never run
-this; it asserts nothing about speed.
+between them measured before. Results are JSON for bench/report.py; it asserts nothing.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import signal
@@ -33,12 +29,13 @@ from typing import Any, Final
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.live_stack import ROOT, LiveApp, go_to_board, open_tab, wait_direct
+from bench.live_stack import LiveApp, go_to_board, open_tab, wait_direct
 from bench.servers import require_loopback_only, revision
 from bench.stats import latency_summary, median
+from tests.support.board import PASSWORD
+from tests.support.processes import ROOT
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 
-RESULTS: Final = ROOT / "bench" / "results" / "live.json"
 USERS: Final = ("demo", "sam")
 COLUMNS: Final = ("testing", "in_progress")
 
@@ -56,19 +53,9 @@ class LivePlan:
 
     @classmethod
     def quick(cls) -> LivePlan:
-        return cls(
-            drags=4,
-            pointer_seconds=1.0,
-            mesh_rounds=1,
-            mesh_tabs=3,
-            bot_rounds=1,
-            bot_tabs=2,
-            blocked_rounds=1,
-            relayed_drags=2,
-        )
+        return cls(4, 1.0, mesh_rounds=1, mesh_tabs=3, bot_rounds=1, bot_tabs=2, blocked_rounds=1,
+                   relayed_drags=2)  # fmt: skip
 
-
-# --- helpers in the pages ------------------------------------------------------------------------
 
 FLOAT: Final = '#board .remote-float[data-task-id="{task}"]'
 REMOTE_DRAG: Final = (
@@ -159,18 +146,11 @@ def wait_links(tabs: list[Page], count: int) -> None:
 def summarise(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     """Rounds of times (``*_ms`` keys) as their count and each time's median, min and max."""
     keys = [key for key in results[0] if key.endswith("_ms")]
+    values = {key: [r[key] for r in results] for key in keys}
     spread = {
-        key: {
-            "median": round(median([r[key] for r in results]), 1),
-            "min": min(r[key] for r in results),
-            "max": max(r[key] for r in results),
-        }
-        for key in keys
+        k: {"median": round(median(v), 1), "min": min(v), "max": max(v)} for k, v in values.items()
     }
     return {**extra, "rounds": len(results), **spread}
-
-
-# --- the workloads -------------------------------------------------------------------------------
 
 
 def drags_between(app: LiveApp, a: Page, b: Page, task: int, count: int) -> dict[str, Any]:
@@ -189,17 +169,15 @@ def drags_between(app: LiveApp, a: Page, b: Page, task: int, count: int) -> dict
         for page in (a, b):
             page.wait_for_function(SETTLED, arg=task)
     after = app.metrics()
-    received = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
+    received = {
+        kind: n - before.get(kind, 0) for kind, n in after.items() if n > before.get(kind, 0)
+    }
     return {
         "drags": count,
         "clock_offset_ms": round(offset, 3),
-        "start": latency_summary([event for event, _ in starts]),
-        "start_from_handling": latency_summary([handled for _, handled in starts]),
+        **starts_summary(starts, "start", "start_from_handling"),
         "drop": latency_summary(drops),
-        "server_messages": {
-            "total": sum(received.values()),
-            "by_type": {k: v for k, v in received.items() if v},
-        },
+        "server_messages": {"total": sum(received.values()), "by_type": received},
     }
 
 
@@ -245,11 +223,9 @@ def tenth_tab(browser: Browser, app: LiveApp, tabs: list[Page], rounds: int) -> 
         go_to_board(page, app)
         wait_direct(page, len(tabs))
         at = page.evaluate(LINKED_AT)
+        live = at["origin"] + at["openedAt"] - at["liveAt"]
         results.append(
-            {
-                "from_navigation_ms": round(at["openedAt"], 1),
-                "from_live_ms": round(at["origin"] + at["openedAt"] - at["liveAt"], 1),
-            }
+            {"from_navigation_ms": round(at["openedAt"], 1), "from_live_ms": round(live, 1)}
         )
         page.context.close()
         wait_links(tabs, len(tabs) - 1)
@@ -261,12 +237,11 @@ def bot_with_tabs(app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]
     results = []
     for _ in range(rounds):
         started = time.time()
+        command = [sys.executable, "-m", "peer_client", "--board", app.base, "--sprint",
+                   str(app.sprint), "--user", "sam", "--password", PASSWORD, "--loopback-only",
+                   "--json"]  # fmt: skip
         bot = subprocess.Popen(
-            app.bot_command("--loopback-only", "--json"),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
         joined: float | None = None
         linked: set[str] = set()
@@ -283,12 +258,8 @@ def bot_with_tabs(app: LiveApp, tabs: list[Page], rounds: int) -> dict[str, Any]
             if len(linked) == len(tabs):
                 break
         assert joined is not None, "the bot never joined"
-        results.append(
-            {
-                "from_start_ms": round((last - started) * 1000, 1),
-                "from_joined_ms": round((last - joined) * 1000, 1),
-            }
-        )
+        since = {"from_start_ms": started, "from_joined_ms": joined}
+        results.append({key: round((last - at) * 1000, 1) for key, at in since.items()})
         bot.send_signal(signal.SIGINT)
         bot.wait(30)
         wait_links(tabs, len(tabs) - 1)
@@ -309,13 +280,9 @@ def blocked_newcomer(
         page.wait_for_function("() => __bench.firstGhostAt !== null")
         path = page.evaluate("() => window.watercooler.stats().links[0]?.path ?? null")
         at = page.evaluate("() => ({origin: performance.timeOrigin, ...__bench})")
-        results.append(
-            {
-                "from_navigation_ms": round(at["firstGhostAt"] - at["origin"], 1),
-                "from_live_ms": round(at["firstGhostAt"] - at["liveAt"], 1),
-                "path_when_seen": path,
-            }
-        )
+        since = {"from_navigation_ms": at["origin"], "from_live_ms": at["liveAt"]}
+        seen = {key: round(at["firstGhostAt"] - then, 1) for key, then in since.items()}
+        results.append({**seen, "path_when_seen": path})
         drop_in(a, task, COLUMNS[n % len(COLUMNS)])
         if n == rounds - 1:  # drag starts over the relay, for the last newcomer
             offset = clock_offset_ms(a, page)
@@ -324,19 +291,22 @@ def blocked_newcomer(
                 drop_in(a, task, COLUMNS[m % len(COLUMNS)])
                 page.wait_for_function(f"id => !({REMOTE_DRAG})(id)", arg=task)
         page.context.close()
-    return summarise(
-        results,
-        paths_when_seen=sorted({r["path_when_seen"] for r in results}),
-        relayed_start=latency_summary([event for event, _ in starts]),
-        relayed_start_from_handling=latency_summary([handled for _, handled in starts]),
-    )
+    paths = sorted({r["path_when_seen"] for r in results})
+    relayed = starts_summary(starts, "relayed_start", "relayed_start_from_handling")
+    return summarise(results, paths_when_seen=paths, **relayed)
 
 
-def run_live(path: Path = RESULTS, plan: LivePlan | None = None) -> dict[str, Any]:
+def starts_summary(starts: list[tuple[float, float]], event: str, handled: str) -> dict[str, Any]:
+    """Drag starts timed from the pointer event and from its handling, as two latency summaries."""
+    return {
+        name: latency_summary([s[i] for s in starts]) for i, name in enumerate((event, handled))
+    }
+
+
+def run_live(path: Path, plan: LivePlan) -> dict[str, Any]:
     """Run every workload and write the results to ``path`` (JSON); returns them."""
-    plan = plan or LivePlan()
-    require_loopback_only("bench.live")
-    app = LiveApp.start()
+    require_loopback_only("bench live")
+    app = LiveApp()
     try:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(
@@ -379,19 +349,3 @@ def _measure(browser: Browser, app: LiveApp, plan: LivePlan) -> dict[str, Any]:
     wait_links(tabs, len(tabs) - 1)
     results["bot"] = bot_with_tabs(app, tabs, plan.bot_rounds)
     return results
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.live", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--results", type=Path, default=RESULTS, help=f"default: {RESULTS}")
-    parser.add_argument("--quick", action="store_true", help="a few of each (tries the machinery)")
-    args = parser.parse_args(argv)
-    run_live(args.results, LivePlan.quick() if args.quick else LivePlan())
-    print(f"bench.live: results in {args.results}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,8 @@
 """The one asyncio load generator: four workloads, each bounded in count and in time.
 
-Each takes an :class:`~bench.adapters.Adapter` (it speaks the server's own protocol) and the
-server's pids (its memory and CPU are read from /proc), and returns a plain dict for the results
-JSON: :func:`idle_connections`, :func:`directed_relay` (a ladder of offered rates),
-:func:`join_storm` and :func:`room_fan_out`. All traffic goes to the adapter's target on 127.0.0.1;
-nothing here starts a server.
+Each takes an :class:`~bench.adapters.Adapter` (the server's own protocol) and the server's pids
+(its memory and CPU are read from /proc) and returns a plain dict for the results JSON. All traffic
+goes to the adapter's target on 127.0.0.1; nothing here starts a server.
 """
 
 from __future__ import annotations
@@ -36,11 +34,9 @@ class Meter:
     """Wall time, the generator's CPU and the server's CPU and write calls since it was made."""
 
     def __init__(self, pids: procstat.Pids) -> None:
-        self.pids = pids
-        self._server = procstat.cpu_seconds(pids)
-        self._writes = procstat.write_calls(pids)
+        self.pids, self._started = pids, time.perf_counter()
+        self._server, self._writes = procstat.cpu_seconds(pids), procstat.write_calls(pids)
         self._own = procstat.self_cpu_seconds()
-        self._started = time.perf_counter()
 
     def seconds(self) -> float:
         return time.perf_counter() - self._started
@@ -70,12 +66,9 @@ _STAMP = re.compile(rb'"n":(\d+),"t":(\d+)(?:,"s":(\d+))?\}')
 
 
 def reader(inbox: Inbox) -> Callable[[bytes], None]:
-    """The callback each text message goes to: records benchmark payloads in ``inbox``.
-
-    Sequence, send time and step are read from the bytes with one regular expression: parsing the
-    whole JSON cost the generator more than the servers spend per message (tests/bench checks that
-    every server relays the payload as compact JSON with its keys in order).
-    """
+    """The callback each text message goes to: records benchmark payloads in ``inbox``. Sequence,
+    send time and step are read with one regular expression: parsing the whole JSON cost the
+    generator more than the servers spend per message."""
     latencies, deliveries, find_stamp = inbox.latencies, inbox.deliveries, _STAMP.search
 
     def received(data: bytes) -> None:
@@ -84,12 +77,8 @@ def reader(inbox: Inbox) -> Callable[[bytes], None]:
         if stamp is None:
             inbox.control += 1
             return
-        number, sent, step = int(stamp[1]), int(stamp[2]), int(stamp[3] or 0)
-        latency_ms = (now - sent) / 1e6
-        if step in latencies:
-            latencies[step].append(latency_ms)
-        else:
-            latencies[step] = [latency_ms]
+        number, latency_ms = int(stamp[1]), (now - int(stamp[2])) / 1e6
+        latencies.setdefault(int(stamp[3] or 0), []).append(latency_ms)
         deliveries[number] = deliveries.get(number, 0) + 1
         if inbox.on_delivery is not None:
             inbox.on_delivery(number, latency_ms)
@@ -97,68 +86,56 @@ def reader(inbox: Inbox) -> Callable[[bytes], None]:
     return received
 
 
-def _ignore(data: bytes) -> None:
-    pass
-
-
 class Crowd:
     """Connected peers with their reader and a client session; leaving ``async with`` closes them
     (each socket bounded: aborted if the server does not end it in time)."""
 
     def __init__(self, adapter: Adapter, *, keepalive: bool = False) -> None:
-        self.adapter = adapter
-        self.peers: list[Peer] = []
-        self.inbox = Inbox()
+        self.adapter, self.peers, self.inbox = adapter, list[Peer](), Inbox()
         self.failures: list[str] = []
         self._received = reader(self.inbox)
         self._keepalive = keepalive and adapter.keepalive is not None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Crowd:
-        # No connection cap: each websocket holds one.
-        connector = aiohttp.TCPConnector(limit=0)
-        self.session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=60)
-        )
+        connector = aiohttp.TCPConnector(limit=0)  # no cap: each websocket holds one connection
+        self.session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(60))
         if self._keepalive:
-            self._tasks.append(asyncio.create_task(self._keep_alive()))
+            self._task = asyncio.create_task(self._keep_alive())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
         for peer in self.peers:
-            peer.ws.on_text = _ignore  # stop recording
+            peer.ws.on_text = lambda data: None  # stop recording
         await asyncio.gather(*(peer.ws.close(30.0) for peer in self.peers), return_exceptions=True)
         await self.session.close()
 
     async def open(self, specs: Specs, concurrency: int = CONNECT_CONCURRENCY) -> list[Peer]:
         """Open one peer per ``(room, index)``, at most ``concurrency`` joins in flight."""
         gate = asyncio.Semaphore(concurrency)
-        opened: list[Peer | None] = [None] * len(specs)
 
-        async def one(slot: int, room: str, index: int) -> None:
+        async def one(room: str, index: int) -> Peer | None:
             async with gate:
                 try:
-                    opened[slot] = peer = await self.adapter.open_peer(room, index)
+                    peer = await self.adapter.open_peer(room, index)
                 except (aiohttp.ClientError, ConnectionError, OSError, TimeoutError) as exc:
                     self.failures.append(f"{type(exc).__name__}: {exc}"[:200])
-                    return
+                    return None
                 peer.ws.listen(self._received)
+                return peer
 
-        await asyncio.gather(*(one(slot, room, index) for slot, (room, index) in enumerate(specs)))
+        opened = await asyncio.gather(*(one(room, index) for room, index in specs))
         peers = [peer for peer in opened if peer is not None]
         self.peers.extend(peers)
         return peers
 
     async def _keep_alive(self, interval: float = 5.0) -> None:
-        """Send the adapter's keepalive frame to every peer every ``interval`` s."""
         while True:
             await asyncio.sleep(interval)
-            for peer in list(self.peers):
-                if not peer.ws.closed:
-                    peer.ws.send_str(str(self.adapter.keepalive))
+            for peer in self.peers:
+                peer.ws.send_str(str(self.adapter.keepalive))
 
     def open_count(self) -> int:
         return sum(not peer.ws.closed for peer in self.peers)
@@ -172,32 +149,23 @@ async def idle_connections(
     hold_seconds: float = 5.0,
     settle_seconds: float = 2.0,
 ) -> dict[str, Any]:
-    """Connect up to each level in turn (rooms of two), then hold the last level.
-
-    Per level: the server's memory (PSS) per connection above its idle baseline, and that step's
-    connect rate. After the hold, how many are still open (a heartbeat that went unanswered would
-    have dropped them).
-    """
-    baseline = procstat.pss(server_pid)
-    steps: list[dict[str, Any]] = []
+    """Connect up to each level in turn (rooms of two), then hold the last level. Per level: the
+    server's PSS per connection above its idle baseline and that step's connect rate; after the
+    hold, how many are still open (an unanswered heartbeat would have dropped them)."""
+    baseline, steps = procstat.pss(server_pid), list[dict[str, Any]]()
     async with Crowd(adapter, keepalive=True) as crowd:
         made = 0
         for level in levels:
-            specs = idle_specs(made, level)
-            adapter.prepare(specs)
+            adapter.prepare(specs := idle_specs(made, level))
             started = time.perf_counter()
             await crowd.open(specs)
             elapsed = time.perf_counter() - started
             await asyncio.sleep(settle_seconds)
             connected = len(crowd.peers)
-            steps.append(
-                {
-                    "level": level,
-                    "connected": connected,
-                    "connect_rate_per_s": round((connected - made) / elapsed, 1),
-                    "pss_per_conn_bytes": round((procstat.pss(server_pid) - baseline) / connected),
-                }
-            )
+            step: dict[str, Any] = {"level": level, "connected": connected}
+            step["connect_rate_per_s"] = round((connected - made) / elapsed, 1)
+            step["pss_per_conn_bytes"] = round((procstat.pss(server_pid) - baseline) / connected)
+            steps.append(step)
             made = connected
             if connected < level:
                 break  # the server refused some: no point in going higher
@@ -215,15 +183,12 @@ async def idle_connections(
 async def _pace(
     adapter: Adapter, pairs: Sequence[tuple[Peer, Peer]], rate: float, seconds: float, step: int
 ) -> int:
-    """Send ``rate`` messages/s for ``seconds``, round-robin over the pairs (alternating way)."""
-    # Every pair one way, then every pair the other way. The text around the payload is formatted
-    # once per direction: messages differ only in the payload's sequence number and send time.
-    lanes = [(a, b) for a, b in pairs] + [(b, a) for a, b in pairs]
+    """Send ``rate`` messages/s for ``seconds``, round-robin over the pairs, every pair one way,
+    then the other. The text around the payload is formatted once per direction."""
+    lanes = [*pairs, *((b, a) for a, b in pairs)]
     order = [(sender.ws, *adapter.direct_parts(sender, receiver)) for sender, receiver in lanes]
     loop = asyncio.get_running_loop()
-    start = loop.time()
-    sent = 0
-    count = len(order)
+    start, sent, count = loop.time(), 0, len(order)
     while (now := loop.time()) - start < seconds:
         due = int((now - start) * rate)
         while sent < due:
@@ -247,10 +212,9 @@ async def directed_relay(
     """Rooms of two peers exchanging ~200-byte messages at each offered rate of the ladder.
 
     Per step: messages sent and received, latency p50/p99 from send to arrival, the server's CPU
-    time and write system calls per delivered message, and whether the generator was the limit
-    (``generator_bound``: it ran out of CPU, or could not send at the offered rate). A step is
-    *sustained* when p99 ≤ 50 ms and at least 99 % arrived; a run of ``stop_after_failures`` failed
-    steps in a row ends the ladder (a lone one, a stall on a shared machine, does not).
+    and write calls per delivered message, and whether the generator was the limit (out of CPU,
+    or it could not send at the offered rate). A step is *sustained* when p99 ≤ 50 ms and 99 %
+    arrived; ``stop_after_failures`` failed steps in a row end the ladder.
     """
     specs = [(f"relay{room}", index) for room in range(rooms) for index in (0, 1)]
     adapter.prepare(specs)
@@ -258,10 +222,8 @@ async def directed_relay(
     async with Crowd(adapter) as crowd:
         peers = await crowd.open(specs)
         if len(peers) != len(specs):
-            raise RuntimeError(
-                f"only {len(peers)} of {len(specs)} peers joined: {crowd.failures[:3]}"
-            )
-        pairs = [(peers[i], peers[i + 1]) for i in range(0, len(peers), 2)]  # rooms in spec order
+            raise RuntimeError(f"only {len(peers)} of {len(specs)} joined: {crowd.failures[:3]}")
+        pairs = list(zip(peers[::2], peers[1::2], strict=True))  # rooms in spec order
         failures = 0
         for step, rate in enumerate(rates, start=1):
             meter = Meter(server_pid)
@@ -272,22 +234,21 @@ async def directed_relay(
                 if time.perf_counter() > deadline:
                     break
                 await asyncio.sleep(0.01)
-            server_cpu, server_writes = meter.server_cpu(), meter.writes()
+            cpu, writes = meter.server_cpu(), meter.writes()
             latencies = crowd.inbox.latencies.pop(step, [])
-            received = len(latencies)
-            summary = latency_summary(latencies)
+            received, summary = len(latencies), latency_summary(latencies)
             sustained = received >= 0.99 * sent and summary["p99_ms"] <= P99_LIMIT_MS
+            short = sent < 0.97 * rate * step_seconds - 2
             steps.append(
                 {
                     "offered_per_s": rate,
                     "sent": sent,
                     "received": received,
                     **summary,
-                    "server_cpu_us_per_msg": round(1e6 * server_cpu / max(received, 1), 2),
-                    "server_cpu_share": round(server_cpu / paced, 3),
-                    "server_writes_per_msg": round(server_writes / max(received, 1), 3),
-                    "generator_bound": sent < 0.97 * rate * step_seconds - 2
-                    or own_cpu / paced > 0.9,
+                    "server_cpu_us_per_msg": round(1e6 * cpu / max(received, 1), 2),
+                    "server_cpu_share": round(cpu / paced, 3),
+                    "server_writes_per_msg": round(writes / max(received, 1), 3),
+                    "generator_bound": short or own_cpu / paced > 0.9,
                     "sustained": sustained,
                 }
             )
@@ -295,34 +256,25 @@ async def directed_relay(
             if failures >= stop_after_failures:
                 break
     best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0.0)
-    return {
-        "rooms": rooms,
-        "steps": steps,
-        "max_sustained_per_s": best,
-    }
+    return {"rooms": rooms, "steps": steps, "max_sustained_per_s": best}
 
 
 async def join_storm(
-    adapter: Adapter,
-    server_pid: procstat.Pids,
-    *,
-    room_size: int,
-    peers: int,
-    concurrency: int = CONNECT_CONCURRENCY,
+    adapter: Adapter, server_pid: procstat.Pids, *, room_size: int, peers: int
 ) -> dict[str, Any]:
-    """``peers`` clients joining rooms of ``room_size`` at once (``concurrency`` in flight): joins
-    per second over the storm, p99 from connect to being taken in, server CPU per join."""
+    """``peers`` clients joining rooms of ``room_size`` at once (128 in flight): joins per second,
+    p99 from connect to being taken in, server CPU per join."""
     specs = [(f"storm{room_size}-{i // room_size}", i) for i in range(peers)]
     adapter.prepare(specs)
     async with Crowd(adapter) as crowd:
         meter = Meter(server_pid)
-        joined = await crowd.open(specs, concurrency)
-        elapsed, server_cpu = meter.seconds(), meter.server_cpu()
+        joined = await crowd.open(specs)
+        elapsed, cpu = meter.seconds(), meter.server_cpu()
     return {
         "joined": len(joined),
         "joins_per_s": round(len(joined) / elapsed, 1),
         "join_p99_ms": round(percentile([p.join_ms for p in joined], 0.99), 3),
-        "server_cpu_us_per_join": round(1e6 * server_cpu / max(len(joined), 1), 1),
+        "server_cpu_us_per_join": round(1e6 * cpu / max(len(joined), 1), 1),
         "failures": len(crowd.failures),
     }
 
@@ -336,26 +288,18 @@ async def room_fan_out(
     window: int = 8,
     timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """``events`` events to every member of one room, at most ``window`` events in flight; an
-    event is complete when all ``room_size`` members have it. Deliveries per second over the run;
-    p99 from sending an event to its last delivery.
-
-    Each event is sent by its own task and stays in flight until its send has finished and every
-    member has it. So every server gets ``window`` events in flight alike: a hook ``POST`` waiting
-    for its ``202`` does not hold back the next event (awaited in turn, it left ours one event in
-    flight while the websocket servers had ``window``).
-    """
-    member_specs = [("fan", i) for i in range(room_size)]
-    adapter.prepare([*member_specs, ("fan-sender", room_size)])
+    """``events`` events to every member of one room, at most ``window`` in flight; an event is
+    complete when all ``room_size`` members have it. Deliveries per second; p99 from sending an
+    event to its last delivery. Each event is sent by its own task, so a hook ``POST`` waiting for
+    its ``202`` does not hold back the next event: every server gets ``window`` in flight alike."""
+    adapter.prepare([*(specs := [("fan", i) for i in range(room_size)]), ("fan-sender", room_size)])
     completions: list[float] = []
     complete: dict[int, asyncio.Event] = {}
     failures: list[BaseException] = []
     sending = most_sending = 0
-    gate = asyncio.Semaphore(window)
-    all_delivered = asyncio.Event()
-    tasks = []
+    gate, all_delivered, tasks = asyncio.Semaphore(window), asyncio.Event(), []
     async with Crowd(adapter) as crowd:
-        members = await crowd.open(member_specs)
+        members = await crowd.open(specs)
         (sender,) = await crowd.open([("fan-sender", room_size)])
 
         def delivered(number: int, latency_ms: float) -> None:
@@ -392,7 +336,7 @@ async def room_fan_out(
                 event = {"model": "task", "action": "updated", **bench_payload(number)}
                 tasks.append(asyncio.create_task(send(number, event)))
             await asyncio.wait_for(all_delivered.wait(), timeout)
-            elapsed, server_cpu, own_cpu = meter.seconds(), meter.server_cpu(), meter.own_cpu()
+            elapsed, cpu, own_cpu = meter.seconds(), meter.server_cpu(), meter.own_cpu()
             await asyncio.wait_for(asyncio.gather(*tasks), timeout)  # the last sends' answers
             if failures:
                 raise RuntimeError(f"{adapter.name}: sending an event failed") from failures[0]
@@ -408,7 +352,7 @@ async def room_fan_out(
         "deliveries": total,
         "deliveries_per_s": round(total / elapsed, 1),
         "event_p99_ms": round(percentile(completions, 0.99), 3),
-        "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(total, 1), 2),
-        "server_cpu_share": round(server_cpu / elapsed, 3),
+        "server_cpu_us_per_delivery": round(1e6 * cpu / max(total, 1), 2),
+        "server_cpu_share": round(cpu / elapsed, 3),
         "generator_cpu_share": round(own_cpu / elapsed, 3),
     }

@@ -1,11 +1,9 @@
 """The peer-to-peer path: a drag event tab → tab over an RTCDataChannel, and Chromium → aiortc,
-against the same event sent through our signaling websocket (``relay``).
+against the same event through our signaling websocket (``relay``); inside tools/in_netns.sh only.
 
-Runs only inside a loopback-only network namespace (``make -C bench p2p`` uses tools/in_netns.sh),
-where Chromium, aiortc and our signaling server reach nothing but 127.0.0.1. Each measurement is a
-round trip (the far side echoes the event the way it came), timed by the sender's own clock; one
-way is taken as half of it. Sprint ``p2p-tabs`` holds tabs A and B; sprint ``p2p-aiortc`` holds
-tab C and an aiortc peer (the newcomer, so it offers, its candidates inline; the tab trickles).
+Each measurement is a round trip (the far side echoes the event the way it came) on the sender's
+clock; one way is half of it. Sprint ``p2p-tabs`` holds tabs A and B; sprint ``p2p-aiortc`` tab C
+and an aiortc peer (the newcomer, so it offers, its candidates inline; the tab trickles).
 """
 
 from __future__ import annotations
@@ -35,13 +33,13 @@ Send = Callable[[str, dict[str, Any]], bool]  # (peer, message): False if it cou
 
 
 async def page_server(port: int) -> web.AppRunner:
-    """A tiny aiohttp app serving the test page on ``port`` of 127.0.0.1 (a page Playwright made
-    up would count as another address space, which Chromium keeps from loopback sockets)."""
-    app = web.Application()
+    """The test page served on ``port`` of 127.0.0.1 (a page Playwright made up would count as
+    another address space, which Chromium keeps from loopback sockets)."""
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(PAGE)
 
+    app = web.Application()
     app.router.add_get("/", index)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -68,7 +66,8 @@ class EchoPeer:
             on_state=lambda peer, old, new: None,
         )
 
-    def _echo(self, drag: dict[str, Any], send: Send, to: str) -> None:
+    @staticmethod
+    def _echo(drag: dict[str, Any], send: Send, to: str) -> None:
         if not drag.get("echo"):
             send(to, {**drag, "echo": True})
 

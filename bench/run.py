@@ -1,9 +1,9 @@
 """Run every workload against every server, several times, and write the results JSON.
 
 Runs are interleaved (run 1 of each server, then run 2, ...) so a change in the machine's load
-(other engineers test on it) hits every server alike, and each gets a freshly started server.
-Everything is bounded: fixed counts, fixed step lengths, a timeout around each run. With a
-baseline revision, ``ours-before`` (our server as it was then) is one more server in the same runs.
+hits every server alike, and each run gets a freshly started server. Everything is bounded: fixed
+counts, fixed step lengths, a timeout around each run. With a baseline revision, ``ours-before``
+(our server as it was then) is one more server in the same runs.
 """
 
 from __future__ import annotations
@@ -26,25 +26,12 @@ from typing import Any, Final
 import aiohttp
 import uvloop
 
-from bench import loadgen, procstat, shards
+from bench import loadgen, procstat, servers, shards
 from bench.adapters import Adapter, Target, adapter_for
 from bench.instructions import InstructionPlan, count_instructions, valgrind_version
-from bench.servers import (
-    BASELINE,
-    LOG_DIR,
-    SECRET,
-    SERVER_NAMES,
-    SERVERS_DIR,
-    export_baseline,
-    is_ours,
-    pin_generator,
-    revision,
-    server_core,
-    start_cluster,
-    start_server,
-)
+from bench.servers import BASELINE, LOG_DIR, SECRET, is_ours
 
-RESULTS: Final = Path(__file__).resolve().parent / "results" / "results.json"  # ignored by git
+RESULTS: Final = servers.ROOT / "bench" / "results" / "results.json"  # ignored by git
 RUN_TIMEOUT: Final = 240.0
 
 Workload = Callable[[Adapter, Any], Coroutine[Any, Any, dict[str, Any]]]
@@ -62,8 +49,8 @@ class Plan:
     idle_hold_ours: float = 55.0
     idle_hold_others: float = 5.0
     relay_rooms: int = 50
-    # Finer steps where the servers' ceilings have lain on the benchmark machine (its speed varies
-    # from session to session by 2x), up to past where the generator's core runs out.
+    # Finer steps where the servers' ceilings have lain on the benchmark machine, up to past where
+    # the generator's core runs out.
     relay_rates: tuple[float, ...] = (
         *(1000, 2000, 4000),
         *range(8000, 40001, 4000),
@@ -72,8 +59,7 @@ class Plan:
     )
     relay_step_seconds: float = 3.0
     storm_sizes: tuple[int, ...] = (2, 10, 50)
-    # Enough joins that the server's CPU for them (read in 10 ms clock ticks) is good to about 1 %:
-    # the storm in rooms of two gives the server's CPU per new connection.
+    # Enough joins that the server's CPU for them (read in 10 ms clock ticks) is good to about 1 %.
     storm_peers: int = 10000
     fan_out_room: int = 50
     fan_out_events: int = 2000  # a second or more per run, for the same reason
@@ -83,74 +69,53 @@ class Plan:
     shared_idle_level: int = 20000
     shared_idle_instances: int = 2
     shared_idle_shards: int = 2
-    # Instructions per message under callgrind: only when asked for (make bench-instructions).
     instructions: InstructionPlan = field(default_factory=InstructionPlan)
     workloads: tuple[str, ...] = ("idle", "relay", "storm", "fanout", "cluster", "idle-shared")
-    servers: tuple[str, ...] = SERVER_NAMES
+    servers: tuple[str, ...] = servers.SERVER_NAMES
     baseline: str | None = None  # a git revision: ours-before runs from its signaling/
 
     @classmethod
     def quick(cls) -> Plan:
         return cls(
-            runs=1,
-            idle_levels=(200, 500),
-            idle_hold_ours=1.0,
-            idle_hold_others=1.0,
-            relay_rooms=10,
-            relay_rates=(500, 2000),
-            relay_step_seconds=1.0,
-            storm_sizes=(2, 10),
-            storm_peers=200,
-            fan_out_events=20,
-            shared_idle_level=400,
+            runs=1, idle_levels=(200, 500), idle_hold_ours=1.0, idle_hold_others=1.0,
+            relay_rooms=10, relay_rates=(500, 2000), relay_step_seconds=1.0, storm_sizes=(2, 10),
+            storm_peers=200, fan_out_events=20, shared_idle_level=400,
             instructions=InstructionPlan.quick(),
-        )
-
-
-def fd_limit_levels(levels: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """Raise our soft fd limit to the hard one (the generator and the servers inherit it: each
-    connection costs one descriptor in both); cap the idle levels to what fits, with headroom."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft = hard
-    return tuple(min(level, soft - 100) for level in levels), soft
-
-
-def _output(*command: str) -> str:
-    try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-
-
-def _package_version(name: str) -> str:
-    try:
-        path = SERVERS_DIR / "node_modules" / name / "package.json"
-        return str(json.loads(path.read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        return "?"
+        )  # fmt: skip
 
 
 def machine_facts(fd_limit: int) -> dict[str, Any]:
+    def output(*command: str) -> str:
+        try:
+            return subprocess.run(
+                command, capture_output=True, text=True, timeout=20
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    def package(name: str) -> str:
+        try:
+            path = servers.SERVERS_DIR / "node_modules" / name / "package.json"
+            return str(json.loads(path.read_text())["version"])
+        except (OSError, ValueError, KeyError):
+            return "?"
+
     meminfo = Path("/proc/meminfo").read_text().split()
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
     return {
         "nproc": os.cpu_count(),
-        "cpu_model": model,
+        "cpu_model": next((x.split(":", 1)[1].strip() for x in cpuinfo if "model name" in x), "?"),
         "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20, 1),
         "kernel": platform.release(),
         "fd_limit": fd_limit,
-        "revision": revision(),
-        "signaling_changes_uncommitted": bool(_output("git", "status", "--porcelain", "signaling")),
+        "revision": servers.revision(),
+        "signaling_changes_uncommitted": bool(output("git", "status", "--porcelain", "signaling")),
         "versions": {
             "python": platform.python_version(),
             "aiohttp": aiohttp.__version__,
-            "node": _output("node", "--version"),
-            "y-webrtc": _package_version("y-webrtc"),
-            "peer": _package_version("peer"),
-            "ws (node)": _package_version("ws"),
+            "node": output("node", "--version"),
+            **{name: package(name) for name in ("y-webrtc", "peer")},
+            "ws (node)": package("ws"),
         },
     }
 
@@ -158,12 +123,9 @@ def machine_facts(fd_limit: int) -> dict[str, Any]:
 def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> list[tuple[str, Job]]:
     """The (label, job) pairs of ``workload`` to run against ``server``."""
     relay = partial(
-        loadgen.directed_relay,
-        rooms=plan.relay_rooms,
-        rates=plan.relay_rates,
-        step_seconds=plan.relay_step_seconds,
-        stop_after_failures=2,
-    )
+        loadgen.directed_relay, rooms=plan.relay_rooms, rates=plan.relay_rates,
+        step_seconds=plan.relay_step_seconds, stop_after_failures=2,
+    )  # fmt: skip
     if workload == "idle":
         hold = plan.idle_hold_ours if is_ours(server) else plan.idle_hold_others
         idle = partial(loadgen.idle_connections, levels=levels, hold_seconds=hold)
@@ -177,8 +139,8 @@ def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> lis
             for size in plan.storm_sizes
         ]
     if workload == "fanout":
-        fan_out = partial(loadgen.room_fan_out, room_size=plan.fan_out_room)
-        return [("fanout", partial(run_one, server, partial(fan_out, events=plan.fan_out_events)))]
+        fan = partial(loadgen.room_fan_out, room_size=plan.fan_out_room, events=plan.fan_out_events)
+        return [("fanout", partial(run_one, server, fan))]
     if workload == "instructions":  # one server process under callgrind, however many runs
         return [("instructions", partial(count_instructions, server, plan.instructions))]
     if server != "ours":  # neither peer server runs as several processes; the baseline need not
@@ -188,19 +150,25 @@ def jobs(plan: Plan, levels: tuple[int, ...], workload: str, server: str) -> lis
     if workload == "idle-shared":
 
         def shared(adapter: Adapter, pids: Any) -> Coroutine[Any, Any, dict[str, Any]]:
-            level, processes = plan.shared_idle_level, plan.shared_idle_shards
             return shards.sharded_idle_connections(
-                adapter.target, pids, level, shards=processes, hold_seconds=plan.idle_hold_ours
-            )
+                adapter.target, pids, plan.shared_idle_level,
+                shards=plan.shared_idle_shards, hold_seconds=plan.idle_hold_ours,
+            )  # fmt: skip
 
         instances = plan.shared_idle_instances
         return [("idle-shared", partial(run_cluster, shared, instances, shared_port=True))]
     raise ValueError(f"unknown workload {workload!r}")
 
 
+def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
+    # uvloop: its C transports cost the generator about a third less CPU per message than
+    # asyncio's own, and every server is driven the same way.
+    return uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
+
+
 def run_one(server_name: str, workload: Workload) -> dict[str, Any]:
     """Start a fresh server, run one workload against it (bounded), stop the server."""
-    with start_server(server_name) as server:
+    with servers.start_server(server_name) as server:
         target = Target(server.name, server.ws_url, server.http_url, SECRET)
         return _measure(workload, target, server.pid)
 
@@ -210,54 +178,51 @@ def run_cluster(
 ) -> dict[str, Any]:
     """Like :func:`run_one` on a fresh Redis-backed cluster; CPU is summed over all its
     processes. With separate ports each pair's two peers are on different instances; with a
-    shared port (``--reuse-port``) the kernel places every connection. Logs go to ``logs``."""
-    with start_cluster(instances, shared_port=shared_port, logs=logs) as (servers, pids):
-        urls = () if shared_port else tuple(server.ws_url for server in servers)
-        target = Target("ours", servers[0].ws_url, servers[0].http_url, SECRET, ws_urls=urls)
+    shared port (``--reuse-port``) the kernel places every connection."""
+    with servers.start_cluster(instances, shared_port=shared_port, logs=logs) as (started, pids):
+        urls = () if shared_port else tuple(server.ws_url for server in started)
+        first = started[0]
+        target = Target("ours", first.ws_url, first.http_url, SECRET, ws_urls=urls)
         return _measure(workload, target, pids) | {"instances": instances}
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _measure(workload: Workload, target: Target, pids: procstat.Pids) -> dict[str, Any]:
-    # uvloop: its C transports cost the generator about a third less CPU per message than
-    # asyncio's own, and every server is driven the same way.
-    return uvloop.run(asyncio.wait_for(workload(adapter_for(target), pids), RUN_TIMEOUT))
-
-
-def save(results: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1) + "\n")
-
-
 def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
-    # SIGTERM unwinds like Ctrl-C, so every started server is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    levels, fd_limit = fd_limit_levels(plan.idle_levels)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: started servers stop
+    # Each connection costs one descriptor in the generator and one in the server (both inherit
+    # this limit): raise it to the hard one and cap the idle levels to what fits.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    levels = tuple(min(level, hard - 100) for level in plan.idle_levels)
+
+    def load() -> list[float]:
+        return [round(x, 2) for x in os.getloadavg()]
+
+    def save() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=1) + "\n")
+
     results: dict[str, Any] = {
         "plan": asdict(plan),
-        "machine": machine_facts(fd_limit),
+        "machine": machine_facts(hard),
         "cpu_sharing": (
-            f"server pinned to core {server_core()} with taskset; "
-            f"load generator (one asyncio process) pinned to core(s) {pin_generator()}"
+            f"server pinned to core {servers.server_core()} with taskset; "
+            f"load generator (one asyncio process) pinned to core(s) {servers.pin_generator()}"
         ),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "load_average_start": _load(),
+        "load_average_start": load(),
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "workloads": {},
     }
     if "instructions" in plan.workloads:
         results["machine"]["valgrind"] = valgrind_version()
-    servers = plan.servers
+    names = plan.servers
     if plan.baseline:
-        results["baseline"] = export_baseline(plan.baseline)
-        servers = (*servers, BASELINE)
+        results["baseline"] = servers.export_baseline(plan.baseline)
+        names = (*names, BASELINE)
     for run in range(plan.runs):
-        for name in plan.workloads:
-            for server in servers:
-                for label, job in jobs(plan, levels, name, server):
+        for workload in plan.workloads:
+            for server in names:
+                for label, job in jobs(plan, levels, workload, server):
                     print(f"[bench] run {run + 1}/{plan.runs} {label} {server}", flush=True)
                     try:
                         result = job()
@@ -265,8 +230,8 @@ def run_all(plan: Plan, path: Path = RESULTS) -> dict[str, Any]:
                         result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
                         print(f"[bench]   failed: {result['error']}", file=sys.stderr, flush=True)
                     results["workloads"].setdefault(label, {}).setdefault(server, []).append(result)
-                    save(results, path)
-    results["load_average_end"] = _load()
+                    save()
+    results["load_average_end"] = load()
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    save(results, path)
+    save()
     return results

@@ -4,8 +4,8 @@
 ``ours-before`` the same from ``signaling/`` as it was at a baseline revision (exported into
 ``bench/.servers/ours-before``); ``y-webrtc`` is ``bin/server.js`` of the npm package ``y-webrtc``
 and ``peerjs`` the ``peerjs`` command of the npm package ``peer`` (both in ``bench/.servers``, from
-``make -C bench servers``). A cluster is several instances of ours on one private Redis.
-The generator takes the cores the servers do not. Nothing here measures.
+``make -C bench servers``). A cluster is several instances of ours on one private Redis. The
+generator takes the cores the servers do not. Nothing here measures.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ import tarfile
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-BENCH_DIR: Final = Path(__file__).resolve().parent
-ROOT: Final = BENCH_DIR.parent
-SERVERS_DIR: Final = BENCH_DIR / ".servers"
+from tests.support.processes import ROOT, free_port
+from tests.support.redis import RedisServer
+
+SERVERS_DIR: Final = ROOT / "bench" / ".servers"
 LOG_DIR: Final = SERVERS_DIR / "logs"
 SECRET: Final = "bench-secret-" + "b" * 32
 BASELINE: Final = "ours-before"
@@ -92,18 +93,11 @@ def revision() -> str:
 
 
 def require_loopback_only(what: str) -> None:
-    """Refuse to go on outside a loopback-only network namespace (tools/in_netns.sh), where
-    Chromium, aiortc and the servers can reach nothing but 127.0.0.1."""
+    """Refuse to go on outside a loopback-only network namespace (tools/in_netns.sh)."""
     if [name for _, name in socket.if_nameindex()] != ["lo"]:
         raise SystemExit(
             f"{what}: run inside a loopback-only network namespace (tools/in_netns.sh)"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_core() -> str | None:
@@ -114,8 +108,7 @@ def server_core() -> str | None:
 
 def pin_generator() -> list[int]:
     """Pin this process (the load generator) to every core but the server's; return them."""
-    core = server_core()
-    if core is not None:
+    if (core := server_core()) is not None:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)) - {int(core)})
     return sorted(os.sched_getaffinity(0))
 
@@ -125,42 +118,17 @@ def command_for(name: str, port: int) -> tuple[list[str], dict[str, str], Path]:
     modules = SERVERS_DIR / "node_modules"
     if is_ours(name):
         command = [sys.executable, "-m", "signaling", "--host", "127.0.0.1", "--port", str(port)]
+        env = {"WATERCOOLER_SECRET": SECRET}
         if name == BASELINE:
-            return [*command, *OUR_FLAGS], {"WATERCOOLER_SECRET": SECRET}, BASELINE_TREE
-        return [*command, *OUR_FLAGS, *CURRENT_FLAGS], {"WATERCOOLER_SECRET": SECRET}, ROOT
-    if name == "y-webrtc":
-        # bin/server.js takes its port from PORT and listens on every address; `make bench` runs
-        # inside a loopback-only network namespace, so every address is 127.0.0.1 there.
-        script = modules / "y-webrtc" / "bin" / "server.js"
-        return ["node", str(script)], {"PORT": str(port)}, ROOT
+            return [*command, *OUR_FLAGS], env, BASELINE_TREE
+        return [*command, *OUR_FLAGS, *CURRENT_FLAGS], env, ROOT
+    if name == "y-webrtc":  # listens on every address: inside the namespace, only 127.0.0.1
+        return ["node", str(modules / "y-webrtc/bin/server.js")], {"PORT": str(port)}, ROOT
     if name == "peerjs":
-        script = modules / "peer" / "dist" / "bin" / "peerjs.js"
+        script = str(modules / "peer/dist/bin/peerjs.js")
         flags = ["--host", "127.0.0.1", "--port", str(port), "--concurrent_limit", "30000"]
-        return ["node", str(script), *flags], {}, ROOT
+        return ["node", script, *flags], {}, ROOT
     raise ValueError(f"unknown server {name!r}; expected one of {(*SERVER_NAMES, BASELINE)}")
-
-
-def _start_pinned(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
-    core = server_core()
-    return subprocess.Popen(["taskset", "-c", core, *command] if core else command, **popen)
-
-
-def wait_ready(
-    process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, what: str
-) -> None:
-    """Until ``ready()`` (an OSError counts as not yet); stop it and raise if it exits or times
-    out first."""
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            if ready():
-                return
-        time.sleep(0.05)
-    failed = process.poll() is not None
-    stop_process(process)
-    if failed:
-        raise RuntimeError(f"{what} exited with {process.returncode}")
-    raise TimeoutError(f"{what} did not answer within {timeout} s")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -176,24 +144,17 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class ServerProcess:
-    """One running server; ``close()`` stops it (safe to call twice), and so does ``with``."""
+    """One running server; leaving ``with`` stops it."""
 
     name: str
     port: int
     process: subprocess.Popen[bytes]
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def ws_url(self) -> str:
+    def __post_init__(self) -> None:
+        self.pid = self.process.pid
         path = "/ws" if is_ours(self.name) else "/peerjs" if self.name == "peerjs" else ""
-        return f"ws://127.0.0.1:{self.port}{path}"
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}{path}"
+        self.http_url = f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
         stop_process(self.process)
@@ -205,13 +166,6 @@ class ServerProcess:
         self.close()
 
 
-def answers_http(url: str) -> bool:
-    """Whether ``url`` answers at all (an error status is an answer; no connection raises)."""
-    with contextlib.suppress(urllib.error.HTTPError):  # an error status is an answer too
-        urllib.request.urlopen(url, timeout=1).close()
-    return True
-
-
 def start_server(
     name: str,
     *,
@@ -221,27 +175,39 @@ def start_server(
     prefix: tuple[str, ...] = (),
     logs: Path = LOG_DIR,
 ) -> ServerProcess:
-    """Start ``name`` on ``port`` (default: a free loopback port) and wait until it answers HTTP;
-    ``prefix`` runs it under another program in the same process (``valgrind``, say). Its output
-    goes to a file in ``logs``."""
+    """Start ``name`` pinned to the server core, on ``port`` (default: a free one), and wait until
+    it answers HTTP; ``prefix`` runs it under another program (``valgrind``, say). Its output goes
+    to a file in ``logs``."""
     port = port or free_port()
     command, extra_env, cwd = command_for(name, port)
+    core = server_core()
+    command = [*(("taskset", "-c", core) if core else ()), *prefix, *command, *extra_args]
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         env = {**os.environ, **extra_env}
-        command = [*prefix, *command, *extra_args]
-        process = _start_pinned(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(name, port, process)
     probe = server.http_url + ("/healthz" if is_ours(name) else "/")
-    wait_ready(process, lambda: answers_http(probe), timeout, f"{name} (log: {log_path})")
-    return server
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # an error status is an answer too
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(probe, timeout=1).close()
+            return server
+        time.sleep(0.05)
+    server.close()
+    raise RuntimeError(
+        f"{name} exited with {process.returncode} or did not answer (log: {log_path})"
+    )
 
 
-def instances_health(http_url: str, instances: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+def instances_health(
+    http_url: str, instances: int, timeout: float = 20.0
+) -> list[dict[str, object]]:
     """Each instance's ``/healthz`` on the port they share: every request is a new connection,
     which the kernel hands to one of them; ask until all have answered."""
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, dict[str, object]] = {}
     deadline = time.monotonic() + timeout
     while len(seen) < instances:
         if time.monotonic() > deadline:
@@ -257,35 +223,26 @@ def start_cluster(
     instances: int, *, shared_port: bool = False, logs: Path = LOG_DIR
 ) -> Iterator[tuple[list[ServerProcess], tuple[int, ...]]]:
     """``instances`` of ours with ``--broker`` on one private ``redis-server``, all on the server
-    core (the one core a single server gets); yields them and every pid, Redis's last.
-
-    ``shared_port``: all listen on one port with ``--reuse-port`` (the kernel spreads connections
-    among them; we wait until every one has answered there); otherwise each has its own port.
-    """
-    executable = shutil.which("redis-server")
-    if executable is None:
-        raise RuntimeError("redis-server is not installed (make test-deps installs it as root)")
-    redis_port, port = free_port(), free_port() if shared_port else None
+    core; yields them and every pid, Redis's last. ``shared_port``: all listen on one port with
+    ``--reuse-port`` (the kernel spreads connections; we wait until every one has answered)."""
+    port = free_port() if shared_port else None
     with contextlib.ExitStack() as stack:
-        # Nothing is saved; a directory of its own all the same, removed once it has stopped.
         directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-redis-"))
-        command = [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "no", "--dir", directory]
-        redis = _start_pinned(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stack.callback(stop_process, redis)
-
-        def pong() -> bool:
-            with socket.create_connection(("127.0.0.1", redis_port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-
-        wait_ready(redis, pong, 10.0, f"redis-server on port {redis_port}")
+        redis = RedisServer(Path(directory)).start()
+        stack.callback(redis.stop)
+        assert redis.process is not None
+        if core := server_core():  # every thread of it, started by now
+            subprocess.run(
+                ["taskset", "-a", "-p", "-c", core, str(redis.process.pid)],
+                check=True,
+                capture_output=True,
+            )
         reuse = ("--reuse-port",) if shared_port else ()
-        args = ("--broker", f"redis://127.0.0.1:{redis_port}/0", *reuse)
+        args = ("--broker", redis.url, *reuse)
         servers = [
             stack.enter_context(start_server("ours", extra_args=args, port=port, logs=logs))
             for _ in range(instances)
         ]
         if port is not None:
             instances_health(f"http://127.0.0.1:{port}", instances)
-        yield servers, (*(server.pid for server in servers), redis.pid)
+        yield servers, (*(server.pid for server in servers), redis.process.pid)

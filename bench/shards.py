@@ -1,13 +1,12 @@
 """Idle connections from several generator processes: more sockets than one process may open.
 
-A process holds no more descriptors than its open-file limit (20,000 on the benchmark machine), so
-neither the generator nor one server can hold 20,000 connections there. This workload splits the
-clients over child processes of the generator, each opening its share with the
-:class:`~bench.loadgen.Crowd` the other workloads use, against instances of ours sharing one port
-(``--reuse-port``, one Redis). Each child mints its tickets and says ``ready``; on ``go`` it
-connects its share and answers what it made; on ``count``, how many are still open; then it
-closes them and exits. All get ``go`` together: the connect rate is the total over the slowest
-child's time.
+A process holds no more descriptors than its open-file limit, so neither the generator nor one
+server may hold 20,000 connections where that limit is 20,000. The clients are split over child
+processes of the generator, each opening its share with :class:`~bench.loadgen.Crowd`, against
+instances of ours sharing one port (``--reuse-port``, one Redis). Each child mints its tickets and
+says ``ready``; on ``go`` it connects its share and answers what it made; on ``count``, how many are
+still open; then it closes them and exits. The connect rate is the total over the slowest child's
+time.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
@@ -27,17 +25,9 @@ from bench.servers import instances_health
 REPLY_TIMEOUT: Final = 180.0  # seconds a child may take for one answer (connecting 10k)
 
 
-def shard_specs(first: int, count: int) -> list[tuple[str, int]]:
-    """``(room, index)`` of clients ``first .. first + count - 1``: rooms of two, as ``idle``."""
-    return idle_specs(first, first + count)
-
-
 def shard_ranges(total: int, shards: int) -> list[tuple[int, int]]:
     """``(first, count)`` for each shard: even counts (whole rooms), together exactly ``total``."""
-    if shards < 1 or total < 0:
-        raise ValueError(f"need shards >= 1 and total >= 0, got {shards} and {total}")
-    rooms, first = -(-total // 2), 0
-    ranges = []
+    rooms, first, ranges = -(-total // 2), 0, []
     for shard in range(shards):
         count = min((rooms // shards + (shard < rooms % shards)) * 2, total - first)
         ranges.append((first, count))
@@ -47,8 +37,7 @@ def shard_ranges(total: int, shards: int) -> list[tuple[int, int]]:
 
 async def _child(target: Target, first: int, count: int, pipe: Connection) -> None:
     adapter = adapter_for(target)
-    specs = shard_specs(first, count)
-    adapter.prepare(specs)
+    adapter.prepare(specs := idle_specs(first, first + count))
     pipe.send("ready")
     loop = asyncio.get_running_loop()
     async with Crowd(adapter, keepalive=True) as crowd:
@@ -67,15 +56,14 @@ def child_main(target: Target, first: int, count: int, pipe: Connection) -> None
 
 
 class Shard:
-    """One child process of the generator and the parent's end of its pipe."""
+    """One child process of the generator (spawned: the parent's loop and sockets stay its own)
+    and the parent's end of its pipe."""
 
     def __init__(self, target: Target, first: int, count: int) -> None:
-        # spawn, not fork: the parent runs an event loop and holds sockets a child must not share
         context = multiprocessing.get_context("spawn")
         self.pipe, child_end = context.Pipe()
-        self.process = context.Process(
-            target=child_main, args=(target, first, count, child_end), daemon=True
-        )
+        args = (target, first, count, child_end)
+        self.process = context.Process(target=child_main, args=args, daemon=True)
         self.process.start()
         child_end.close()
 
@@ -98,10 +86,6 @@ class Shard:
             self.process.join()
 
 
-def _pss(pids: Sequence[int]) -> int:
-    return sum(procstat.pss(pid) for pid in pids)
-
-
 async def sharded_idle_connections(
     target: Target,
     pids: tuple[int, ...],
@@ -112,13 +96,15 @@ async def sharded_idle_connections(
     settle_seconds: float = 2.0,
 ) -> dict[str, Any]:
     """Open ``total`` idle clients from ``shards`` processes, hold them, count the survivors.
-
-    ``pids`` are the instances' then the broker's (last). Memory per connection is the instances'
-    PSS above their idle baseline over the connections made, with and without the broker's growth
-    (Redis keeps a directory entry per peer).
+    ``pids``: the instances', then the broker's. Memory per connection is the instances' PSS
+    growth over the connections made, with and without the broker's (Redis keeps an entry a peer).
     """
-    servers, broker = pids[:-1], pids[-1:]
-    base, base_broker = _pss(servers), _pss(broker)
+    servers, broker = pids[:-1], pids[-1]
+
+    def pss() -> tuple[int, int]:
+        return sum(procstat.pss(pid) for pid in servers), procstat.pss(broker)
+
+    base, base_broker = pss()
     children = [Shard(target, first, count) for first, count in shard_ranges(total, shards)]
     try:
         await asyncio.gather(*(child.answer() for child in children))  # tickets minted
@@ -127,7 +113,7 @@ async def sharded_idle_connections(
         elapsed = time.perf_counter() - started
         connected = sum(reply["connected"] for reply in made)
         await asyncio.sleep(settle_seconds)
-        pss, broker_pss = _pss(servers), _pss(broker)
+        grown, broker_grown = pss()
         health = await asyncio.to_thread(instances_health, target.http_url, len(servers))
         await asyncio.sleep(hold_seconds)
         held = sum(await asyncio.gather(*(child.answer("count") for child in children)))
@@ -143,8 +129,8 @@ async def sharded_idle_connections(
         "per_shard_connected": [reply["connected"] for reply in made],
         "per_instance_connections": sorted((h["connections"] for h in health), reverse=True),
         "connect_rate_per_s": round(connected / elapsed, 1),
-        "pss_per_conn_bytes": round((pss - base) / per),
-        "pss_per_conn_with_broker_bytes": round((pss - base + broker_pss - base_broker) / per),
+        "pss_per_conn_bytes": round((grown - base) / per),
+        "pss_per_conn_with_broker_bytes": round((grown - base + broker_grown - base_broker) / per),
         "hold_seconds": hold_seconds,
         "held_open": held,
         "failures": sum(reply["failures"] for reply in made),

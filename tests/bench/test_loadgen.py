@@ -121,7 +121,9 @@ def test_shards_split_the_clients_into_whole_rooms(
 ) -> None:
     ranges = shards.shard_ranges(total, processes)
     assert ranges == expected
-    rooms = [{room for room, _ in shards.shard_specs(first, count)} for first, count in ranges]
+    rooms = [
+        {room for room, _ in loadgen.idle_specs(first, first + count)} for first, count in ranges
+    ]
     assert sum(count for _, count in ranges) == total
     assert all(not (a & b) for i, a in enumerate(rooms) for b in rooms[i + 1 :])
 

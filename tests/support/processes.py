@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ def free_port() -> int:
 
 
 def wait_for_http(
-    url: str, timeout: float = 20.0, process: subprocess.Popen[str] | None = None
+    url: str, timeout: float = 20.0, process: subprocess.Popen[Any] | None = None
 ) -> None:
     """Poll ``url`` until it answers 2xx; fail with the child's output if it dies first."""
     deadline = time.monotonic() + timeout
