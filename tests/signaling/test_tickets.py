@@ -10,12 +10,11 @@ import warnings
 
 import jwt
 import pytest
+from jwt.algorithms import HMACAlgorithm
 
 from signaling.config import Settings
 from signaling.errors import HookRejected, TicketRejected
 from signaling.ice import ice_servers_for
-from jwt.algorithms import HMACAlgorithm
-
 from signaling.tickets import (
     ReplayGuard,
     derive_key,
