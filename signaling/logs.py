@@ -112,6 +112,8 @@ def bounded(text: str, limit: int = MAX_FIELD_CHARS) -> str:
 
 def quoted(text: str) -> str:
     """``text`` in double quotes, every character that could break the line escaped."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # a name with a space, say: nothing to escape
     parts = ['"']
     for char in text:
         escape = _ESCAPES.get(char)

@@ -115,9 +115,11 @@ class Rooms:
         they count towards the sprint's limit and are listed in the admission's ``others``.
         """
         room = dict(self._rooms.get(sprint, {}))
+        learned: list[Member] = []  # remote members new to the room, indexed with the joiner
         for remote in (*known_remote, *self._early.get(sprint, {}).values()):
-            if remote.sprint == sprint and not self.is_local(remote):
-                room.setdefault(remote.peer, remote)
+            if remote.sprint == sprint and not self.is_local(remote) and remote.peer not in room:
+                room[remote.peer] = remote
+                learned.append(remote)
         existing = room.get(resume_peer) if resume_peer else None
         if existing is not None and existing.user_id != user_id:
             existing, resume_peer = None, None  # a token for another user cannot steal an id
@@ -149,8 +151,10 @@ class Rooms:
         others = tuple(m for m in room.values() if m.peer != peer)
         room[peer] = member
         self._rooms[sprint] = room
-        for m in room.values():
-            self._put(m)
+        # The members already in the room are indexed since they came; only the new ones are.
+        for remote in learned:
+            self._put(remote)
+        self._put(member)
         return Admission(member=member, others=others, replaced=existing)
 
     def leave(self, peer: str, connection: int) -> tuple[Member, ...] | None:

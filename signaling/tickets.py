@@ -14,7 +14,6 @@ since the epoch), never against a clock read here, so the session core decides w
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from signaling.errors import HookRejected, TicketRejected
 
@@ -99,12 +99,45 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
+class _PreparedHS256(HMACAlgorithm):
+    """PyJWT's HS256 for one secret, with PyJWT's key checks run once, when it is made.
+
+    PyJWT prepares the key again on every decode, a PyJWK's key included: it makes sure the
+    secret is not a PEM, SSH, DER or JWK key, which costs two failed parses by ``cryptography``
+    and a failed JSON parse per ticket. This algorithm runs those checks
+    (``HMACAlgorithm.prepare_key``) once and hands back their result for that same secret; any
+    other key is checked as usual. Signing and verifying are PyJWT's own.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self.secret = secret
+        self._prepared = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        return self._prepared if key is self.secret else super().prepare_key(key)
+
+
 @functools.lru_cache(maxsize=4)
-def _hmac_key(secret: str) -> jwt.PyJWK:
-    """The secret as a ready HS256 key: PyJWT re-checks a raw secret on every decode (that it is
-    not a PEM, SSH or DER key), work that a prepared key skips (docs/benchmarks.md, History)."""
-    encoded = base64.urlsafe_b64encode(secret.encode()).rstrip(b"=").decode()
-    return jwt.PyJWK({"kty": "oct", "k": encoded}, algorithm="HS256")
+def _verifier(secret: str) -> tuple[jwt.PyJWT, bytes]:
+    """A PyJWT decoder that knows HS256 alone, with ``secret`` prepared once, and the key to
+    pass it (docs/benchmarks.md, History).
+
+    Its options are fixed here: ``exp`` and ``aud`` must be present; both are checked in
+    :func:`_decode`, more strictly than PyJWT does (it reads "9999" and true as times, and takes a
+    list that holds the audience). PyJWT's other claim checks (``nbf``, ``iat``, ``sub``, ``jti``
+    when present) run as with ``jwt.decode``.
+    """
+    algorithm = _PreparedHS256(secret.encode())
+    decoder = jwt.PyJWT(
+        options={"require": ["exp", "aud"], "verify_exp": False, "verify_aud": False}
+    )
+    # PyJWT signs and verifies through its PyJWS; this one is PyJWT's own with nothing but the
+    # prepared HS256 registered, so a token of any other algorithm is refused as before.
+    signatures = jwt.PyJWS(algorithms=[])
+    signatures.register_algorithm("HS256", algorithm)
+    decoder._jws = signatures
+    return decoder, algorithm.secret
 
 
 def _decode(
@@ -116,15 +149,9 @@ def _decode(
     now: float,
 ) -> dict[str, Any]:
     """The verified payload of ``token``, its ``exp`` compared with ``now``, or ``error``."""
+    decoder, key = _verifier(secret)
     try:
-        # exp and aud are checked below, more strictly than PyJWT does (it reads "9999" and true
-        # as times, and takes a list that holds the audience).
-        payload: dict[str, Any] = jwt.decode(
-            token,
-            _hmac_key(secret),
-            algorithms=ALGORITHMS,
-            options={"require": ["exp", "aud"], "verify_exp": False, "verify_aud": False},
-        )
+        payload: dict[str, Any] = decoder.decode(token, key, algorithms=ALGORITHMS)
     except jwt.InvalidAudienceError:
         raise error(f'{what} is for another audience (expected "{audience}")') from None
     except jwt.MissingRequiredClaimError as exc:

@@ -51,6 +51,16 @@ class FastPath:
         self.writes = HeldWrites()
         self.waiting: dict[str, int] = {}  # address -> connections that sent no whole head yet
         self._refusals = LogThrottle(REFUSAL_LOG_INTERVAL)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def head_deadline(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """A timer for a new connection's first head. The loop is remembered:
+        ``asyncio.get_running_loop()`` makes a ``getpid()`` system call each time (its fork
+        check), one per connection otherwise."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop.call_later(delay, callback)
 
     def arrived(self, address: str) -> bool:
         """A new connection from ``address``; False if that address has more connections
@@ -204,7 +214,7 @@ class UpgradeSniffer(asyncio.Protocol):
             transport.close()
             return
         self._address = address
-        self._deadline = asyncio.get_running_loop().call_later(self._head_timeout, self._too_slow)
+        self._deadline = self._fast.head_deadline(self._head_timeout, self._too_slow)
 
     def _too_slow(self) -> None:
         """No complete head in time: a slow or silent client holds nothing for long."""

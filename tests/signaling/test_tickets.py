@@ -10,6 +10,7 @@ import warnings
 
 import jwt
 import pytest
+from jwt.algorithms import HMACAlgorithm
 
 from signaling.config import Settings
 from signaling.errors import HookRejected, TicketRejected
@@ -43,6 +44,25 @@ def test_ticket_with_none_algorithm_is_refused() -> None:
     )
     with pytest.raises(TicketRejected, match=r"not signed with HS256|well-formed"):
         verify_ticket(token, SECRET, time.time())
+
+
+def test_the_secrets_key_checks_run_once_not_per_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyJWT's checks that the secret is no asymmetric key run when a secret is first used; the
+    tickets after that are verified with the key they prepared."""
+    checked: list[bytes] = []
+    is_der_key = HMACAlgorithm._is_der_key
+
+    def counted(key_bytes: bytes) -> bool:
+        checked.append(key_bytes)
+        return is_der_key(key_bytes)
+
+    monkeypatch.setattr(HMACAlgorithm, "_is_der_key", staticmethod(counted))
+    secret = "a-secret-first-used-here-" + "z" * 20
+    for user in ("1", "2", "3"):
+        ticket = mint_ticket(secret, sprint="4", user_id=user, name="Kim")
+        checked.clear()  # minting checks the key as well
+        assert verify_ticket(ticket, secret, time.time()).user_id == user
+        assert checked == ([secret.encode()] if user == "1" else [])
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
