@@ -40,6 +40,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -49,6 +50,7 @@ from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
 from signaling.outbox import EVENT, LEAVE, NOTICE, PEER, Command
 from signaling.redis_clock import ClockOffset
+from signaling.redis_drops import Drops
 from signaling.redis_presence import RedisPresence
 from signaling.redis_reader import RedisReader
 from signaling.redis_wire import (
@@ -82,6 +84,7 @@ class RedisBroker(Broker):
         self.prefix = prefix
         self._names = Names(prefix)
         self._redis: aioredis.Redis | None = None
+        self._listening: aioredis.Redis | None = None  # the pub/sub connection's client
         self._pubsub: Any = None
         self._available = False
         self._closing = False
@@ -90,9 +93,10 @@ class RedisBroker(Broker):
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
         self._clock = ClockOffset()
-        self._reader = RedisReader(self._names, self.instance, self._clock)
+        self._drops = Drops()
+        self._reader = RedisReader(self._names, self.instance, self._clock, self._drops)
         self._presence = RedisPresence(
-            self._names, self.instance, presence_ttl, self._clock, self._enqueue
+            self._names, self.instance, presence_ttl, self._clock, self._enqueue, self._drops
         )
         self._first_connect = asyncio.Event()
 
@@ -101,6 +105,10 @@ class RedisBroker(Broker):
     @property
     def available(self) -> bool:
         return self._available
+
+    @property
+    def dropped_messages(self) -> Mapping[tuple[str, str], int]:
+        return self._drops.counts
 
     async def start(self, listener: BrokerListener) -> None:
         self._writer.listener = self._reader.listener = self._presence.listener = listener
@@ -137,14 +145,15 @@ class RedisBroker(Broker):
         await self._disconnect()
 
     async def _disconnect(self) -> None:
-        pubsub, redis = self._pubsub, self._redis
-        self._pubsub = self._redis = None
+        pubsub, listening, redis = self._pubsub, self._listening, self._redis
+        self._pubsub = self._listening = self._redis = None
         with contextlib.suppress(Exception):
             if pubsub is not None:
                 await pubsub.aclose()
-        with contextlib.suppress(Exception):
-            if redis is not None:
-                await redis.aclose()
+        for client in (listening, redis):
+            with contextlib.suppress(Exception):
+                if client is not None:
+                    await client.aclose()
 
     async def _supervise(self) -> None:
         """Stay connected: serve until Redis fails, then retry with capped backoff."""
@@ -189,6 +198,7 @@ class RedisBroker(Broker):
             socket_connect_timeout=1.0,
             socket_timeout=5.0,
             decode_responses=True,
+            encoding_errors="replace",  # a directory entry that is not UTF-8 is dropped, later
         )
         redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self._redis = redis
@@ -197,7 +207,13 @@ class RedisBroker(Broker):
         answer = await redis.time()
         self._presence.read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
-        pubsub = redis.pubsub(ignore_subscribe_messages=False)
+        # Its own connection, that hands over bytes: what arrives is decoded and checked by
+        # signaling.redis_wire, not by redis-py, whose decoding error would end the reader.
+        listening = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=1.0, socket_timeout=5.0, decode_responses=False
+        )
+        self._listening = listening
+        pubsub = listening.pubsub(ignore_subscribe_messages=False)
         self._reader.connected()
         self._pubsub = pubsub
         channels = [self._names.instance_channel(self.instance)]
