@@ -50,7 +50,7 @@ from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
 from signaling.outbox import EVENT, LEAVE, NOTICE, PEER, Command
 from signaling.redis_clock import ClockOffset
-from signaling.redis_drops import Drops
+from signaling.redis_drops import Drops, raised_at
 from signaling.redis_presence import RedisPresence
 from signaling.redis_reader import RedisReader
 from signaling.redis_wire import (
@@ -156,14 +156,20 @@ class RedisBroker(Broker):
                     await client.aclose()
 
     async def _supervise(self) -> None:
-        """Stay connected: serve until Redis fails, then retry with capped backoff."""
+        """Stay connected: serve until Redis fails, or one of the reader, writer and presence
+        tasks ends, then connect again with capped backoff (resubscribing, re-registering and
+        resyncing, as after any outage). Only ``close()`` ends this."""
         delay = 0.2
         while not self._closing:
             try:
                 await self._connect_and_serve()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, TimeoutError, ConnectionError) as exc:
+            except _CONNECTION_ERRORS as exc:
+                self._mark_unavailable(exc)
+            except Exception as exc:  # a bug: say so, and serve again on a new connection
+                if not isinstance(exc, TaskEnded):
+                    _log_failure("connection", exc)
                 self._mark_unavailable(exc)
             await self._disconnect()
             if self._closing:
@@ -233,14 +239,15 @@ class RedisBroker(Broker):
             sprints=len(self._sprints),
         )
         tasks = [
-            asyncio.create_task(self._reader.run(pubsub)),
-            asyncio.create_task(self._writer.run(redis)),
-            asyncio.create_task(self._presence.run(redis)),
+            asyncio.create_task(self._reader.run(pubsub), name="reader"),
+            asyncio.create_task(self._writer.run(redis), name="writer"),
+            asyncio.create_task(self._presence.run(redis), name="presence"),
         ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
+            # None of them ends while the connection lasts: whichever does, for whatever
+            # reason, ends this connection (a reader gone quiet would lose every notice).
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            _raise_end(done)
         finally:
             for task in tasks:
                 task.cancel()
@@ -369,6 +376,41 @@ class RedisBroker(Broker):
         if not self._available or self._redis is None or self._pubsub is None:
             raise BrokerUnavailable("broker (Redis) unavailable: try again in a few seconds")
         return self._redis, self._pubsub
+
+
+_CONNECTION_ERRORS: Final = (RedisError, OSError, TimeoutError, ConnectionError)
+
+
+class TaskEnded(RuntimeError):
+    """The reader, writer or presence task ended other than by losing the connection."""
+
+
+def _raise_end(done: set[asyncio.Task[None]]) -> None:
+    """Why the first of ``done`` ended: a lost connection as raised, anything else logged
+    (``broker-task-ended``) and raised as :class:`TaskEnded`."""
+    task = min(done, key=lambda t: t.get_name())
+    error = None if task.cancelled() else task.exception()
+    if isinstance(error, _CONNECTION_ERRORS):
+        raise error
+    if error is None:
+        why = "cancelled" if task.cancelled() else "returned"
+        _log_failure(task.get_name(), TaskEnded(why))
+        raise TaskEnded(f"the {task.get_name()} task {why}")
+    _log_failure(task.get_name(), error)
+    raise TaskEnded(f"the {task.get_name()} task failed: {type(error).__name__}") from error
+
+
+def _log_failure(part: str, error: BaseException) -> None:
+    """``part`` of the broker stopped on ``error``: say so, with where it was raised."""
+    log_event(
+        "broker-task-ended",
+        logging.ERROR,
+        broker="redis",
+        task=part,
+        error=f"{type(error).__name__}: {error}"[:200],
+        where=raised_at(error),
+        effect="reconnecting to Redis: subscriptions, presence and members renewed",
+    )
 
 
 def _redacted(url: str) -> str:

@@ -5,8 +5,8 @@ Anything on Redis may come from another version of the server, a broken deployme
 access to Redis. Each malformed message below is published straight onto the channels a real
 ``python -m signaling`` instance listens to (its own and its sprint's) on a private
 ``redis-server``; after each one a signal still crosses between two peers on two instances. The
-last test drives the broker in this process, to reach what no published message can: a listener
-that raises.
+last two tests drive the broker in this process, to reach what no published message can: a
+listener that raises, and a reader that stops.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
+import redis
 import redis.asyncio as aioredis
 
 from signaling import logs
@@ -269,3 +270,35 @@ async def test_a_message_whose_handling_raises_is_dropped_and_the_next_one_deliv
     assert line["where"].startswith("test_cluster_malformed.py:")
     assert line["channel"] == f"wc:to:{redis_broker.instance}"
     assert "Traceback" not in log.getvalue()
+
+
+async def test_a_reader_that_stops_is_logged_and_the_broker_listens_again(
+    broker: tuple[RedisBroker, Listener],
+    redis_client: aioredis.Redis,
+    redis_server: RedisServer,
+    log: io.StringIO,
+) -> None:
+    """Nothing on Redis ends the reader any more; should it end all the same (here: every
+    subscription dropped under it, so that redis-py stops listening), the broker says so and
+    connects again, as after losing Redis, rather than going deaf."""
+    redis_broker, listener = broker
+    assert await send_frame(redis_client, redis_broker, "before") == 1
+    await wait_until(lambda: listener.frames == [("p1", "before")], what="the first frame")
+    await redis_broker._pubsub.unsubscribe()  # no message can do this: from inside, then
+
+    # Frames published while nobody listens are lost (pub/sub keeps nothing): send once Redis
+    # has the broker's channel subscribed again.
+    await wait_until(lambda: not redis_broker.available, what="the broker to notice")
+    channel = f"wc:to:{redis_broker.instance}"
+    with redis.Redis.from_url(redis_server.url) as counting:
+        await wait_until(
+            lambda: counting.pubsub_numsub(channel) == [(channel.encode(), 1)],
+            what="the broker to subscribe again",
+        )
+    assert await send_frame(redis_client, redis_broker, "again") == 1
+    await wait_until(lambda: listener.frames[1:] == [("p1", "again")], what="a frame heard")
+    logs.events.flush()
+    (ended,) = events(log.getvalue(), "broker-task-ended")
+    assert ended["task"] == "reader"
+    assert "returned" in ended["error"]
+    assert events(log.getvalue(), "broker-recovered")
