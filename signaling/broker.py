@@ -17,6 +17,7 @@ delivery, expiring keys for presence).
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import Protocol
 
 from signaling.errors import SignalingError
@@ -60,6 +61,12 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     def available(self) -> bool:
         """False while the broker cannot be reached (joins are then refused)."""
+
+    @property
+    def dropped_messages(self) -> Mapping[tuple[str, str], int]:
+        """Messages from other instances this one dropped (malformed, or failed to handle), by
+        (source, cause); empty with a broker that reads nothing from outside."""
+        return {}
 
     @abc.abstractmethod
     async def start(self, listener: BrokerListener) -> None:

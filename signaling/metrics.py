@@ -1,7 +1,8 @@
 """Prometheus metrics of one signaling server (``GET /metrics``).
 
 Everything is read when Prometheus scrapes: the counters the session core keeps as plain integers
-(``signaling.counters``), and gauges taken from its state. Each application has its own registry,
+(``signaling.counters``) and those of the broker (messages from Redis it dropped), and gauges
+taken from the core's state. Each application has its own registry,
 so several servers in one process (tests, benchmarks) never share figures.
 """
 
@@ -88,6 +89,15 @@ class _ServiceCollector(Collector):
             ],
             sum_value=counters.link_open_sum_ms / 1000,
         )
+        dropped = CounterMetricFamily(
+            "watercooler_broker_dropped",
+            "Messages read from Redis and dropped, by source (instance-channel, sprint-channel, "
+            "directory) and cause (malformed, or handler-error)",
+            labels=["source", "cause"],
+        )
+        for (source, cause), count in sorted(self.service.broker.dropped_messages.items()):
+            dropped.add_metric([source, cause], count)
+        yield dropped
         yield _by_label(
             "watercooler_hook_events",
             "Hook requests by result (delivered/rejected)",

@@ -40,6 +40,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any, Final
 
 import redis.asyncio as aioredis
@@ -49,6 +50,7 @@ from signaling.broker import Broker, BrokerListener, BrokerUnavailable
 from signaling.logs import log_event
 from signaling.outbox import EVENT, LEAVE, NOTICE, PEER, Command
 from signaling.redis_clock import ClockOffset
+from signaling.redis_drops import Drops, raised_at
 from signaling.redis_presence import RedisPresence
 from signaling.redis_reader import RedisReader
 from signaling.redis_wire import (
@@ -82,6 +84,7 @@ class RedisBroker(Broker):
         self.prefix = prefix
         self._names = Names(prefix)
         self._redis: aioredis.Redis | None = None
+        self._listening: aioredis.Redis | None = None  # the pub/sub connection's client
         self._pubsub: Any = None
         self._available = False
         self._closing = False
@@ -90,9 +93,10 @@ class RedisBroker(Broker):
         self._local: dict[str, Member] = {}
         self._sprints: set[str] = set()
         self._clock = ClockOffset()
-        self._reader = RedisReader(self._names, self.instance, self._clock)
+        self._drops = Drops()
+        self._reader = RedisReader(self._names, self.instance, self._clock, self._drops)
         self._presence = RedisPresence(
-            self._names, self.instance, presence_ttl, self._clock, self._enqueue
+            self._names, self.instance, presence_ttl, self._clock, self._enqueue, self._drops
         )
         self._first_connect = asyncio.Event()
 
@@ -101,6 +105,10 @@ class RedisBroker(Broker):
     @property
     def available(self) -> bool:
         return self._available
+
+    @property
+    def dropped_messages(self) -> Mapping[tuple[str, str], int]:
+        return self._drops.counts
 
     async def start(self, listener: BrokerListener) -> None:
         self._writer.listener = self._reader.listener = self._presence.listener = listener
@@ -137,24 +145,31 @@ class RedisBroker(Broker):
         await self._disconnect()
 
     async def _disconnect(self) -> None:
-        pubsub, redis = self._pubsub, self._redis
-        self._pubsub = self._redis = None
+        pubsub, listening, redis = self._pubsub, self._listening, self._redis
+        self._pubsub = self._listening = self._redis = None
         with contextlib.suppress(Exception):
             if pubsub is not None:
                 await pubsub.aclose()
-        with contextlib.suppress(Exception):
-            if redis is not None:
-                await redis.aclose()
+        for client in (listening, redis):
+            with contextlib.suppress(Exception):
+                if client is not None:
+                    await client.aclose()
 
     async def _supervise(self) -> None:
-        """Stay connected: serve until Redis fails, then retry with capped backoff."""
+        """Stay connected: serve until Redis fails, or one of the reader, writer and presence
+        tasks ends, then connect again with capped backoff (resubscribing, re-registering and
+        resyncing, as after any outage). Only ``close()`` ends this."""
         delay = 0.2
         while not self._closing:
             try:
                 await self._connect_and_serve()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, TimeoutError, ConnectionError) as exc:
+            except _CONNECTION_ERRORS as exc:
+                self._mark_unavailable(exc)
+            except Exception as exc:  # a bug: say so, and serve again on a new connection
+                if not isinstance(exc, TaskEnded):
+                    _log_failure("connection", exc)
                 self._mark_unavailable(exc)
             await self._disconnect()
             if self._closing:
@@ -189,6 +204,7 @@ class RedisBroker(Broker):
             socket_connect_timeout=1.0,
             socket_timeout=5.0,
             decode_responses=True,
+            encoding_errors="replace",  # a directory entry that is not UTF-8 is dropped, later
         )
         redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self._redis = redis
@@ -197,7 +213,13 @@ class RedisBroker(Broker):
         answer = await redis.time()
         self._presence.read_clock(sent, time.time(), answer)
         # Subscribe confirmations are wanted: entering a sprint waits for its own (enter_sprint).
-        pubsub = redis.pubsub(ignore_subscribe_messages=False)
+        # Its own connection, that hands over bytes: what arrives is decoded and checked by
+        # signaling.redis_wire, not by redis-py, whose decoding error would end the reader.
+        listening = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=1.0, socket_timeout=5.0, decode_responses=False
+        )
+        self._listening = listening
+        pubsub = listening.pubsub(ignore_subscribe_messages=False)
         self._reader.connected()
         self._pubsub = pubsub
         channels = [self._names.instance_channel(self.instance)]
@@ -217,14 +239,15 @@ class RedisBroker(Broker):
             sprints=len(self._sprints),
         )
         tasks = [
-            asyncio.create_task(self._reader.run(pubsub)),
-            asyncio.create_task(self._writer.run(redis)),
-            asyncio.create_task(self._presence.run(redis)),
+            asyncio.create_task(self._reader.run(pubsub), name="reader"),
+            asyncio.create_task(self._writer.run(redis), name="writer"),
+            asyncio.create_task(self._presence.run(redis), name="presence"),
         ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
+            # None of them ends while the connection lasts: whichever does, for whatever
+            # reason, ends this connection (a reader gone quiet would lose every notice).
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            _raise_end(done)
         finally:
             for task in tasks:
                 task.cancel()
@@ -353,6 +376,41 @@ class RedisBroker(Broker):
         if not self._available or self._redis is None or self._pubsub is None:
             raise BrokerUnavailable("broker (Redis) unavailable: try again in a few seconds")
         return self._redis, self._pubsub
+
+
+_CONNECTION_ERRORS: Final = (RedisError, OSError, TimeoutError, ConnectionError)
+
+
+class TaskEnded(RuntimeError):
+    """The reader, writer or presence task ended other than by losing the connection."""
+
+
+def _raise_end(done: set[asyncio.Task[None]]) -> None:
+    """Why the first of ``done`` ended: a lost connection as raised, anything else logged
+    (``broker-task-ended``) and raised as :class:`TaskEnded`."""
+    task = min(done, key=lambda t: t.get_name())
+    error = None if task.cancelled() else task.exception()
+    if isinstance(error, _CONNECTION_ERRORS):
+        raise error
+    if error is None:
+        why = "cancelled" if task.cancelled() else "returned"
+        _log_failure(task.get_name(), TaskEnded(why))
+        raise TaskEnded(f"the {task.get_name()} task {why}")
+    _log_failure(task.get_name(), error)
+    raise TaskEnded(f"the {task.get_name()} task failed: {type(error).__name__}") from error
+
+
+def _log_failure(part: str, error: BaseException) -> None:
+    """``part`` of the broker stopped on ``error``: say so, with where it was raised."""
+    log_event(
+        "broker-task-ended",
+        logging.ERROR,
+        broker="redis",
+        task=part,
+        error=f"{type(error).__name__}: {error}"[:200],
+        where=raised_at(error),
+        effect="reconnecting to Redis: subscriptions, presence and members renewed",
+    )
 
 
 def _redacted(url: str) -> str:

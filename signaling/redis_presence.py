@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -28,7 +29,8 @@ from signaling.liveness import Liveness
 from signaling.logs import log_event
 from signaling.outbox import FORGET, Command
 from signaling.redis_clock import ClockOffset, SkewLog, server_time
-from signaling.redis_wire import Names, loads, member_from, member_json, sync_notice
+from signaling.redis_drops import DIRECTORY, Drops
+from signaling.redis_wire import Malformed, Names, member_json, read_member, sync_notice
 from signaling.rooms import Member
 
 
@@ -42,6 +44,7 @@ class RedisPresence:
         presence_ttl: float,
         clock: ClockOffset,
         enqueue: Callable[[Command], bool],
+        drops: Drops,
     ) -> None:
         self.listener: BrokerListener | None = None
         self._names = names
@@ -51,6 +54,7 @@ class RedisPresence:
         self._clock = clock
         self._enqueue = enqueue
         self._skew_log = SkewLog()
+        self._drops = drops
 
     def connected(self) -> None:
         """A new connection: the others get a full TTL to show up before any is declared dead."""
@@ -65,13 +69,11 @@ class RedisPresence:
         of them for the others, and theirs for the listener."""
         members = [m for m in local.values() if m.sprint == sprint]
         key = self._names.members_key(sprint)
-        directory = await redis.hgetall(key)
+        directory = self._members(key, await redis.hgetall(key))
         stale = [
             peer
-            for peer, raw in directory.items()
-            if (m := member_from(loads(raw))) is not None
-            and m.instance == self._instance
-            and peer not in local
+            for peer, m in directory.items()
+            if m is not None and m.instance == self._instance and peer not in local
         ]
         pipe = redis.pipeline(transaction=False)
         if stale:
@@ -87,8 +89,7 @@ class RedisPresence:
         # instance that has registered again; one that has not yet is left alone (its own
         # sync will come), and the presence check drops it if it never does.
         by_instance: dict[str, list[Member]] = {}
-        for raw in (await redis.hgetall(key)).values():
-            other = member_from(loads(raw))
+        for other in self._members(key, await redis.hgetall(key)).values():
             if other is not None and other.instance != self._instance:
                 by_instance.setdefault(other.instance, []).append(other)
         listener = self._require_listener()
@@ -160,9 +161,9 @@ class RedisPresence:
 
     async def live_members(self, redis: aioredis.Redis, sprint: str) -> list[Member]:
         """Members of ``sprint`` on other live instances; entries of dead ones are removed."""
-        directory = await redis.hgetall(self._names.members_key(sprint))
-        members = [m for raw in directory.values() if (m := member_from(loads(raw))) is not None]
-        others = [m for m in members if m.instance != self._instance]
+        key = self._names.members_key(sprint)
+        directory = self._members(key, await redis.hgetall(key))
+        others = [m for m in directory.values() if m is not None and m.instance != self._instance]
         # Until we have been connected a full TTL, a missing key may just mean that instance has
         # not re-registered after a Redis restart: only then is a missing key proof of death.
         settled = self._liveness.settled(time.monotonic())
@@ -174,6 +175,19 @@ class RedisPresence:
         if dead:
             await redis.hdel(self._names.members_key(sprint), *dead)
         return [m for m in others if alive[m.instance]]
+
+    def _members(self, key: str, directory: Mapping[Any, Any]) -> dict[Any, Member | None]:
+        """A sprint's directory read from ``key``: peer -> member, None for an entry that is
+        not one (dropped and counted)."""
+        members: dict[Any, Member | None] = {}
+        for peer, raw in directory.items():
+            member = read_member(raw)
+            if isinstance(member, Malformed):
+                self._drops.malformed(DIRECTORY, key, member.cause, f"{peer} {raw}")
+                members[peer] = None
+            else:
+                members[peer] = member
+        return members
 
     def _require_listener(self) -> BrokerListener:
         assert self.listener is not None, "start() the broker first"

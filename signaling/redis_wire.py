@@ -15,8 +15,12 @@ Keys and channels (prefix ``wc`` by default):
   (``<peer>\\n<sent at>\\n<frame>``) and notices that a frame of one of its peers was not
   delivered (``!undelivered <peer>``).
 
-What it reads back it only parses: whether a frame came too late is decided here (``late_by``),
-what to do about it is the reader's and its listener's job.
+What it reads back it parses and checks, as the bytes Redis delivered: anything on Redis may have
+been written by another version of this server, a broken deployment or anyone with access to
+Redis. A message that is none of what instances write comes back as :class:`Malformed`, naming
+its cause (one of ``CAUSES``), for the reader to drop and count; a member that is not one is None.
+Whether a frame came too late is decided here too (``late_by``); what to do about either is the
+reader's and its listener's job.
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+import orjson
+
 from signaling.outbox import OUTBOX_MAX_AGE
 from signaling.rooms import Member
 
 UNDELIVERED: Final = "!undelivered "  # + peer: a frame of that peer was dropped (no newline)
+MAX_STAMP_CHARS: Final = 20  # digits and a point: any time instances write, and always finite
+MAX_CONNECTION: Final = 2**63  # a member's ``connection`` is a count below this
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,28 +67,34 @@ def member_json(member: Member) -> str:
 
 
 def member_from(raw: Any) -> Member | None:
-    """A member from a JSON object, or None if it is not one (never trust the wire)."""
-    if not isinstance(raw, dict):
+    """A member from a JSON object, or None if it is not one (never trust the wire): every
+    field present and of its type, as ``member_json`` writes it; no field is converted."""
+    if type(raw) is not dict:
         return None
-    try:
-        return Member(
-            peer=str(raw["peer"]),
-            sprint=str(raw["sprint"]),
-            user_id=str(raw["user_id"]),
-            name=str(raw["name"]),
-            connection=int(raw["connection"]),
-            instance=str(raw["instance"]),
-        )
-    except (KeyError, TypeError, ValueError):
+    peer, sprint, user_id = raw.get("peer"), raw.get("sprint"), raw.get("user_id")
+    name, connection, instance = raw.get("name"), raw.get("connection"), raw.get("instance")
+    if (
+        type(peer) is not str
+        or not peer
+        or type(sprint) is not str
+        or type(user_id) is not str
+        or type(name) is not str
+        or type(instance) is not str
+        or not instance
+        or type(connection) is not int
+        or not 0 <= connection < MAX_CONNECTION
+    ):
         return None
+    return Member(peer, sprint, user_id, name, connection, instance)
 
 
-def loads(raw: str | bytes) -> Any:
-    """JSON from Redis, or None if it is not JSON."""
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError):
-        return None
+def read_member(raw: str | bytes) -> Member | Malformed:
+    """A member from a sprint's directory, or why it is not one."""
+    value = json_object(raw)
+    if isinstance(value, Malformed):
+        return value
+    member = member_from(value)
+    return BAD_MEMBER if member is None else member
 
 
 def member_notice(op: str, instance: str, member: Member) -> str:
@@ -109,6 +123,45 @@ def undelivered_notice(sender: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Malformed:
+    """A message that is none of what instances write, and why (one of ``CAUSES``, the label it
+    is counted under)."""
+
+    cause: str
+
+
+NOT_UTF8: Final = Malformed("not-utf8")  # bytes that are not UTF-8 text
+NOT_JSON: Final = Malformed("not-json")  # a notice that is not JSON orjson reads
+NOT_AN_OBJECT: Final = Malformed("not-an-object")  # JSON, but not an object
+BAD_FROM: Final = Malformed("bad-from")  # a notice without its sending instance, as a string
+BAD_OP: Final = Malformed("bad-op")  # a notice without its ``op``, as a string
+UNKNOWN_OP: Final = Malformed("unknown-op")  # an ``op`` this version does not know
+BAD_MEMBER: Final = Malformed("bad-member")  # not a member, or not the sender's in the sprint
+BAD_TEXT: Final = Malformed("bad-text")  # a board event without its text
+UNKNOWN_KIND: Final = Malformed("unknown-kind")  # on an instance's channel: neither kind
+NO_PEER: Final = Malformed("no-peer")  # a frame for no peer
+BAD_STAMP: Final = Malformed("bad-stamp")  # a frame whose time is not a time
+NO_TEXT: Final = Malformed("no-text")  # an empty frame
+CAUSES: Final = tuple(
+    m.cause
+    for m in (
+        NOT_UTF8,
+        NOT_JSON,
+        NOT_AN_OBJECT,
+        BAD_FROM,
+        BAD_OP,
+        UNKNOWN_OP,
+        BAD_MEMBER,
+        BAD_TEXT,
+        UNKNOWN_KIND,
+        NO_PEER,
+        BAD_STAMP,
+        NO_TEXT,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
 class PeerFrame:
     """A frame for ``peer``, sent at ``sent_at`` on Redis's clock (None: the sending instance
     does not stamp its frames)."""
@@ -125,17 +178,28 @@ class Undelivered:
     sender: str
 
 
-def read_direct(data: str) -> PeerFrame | Undelivered | None:
-    """A message on an instance's own channel, or None if it is neither kind."""
-    peer, newline, rest = data.partition("\n")
+def read_direct(data: bytes) -> PeerFrame | Undelivered | Malformed:
+    """A message on an instance's own channel, or why it is neither kind."""
+    try:
+        message = data.decode()
+    except UnicodeDecodeError:
+        return NOT_UTF8
+    peer, newline, rest = message.partition("\n")
     if not newline:
-        if peer.startswith(UNDELIVERED):
+        if peer.startswith(UNDELIVERED) and len(peer) > len(UNDELIVERED):
             return Undelivered(peer[len(UNDELIVERED) :])
-        return None
+        return UNKNOWN_KIND
+    if not peer:
+        return NO_PEER
     stamp, newline, text = rest.partition("\n")
     if not newline or not stamp.replace(".", "", 1).isdigit():
-        return PeerFrame(peer, rest, None)  # an instance that does not stamp its frames
-    return PeerFrame(peer, text, float(stamp))
+        # An instance that does not stamp its frames: all of it is the frame.
+        return PeerFrame(peer, rest, None) if rest else NO_TEXT
+    # A stamp, then: of ASCII digits (isdigit() also takes "²", which float() refuses), and
+    # short enough to be a time (a long one is beyond any float).
+    if len(stamp) > MAX_STAMP_CHARS or not stamp.isascii():
+        return BAD_STAMP
+    return PeerFrame(peer, text, float(stamp)) if text else NO_TEXT
 
 
 def late_by(frame: PeerFrame, now: float) -> float | None:
@@ -166,29 +230,61 @@ class Left:
 
 @dataclass(frozen=True, slots=True)
 class Synced:
-    """All of ``instance``'s members of the sprint."""
+    """All of ``instance``'s members of the sprint; ``malformed`` entries of the list were left
+    out (not members, or not that instance's members of that sprint)."""
 
     instance: str
     members: list[Member]
+    malformed: int = 0
 
 
 def read_sprint_notice(
-    data: str, sprint: str, instance: str
-) -> SprintEvent | Joined | Left | Synced | None:
-    """A notice on ``sprint``'s channel from another instance than ``instance``, or None (ours,
-    or not a notice)."""
-    notice = loads(data)
-    if not isinstance(notice, dict) or notice.get("from") == instance:
+    data: bytes, sprint: str, instance: str
+) -> SprintEvent | Joined | Left | Synced | Malformed | None:
+    """A notice on ``sprint``'s channel from another instance than ``instance``; None for one of
+    ours, or why it is not a notice. A join or leave must name a member of ``sprint`` held by
+    the instance that sent it; a sync keeps those of its members, and counts the others."""
+    notice = json_object(data)
+    if isinstance(notice, Malformed):
+        return notice
+    sender = notice.get("from")
+    if type(sender) is not str or not sender:
+        return BAD_FROM
+    if sender == instance:
         return None
     op = notice.get("op")
-    if op == "event" and isinstance(notice.get("text"), str):
-        return SprintEvent(notice["text"])
-    if op in {"join", "leave"}:
+    if type(op) is not str:
+        return BAD_OP
+    if op == "event":
+        text = notice.get("text")
+        return SprintEvent(text) if type(text) is str and text else BAD_TEXT
+    if op == "join" or op == "leave":
         member = member_from(notice.get("member"))
-        if member is None or member.sprint != sprint:
-            return None
+        if member is None or member.sprint != sprint or member.instance != sender:
+            return BAD_MEMBER
         return Joined(member) if op == "join" else Left(member)
-    if op == "sync" and isinstance(notice.get("members"), list):
-        members = [m for raw in notice["members"] if (m := member_from(raw)) is not None]
-        return Synced(str(notice["from"]), members)
-    return None
+    if op == "sync":
+        listed = notice.get("members")
+        if type(listed) is not list:
+            return BAD_MEMBER
+        members: list[Member] = []
+        for raw in listed:
+            member = member_from(raw)
+            if member is not None and member.sprint == sprint and member.instance == sender:
+                members.append(member)
+        return Synced(sender, members, len(listed) - len(members))
+    return UNKNOWN_OP
+
+
+def json_object(data: bytes | str) -> dict[str, Any] | Malformed:
+    """A JSON object from Redis, or why it is not one (not JSON also: nested deeper than, or
+    holding a number larger than, orjson reads)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            data.decode() if isinstance(data, bytes) else data.encode()
+        except UnicodeError:
+            return NOT_UTF8
+        return NOT_JSON
+    return value if type(value) is dict else NOT_AN_OBJECT
