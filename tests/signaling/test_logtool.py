@@ -120,7 +120,7 @@ async def test_the_reader_tells_each_pairs_story_failures_first(log_format: str)
     assert "Dee" in about("Dee", "Bo").split("left")[0]
     assert "no answer within 1 s: Ann" in about("Cy", "Ann")
     # Everyone left at the end: each pair says how it ended, and still what it was.
-    assert re.search(r"relayed from \S+ until (Cy|Bo) \(\w+\) left at", about("Cy", "Bo"))
+    assert re.search(r"relayed from \S+ until (Cy|Bo) \([\w-]+\) left at", about("Cy", "Bo"))
     # The latest of the two sides' reports (they race: two sockets).
     assert re.search(r"open via host/host in 4[58] ms, round trip 1\.[12] ms", about("Ann", "Bo"))
     assert verdicts.index(about("Eve", "Ann")) == 0  # the failure first
