@@ -33,6 +33,9 @@ HOOK_AUDIENCE: Final = "watercooler/hook"
 HOOK_MAX_LIFETIME_SECONDS: Final = 60
 ALGORITHMS: Final = ["HS256"]
 MAX_TICKET_LENGTH: Final = 8192
+# How far ahead of this host's clock a token's "iat" or "nbf" may lie: the board that minted it
+# may run on another host whose clock leads ours a little.
+CLOCK_LEEWAY_SECONDS: Final = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +152,15 @@ def _decode(
     now: float,
 ) -> dict[str, Any]:
     """The verified payload of ``token``, its ``exp`` compared with ``now``, or ``error``."""
+    if "=" in token:
+        # RFC 7515 section 2: base64url without padding. PyJWT would accept it, and a padded copy
+        # of a token must not pass as a different token.
+        raise error(f'{what} is not a well-formed JWT (base64url padding "=" is not allowed)')
     decoder, key = _verifier(secret)
     try:
-        payload: dict[str, Any] = decoder.decode(token, key, algorithms=ALGORITHMS)
+        payload: dict[str, Any] = decoder.decode(
+            token, key, algorithms=ALGORITHMS, leeway=CLOCK_LEEWAY_SECONDS
+        )
     except jwt.InvalidAudienceError:
         raise error(f'{what} is for another audience (expected "{audience}")') from None
     except jwt.MissingRequiredClaimError as exc:

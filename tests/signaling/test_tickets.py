@@ -89,6 +89,49 @@ def test_hook_token_checks_body_and_lifetime() -> None:
         verify_hook("Basic abc", body, SECRET, guard)
 
 
+def test_a_padded_token_is_refused_by_name() -> None:
+    """RFC 7515 leaves base64url padding out; a padded copy must not pass as another token."""
+    ticket = mint_ticket(SECRET, sprint="4", user_id="9", name="Kim")
+    with pytest.raises(TicketRejected, match="padding"):
+        verify_ticket(ticket + "=", SECRET, time.time())
+    body = b'{"sprint":"1","event":{}}'
+    with pytest.raises(HookRejected, match="padding"):
+        verify_hook(f"Bearer {mint_hook_token(SECRET, body)}=", body, SECRET, ReplayGuard())
+
+
+_BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_a_hook_token_without_jti_is_single_use_however_its_signature_is_spelled() -> None:
+    """A 32-byte signature is 43 characters whose last two bits decoding could ignore: flipping
+    one of them spells the same signature differently, and that copy must not pass either (it is
+    refused as not canonical base64url)."""
+    guard = ReplayGuard()
+    body = b'{"sprint":"1","event":{}}'
+    token = mint_hook_token(SECRET, body)
+    last = _BASE64URL.index(token[-1])
+    respelled = token[:-1] + _BASE64URL[last ^ 1]
+    signature, other = (s.rpartition(".")[2] + "=" for s in (token, respelled))
+    assert respelled != token
+    assert base64.urlsafe_b64decode(signature) == base64.urlsafe_b64decode(other)
+    verify_hook(f"Bearer {token}", body, SECRET, guard)
+    with pytest.raises(HookRejected, match=r"replay|well-formed"):
+        verify_hook(f"Bearer {respelled}", body, SECRET, guard)
+
+
+def test_iat_a_little_ahead_of_this_clock_is_accepted_far_ahead_refused() -> None:
+    """The board's host may run a little ahead of ours; a minute is tolerated, no more."""
+    now = time.time()
+    close = mint_ticket(SECRET, sprint="4", user_id="9", name="Kim", iat=int(now) + 20)
+    assert verify_ticket(close, SECRET, now).user_id == "9"
+    body = b'{"sprint":"1","event":{}}'
+    hook = mint_hook_token(SECRET, body, iat=int(now) + 20)
+    verify_hook(f"Bearer {hook}", body, SECRET, ReplayGuard())
+    far = mint_ticket(SECRET, sprint="4", user_id="9", name="Kim", iat=int(now) + 600)
+    with pytest.raises(TicketRejected, match="not yet valid"):
+        verify_ticket(far, SECRET, now)
+
+
 def test_replay_guard_forgets_expired_entries() -> None:
     now = [1000.0]
     guard = ReplayGuard(clock=lambda: now[0])
