@@ -1,5 +1,6 @@
 """An instance's subscriptions on Redis, seen from outside: what happens to signals while one
-instance is not subscribed (its pub/sub connection dropped).
+instance is not subscribed (its pub/sub connection dropped), and which sprints it keeps listening
+to once its peers have gone, however they went.
 
 Two real ``python -m signaling`` instances on a private ``redis-server``; the pub/sub connection
 of one of them is killed in Redis (``CLIENT KILL``), which is what a network blip or Redis's
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.signaling.conftest import receive_json, receive_type
+from tests.signaling.conftest import receive_close_with_reason, receive_json, receive_type
 from tests.signaling.test_cluster import Cluster
 from tests.support import waiting
 from tests.support.processes import SignalingProcess
@@ -131,3 +132,83 @@ async def test_signals_to_an_instance_that_is_not_subscribed_are_reported_never_
     assert delivered == sorted(delivered), "signals were delivered out of order"
     assert unavailable > 0, "the subscription was down while nothing was sent"
     assert "WARNING broker-frames-unheard frames=" in two.log_text()
+
+
+async def test_an_instance_stops_listening_to_a_sprint_whose_lone_peer_resumed_elsewhere(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    """A lone peer resumes on another instance (its old socket closes with 4000) and then
+    leaves: neither instance is still subscribed to that sprint's channel."""
+    one, two = cluster.start(2)
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    channel = "wc:sprint:7"
+
+    def listeners() -> int:
+        return int(dict(client.pubsub_numsub(channel))[channel])
+
+    try:
+        b, wb = await cluster.join(one, "7", "b")
+        assert listeners() == 1
+        b2, wb2 = await cluster.join(two, "7", "b", resume=wb["resume"])
+        assert wb2["peer"] == wb["peer"]
+        code, _ = await receive_close_with_reason(b)
+        assert code == 4000
+        await cluster.wait_until(one, lambda health: health["connections"] == 0)
+        await waiting.wait_until(
+            lambda: listeners() == 1, what="only the instance holding the peer to listen"
+        )
+        assert (await cluster.health(one))["rooms"] == 0
+        await b2.close()
+        await waiting.wait_until(lambda: listeners() == 0, what="nobody to listen to the sprint")
+        for instance in (one, two):
+            assert (await cluster.health(instance))["rooms"] == 0
+        # The sprint is entered again as if new, on the instance the peer first left.
+        c, wc = await cluster.join(one, "7", "c")
+        assert wc["peers"] == []
+        assert listeners() == 1
+        await c.close()
+    finally:
+        client.close()
+
+
+async def test_a_normal_leave_of_the_last_peer_stops_listening(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    """The plain case, for comparison: the sprint's last peer on an instance leaves."""
+    (one,) = cluster.start(1)
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        a, _ = await cluster.join(one, "8", "a")
+        assert dict(client.pubsub_numsub("wc:sprint:8"))["wc:sprint:8"] == 1
+        await a.close()
+        await waiting.wait_until(
+            lambda: dict(client.pubsub_numsub("wc:sprint:8"))["wc:sprint:8"] == 0,
+            what="the instance to unsubscribe",
+        )
+    finally:
+        client.close()
+
+
+async def test_an_instance_a_peer_resumed_away_from_forgets_it(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    """A peer resumes on another instance while the first keeps other peers of its sprint: when
+    the first instance shuts down, it withdraws its own peers from the sprint's directory and
+    announces their leave, not the peer that moved (which the other instance holds)."""
+    one, two = cluster.start(2)
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        stays, wst = await cluster.join(one, "9", "stays")
+        mover, wm = await cluster.join(one, "9", "mover")
+        await receive_type(stays, "peer-joined")
+        watcher, ww = await cluster.join(two, "9", "watcher")
+        moved, _ = await cluster.join(two, "9", "mover", resume=wm["resume"])
+        code, _ = await receive_close_with_reason(mover)
+        assert code == 4000
+        await cluster.wait_until(one, lambda health: health["connections"] == 1)
+        assert one.stop() == 0
+        for socket in (watcher, moved):
+            assert (await receive_type(socket, "peer-left"))["peer"] == wst["peer"]
+        assert client.hgetall("wc:members:9").keys() == {wm["peer"], ww["peer"]}
+    finally:
+        client.close()
