@@ -96,6 +96,15 @@ class AnnounceLeave:
 
 
 @dataclass(slots=True)
+class MovedAway:
+    """``member`` resumed on another instance: the broker forgets it here without telling
+    anyone, since the peer never left (``last_in_sprint``: stop listening to its sprint)."""
+
+    member: Member
+    last_in_sprint: bool
+
+
+@dataclass(slots=True)
 class SendElsewhere:
     """Hand a frame for ``member`` to the instance holding it; if it cannot be handed over,
     answer with ``undeliverable(sender)``."""
@@ -153,6 +162,7 @@ Action = (
     | EnterSprint
     | AnnounceJoin
     | AnnounceLeave
+    | MovedAway
     | SendElsewhere
     | ReportUndelivered
     | PublishToSprint

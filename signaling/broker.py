@@ -5,6 +5,8 @@ room logic (``app`` over ``rooms``) talks to a :class:`Broker` and never knows w
 
 - **membership and presence**: ``enter_sprint`` returns the sprint's members held elsewhere and
   starts listening for changes; ``announce_join`` / ``announce_leave`` tell the others;
+  ``moved_away`` forgets a peer that resumed on another instance (nobody is told: it never left).
+  Either of the last two stops listening to a sprint once its last local peer is gone;
 - **directed delivery**: ``send_to_peer`` hands a frame to the instance holding a peer's socket;
 - **board events**: ``publish_to_sprint`` hands a hook's event to the other instances.
 
@@ -89,6 +91,12 @@ class Broker(abc.ABC):
         """Tell the others a local peer left; stop listening to its sprint if it was the last."""
 
     @abc.abstractmethod
+    def moved_away(self, member: Member, last_in_sprint: bool) -> None:
+        """A local peer resumed on another instance: forget it without telling the others (it
+        never left, and its directory entry is now the other instance's); stop listening to its
+        sprint if it was the last."""
+
+    @abc.abstractmethod
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:
         """Hand ``text`` to the instance holding ``member``; False if it cannot be sent now.
 
@@ -132,6 +140,9 @@ class InMemoryBroker(Broker):
         return None
 
     def announce_leave(self, member: Member, last_in_sprint: bool) -> None:
+        return None
+
+    def moved_away(self, member: Member, last_in_sprint: bool) -> None:
         return None
 
     def send_to_peer(self, member: Member, text: str, *, sender: str) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from signaling import protocol
-from signaling.actions import Action, PublishToSprint, ReportUndelivered, Send
+from signaling.actions import Action, MovedAway, PublishToSprint, ReportUndelivered, Send
 from signaling.links import LinkBook
 from signaling.membership import REPLACED, Membership
 from signaling.rooms import Member, Rooms
@@ -72,11 +72,17 @@ class News:
     def remote_joined(self, member: Member) -> Sequence[Action]:
         actions: list[Action] = []
         known = self.rooms.member(member.peer)
-        if known is not None and self.rooms.is_local(known) and known.sprint == member.sprint:
+        if known is not None and (not self.rooms.is_local(known) or known.sprint != member.sprint):
+            known = None  # not one of our peers resuming over there
+        if known is not None:
             actions.extend(self._retire_local(known))
         local = self.rooms.add_remote(member)
         if local:
             actions.extend(self.membership.tell_joined(member, local))
+        if known is not None:
+            # It may have been the room's last local member: the room is then forgotten, and
+            # its sprint no longer listened to, as after the last leave.
+            actions.append(MovedAway(known, last_in_sprint=self.rooms.vacate(member.sprint)))
         return actions
 
     def remote_left(self, member: Member) -> Sequence[Action]:

@@ -7,6 +7,14 @@ silently: the queue is full, its batch failed, the broker went away, or it waite
 peer connection has moved on). :func:`lost` says what that leaves to do: tell the sender of a
 peer frame that it was not delivered, re-sync a sprint whose leave notice was lost, and log lost
 board events.
+
+A command that was sent may still have reached nobody: PUBLISH answers with the number of
+subscribers that got the message. :func:`unheard` reads those answers. A peer frame that no
+subscriber got (the instance holding the peer was not subscribed: its connection to Redis dropped
+and it is subscribing again) is given back like one that was not sent. A notice on a sprint's
+channel that nobody got is only counted: that is what happens whenever no instance holds peers of
+that sprint, and an instance that missed joins and leaves while it was not subscribed re-reads the
+sprint's directory when it subscribes again.
 """
 
 from __future__ import annotations
@@ -93,4 +101,33 @@ def lost(commands: list[Command]) -> Lost:
             result.sprints.add(command.sprint)
         elif command.kind == EVENT:
             result.events += 1
+    return result
+
+
+@dataclass(slots=True)
+class Unheard:
+    """What PUBLISH answers said about one batch: the peer ``frames`` no subscriber got (to give
+    back), and how many other publishes reached nobody, by command kind (``notices``)."""
+
+    frames: list[Command] = field(default_factory=list)
+    notices: dict[str, int] = field(default_factory=dict)
+
+
+def unheard(commands: list[Command], replies: list[object]) -> Unheard:
+    """Of ``commands`` sent in one pipeline, whose ``replies`` come in the order of their ops,
+    those whose PUBLISH reached no subscriber."""
+    result = Unheard()
+    position = 0
+    for command in commands:
+        nobody = False
+        for op, _, _ in command.ops:
+            if op == "publish" and replies[position] == 0:
+                nobody = True
+            position += 1
+        if not nobody:
+            continue
+        if command.kind == PEER:
+            result.frames.append(command)
+        else:
+            result.notices[command.kind] = result.notices.get(command.kind, 0) + 1
     return result

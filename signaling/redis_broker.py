@@ -307,11 +307,20 @@ class RedisBroker(Broker):
         if not queued:
             self._writer.unsynced.add(member.sprint)
         if last_in_sprint:
-            self._sprints.discard(member.sprint)
-            pubsub = self._pubsub
-            if pubsub is not None and self._available:
-                task = asyncio.create_task(self._unsubscribe(pubsub, member.sprint))
-                task.add_done_callback(_ignore_result)
+            self._stop_listening(member.sprint)
+
+    def moved_away(self, member: Member, last_in_sprint: bool) -> None:
+        if self._local.get(member.peer) == member:
+            del self._local[member.peer]
+        if last_in_sprint:
+            self._stop_listening(member.sprint)
+
+    def _stop_listening(self, sprint: str) -> None:
+        self._sprints.discard(sprint)
+        pubsub = self._pubsub
+        if pubsub is not None and self._available:
+            task = asyncio.create_task(self._unsubscribe(pubsub, sprint))
+            task.add_done_callback(_ignore_result)
 
     async def _unsubscribe(self, pubsub: Any, sprint: str) -> None:
         # Not if a join re-entered the sprint meanwhile (or is waiting for its SUBSCRIBE).

@@ -7,6 +7,13 @@ its batch failed, it waited too long, Redis went away) is given back: the sender
 hears ``undeliverable``, a sprint whose leave notice was lost is kept for a ``sync`` on
 reconnecting (``unsynced``), lost board events are counted in the log.
 
+A peer frame that was sent but that no subscriber got (PUBLISH answered 0: the instance holding
+the peer is not subscribed at that moment) is given back too, so its sender hears
+``undeliverable`` rather than nothing; ``broker-frames-unheard`` says so at most every
+``UNHEARD_LOG_INTERVAL``. Notices on a sprint's channel that nobody got are counted and logged
+(``broker-notices-unheard``, at most every ``QUIET_LOG_INTERVAL``), not resent: nobody listens
+to a sprint whose peers are all gone, which is no fault (``signaling.outbox``).
+
 This module must not build commands, read from Redis, or make anyone but its own task wait for
 Redis.
 """
@@ -16,15 +23,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Final
 
 import redis.asyncio as aioredis
 
 from signaling.broker import BrokerListener
 from signaling.logs import log_event
-from signaling.outbox import OUTBOX_MAX_AGE, Command, Outbox, lost
+from signaling.outbox import NOTICE, OUTBOX_MAX_AGE, PEER, Command, Outbox, Unheard, lost, unheard
+from signaling.ratelimit import LogThrottle
 
 OUTBOX_LIMIT = 50_000
 BATCH = 256
+UNHEARD_LOG_INTERVAL: Final = 10.0  # seconds between two broker-frames-unheard lines
+QUIET_LOG_INTERVAL: Final = 60.0  # seconds between two broker-notices-unheard lines
 
 
 class RedisWriter:
@@ -36,6 +47,10 @@ class RedisWriter:
         self._outbox = Outbox(OUTBOX_LIMIT, OUTBOX_MAX_AGE)
         self._outbox_ready = asyncio.Event()
         self._dropped = 0
+        # Publishes that reached no subscriber, by command kind, since the start.
+        self.unheard: dict[str, int] = {}
+        self._unheard_log = LogThrottle(UNHEARD_LOG_INTERVAL)
+        self._quiet_log = LogThrottle(QUIET_LOG_INTERVAL)
 
     def __len__(self) -> int:
         return len(self._outbox)
@@ -73,10 +88,11 @@ class RedisWriter:
                     else:
                         pipe.hdel(key, value)
             try:
-                await pipe.execute()
+                replies = await pipe.execute()
             except BaseException:
                 self.give_back(batch, "the broker failed while sending it")
                 raise
+            self._heard_by_nobody(unheard(batch, replies))
 
     def give_back(self, commands: list[Command], why: str) -> None:
         """Commands that were not sent: tell their senders, re-sync their sprints, log events."""
@@ -96,3 +112,36 @@ class RedisWriter:
             events=loss.events,
             commands=len(commands),
         )
+
+    def _heard_by_nobody(self, heard: Unheard) -> None:
+        """Publishes of one batch that reached no subscriber: the senders of peer frames hear
+        ``undeliverable``; everything is counted, and logged at most every so often."""
+        if heard.frames:
+            listener = self.listener
+            if listener is not None:
+                for sender in lost(heard.frames).senders:
+                    listener.undeliverable(sender)
+        counts = self.unheard
+        if heard.frames:
+            counts[PEER] = counts.get(PEER, 0) + len(heard.frames)
+        for kind, number in heard.notices.items():
+            counts[kind] = counts.get(kind, 0) + number
+        now = time.monotonic()
+        if (heard.frames or NOTICE in heard.notices) and self._unheard_log.allow(now) is not None:
+            log_event(
+                "broker-frames-unheard",
+                logging.WARNING,
+                frames=counts.get(PEER, 0),
+                reports=counts.get(NOTICE, 0),
+                effect="the instance holding the peer was not subscribed; "
+                "the senders were told unavailable",
+            )
+        quiet = {kind: n for kind, n in heard.notices.items() if kind != NOTICE}
+        if quiet and self._quiet_log.allow(now) is not None:
+            totals = {f"{kind}s": n for kind, n in counts.items() if kind not in (PEER, NOTICE)}
+            log_event(
+                "broker-notices-unheard",
+                logging.INFO,
+                **dict(sorted(totals.items())),
+                effect="no instance listened to the sprint; not resent",
+            )

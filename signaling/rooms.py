@@ -183,10 +183,13 @@ class Rooms:
         del room[member.peer]
         local = tuple(m for m in room.values() if self.is_local(m))
         if not local:
-            for remote in room.values():
-                del self._members[remote.peer]
-            del self._rooms[member.sprint]
+            self._forget(member.sprint)
         return local
+
+    def _forget(self, sprint: str) -> None:
+        """The room has no local member left: it and its remote members are of no interest."""
+        for remote in self._rooms.pop(sprint).values():
+            del self._members[remote.peer]
 
     # --- joins in progress --------------------------------------------------------------------
 
@@ -211,6 +214,8 @@ class Rooms:
 
         Nothing is returned when the peer was already known (it moved instances on a resume, or
         this is a repeated announcement), or when this instance has no room for that sprint.
+        A local peer that moved away this way may have been the room's last local member: see
+        :meth:`vacate`.
         """
         room = self._rooms.get(member.sprint)
         if self.is_local(member):
@@ -240,6 +245,15 @@ class Rooms:
         if known is None or self.is_local(known) or not known.same_socket(member):
             return None
         return self._remove(known)
+
+    def vacate(self, sprint: str) -> bool:
+        """Forget ``sprint``'s room if no local member is left in it (its last one resumed on
+        another instance), as when the last one leaves; True if it was forgotten."""
+        room = self._rooms.get(sprint)
+        if room is None or any(self.is_local(m) for m in room.values()):
+            return False
+        self._forget(sprint)
+        return True
 
     def sync_instance(
         self, sprint: str, instance: str, members: list[Member]

@@ -160,6 +160,8 @@ class SignalingService:
                     self._ask(session, self._announce(session, member))
             case act.AnnounceLeave(member=member, last_in_sprint=last):
                 self.broker.announce_leave(member, last)
+            case act.MovedAway(member=member, last_in_sprint=last):
+                self.broker.moved_away(member, last)
             case act.SendElsewhere(sender=sender, member=member, text=text):
                 if not self.broker.send_to_peer(member, text, sender=sender):
                     self.run(self.core.undeliverable(sender))

@@ -399,6 +399,28 @@ def test_resume_keeps_the_peer_id_replaces_the_old_socket_with_4000_and_nobody_s
     assert d.logs[-1].event == "resume"
 
 
+def test_a_peer_that_resumed_on_another_instance_is_retired_and_its_room_let_go() -> None:
+    d = driver()
+    alice, wa = d.join("1", "u1")
+    bob, wb = d.join("1", "u2")
+    here = d.core.rooms.member(wa["peer"])
+    assert here is not None
+    d.run(d.core.news.remote_joined(Member(wa["peer"], "1", "u1", "u1", 7, "other")))
+    assert d.closes[alice.number][0] == 4000
+    assert d.broker == [act.MovedAway(here, last_in_sprint=False)]  # bob is still here
+    d.close(alice, close_code=4000)
+    assert d.broker == [act.MovedAway(here, last_in_sprint=False)]  # no leave: it never left
+    assert d.core.rooms.room_count == 1
+    d.broker.clear()
+    last = d.core.rooms.member(wb["peer"])
+    assert last is not None
+    d.run(d.core.news.remote_joined(Member(wb["peer"], "1", "u2", "u2", 8, "other")))
+    assert d.broker == [act.MovedAway(last, last_in_sprint=True)]
+    d.close(bob, close_code=4000)
+    assert d.core.rooms.room_count == 0
+    assert d.core.rooms.member(wa["peer"]) is None
+
+
 def test_a_resume_token_of_another_user_or_sprint_gives_a_new_id() -> None:
     d = driver()
     alice, wa = d.join("1", "u1")

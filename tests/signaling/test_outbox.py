@@ -4,7 +4,19 @@ instances and a real Redis, stalled and stopped.)"""
 
 from __future__ import annotations
 
-from signaling.outbox import EVENT, FORGET, LEAVE, NOTICE, PEER, Command, Lost, Outbox, lost
+from signaling.outbox import (
+    EVENT,
+    FORGET,
+    LEAVE,
+    NOTICE,
+    PEER,
+    Command,
+    Lost,
+    Outbox,
+    Unheard,
+    lost,
+    unheard,
+)
 
 
 def peer(sender: str | None, queued: float = 0.0) -> Command:
@@ -56,3 +68,20 @@ def test_what_lost_commands_leave_to_do() -> None:
     assert loss.sprints == {"7", "8"}
     assert loss.events == 2
     assert lost([Command(FORGET, (), 0.0), Command(NOTICE, (), 0.0)]) == Lost()  # nothing to do
+
+
+def test_publishes_that_reached_nobody_are_read_from_the_pipeline_replies() -> None:
+    """One reply per op, in order: a peer frame nobody got is given back, a notice on a
+    sprint's channel that nobody got is only counted, an HDEL's 0 means nothing."""
+    leave = Command(
+        LEAVE, (("hdel", "wc:members:7", "p9"), ("publish", "wc:sprint:7", "l")), 0.0, sprint="7"
+    )
+    event = Command(EVENT, (("publish", "wc:sprint:7", "e"),), 0.0)
+    notice = Command(NOTICE, (("publish", "wc:to:far", "u"),), 0.0)
+    heard, missed, heard_too = peer("p1"), peer("p2"), peer("p3")
+    commands = [heard, leave, missed, event, notice, heard_too]
+    assert unheard(commands, [1, 0, 2, 0, 0, 0, 3]) == Unheard(
+        frames=[missed], notices={EVENT: 1, NOTICE: 1}
+    )
+    assert unheard(commands, [1, 0, 0, 1, 1, 1, 1]) == Unheard(notices={LEAVE: 1})
+    assert unheard(commands, [2, 1, 1, 1, 1, 1, 1]) == Unheard()

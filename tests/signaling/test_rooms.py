@@ -143,6 +143,21 @@ def test_resume_moving_a_peer_to_another_instance_is_not_a_leave() -> None:
     assert rooms.route(a.peer, "r1").instance == "new"
 
 
+def test_a_room_whose_last_local_peer_resumed_elsewhere_is_forgotten_on_vacate() -> None:
+    rooms = local_rooms()
+    a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
+    b = rooms.join(sprint="s", user_id="2", name="B", connection=2).member
+    rooms.add_remote(remote("r1"))
+    assert rooms.add_remote(remote(b.peer, instance="new")) == ()  # b resumed elsewhere
+    assert not rooms.vacate("s")  # a is still here
+    assert rooms.add_remote(remote(a.peer, instance="new")) == ()
+    assert rooms.leave(a.peer, 1) is None  # the old socket owns nothing
+    assert rooms.vacate("s")
+    assert (rooms.room_count, rooms.peer_count, rooms.members("s")) == (0, 0, ())
+    assert [rooms.member(p) for p in ("r1", a.peer, b.peer)] == [None, None, None]
+    assert not rooms.vacate("s")
+
+
 def test_sync_replaces_an_instances_members() -> None:
     rooms = local_rooms()
     a = rooms.join(sprint="s", user_id="1", name="A", connection=1).member
