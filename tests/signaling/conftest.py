@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import io
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from signaling import logs
 from signaling.app import SERVICE, create_app
 from signaling.config import Settings
 from signaling.service import SignalingService
@@ -119,3 +122,14 @@ async def harness_factory(transport: str) -> Any:
 @pytest.fixture
 async def harness(harness_factory: HarnessFactory) -> Harness:
     return await harness_factory()
+
+
+@pytest.fixture
+def event_log() -> Iterator[io.StringIO]:
+    """This process's event log (human format, INFO and up), written to a string for the test."""
+    saved = (logs.events.stream, logs.events.level, logs.events.json)
+    stream = io.StringIO()
+    logs.events.stream, logs.events.level, logs.events.json = stream, logging.INFO, False
+    yield stream
+    logs.events.flush()
+    logs.events.stream, logs.events.level, logs.events.json = saved

@@ -1,5 +1,5 @@
 """What an instance does with messages on Redis that no instance wrote: it drops them, counts them,
-says so in its log, and keeps relaying.
+says so in its event_log, and keeps relaying.
 
 Anything on Redis may come from another version of the server, a broken deployment or anyone with
 access to Redis. Each malformed message below is published straight onto the channels a real
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -230,17 +229,6 @@ class Listener:
 
 
 @pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    """This process's event log, written to a string."""
-    saved = (logs.events.stream, logs.events.level, logs.events.json)
-    stream = io.StringIO()
-    logs.events.stream, logs.events.level, logs.events.json = stream, logging.INFO, False
-    yield stream
-    logs.events.flush()
-    logs.events.stream, logs.events.level, logs.events.json = saved
-
-
-@pytest.fixture
 async def broker(redis_server: RedisServer) -> AsyncIterator[tuple[RedisBroker, Listener]]:
     broker = RedisBroker(redis_server.url, presence_ttl=2.0)
     listener = Listener()
@@ -257,7 +245,7 @@ async def send_frame(redis_client: aioredis.Redis, broker: RedisBroker, text: st
 
 
 async def test_a_message_whose_handling_raises_is_dropped_and_the_next_one_delivered(
-    broker: tuple[RedisBroker, Listener], redis_client: aioredis.Redis, log: io.StringIO
+    broker: tuple[RedisBroker, Listener], redis_client: aioredis.Redis, event_log: io.StringIO
 ) -> None:
     redis_broker, listener = broker
     assert await send_frame(redis_client, redis_broker, "raise") == 1
@@ -265,18 +253,18 @@ async def test_a_message_whose_handling_raises_is_dropped_and_the_next_one_deliv
     await wait_until(lambda: listener.frames == [("p1", "after")], what="the frame after")
     assert redis_broker.dropped_messages == {("instance-channel", "handler-error"): 1}
     logs.events.flush()
-    (line,) = events(log.getvalue(), "broker-message-failed")
+    (line,) = events(event_log.getvalue(), "broker-message-failed")
     assert line["error"] == "KeyError: 'p1'"
     assert line["where"].startswith("test_cluster_malformed.py:")
     assert line["channel"] == f"wc:to:{redis_broker.instance}"
-    assert "Traceback" not in log.getvalue()
+    assert "Traceback" not in event_log.getvalue()
 
 
 async def test_a_reader_that_stops_is_logged_and_the_broker_listens_again(
     broker: tuple[RedisBroker, Listener],
     redis_client: aioredis.Redis,
     redis_server: RedisServer,
-    log: io.StringIO,
+    event_log: io.StringIO,
 ) -> None:
     """Nothing on Redis ends the reader any more; should it end all the same (here: every
     subscription dropped under it, so that redis-py stops listening), the broker says so and
@@ -298,7 +286,7 @@ async def test_a_reader_that_stops_is_logged_and_the_broker_listens_again(
     assert await send_frame(redis_client, redis_broker, "again") == 1
     await wait_until(lambda: listener.frames[1:] == [("p1", "again")], what="a frame heard")
     logs.events.flush()
-    (ended,) = events(log.getvalue(), "broker-task-ended")
+    (ended,) = events(event_log.getvalue(), "broker-task-ended")
     assert ended["task"] == "reader"
     assert "returned" in ended["error"]
-    assert events(log.getvalue(), "broker-recovered")
+    assert events(event_log.getvalue(), "broker-recovered")

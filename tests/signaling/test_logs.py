@@ -8,22 +8,10 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from signaling import logs
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    saved = (logs.events.stream, logs.events.level, logs.events.json)
-    stream = io.StringIO()
-    logs.events.stream = stream
-    logs.events.level = logging.INFO
-    yield stream
-    logs.events.flush()
-    logs.events.stream, logs.events.level, logs.events.json = saved
 
 
 def _both(stream: io.StringIO, **fields: str | int | None) -> tuple[str, str]:
@@ -56,11 +44,11 @@ def _both(stream: io.StringIO, **fields: str | int | None) -> tuple[str, str]:
 )
 @pytest.mark.parametrize("as_json", [False, True])
 def test_signal_line_matches_the_generic_event(
-    captured: io.StringIO, sprint: str, candidates: str | None, as_json: bool
+    event_log: io.StringIO, sprint: str, candidates: str | None, as_json: bool
 ) -> None:
     logs.events.json = as_json
     fast, generic = _both(
-        captured,
+        event_log,
         sprint=sprint,
         **{"from": "Pa1"},
         to="Pb2",
@@ -79,7 +67,7 @@ def test_signal_line_matches_the_generic_event(
 
 
 def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
-    captured: io.StringIO,
+    event_log: io.StringIO,
 ) -> None:
     """Sprint ids are remembered as written (quoted or not); a repeat and a sprint past the bound
     read the same as the first."""
@@ -88,7 +76,7 @@ def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
         logs.log_signal(sprint, "Pa1", "Pb2", "offer", 10, "", sprints)
     assert list(sprints.texts) == ["sprint one"]
     logs.events.flush()
-    fields = [line.split(" signal ", 1)[1] for line in captured.getvalue().splitlines()]
+    fields = [line.split(" signal ", 1)[1] for line in event_log.getvalue().splitlines()]
     assert [f.split(" from=")[0] for f in fields] == [
         'sprint="sprint one"',
         'sprint="sprint one"',
@@ -97,15 +85,15 @@ def test_a_sprint_is_quoted_in_every_line_even_past_the_remembered_ones(
     ]
 
 
-def test_signal_line_is_silent_above_info(captured: io.StringIO) -> None:
+def test_signal_line_is_silent_above_info(event_log: io.StringIO) -> None:
     logs.events.level = logging.WARNING
     logs.log_signal("7", "Pa1", "Pb2", "offer", 10, "")
     logs.events.flush()
-    assert captured.getvalue() == ""
+    assert event_log.getvalue() == ""
 
 
 async def test_each_signal_line_carries_the_millisecond_it_was_logged(
-    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    event_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Lines of one event-loop turn have their own stamps: the clock's stamp is reused only
     within its millisecond, also across a second (and a year)."""
@@ -114,7 +102,7 @@ async def test_each_signal_line_carries_the_millisecond_it_was_logged(
     for _ in range(4):
         logs.log_signal("7", "Pa1", "Pb2", "candidate", 10, "host")
     logs.events.flush()
-    assert [line[:23] for line in captured.getvalue().splitlines()] == [
+    assert [line[:23] for line in event_log.getvalue().splitlines()] == [
         "2025-12-31 23:59:59.999",
         "2025-12-31 23:59:59.999",
         "2026-01-01 00:00:00.000",
@@ -139,21 +127,21 @@ async def written(stream: io.StringIO, text: str, timeout: float = 5.0) -> str:
 
 
 async def test_every_line_is_written_once_and_in_order_whatever_the_pace(
-    captured: io.StringIO,
+    event_log: io.StringIO,
 ) -> None:
     for n in range(5):
         logs.log_signal("7", "Pa1", "Pb2", "candidate", n, "host")
         if n % 2:
             await asyncio.sleep(0)
     logs.log_event("last", n=99)
-    text = await written(captured, "last n=99")
+    text = await written(event_log, "last n=99")
     assert [line.split("bytes=")[1] for line in text.splitlines()[:-1]] == [
         f"{n} candidates=host" for n in range(5)
     ]
 
 
 async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn(
-    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    event_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """However recent the last write, a turn that leaves MAX_PENDING_LINES lines waiting writes
     them at its end (the write interval here is an hour: only the flood rule writes them)."""
@@ -162,15 +150,15 @@ async def test_a_flood_of_lines_is_written_at_the_end_of_its_turn(
     for n in range(logs.MAX_PENDING_LINES):
         logs.log_signal("7", "Pa1", "Pb2", "candidate", n, "host")
     await asyncio.sleep(0)  # one turn: too many lines waiting to hold them any longer
-    assert captured.getvalue().count(" INFO  signal ") == logs.MAX_PENDING_LINES
+    assert event_log.getvalue().count(" INFO  signal ") == logs.MAX_PENDING_LINES
 
 
 async def test_a_line_is_written_after_the_turn_that_logged_it_not_during_it(
-    captured: io.StringIO,
+    event_log: io.StringIO,
 ) -> None:
     logs.log_event("join", peer="Pa1")
-    assert captured.getvalue() == ""  # a write per line would cost a system call each
-    await written(captured, "join peer=Pa1")
+    assert event_log.getvalue() == ""  # a write per line would cost a system call each
+    await written(event_log, "join peer=Pa1")
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -187,13 +175,13 @@ async def test_a_line_is_written_after_the_turn_that_logged_it_not_during_it(
     ],
 )
 def test_what_clients_send_stays_inside_its_field_on_one_line(
-    captured: io.StringIO, hostile: str, as_json: bool
+    event_log: io.StringIO, hostile: str, as_json: bool
 ) -> None:
     logs.events.json = as_json
     logs.log_event("join", name=hostile, sprint=hostile, peer="Pa1")
     logs.log_signal(hostile, "Pa1", "Pb2", "candidate", 10, hostile)
     logs.events.flush()
-    text = captured.getvalue()
+    text = event_log.getvalue()
     lines = text.split("\n")
     assert len(lines) == 3  # two events, each on its own line, and the last newline
     assert lines[2] == ""
@@ -206,29 +194,29 @@ def test_what_clients_send_stays_inside_its_field_on_one_line(
         assert " peer=Pa1" in lines[0]  # the field after the hostile ones is intact
 
 
-def test_long_values_are_cut_and_say_by_how_much(captured: io.StringIO) -> None:
+def test_long_values_are_cut_and_say_by_how_much(event_log: io.StringIO) -> None:
     logs.log_event("bad-message", message="x" * 10_000)
     logs.events.flush()
-    line = captured.getvalue()
+    line = event_log.getvalue()
     assert len(line) < 500
     assert f"(+{10_000 - logs.MAX_FIELD_CHARS} chars)" in line
 
 
 async def test_a_library_record_comes_after_the_events_before_it(
-    captured: io.StringIO,
+    event_log: io.StringIO,
 ) -> None:
     saved = logging.getLogger().handlers[:]
     stream = logs.events.stream
     logs.configure_logging("human", False)
-    logs.events.stream = captured
+    logs.events.stream = event_log
     try:
         handler = logging.getLogger().handlers[0]
         assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(captured)
+        handler.setStream(event_log)
         logs.log_event("first")
         logs.log_event("second")  # both pending until the end of this turn
         logging.getLogger("aiohttp.server").error("third")
-        lines = captured.getvalue().splitlines()
+        lines = event_log.getvalue().splitlines()
         assert [line.split()[3] for line in lines] == ["first", "second", "third"]
     finally:
         logging.getLogger().handlers[:] = saved

@@ -5,27 +5,13 @@ on a real Redis to real instances.)"""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
-
-import pytest
 
 from signaling import logs
 from signaling.redis_drops import EXCERPT_BYTES, Drops, excerpt
 from tests.support.signaling_log import events
 
 
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    saved = (logs.events.stream, logs.events.level, logs.events.json)
-    stream = io.StringIO()
-    logs.events.stream, logs.events.level, logs.events.json = stream, logging.INFO, False
-    yield stream
-    logs.events.flush()
-    logs.events.stream, logs.events.level, logs.events.json = saved
-
-
-def test_a_flood_of_one_cause_is_counted_whole_and_logged_once(log: io.StringIO) -> None:
+def test_a_flood_of_one_cause_is_counted_whole_and_logged_once(event_log: io.StringIO) -> None:
     drops = Drops()
     for _ in range(500):
         drops.malformed("sprint-channel", "wc:sprint:7", "bad-from", b'{"op":"sync"}')
@@ -37,7 +23,7 @@ def test_a_flood_of_one_cause_is_counted_whole_and_logged_once(log: io.StringIO)
         ("instance-channel", "bad-from"): 1,
     }
     logs.events.flush()
-    lines = events(log.getvalue(), "broker-message-dropped")
+    lines = events(event_log.getvalue(), "broker-message-dropped")
     assert [(line["source"], line["cause"], line["dropped"]) for line in lines] == [
         ("sprint-channel", "bad-from", "1"),
         ("sprint-channel", "bad-op", "1"),
@@ -54,17 +40,17 @@ def test_an_excerpt_is_bounded_and_shows_bytes_that_are_not_text() -> None:
     assert excerpt(long) == "a" * EXCERPT_BYTES + "...(+80 bytes)"
 
 
-def test_a_dropped_line_never_breaks_the_log(log: io.StringIO) -> None:
+def test_a_dropped_line_never_breaks_the_log(event_log: io.StringIO) -> None:
     Drops().malformed("instance-channel", "wc:to:a1", "unknown-kind", b"\x1b[2J\nforged line\r")
     logs.events.flush()
-    text = log.getvalue()
+    text = event_log.getvalue()
     assert text.count("\n") == 1
     assert "\x1b" not in text
     (line,) = events(text, "broker-message-dropped")
     assert line["excerpt"] == "\x1b[2J\nforged line\r"  # as sent, once unquoted
 
 
-def test_a_failure_says_where_it_was_raised_without_a_traceback(log: io.StringIO) -> None:
+def test_a_failure_says_where_it_was_raised_without_a_traceback(event_log: io.StringIO) -> None:
     drops = Drops()
     try:
         {}["missing"]
@@ -72,8 +58,8 @@ def test_a_failure_says_where_it_was_raised_without_a_traceback(log: io.StringIO
         drops.failed("sprint-channel", "wc:sprint:7", exc, b'{"op":"join"}')
     assert drops.counts == {("sprint-channel", "handler-error"): 1}
     logs.events.flush()
-    (line,) = events(log.getvalue(), "broker-message-failed")
+    (line,) = events(event_log.getvalue(), "broker-message-failed")
     assert line["error"] == "KeyError: 'missing'"
     assert line["where"].startswith("test_redis_drops.py:")
     assert line["where"].endswith(" test_a_failure_says_where_it_was_raised_without_a_traceback")
-    assert "Traceback" not in log.getvalue()
+    assert "Traceback" not in event_log.getvalue()
